@@ -1,0 +1,133 @@
+#Requires -Version 7.6
+<#
+.SYNOPSIS
+    Builds, tests, demonstrates and benchmarks EmbedPS.
+.DESCRIPTION
+    Build  publishes the module into ./EmbedPS (flat linux-x64 layout, manifest, format file, help).
+    Test   builds, then runs the xunit suite and the Pester suite; ends with one line "N passed, N failed".
+    Demo   builds, then runs the main job on the built-in sample; everything lands in ./out/demo.
+    Bench  runs the benchmark harness (Release) and writes ./bench-results/results.md.
+.EXAMPLE
+    dotnet tool restore && dotnet pwsh ./build.ps1 -Task Test
+#>
+[CmdletBinding()]
+param(
+    [ValidateSet('Build', 'Test', 'Demo', 'Bench')]
+    [string] $Task = 'Build',
+    [ValidateSet('Debug', 'Release')]
+    [string] $Configuration = 'Release',
+    # Bench: which cases (substring match on the case name); default all.
+    [string[]] $BenchFilter = @(),
+    # Test: run only xunit (Core) or only Pester.
+    [ValidateSet('All', 'Xunit', 'Pester')]
+    [string] $Suite = 'All'
+)
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version 3.0
+$root = $PSScriptRoot
+$env:DOTNET_CLI_TELEMETRY_OPTOUT = '1'
+$env:DOTNET_NOLOGO = '1'
+$env:POWERSHELL_TELEMETRY_OPTOUT = '1'
+$env:POWERSHELL_UPDATECHECK = 'Off'
+$env:NO_COLOR = '1'
+
+function Invoke-Native([string] $what, [scriptblock] $command) {
+    & $command
+    if ($LASTEXITCODE -ne 0) { throw "$what failed (exit code $LASTEXITCODE)." }
+}
+
+function Test-Prerequisite {
+    # Fonts: the module ships its own font for previews, but headless Chromium (atlas tests) needs system fonts too.
+    $hasFonts = (Test-Path /usr/share/fonts) -and @(Get-ChildItem /usr/share/fonts -Recurse -Include *.ttf, *.otf -ErrorAction SilentlyContinue).Count -gt 0
+    if (-not $hasFonts -and $IsLinux) {
+        if ((Test-Path /usr/bin/apt-get) -and ((id -u) -eq '0')) {
+            Write-Host 'Installing fonts-dejavu-core (no system fonts found)...'
+            apt-get -o DPkg::Lock::Timeout=600 update -qq | Out-Null
+            apt-get -o DPkg::Lock::Timeout=600 install -y -qq fonts-dejavu-core | Out-Null
+        } else {
+            Write-Warning 'No system fonts found. Install one, e.g. "sudo apt-get install fonts-dejavu-core".'
+        }
+    }
+}
+
+function Invoke-Build {
+    $module = Join-Path $root 'EmbedPS'
+    if (Test-Path $module) { Remove-Item $module -Recurse -Force }
+    Invoke-Native 'dotnet publish' { dotnet publish (Join-Path $root 'src/EmbedPS/EmbedPS.csproj') -c $Configuration -r linux-x64 --self-contained false -o $module --nologo -v quiet -p:GenerateDocumentationFile=true }
+    Copy-Item (Join-Path $root 'EmbedPS.psd1'), (Join-Path $root 'EmbedPS.Format.ps1xml') $module
+    Get-ChildItem (Join-Path $root 'src/EmbedPS/Assets') -ErrorAction SilentlyContinue | Copy-Item -Destination $module -Recurse -Force
+    # Get-Help for a binary module comes from MAML generated from the cmdlets' XML doc comments.
+    & (Join-Path $root 'tools/New-CmdletHelp.ps1') -AssemblyPath (Join-Path $module 'EmbedPS.dll') -OutputPath (Join-Path $module 'en-US/EmbedPS.dll-Help.xml')
+    Copy-Item (Join-Path $root 'docs/about_EmbedPS.help.txt') (Join-Path $module 'en-US') -ErrorAction SilentlyContinue
+    $null = Test-ModuleManifest (Join-Path $module 'EmbedPS.psd1')
+    Write-Host "Built module: $module"
+}
+
+function Get-TrxCount([string] $trx) {
+    [xml] $doc = Get-Content $trx -Raw
+    $c = $doc.TestRun.ResultSummary.Counters
+    [pscustomobject]@{ Passed = [int]$c.passed; Failed = [int]$c.failed + [int]$c.error + [int]$c.timeout + [int]$c.aborted; Total = [int]$c.total }
+}
+
+function Invoke-Test {
+    Test-Prerequisite
+    Invoke-Build
+    $results = Join-Path $root 'out/test-results'
+    if (Test-Path $results) { Remove-Item $results -Recurse -Force }
+    New-Item -ItemType Directory $results -Force | Out-Null
+    $passed = 0; $failed = 0
+    if ($Suite -in 'All', 'Xunit') {
+        & dotnet test (Join-Path $root 'tests/EmbedPS.Tests/EmbedPS.Tests.csproj') -c $Configuration --nologo `
+            --logger "trx;LogFileName=xunit.trx" --logger "console;verbosity=normal" --results-directory $results
+        $trx = Join-Path $results 'xunit.trx'
+        if (Test-Path $trx) {
+            $x = Get-TrxCount $trx
+            $passed += $x.Passed; $failed += $x.Failed
+            Write-Host "xunit: $($x.Passed) passed, $($x.Failed) failed"
+        } else {
+            Write-Host 'xunit: the test run produced no results (build failure?)'
+            $failed += 1
+        }
+    }
+    if ($Suite -in 'All', 'Pester') {
+        $summary = Join-Path $results 'pester.json'
+        & dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $root 'Pester/run.ps1') -ModulePath (Join-Path $root 'EmbedPS') -SummaryPath $summary
+        if (Test-Path $summary) {
+            $p = Get-Content $summary -Raw | ConvertFrom-Json
+            $passed += $p.Passed; $failed += $p.Failed
+            Write-Host "Pester: $($p.Passed) passed, $($p.Failed) failed"
+        } else {
+            Write-Host 'Pester: the run produced no summary'
+            $failed += 1
+        }
+    }
+    Write-Host "$passed passed, $failed failed"
+    if ($failed -gt 0) { exit 1 }
+}
+
+function Invoke-Demo {
+    Test-Prerequisite
+    Invoke-Build
+    & dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $root 'demo/Invoke-Demo.ps1') -ModulePath (Join-Path $root 'EmbedPS') -OutputPath (Join-Path $root 'out/demo')
+    if ($LASTEXITCODE -ne 0) { throw "The demo failed (exit code $LASTEXITCODE)." }
+}
+
+function Invoke-Bench {
+    $out = Join-Path $root 'bench-results'
+    New-Item -ItemType Directory $out -Force | Out-Null
+    $benchArgs = @('--output', (Join-Path $out 'results.md'))
+    foreach ($f in $BenchFilter) { $benchArgs += @('--filter', $f) }
+    Invoke-Native 'benchmark' { dotnet run -c Release --project (Join-Path $root 'bench/EmbedPS.Bench/EmbedPS.Bench.csproj') -- @benchArgs }
+}
+
+Push-Location $root
+try {
+    switch ($Task) {
+        'Build' { Invoke-Build }
+        'Test' { Invoke-Test }
+        'Demo' { Invoke-Demo }
+        'Bench' { Invoke-Bench }
+    }
+} finally {
+    Pop-Location
+}

@@ -1,0 +1,47 @@
+using EmbedPS.Core.Collections;
+using EmbedPS.Core.Cooccurrence;
+using EmbedPS.Core.Mde;
+using EmbedPS.Core.NeighborPreservation;
+
+namespace EmbedPS.Core.Artifacts;
+
+/// <summary>Reads any artifact back as its typed object, and writes any stage object.</summary>
+public static class ArtifactStore
+{
+    public static object Read(string path, CancellationToken cancellation = default)
+    {
+        var table = ParquetArtifact.Read(path, null, cancellation);
+        return table.Kind switch
+        {
+            ArtifactKind.Collections => CollectionsArtifact.FromTable(table),
+            ArtifactKind.Cooccurrence => CooccurrenceArtifact.FromTable(table),
+            ArtifactKind.NeighborGraph => NeighborGraphArtifact.FromTable(table),
+            ArtifactKind.Embedding => EmbeddingArtifact.FromTable(table),
+            ArtifactKind.Projection => Projection.ProjectionArtifact.FromTable(table),
+            _ => throw new NotSupportedException(table.Kind.ToString()),
+        };
+    }
+
+    public static ArtifactKind KindOf(object stageObject) => stageObject switch
+    {
+        EntityCollectionSet => ArtifactKind.Collections,
+        CooccurrenceMatrix => ArtifactKind.Cooccurrence,
+        NeighborGraph => ArtifactKind.NeighborGraph,
+        Embedding => ArtifactKind.Embedding,
+        Projection.Projection => ArtifactKind.Projection,
+        _ => throw new ArgumentException($"{stageObject.GetType().Name} is not an EmbedPS stage object."),
+    };
+
+    public static void Write(object stageObject, string path, CancellationToken cancellation = default)
+    {
+        switch (stageObject)
+        {
+            case EntityCollectionSet s: CollectionsArtifact.Write(s, path, cancellation); break;
+            case CooccurrenceMatrix m: CooccurrenceArtifact.Write(m, path, cancellation); break;
+            case NeighborGraph g: NeighborGraphArtifact.Write(g, path, cancellation); break;
+            case Embedding e: EmbeddingArtifact.Write(e, path, cancellation); break;
+            case Projection.Projection p: Projection.ProjectionArtifact.Write(p, path, cancellation); break;
+            default: throw new ArgumentException($"{stageObject.GetType().Name} is not an EmbedPS stage object.");
+        }
+    }
+}

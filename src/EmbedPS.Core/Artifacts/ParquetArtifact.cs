@@ -1,0 +1,368 @@
+using System.Globalization;
+using System.Reflection;
+using EmbedPS.Core.Common;
+using Parquet;
+using Parquet.Schema;
+
+namespace EmbedPS.Core.Artifacts;
+
+/// <summary>A named column of an artifact: one of long, int, float, double or string values.</summary>
+public sealed record ArtifactColumn(string Name, Array Values)
+{
+    public static ArtifactColumn EntityIds(string name, EntityIds ids, ReadOnlySpan<int> indices)
+    {
+        if (ids.IsInteger)
+        {
+            var source = ids.Integers!;
+            var values = new long[indices.Length];
+            for (int i = 0; i < indices.Length; i++) values[i] = source[indices[i]];
+            return new ArtifactColumn(name, values);
+        }
+        var strings = ids.Strings!;
+        var text = new string[indices.Length];
+        for (int i = 0; i < indices.Length; i++) text[i] = strings[indices[i]];
+        return new ArtifactColumn(name, text);
+    }
+
+    public static ArtifactColumn AllEntityIds(string name, EntityIds ids) =>
+        new(name, ids.IsInteger ? ids.Integers! : ids.Strings!);
+}
+
+/// <summary>What an artifact file holds once read: its footer and its columns by name.</summary>
+public sealed class ArtifactTable
+{
+    public required string Path { get; init; }
+    public required ArtifactKind Kind { get; init; }
+    public required int Schema { get; init; }
+    public required Provenance Provenance { get; init; }
+    public required IReadOnlyDictionary<string, string> Metadata { get; init; }
+    public required IReadOnlyDictionary<string, Array> Columns { get; init; }
+    public required IReadOnlyList<string> ColumnOrder { get; init; }
+    public long RowCount { get; init; }
+
+    public T[] Get<T>(string name)
+    {
+        if (!Columns.TryGetValue(name, out var values))
+            throw new EmbedPSException("ArtifactColumnMissing", EmbedPSErrorKind.InvalidData,
+                $"Artifact '{Path}' has no column '{name}'. Columns: {string.Join(", ", ColumnOrder)}.") { File = Path, Column = name };
+        if (values is T[] typed) return typed;
+        // Accept widening conversions that other writers (DuckDB, Spark) commonly produce.
+        var result = new T[values.Length];
+        for (int i = 0; i < values.Length; i++)
+        {
+            var v = values.GetValue(i);
+            if (v is null) throw new EmbedPSException("ArtifactNullValue", EmbedPSErrorKind.InvalidData,
+                $"Artifact '{Path}', row {i + 1}, column '{name}': null value.") { File = Path, Row = i + 1, Column = name };
+            result[i] = (T)Convert.ChangeType(v, typeof(T), CultureInfo.InvariantCulture);
+        }
+        return result;
+    }
+
+    public bool Has(string name) => Columns.ContainsKey(name);
+
+    /// <summary>An entity id column, typed as the file stores it (int64 or string).</summary>
+    public Array GetEntityIdColumn(string name)
+    {
+        var values = Columns.TryGetValue(name, out var v) ? v : Get<string>(name);
+        return values switch
+        {
+            long[] or string[] => values,
+            int[] ints => Array.ConvertAll(ints, x => (long)x),
+            _ => Get<string>(name),
+        };
+    }
+
+    public string? MetadataValue(string key) => Metadata.TryGetValue(key, out var v) ? v : null;
+}
+
+/// <summary>
+/// Reads and writes EmbedPS artifacts: one Parquet file, plain columns any reader understands, and
+/// footer key-value metadata (<c>embedps.kind</c>, <c>embedps.schema</c>, <c>embedps.version</c>,
+/// <c>embedps.created</c>, <c>embedps.parameters</c>, <c>embedps.inputs</c>).
+/// </summary>
+public static class ParquetArtifact
+{
+    public const string KindKey = "embedps.kind";
+    public const string SchemaKey = "embedps.schema";
+    public const string VersionKey = "embedps.version";
+    public const string CreatedKey = "embedps.created";
+    public const string ParametersKey = "embedps.parameters";
+    public const string InputsKey = "embedps.inputs";
+
+    public const int RowGroupSize = 1 << 20;
+
+    public static string LibraryVersion { get; } =
+        typeof(ParquetArtifact).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion?.Split('+')[0]
+        ?? typeof(ParquetArtifact).Assembly.GetName().Version?.ToString() ?? "0.0.0";
+
+    /// <summary>
+    /// Writes the artifact atomically (temporary file, then rename) and records the written file's
+    /// path and SHA-256 in <paramref name="provenance"/>.
+    /// </summary>
+    public static void Write(string path, ArtifactKind kind, int schema, Provenance provenance,
+        IReadOnlyList<ArtifactColumn> columns, IReadOnlyDictionary<string, string>? extraMetadata = null,
+        CancellationToken cancellation = default)
+    {
+        if (columns.Count == 0) throw new ArgumentException("An artifact needs at least one column.", nameof(columns));
+        long rows = columns[0].Values.Length;
+        foreach (var c in columns)
+        {
+            if (c.Values.Length != rows)
+                throw new ArgumentException($"Column '{c.Name}' has {c.Values.Length} values, expected {rows}.");
+        }
+
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            [KindKey] = ArtifactKinds.Name(kind),
+            [SchemaKey] = schema.ToString(CultureInfo.InvariantCulture),
+            [VersionKey] = LibraryVersion,
+            [CreatedKey] = provenance.Created.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture),
+            [ParametersKey] = provenance.ParametersJson(),
+            [InputsKey] = provenance.InputsJson(),
+        };
+        if (extraMetadata is not null)
+        {
+            foreach (var (key, value) in extraMetadata) metadata[key] = value;
+        }
+
+        var fields = columns.Select(c => (Field)CreateField(c)).ToArray();
+        var dataFields = fields.Cast<DataField>().ToArray();
+        AtomicFile.Write(path, stream =>
+        {
+            var writer = ParquetWriter.CreateAsync(new ParquetSchema(fields), stream, cancellationToken: cancellation).GetAwaiter().GetResult();
+            try
+            {
+            writer.CustomMetadata = metadata;
+            for (long start = 0; start < Math.Max(rows, 1); start += RowGroupSize)
+            {
+                cancellation.ThrowIfCancellationRequested();
+                int count = (int)Math.Min(RowGroupSize, rows - start);
+                using var group = writer.CreateRowGroup();
+                for (int c = 0; c < columns.Count; c++)
+                {
+                    WriteSlice(group, dataFields[c], columns[c].Values, (int)start, count, cancellation);
+                }
+            }
+            }
+            finally
+            {
+                writer.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            }
+        }, cancellation);
+
+        provenance.ArtifactPath = Path.GetFullPath(path);
+        provenance.ArtifactSha256 = FileHash.Sha256(path);
+        provenance.WriterVersion = LibraryVersion;
+    }
+
+    private static DataField CreateField(ArtifactColumn column) => column.Values switch
+    {
+        long[] => new DataField<long>(column.Name),
+        int[] => new DataField<int>(column.Name),
+        float[] => new DataField<float>(column.Name),
+        double[] => new DataField<double>(column.Name),
+        string[] => new DataField<string>(column.Name),
+        _ => throw new NotSupportedException($"Column '{column.Name}' has unsupported type {column.Values.GetType().Name}."),
+    };
+
+    private static void WriteSlice(ParquetRowGroupWriter group, DataField field, Array values, int start, int count, CancellationToken cancellation)
+    {
+        switch (values)
+        {
+            case long[] l: group.WriteAsync<long>(field, new ReadOnlyMemory<long>(l, start, count), cancellationToken: cancellation).GetAwaiter().GetResult(); break;
+            case int[] i: group.WriteAsync<int>(field, new ReadOnlyMemory<int>(i, start, count), cancellationToken: cancellation).GetAwaiter().GetResult(); break;
+            case float[] f: group.WriteAsync<float>(field, new ReadOnlyMemory<float>(f, start, count), cancellationToken: cancellation).GetAwaiter().GetResult(); break;
+            case double[] d: group.WriteAsync<double>(field, new ReadOnlyMemory<double>(d, start, count), cancellationToken: cancellation).GetAwaiter().GetResult(); break;
+            case string[] s: group.WriteAsync(field, new ArraySegment<string>(s, start, count)).GetAwaiter().GetResult(); break;
+            default: throw new NotSupportedException(values.GetType().Name);
+        }
+    }
+
+    /// <summary>Reads an artifact whole. Throws a clear error when the file is not an EmbedPS artifact of the expected kind.</summary>
+    public static ArtifactTable Read(string path, ArtifactKind? expectedKind = null, CancellationToken cancellation = default)
+    {
+        var full = Path.GetFullPath(path);
+        if (!File.Exists(full))
+            throw new EmbedPSException("ArtifactNotFound", EmbedPSErrorKind.ObjectNotFound, $"Artifact file '{full}' does not exist.") { File = full };
+        try
+        {
+            using var stream = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+            var reader = ParquetReader.CreateAsync(stream, cancellationToken: cancellation).GetAwaiter().GetResult();
+            using var disposeReader = new SyncDispose(reader);
+            var metadata = new Dictionary<string, string>(reader.CustomMetadata ?? new Dictionary<string, string>(), StringComparer.Ordinal);
+            if (!metadata.TryGetValue(KindKey, out var kindName) || !ArtifactKinds.TryParse(kindName, out var kind))
+            {
+                throw new EmbedPSException("NotAnEmbedPSArtifact", EmbedPSErrorKind.InvalidData,
+                    $"'{full}' is a Parquet file but not an EmbedPS artifact: its footer has no valid '{KindKey}' key" +
+                    (kindName is null ? "." : $" (found '{kindName}').")) { File = full };
+            }
+            if (expectedKind is { } expected && expected != kind)
+            {
+                throw new EmbedPSException("WrongArtifactKind", EmbedPSErrorKind.InvalidData,
+                    $"'{full}' is a '{kindName}' artifact; expected '{ArtifactKinds.Name(expected)}'.") { File = full, Value = kindName };
+            }
+            var table = ReadColumns(reader, full, cancellation, out var order, out var rows);
+            var provenance = new Provenance
+            {
+                Parameters = Provenance.ParseParameters(metadata.GetValueOrDefault(ParametersKey)),
+                Inputs = Provenance.ParseInputs(metadata.GetValueOrDefault(InputsKey)),
+                Created = DateTime.TryParse(metadata.GetValueOrDefault(CreatedKey), CultureInfo.InvariantCulture,
+                    DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var created) ? created : File.GetLastWriteTimeUtc(full),
+                ArtifactPath = full,
+                ArtifactSha256 = FileHash.Sha256(full),
+                WriterVersion = metadata.GetValueOrDefault(VersionKey),
+            };
+            return new ArtifactTable
+            {
+                Path = full,
+                Kind = kind,
+                Schema = int.TryParse(metadata.GetValueOrDefault(SchemaKey), NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) ? s : 0,
+                Provenance = provenance,
+                Metadata = metadata,
+                Columns = table,
+                ColumnOrder = order,
+                RowCount = rows,
+            };
+        }
+        catch (EmbedPSException) { throw; }
+        catch (OperationCanceledException) { throw; }
+        catch (Exception ex) when (ex is IOException or InvalidDataException or ArgumentException or NotSupportedException or IndexOutOfRangeException or InvalidOperationException or OverflowException)
+        {
+            throw new EmbedPSException("ArtifactUnreadable", EmbedPSErrorKind.InvalidData,
+                $"'{full}' is not a readable Parquet file (truncated or corrupt?): {ex.Message}", ex) { File = full };
+        }
+    }
+
+    /// <summary>Reads a plain Parquet file (no EmbedPS footer required), e.g. an edge list written by Spark or DuckDB.</summary>
+    public static (IReadOnlyDictionary<string, Array> Columns, IReadOnlyList<string> Order, long Rows) ReadPlain(string path, CancellationToken cancellation = default)
+    {
+        var full = Path.GetFullPath(path);
+        try
+        {
+            using var stream = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+            var reader = ParquetReader.CreateAsync(stream, cancellationToken: cancellation).GetAwaiter().GetResult();
+            using var disposeReader = new SyncDispose(reader);
+            var columns = ReadColumns(reader, full, cancellation, out var order, out var rows);
+            return (columns, order, rows);
+        }
+        catch (EmbedPSException) { throw; }
+        catch (OperationCanceledException) { throw; }
+        catch (Exception ex) when (ex is IOException or InvalidDataException or ArgumentException or NotSupportedException or IndexOutOfRangeException or InvalidOperationException or OverflowException)
+        {
+            throw new EmbedPSException("ParquetUnreadable", EmbedPSErrorKind.InvalidData,
+                $"'{full}' is not a readable Parquet file (truncated or corrupt?): {ex.Message}", ex) { File = full };
+        }
+    }
+
+    private sealed class SyncDispose(IAsyncDisposable inner) : IDisposable
+    {
+        public void Dispose() => inner.DisposeAsync().AsTask().GetAwaiter().GetResult();
+    }
+
+    private static Dictionary<string, Array> ReadColumns(ParquetReader reader, string path, CancellationToken cancellation, out List<string> order, out long rowCount)
+    {
+        var fields = reader.Schema.GetDataFields();
+        rowCount = 0;
+        for (int g = 0; g < reader.RowGroupCount; g++)
+        {
+            using var group = reader.OpenRowGroupReader(g);
+            rowCount += group.RowCount;
+        }
+        if (rowCount > int.MaxValue) throw new EmbedPSException("ArtifactTooLarge", EmbedPSErrorKind.NotSupported, $"'{path}' has {rowCount} rows; at most {int.MaxValue} are supported in one file.") { File = path };
+        var result = new Dictionary<string, Array>(StringComparer.Ordinal);
+        order = new List<string>();
+        int totalRows = (int)rowCount;
+        var buffers = fields.Select(f => CreateBuffer(f, totalRows)).ToArray();
+        int offset = 0;
+        for (int g = 0; g < reader.RowGroupCount; g++)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            using var group = reader.OpenRowGroupReader(g);
+            int count = (int)group.RowCount;
+            for (int f = 0; f < fields.Length; f++)
+            {
+                ReadInto(group, fields[f], buffers[f], offset, count, cancellation);
+            }
+            offset += count;
+        }
+        for (int f = 0; f < fields.Length; f++)
+        {
+            var name = fields[f].Name;
+            result[name] = Normalize(buffers[f], path, name);
+            order.Add(name);
+        }
+        return result;
+    }
+
+    private static Array CreateBuffer(DataField field, int rows)
+    {
+        var t = field.ClrType;
+        if (t == typeof(long)) return field.IsNullable ? new long?[rows] : new long[rows];
+        if (t == typeof(int)) return field.IsNullable ? new int?[rows] : new int[rows];
+        if (t == typeof(float)) return field.IsNullable ? new float?[rows] : new float[rows];
+        if (t == typeof(double)) return field.IsNullable ? new double?[rows] : new double[rows];
+        if (t == typeof(string) || t == typeof(ReadOnlyMemory<char>)) return new string?[rows];
+        if (t == typeof(short)) return field.IsNullable ? new short?[rows] : new short[rows];
+        if (t == typeof(bool)) return field.IsNullable ? new bool?[rows] : new bool[rows];
+        if (t == typeof(DateTime)) return field.IsNullable ? new DateTime?[rows] : new DateTime[rows];
+        if (t == typeof(decimal)) return field.IsNullable ? new decimal?[rows] : new decimal[rows];
+        return new object?[rows];
+    }
+
+    private static void ReadInto(ParquetRowGroupReader group, DataField field, Array buffer, int offset, int count, CancellationToken ct)
+    {
+        switch (buffer)
+        {
+            case long[] a: group.ReadAsync<long>(field, a.AsMemory(offset, count), cancellationToken: ct).GetAwaiter().GetResult(); break;
+            case long?[] a: group.ReadAsync<long>(field, a.AsMemory(offset, count), cancellationToken: ct).GetAwaiter().GetResult(); break;
+            case int[] a: group.ReadAsync<int>(field, a.AsMemory(offset, count), cancellationToken: ct).GetAwaiter().GetResult(); break;
+            case int?[] a: group.ReadAsync<int>(field, a.AsMemory(offset, count), cancellationToken: ct).GetAwaiter().GetResult(); break;
+            case float[] a: group.ReadAsync<float>(field, a.AsMemory(offset, count), cancellationToken: ct).GetAwaiter().GetResult(); break;
+            case float?[] a: group.ReadAsync<float>(field, a.AsMemory(offset, count), cancellationToken: ct).GetAwaiter().GetResult(); break;
+            case double[] a: group.ReadAsync<double>(field, a.AsMemory(offset, count), cancellationToken: ct).GetAwaiter().GetResult(); break;
+            case double?[] a: group.ReadAsync<double>(field, a.AsMemory(offset, count), cancellationToken: ct).GetAwaiter().GetResult(); break;
+            case short[] a: group.ReadAsync<short>(field, a.AsMemory(offset, count), cancellationToken: ct).GetAwaiter().GetResult(); break;
+            case short?[] a: group.ReadAsync<short>(field, a.AsMemory(offset, count), cancellationToken: ct).GetAwaiter().GetResult(); break;
+            case bool[] a: group.ReadAsync<bool>(field, a.AsMemory(offset, count), cancellationToken: ct).GetAwaiter().GetResult(); break;
+            case bool?[] a: group.ReadAsync<bool>(field, a.AsMemory(offset, count), cancellationToken: ct).GetAwaiter().GetResult(); break;
+            case DateTime[] a: group.ReadAsync<DateTime>(field, a.AsMemory(offset, count), cancellationToken: ct).GetAwaiter().GetResult(); break;
+            case DateTime?[] a: group.ReadAsync<DateTime>(field, a.AsMemory(offset, count), cancellationToken: ct).GetAwaiter().GetResult(); break;
+            case decimal[] a: group.ReadAsync<decimal>(field, a.AsMemory(offset, count), cancellationToken: ct).GetAwaiter().GetResult(); break;
+            case decimal?[] a: group.ReadAsync<decimal>(field, a.AsMemory(offset, count), cancellationToken: ct).GetAwaiter().GetResult(); break;
+            case string?[] a: group.ReadAsync(field, new Memory<string>(a!, offset, count), null, ct).GetAwaiter().GetResult(); break;
+            default: throw new NotSupportedException($"Column '{field.Name}' has unsupported Parquet type {field.ClrType.Name}.");
+        }
+    }
+
+    /// <summary>Nullable columns without nulls (DuckDB and Spark write every column nullable) become plain arrays.</summary>
+    private static Array Normalize(Array buffer, string path, string column)
+    {
+        return buffer switch
+        {
+            long?[] a => Unwrap(a, path, column),
+            int?[] a => Unwrap(a, path, column),
+            float?[] a => Unwrap(a, path, column),
+            double?[] a => Unwrap(a, path, column),
+            short?[] a => Array.ConvertAll(Unwrap(a, path, column), x => (int)x),
+            short[] a => Array.ConvertAll(a, x => (int)x),
+            bool?[] a => Unwrap(a, path, column),
+            DateTime?[] a => Unwrap(a, path, column),
+            decimal?[] a => Array.ConvertAll(Unwrap(a, path, column), x => (double)x),
+            decimal[] a => Array.ConvertAll(a, x => (double)x),
+            _ => buffer,
+        };
+    }
+
+    private static T[] Unwrap<T>(T?[] values, string path, string column) where T : struct
+    {
+        var result = new T[values.Length];
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (values[i] is not { } v)
+                throw new EmbedPSException("NullValue", EmbedPSErrorKind.InvalidData,
+                    $"'{path}', row {i + 1}, column '{column}': null value where a number is required.") { File = path, Row = i + 1, Column = column };
+            result[i] = v;
+        }
+        return result;
+    }
+}

@@ -1,0 +1,145 @@
+using EmbedPS.Core.Artifacts;
+using EmbedPS.Core.Common;
+
+namespace EmbedPS.Core.Collections;
+
+/// <summary>
+/// Accumulates long-format rows (collection, entity [, weight, value, timestamp]) in arrival order and
+/// builds an <see cref="EntityCollectionSet"/>. Memory grows with the pairs added, not the source size.
+/// Ids are interned as text; they become int64 at the end when every id is a canonical integer.
+/// Duplicate pairs inside a collection are merged: weights summed, values averaged, earliest timestamp kept.
+/// </summary>
+public sealed class EntityCollectionBuilder
+{
+    private readonly Dictionary<string, int> _entityIndex = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _collectionIndex = new(StringComparer.Ordinal);
+    private readonly List<string> _entityIds = new();
+    private readonly List<string> _collectionIds = new();
+    private int[] _pairCollection = new int[1024];
+    private int[] _pairEntity = new int[1024];
+    private float[]? _weights;
+    private double[]? _values;
+    private double[]? _timestamps;
+    private int _count;
+    private bool? _forceStringEntities;
+    private bool? _forceStringCollections;
+
+    public EntityCollectionBuilder(bool hasWeights = false, bool hasValues = false, bool hasTimestamps = false)
+    {
+        if (hasWeights) _weights = new float[1024];
+        if (hasValues) _values = new double[1024];
+        if (hasTimestamps) _timestamps = new double[1024];
+    }
+
+    public long RowCount => _count;
+    public int EntityCount => _entityIds.Count;
+    public int CollectionCount => _collectionIds.Count;
+
+    /// <summary>Keep ids as strings even if they all look like integers (the source column was text).</summary>
+    public void KeepEntityIdsAsText() => _forceStringEntities = true;
+    public void KeepCollectionIdsAsText() => _forceStringCollections = true;
+
+    public void Add(string collection, string entity, float weight = 1f, double value = 0, double timestamp = 0)
+    {
+        if (_count == _pairCollection.Length) Grow();
+        if (_count == int.MaxValue) throw new EmbedPSException("TooManyPairs", EmbedPSErrorKind.NotSupported, $"More than {int.MaxValue} collection–entity pairs are not supported.");
+        _pairCollection[_count] = Intern(_collectionIndex, _collectionIds, collection);
+        _pairEntity[_count] = Intern(_entityIndex, _entityIds, entity);
+        if (_weights is not null) _weights[_count] = weight;
+        if (_values is not null) _values[_count] = value;
+        if (_timestamps is not null) _timestamps[_count] = timestamp;
+        _count++;
+    }
+
+    private static int Intern(Dictionary<string, int> index, List<string> ids, string id)
+    {
+        if (!index.TryGetValue(id, out var found))
+        {
+            found = ids.Count;
+            index.Add(id, found);
+            ids.Add(id);
+        }
+        return found;
+    }
+
+    private void Grow()
+    {
+        int size = _pairCollection.Length * 2;
+        Array.Resize(ref _pairCollection, size);
+        Array.Resize(ref _pairEntity, size);
+        if (_weights is not null) Array.Resize(ref _weights, size);
+        if (_values is not null) Array.Resize(ref _values, size);
+        if (_timestamps is not null) Array.Resize(ref _timestamps, size);
+    }
+
+    public EntityCollectionSet Build(Provenance? provenance = null)
+    {
+        int collections = _collectionIds.Count;
+        // Counting sort by collection keeps arrival order inside a collection; then sort each collection by entity.
+        var offsets = new int[collections + 1];
+        for (int i = 0; i < _count; i++) offsets[_pairCollection[i] + 1]++;
+        for (int c = 0; c < collections; c++) offsets[c + 1] += offsets[c];
+        var cursor = offsets.AsSpan(0, collections).ToArray();
+        var order = new int[_count];
+        for (int i = 0; i < _count; i++) order[cursor[_pairCollection[i]]++] = i;
+
+        var members = new int[_count];
+        var weights = _weights is null ? null : new float[_count];
+        var values = _values is null ? null : new double[_count];
+        var timestamps = _timestamps is null ? null : new double[_count];
+        var mergedCount = new int[_count];
+        var newOffsets = new int[collections + 1];
+        int write = 0;
+        long duplicates = 0;
+        var keys = new int[0];
+        for (int c = 0; c < collections; c++)
+        {
+            int start = offsets[c], end = offsets[c + 1], len = end - start;
+            if (keys.Length < len) keys = new int[Math.Max(len, keys.Length * 2)];
+            var span = order.AsSpan(start, len);
+            for (int k = 0; k < len; k++) keys[k] = _pairEntity[span[k]];
+            keys.AsSpan(0, len).Sort(span);
+            newOffsets[c] = write;
+            for (int k = 0; k < len; k++)
+            {
+                int row = span[k];
+                int entity = keys[k];
+                if (write > newOffsets[c] && members[write - 1] == entity)
+                {
+                    duplicates++;
+                    int target = write - 1;
+                    if (weights is not null) weights[target] += _weights![row];
+                    if (values is not null) values[target] += _values![row];
+                    if (timestamps is not null) timestamps[target] = Math.Min(timestamps[target], _timestamps![row]);
+                    mergedCount[target]++;
+                    continue;
+                }
+                members[write] = entity;
+                if (weights is not null) weights[write] = _weights![row];
+                if (values is not null) values[write] = _values![row];
+                if (timestamps is not null) timestamps[write] = _timestamps![row];
+                mergedCount[write] = 1;
+                write++;
+            }
+        }
+        newOffsets[collections] = write;
+        if (values is not null)
+        {
+            for (int i = 0; i < write; i++) if (mergedCount[i] > 1) values[i] /= mergedCount[i];
+        }
+        if (write < _count)
+        {
+            Array.Resize(ref members, write);
+            if (weights is not null) Array.Resize(ref weights, write);
+            if (values is not null) Array.Resize(ref values, write);
+            if (timestamps is not null) Array.Resize(ref timestamps, write);
+        }
+
+        var entityIds = _forceStringEntities == true ? EntityIds.FromStrings(_entityIds.ToArray()) : EntityIds.FromTextPreferIntegers(_entityIds.ToArray());
+        var collectionIds = _forceStringCollections == true ? EntityIds.FromStrings(_collectionIds.ToArray()) : EntityIds.FromTextPreferIntegers(_collectionIds.ToArray());
+        return new EntityCollectionSet(entityIds, collectionIds, newOffsets, members, weights, values, timestamps, provenance)
+        {
+            DuplicatePairsMerged = duplicates,
+        };
+    }
+}

@@ -1,0 +1,161 @@
+using EmbedPS.Core.Artifacts;
+using EmbedPS.Core.Common;
+
+namespace EmbedPS.Core.Cooccurrence;
+
+/// <summary>
+/// Persists a <see cref="CooccurrenceMatrix"/> as a 'cooccurrence' artifact: columns
+/// <c>entity_a, entity_b, weight</c>. First one row per entity with entity_a = entity_b whose weight
+/// is the entity's popularity (these rows also fix the entity order), then each unordered pair once (a before b).
+/// </summary>
+public static class CooccurrenceArtifact
+{
+    public const int Schema = 1;
+
+    public static void Write(CooccurrenceMatrix matrix, string path, CancellationToken cancellation = default)
+    {
+        int n = matrix.EntityCount;
+        long rows = n + matrix.PairCount;
+        if (rows > int.MaxValue) throw new EmbedPSException("ArtifactTooLarge", EmbedPSErrorKind.NotSupported, $"{rows} rows exceed one artifact file; use -MaxPartners to bound the matrix.");
+        var a = new int[rows];
+        var b = new int[rows];
+        var w = new float[rows];
+        for (int i = 0; i < n; i++) { a[i] = i; b[i] = i; w[i] = matrix.Popularity[i]; }
+        int r = n;
+        for (int i = 0; i < n; i++)
+        {
+            var partners = matrix.PartnersOf(i);
+            var weights = matrix.WeightsOf(i);
+            for (int k = 0; k < partners.Length; k++)
+            {
+                if (partners[k] <= i) continue;
+                a[r] = i; b[r] = partners[k]; w[r] = weights[k]; r++;
+            }
+        }
+        var columns = new List<ArtifactColumn>
+        {
+            ArtifactColumn.EntityIds("entity_a", matrix.Entities, a),
+            ArtifactColumn.EntityIds("entity_b", matrix.Entities, b),
+            new("weight", w),
+        };
+        ParquetArtifact.Write(path, ArtifactKind.Cooccurrence, Schema, matrix.Provenance, columns, cancellation: cancellation);
+    }
+
+    public static CooccurrenceMatrix Read(string path, CancellationToken cancellation = default) =>
+        FromTable(ParquetArtifact.Read(path, ArtifactKind.Cooccurrence, cancellation));
+
+    public static CooccurrenceMatrix FromTable(ArtifactTable table)
+    {
+        var idsA = table.GetEntityIdColumn("entity_a");
+        var idsB = table.GetEntityIdColumn("entity_b");
+        var weight = table.Get<float>("weight");
+        var edges = EdgeListReader.Index(idsA, idsB, table.Path);
+        return EdgeListReader.BuildSymmetric(edges, weight, table.Provenance, table.Path);
+    }
+}
+
+/// <summary>Turns an edge list with entity ids into dense indices and a symmetric CSR matrix.</summary>
+public static class EdgeListReader
+{
+    public sealed record IndexedEdges(EntityIds Entities, int[] A, int[] B);
+
+    /// <summary>Dense indices in order of first appearance (entity_a before entity_b on each row).</summary>
+    public static IndexedEdges Index(Array idsA, Array idsB, string source)
+    {
+        int rows = idsA.Length;
+        var a = new int[rows];
+        var b = new int[rows];
+        if (idsA is long[] la && idsB is long[] lb)
+        {
+            var map = new Dictionary<long, int>();
+            var order = new List<long>();
+            for (int r = 0; r < rows; r++)
+            {
+                a[r] = Lookup(map, order, la[r]);
+                b[r] = Lookup(map, order, lb[r]);
+            }
+            return new IndexedEdges(EntityIds.FromIntegers(order.ToArray()), a, b);
+        }
+        var smap = new Dictionary<string, int>(StringComparer.Ordinal);
+        var sorder = new List<string>();
+        for (int r = 0; r < rows; r++)
+        {
+            a[r] = Lookup(smap, sorder, Text(idsA, r, source, "entity_a"));
+            b[r] = Lookup(smap, sorder, Text(idsB, r, source, "entity_b"));
+        }
+        return new IndexedEdges(EntityIds.FromStrings(sorder.ToArray()), a, b);
+    }
+
+    private static string Text(Array ids, int r, string source, string column) => ids switch
+    {
+        long[] l => l[r].ToString(System.Globalization.CultureInfo.InvariantCulture),
+        string[] s => s[r] ?? throw new EmbedPSException("NullId", EmbedPSErrorKind.InvalidData, $"'{source}', row {r + 1}, column '{column}': null entity id.") { File = source, Row = r + 1, Column = column },
+        _ => throw new ArgumentException("ids must be long[] or string[]"),
+    };
+
+    private static int Lookup<T>(Dictionary<T, int> map, List<T> order, T id) where T : notnull
+    {
+        if (!map.TryGetValue(id, out var index))
+        {
+            index = order.Count;
+            map.Add(id, index);
+            order.Add(id);
+        }
+        return index;
+    }
+
+    /// <summary>
+    /// Builds the symmetric CSR from pairs listed once each; rows with a == b give popularity.
+    /// Duplicate pairs (in either orientation) are summed.
+    /// </summary>
+    public static CooccurrenceMatrix BuildSymmetric(IndexedEdges edges, float[] weight, Provenance provenance, string source)
+    {
+        int n = edges.Entities.Count;
+        var popularity = new int[n];
+        var degree = new long[n + 1];
+        for (int r = 0; r < edges.A.Length; r++)
+        {
+            if (!float.IsFinite(weight[r]))
+                throw new EmbedPSException("InvalidWeight", EmbedPSErrorKind.InvalidData, $"'{source}', row {r + 1}, column 'weight': {weight[r]} is not a finite number.") { File = source, Row = r + 1, Column = "weight", Value = weight[r].ToString(System.Globalization.CultureInfo.InvariantCulture) };
+            if (edges.A[r] == edges.B[r]) { popularity[edges.A[r]] = (int)weight[r]; continue; }
+            degree[edges.A[r] + 1]++;
+            degree[edges.B[r] + 1]++;
+        }
+        for (int i = 0; i < n; i++) degree[i + 1] += degree[i];
+        var cursor = degree.AsSpan(0, n).ToArray();
+        var columns = new int[degree[n]];
+        var values = new float[degree[n]];
+        for (int r = 0; r < edges.A.Length; r++)
+        {
+            int i = edges.A[r], j = edges.B[r];
+            if (i == j) continue;
+            columns[cursor[i]] = j; values[cursor[i]++] = weight[r];
+            columns[cursor[j]] = i; values[cursor[j]++] = weight[r];
+        }
+        // Sort each row by column and merge duplicates.
+        var offsets = new long[n + 1];
+        long write = 0;
+        for (int i = 0; i < n; i++)
+        {
+            long start = degree[i], end = degree[i + 1];
+            var cols = columns.AsSpan((int)start, (int)(end - start));
+            var vals = values.AsSpan((int)start, (int)(end - start));
+            cols.Sort(vals);
+            offsets[i] = write;
+            for (int k = 0; k < cols.Length; k++)
+            {
+                if (write > offsets[i] && columns[write - 1] == cols[k]) { values[write - 1] += vals[k]; continue; }
+                columns[write] = cols[k];
+                values[write] = vals[k];
+                write++;
+            }
+        }
+        offsets[n] = write;
+        if (write < columns.Length)
+        {
+            Array.Resize(ref columns, (int)write);
+            Array.Resize(ref values, (int)write);
+        }
+        return new CooccurrenceMatrix(edges.Entities, popularity, offsets, columns, values, provenance);
+    }
+}

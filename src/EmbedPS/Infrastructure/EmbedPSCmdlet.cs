@@ -1,0 +1,206 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Management.Automation;
+using EmbedPS.Core.Artifacts;
+using EmbedPS.Core.Common;
+
+namespace EmbedPS.Commands.Infrastructure;
+
+/// <summary>
+/// Base of every EmbedPS cmdlet: Ctrl+C cancels a token the core checks, core work runs on a worker
+/// thread while its progress, verbose and warning messages are written from the pipeline thread, and
+/// core errors become ErrorRecords with a stable ErrorId.
+/// </summary>
+public abstract class EmbedPSCmdlet : PSCmdlet
+{
+    private readonly CancellationTokenSource _cancellation = new();
+    private static int s_nextActivityId = 4200;
+    private readonly int _activityId = Interlocked.Increment(ref s_nextActivityId);
+
+    protected CancellationToken CancellationToken => _cancellation.Token;
+
+    protected override void StopProcessing() => _cancellation.Cancel();
+
+    /// <summary>
+    /// Runs <paramref name="work"/> on a worker thread and pumps its log here until it ends.
+    /// Cancellation (Ctrl+C) surfaces as PipelineStoppedException; EmbedPSException as a terminating error.
+    /// </summary>
+    protected T RunStage<T>(string activity, Func<IStageLog, CancellationToken, T> work, object? errorTarget = null)
+    {
+        var log = new QueuedStageLog();
+        var token = _cancellation.Token;
+        var task = Task.Run(() => work(log, token), token);
+        var lastProgress = Stopwatch.StartNew();
+        bool wroteProgress = false;
+        while (!task.IsCompleted)
+        {
+            // Not task.Wait(timeout): it throws when the task faults, losing the drain below.
+            ((IAsyncResult)task).AsyncWaitHandle.WaitOne(50);
+            Drain(log, activity, lastProgress, ref wroteProgress);
+        }
+        Drain(log, activity, lastProgress, ref wroteProgress, final: true);
+        if (wroteProgress)
+        {
+            WriteProgress(new ProgressRecord(_activityId, activity, "Done") { RecordType = ProgressRecordType.Completed });
+        }
+        try
+        {
+            return task.GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            throw new PipelineStoppedException();
+        }
+        catch (EmbedPSException ex)
+        {
+            ThrowTerminatingError(ToErrorRecord(ex, errorTarget));
+            throw; // unreachable
+        }
+    }
+
+    private void Drain(QueuedStageLog log, string activity, Stopwatch lastProgress, ref bool wroteProgress, bool final = false)
+    {
+        while (log.Messages.TryDequeue(out var message))
+        {
+            if (message.IsWarning) WriteWarning(message.Text); else WriteVerbose(message.Text);
+        }
+        // At most ten progress records a second; nothing at all when nobody listens (nightly jobs).
+        if (!final && log.TryTakeProgress(out var fraction, out var status) && lastProgress.ElapsedMilliseconds >= 100)
+        {
+            lastProgress.Restart();
+            var record = new ProgressRecord(_activityId, activity, string.IsNullOrEmpty(status) ? "Working" : status)
+            {
+                PercentComplete = (int)Math.Clamp(Math.Round(fraction * 100), 0, 100),
+            };
+            WriteProgress(record);
+            wroteProgress = true;
+        }
+    }
+
+    internal T RunStagePublic<T>(string activity, Func<IStageLog, CancellationToken, T> work, object? target) => RunStage(activity, work, target);
+
+    protected ErrorRecord ToErrorRecord(EmbedPSException ex, object? target)
+    {
+        var category = ex.Kind switch
+        {
+            EmbedPSErrorKind.InvalidData => ErrorCategory.InvalidData,
+            EmbedPSErrorKind.InvalidArgument => ErrorCategory.InvalidArgument,
+            EmbedPSErrorKind.ObjectNotFound => ErrorCategory.ObjectNotFound,
+            EmbedPSErrorKind.ResourceUnavailable => ErrorCategory.ResourceUnavailable,
+            EmbedPSErrorKind.NotSupported => ErrorCategory.NotImplemented,
+            _ => ErrorCategory.NotSpecified,
+        };
+        return new ErrorRecord(ex, ex.ErrorId, category, target ?? ex.File);
+    }
+
+    protected void ThrowArgumentError(string errorId, string message, object? target = null) =>
+        ThrowTerminatingError(new ErrorRecord(new ArgumentException(message), errorId, ErrorCategory.InvalidArgument, target));
+
+    /// <summary>Resolves a path the user typed (relative to the current PowerShell location, ~ expanded).</summary>
+    protected string ResolveOutputPath(string path) => GetUnresolvedProviderPathFromPSPath(path);
+
+    /// <summary>Resolves an existing file; a clear error when it does not exist.</summary>
+    protected string ResolveInputPath(string path)
+    {
+        var full = GetUnresolvedProviderPathFromPSPath(path);
+        if (!File.Exists(full) && !Directory.Exists(full))
+        {
+            ThrowTerminatingError(new ErrorRecord(new FileNotFoundException($"Cannot find '{full}' because it does not exist.", full),
+                "InputNotFound", ErrorCategory.ObjectNotFound, full));
+        }
+        return full;
+    }
+
+    /// <summary>Reads an artifact of the expected kind, turning failures into terminating errors.</summary>
+    protected T ReadArtifact<T>(string path) where T : class
+    {
+        var full = ResolveInputPath(path);
+        var result = RunStage("Reading " + Path.GetFileName(full), (_, ct) => ArtifactStore.Read(full, ct), full);
+        if (result is T typed) return typed;
+        ThrowTerminatingError(new ErrorRecord(new InvalidDataException($"'{full}' holds a {ArtifactKinds.Name(ArtifactStore.KindOf(result))} artifact, not a {typeof(T).Name}."),
+            "WrongArtifactKind", ErrorCategory.InvalidData, full));
+        return null!;
+    }
+
+    private sealed class QueuedStageLog : IStageLog
+    {
+        public readonly ConcurrentQueue<(bool IsWarning, string Text)> Messages = new();
+        private readonly object _gate = new();
+        private double _fraction;
+        private string _status = "";
+        private bool _fresh;
+
+        public void Progress(double fraction, string status)
+        {
+            lock (_gate) { _fraction = fraction; _status = status; _fresh = true; }
+        }
+
+        public bool TryTakeProgress(out double fraction, out string status)
+        {
+            lock (_gate)
+            {
+                fraction = _fraction; status = _status;
+                if (!_fresh) return false;
+                _fresh = false;
+                return true;
+            }
+        }
+
+        public void Verbose(string message) => Messages.Enqueue((false, message));
+        public void Warning(string message) => Messages.Enqueue((true, message));
+    }
+}
+
+/// <summary>
+/// A pipeline stage that emits one stage object and can persist it with <c>-OutFile</c>
+/// (Export-Csv overwrite rules: overwrite by default, <c>-NoClobber</c> refuses, <c>-WhatIf</c> writes nothing).
+/// </summary>
+public abstract class EmbedPSStageCmdlet : EmbedPSCmdlet
+{
+    /// <summary>Also persist the result as an EmbedPS Parquet artifact at this path.</summary>
+    [Parameter]
+    [Alias("OutPath")]
+    public string? OutFile { get; set; }
+
+    /// <summary>Refuse to overwrite an existing -OutFile.</summary>
+    [Parameter]
+    public SwitchParameter NoClobber { get; set; }
+
+    /// <summary>Overwrite a read-only -OutFile.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    /// <summary>Writes <paramref name="stageObject"/> to -OutFile when given (after ShouldProcess), then emits it.</summary>
+    protected void SaveAndEmit(object stageObject)
+    {
+        if (OutFile is not null) SaveArtifact(this, stageObject, OutFile, NoClobber, Force);
+        WriteObject(stageObject);
+    }
+
+    internal static void SaveArtifact(EmbedPSCmdlet cmdlet, object stageObject, string outFile, bool noClobber, bool force)
+    {
+        var path = cmdlet.GetUnresolvedProviderPathFromPSPath(outFile);
+        var kind = ArtifactKinds.Name(ArtifactStore.KindOf(stageObject));
+        if (File.Exists(path))
+        {
+            if (noClobber)
+            {
+                cmdlet.ThrowTerminatingError(new ErrorRecord(new IOException($"The file '{path}' already exists and -NoClobber was specified."),
+                    "NoClobber", ErrorCategory.ResourceExists, path));
+            }
+            var attributes = File.GetAttributes(path);
+            if ((attributes & FileAttributes.ReadOnly) != 0)
+            {
+                if (!force)
+                {
+                    cmdlet.ThrowTerminatingError(new ErrorRecord(new UnauthorizedAccessException($"The file '{path}' is read-only; use -Force to overwrite it."),
+                        "FileReadOnly", ErrorCategory.PermissionDenied, path));
+                }
+                File.SetAttributes(path, attributes & ~FileAttributes.ReadOnly);
+            }
+        }
+        if (!cmdlet.ShouldProcess(path, $"Write {kind} artifact")) return;
+        cmdlet.RunStagePublic("Writing " + Path.GetFileName(path), (_, ct) => { ArtifactStore.Write(stageObject, path, ct); return 0; }, path);
+        cmdlet.WriteVerbose($"Wrote {kind} artifact '{path}' ({new FileInfo(path).Length:N0} bytes).");
+    }
+}
