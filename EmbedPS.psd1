@@ -29,7 +29,15 @@
     FunctionsToExport    = @()
     AliasesToExport      = @()
     VariablesToExport    = @()
-    FormatsToProcess     = @('EmbedPS.Format.ps1xml')
+    FormatsToProcess     = @(
+        'EmbedPS.Format.ps1xml'
+        'Collections.Format.ps1xml'
+        'Cooccurrence.Format.ps1xml'
+        'NeighborPreservation.Format.ps1xml'
+        'Mde.Format.ps1xml'
+        'Projection.Format.ps1xml'
+        'Preview.Format.ps1xml'
+    )
     PrivateData          = @{
         PSData = @{
             Tags         = @('embedding', 'umap', 'tsne', 'mde', 'cooccurrence', 'visualization', 'parquet')

@@ -55,6 +55,7 @@ function Invoke-Build {
     if (Test-Path $module) { Remove-Item $module -Recurse -Force }
     Invoke-Native 'dotnet publish' { dotnet publish (Join-Path $root 'src/EmbedPS/EmbedPS.csproj') -c $Configuration -r linux-x64 --self-contained false -o $module --nologo -v quiet -p:GenerateDocumentationFile=true }
     Copy-Item (Join-Path $root 'EmbedPS.psd1'), (Join-Path $root 'EmbedPS.Format.ps1xml') $module
+    Copy-Item (Join-Path $root 'formats/*.Format.ps1xml') $module
     Get-ChildItem (Join-Path $root 'src/EmbedPS/Assets') -ErrorAction SilentlyContinue | Copy-Item -Destination $module -Recurse -Force
     # Get-Help for a binary module comes from MAML generated from the cmdlets' XML doc comments.
     & (Join-Path $root 'tools/New-CmdletHelp.ps1') -AssemblyPath (Join-Path $module 'EmbedPS.dll') -OutputPath (Join-Path $module 'en-US/EmbedPS.dll-Help.xml')
