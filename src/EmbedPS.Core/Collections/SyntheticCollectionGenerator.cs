@@ -75,8 +75,9 @@ public sealed class SyntheticCollection
 /// </summary>
 public static class SyntheticCollectionGenerator
 {
-    public static SyntheticCollection Generate(SyntheticCollectionOptions options, CancellationToken cancellation = default)
+    public static SyntheticCollection Generate(SyntheticCollectionOptions options, CancellationToken cancellation = default, IStageLog? log = null)
     {
+        log ??= StageLog.Null;
         int n = options.EntityCount, groups = options.Groups, subs = options.SubgroupsPerGroup;
         if (n < groups * subs + 1) throw new ArgumentException($"EntityCount must be at least {groups * subs + 1} for {groups}×{subs} subgroups.");
         var rng = new DeterministicRandom(options.Seed, -1);
@@ -121,6 +122,7 @@ public static class SyntheticCollectionGenerator
         for (int c = 0; c < collections; c++) offsets[c + 1] = offsets[c] + targetSize[c];
         var members = new int[offsets[collections]];
         var actual = new int[collections];
+        int generated = 0;
         Parallel.For(0, collections, new ParallelOptions { CancellationToken = cancellation }, () => new HashSet<int>(), (c, _, seen) =>
         {
             var local = new DeterministicRandom(options.Seed, c);
@@ -139,6 +141,8 @@ public static class SyntheticCollectionGenerator
             }
             members.AsSpan(start, count).Sort();
             actual[c] = count;
+            int done = Interlocked.Increment(ref generated);
+            if (done % 4096 == 0) log.Progress((double)done / collections, $"collection {done:N0} of {collections:N0}");
             return seen;
         }, _ => { });
 

@@ -56,7 +56,7 @@ public sealed class NewSyntheticCollectionCommand : EmbedPSStageCmdlet
         SyntheticCollection sample;
         try
         {
-            sample = RunStage("Generating synthetic collections", (_, ct) => SyntheticCollectionGenerator.Generate(options, ct));
+            sample = RunStage("Generating synthetic collections", (log, ct) => SyntheticCollectionGenerator.Generate(options, ct, log));
         }
         catch (ArgumentException ex) when (ex is not PSArgumentException)
         {
