@@ -51,6 +51,40 @@ public sealed class EntityCollectionBuilder
         _count++;
     }
 
+    /// <summary>
+    /// Adds a row from character spans (a CSV field, a formatted number) without allocating when the ids were seen
+    /// before. Long-format files usually list a collection's rows together, so the previous collection is checked first.
+    /// </summary>
+    public void Add(ReadOnlySpan<char> collection, ReadOnlySpan<char> entity, float weight = 1f, double value = 0, double timestamp = 0)
+    {
+        if (_count == _pairCollection.Length) Grow();
+        if (_count == int.MaxValue) throw new EmbedPSException("TooManyPairs", EmbedPSErrorKind.NotSupported, $"More than {int.MaxValue} collection–entity pairs are not supported.");
+        int collectionIndex;
+        if (_lastCollection >= 0 && collection.SequenceEqual(_collectionIds[_lastCollection])) collectionIndex = _lastCollection;
+        else _lastCollection = collectionIndex = Intern(_collectionIndex, _collectionIds, collection);
+        _pairCollection[_count] = collectionIndex;
+        _pairEntity[_count] = Intern(_entityIndex, _entityIds, entity);
+        if (_weights is not null) _weights[_count] = weight;
+        if (_values is not null) _values[_count] = value;
+        if (_timestamps is not null) _timestamps[_count] = timestamp;
+        _count++;
+    }
+
+    private int _lastCollection = -1;
+
+    private static int Intern(Dictionary<string, int> index, List<string> ids, ReadOnlySpan<char> id)
+    {
+        var lookup = index.GetAlternateLookup<ReadOnlySpan<char>>();
+        if (!lookup.TryGetValue(id, out var found))
+        {
+            found = ids.Count;
+            var text = id.ToString();
+            index.Add(text, found);
+            ids.Add(text);
+        }
+        return found;
+    }
+
     private static int Intern(Dictionary<string, int> index, List<string> ids, string id)
     {
         if (!index.TryGetValue(id, out var found))
