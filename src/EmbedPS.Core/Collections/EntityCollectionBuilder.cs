@@ -26,6 +26,8 @@ public sealed class EntityCollectionBuilder
 
     public EntityCollectionBuilder(bool hasWeights = false, bool hasValues = false, bool hasTimestamps = false)
     {
+        _collectionLookup = _collectionIndex.GetAlternateLookup<ReadOnlySpan<char>>();
+        _entityLookup = _entityIndex.GetAlternateLookup<ReadOnlySpan<char>>();
         if (hasWeights) _weights = new float[1024];
         if (hasValues) _values = new double[1024];
         if (hasTimestamps) _timestamps = new double[1024];
@@ -61,9 +63,9 @@ public sealed class EntityCollectionBuilder
         if (_count == int.MaxValue) throw new EmbedPSException("TooManyPairs", EmbedPSErrorKind.NotSupported, $"More than {int.MaxValue} collection–entity pairs are not supported.");
         int collectionIndex;
         if (_lastCollection >= 0 && collection.SequenceEqual(_collectionIds[_lastCollection])) collectionIndex = _lastCollection;
-        else _lastCollection = collectionIndex = Intern(_collectionIndex, _collectionIds, collection);
+        else _lastCollection = collectionIndex = Intern(_collectionLookup, _collectionIds, collection);
         _pairCollection[_count] = collectionIndex;
-        _pairEntity[_count] = Intern(_entityIndex, _entityIds, entity);
+        _pairEntity[_count] = Intern(_entityLookup, _entityIds, entity);
         if (_weights is not null) _weights[_count] = weight;
         if (_values is not null) _values[_count] = value;
         if (_timestamps is not null) _timestamps[_count] = timestamp;
@@ -71,15 +73,15 @@ public sealed class EntityCollectionBuilder
     }
 
     private int _lastCollection = -1;
+    private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _collectionLookup, _entityLookup;
 
-    private static int Intern(Dictionary<string, int> index, List<string> ids, ReadOnlySpan<char> id)
+    private static int Intern(in Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> index, List<string> ids, ReadOnlySpan<char> id)
     {
-        var lookup = index.GetAlternateLookup<ReadOnlySpan<char>>();
-        if (!lookup.TryGetValue(id, out var found))
+        if (!index.TryGetValue(id, out var found))
         {
             found = ids.Count;
             var text = id.ToString();
-            index.Add(text, found);
+            index.Dictionary.Add(text, found);
             ids.Add(text);
         }
         return found;
