@@ -68,15 +68,22 @@ public sealed class CollectionImporter
         if (!File.Exists(full) && !Directory.Exists(full))
             throw new EmbedPSException("InputNotFound", EmbedPSErrorKind.ObjectNotFound, $"Cannot find '{full}'.") { File = full };
         long before = RowCount;
-        if (IsParquet(full))
+        try
         {
-            var files = ParquetCollectionReader.Read(full, this, log, cancellation);
-            foreach (var file in files) _inputs.Add(ArtifactInput.FromFile(file));
+            if (IsParquet(full))
+            {
+                var files = ParquetCollectionReader.Read(full, this, log, cancellation);
+                foreach (var file in files) _inputs.Add(ArtifactInput.FromFile(file));
+            }
+            else
+            {
+                CsvCollectionReader.Read(full, DelimiterFor(full), this, log, cancellation);
+                _inputs.Add(ArtifactInput.FromFile(full));
+            }
         }
-        else
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            CsvCollectionReader.Read(full, DelimiterFor(full), this, log, cancellation);
-            _inputs.Add(ArtifactInput.FromFile(full));
+            throw new EmbedPSException("InputUnreadable", EmbedPSErrorKind.ResourceUnavailable, $"Cannot read '{full}': {ex.Message}", ex) { File = full };
         }
         log.Verbose($"Read {RowCount - before:N0} rows from '{full}'.");
     }

@@ -21,7 +21,7 @@ internal static class CsvCollectionReader
         var name = Path.GetFileName(path);
         var readerOptions = new SepReaderOptions(new Sep(delimiter))
         {
-            HasHeader = true,
+            HasHeader = false,           // the header is read below: duplicate names are fine unless one we need is ambiguous
             DisableColCountCheck = true, // checked below, with a message that names the line
             DisableQuotesParsing = false,
             Unescape = false,            // unescaped below, so that malformed quotes are caught
@@ -36,25 +36,31 @@ internal static class CsvCollectionReader
             throw Malformed(path, 1, ex.Message);
         }
         using var disposeReader = reader;
-        var header = reader.Header.ColNames.Select(UnescapeHeader).ToArray();
-        if (length == 0 || header.Length == 0 || (header.Length == 1 && string.IsNullOrWhiteSpace(header[0])))
-            throw new EmbedPSException("EmptyFile", EmbedPSErrorKind.InvalidData, $"'{path}' is empty: expected a header row naming the columns, then one row per collection–entity pair.") { File = path };
-
-        int collectionCol = ColumnIndex(header, options.CollectionColumn, path, "collection");
-        int entityCol = ColumnIndex(header, options.EntityColumn, path, "entity");
-        int weightCol = options.WeightColumn is { } w ? ColumnIndex(header, w, path, "weight") : -1;
-        int valueCol = options.ValueColumn is { } v ? ColumnIndex(header, v, path, "value") : -1;
-        int timestampCol = options.TimestampColumn is { } t ? ColumnIndex(header, t, path, "timestamp") : -1;
+        string[]? header = null;
+        int collectionCol = -1, entityCol = -1, weightCol = -1, valueCol = -1, timestampCol = -1;
         var builder = importer.Builder;
         char[] collectionScratch = new char[256], entityScratch = new char[256], numberScratch = new char[64];
-        long rows = 0;
+        long rows = 0, blankLinesBeforeHeader = 0;
         try
         {
             foreach (var row in reader)
             {
                 var raw = row.Span;
-                if (raw.IsWhiteSpace()) continue; // blank line
+                if (raw.IsWhiteSpace()) { blankLinesBeforeHeader++; continue; } // blank line
                 long line = row.LineNumberFrom;
+                if (header is null)
+                {
+                    // Sep numbers a row that runs to the end of the file (an unclosed quote) by its last line; the header starts after the blank lines.
+                    line = blankLinesBeforeHeader + 1;
+                    header = new string[row.ColCount];
+                    for (int c = 0; c < header.Length; c++) header[c] = Field(row[c].Span, ref collectionScratch, path, line, $"#{c + 1}").ToString();
+                    collectionCol = ColumnIndex(header, options.CollectionColumn, path, "collection");
+                    entityCol = ColumnIndex(header, options.EntityColumn, path, "entity");
+                    weightCol = options.WeightColumn is { } w ? ColumnIndex(header, w, path, "weight") : -1;
+                    valueCol = options.ValueColumn is { } v ? ColumnIndex(header, v, path, "value") : -1;
+                    timestampCol = options.TimestampColumn is { } t ? ColumnIndex(header, t, path, "timestamp") : -1;
+                    continue;
+                }
                 if (row.ColCount != header.Length)
                 {
                     for (int c = 0; c < row.ColCount; c++) CheckQuotes(row[c].Span, path, line, c < header.Length ? header[c] : $"#{c + 1}");
@@ -86,6 +92,8 @@ internal static class CsvCollectionReader
             // Sep reports structural problems (e.g. a quote left open at the end of the file) itself.
             throw Malformed(path, null, ex.Message);
         }
+        if (header is null)
+            throw new EmbedPSException("EmptyFile", EmbedPSErrorKind.InvalidData, $"'{path}' is empty: expected a header row naming the columns, then one row per collection–entity pair.") { File = path };
         if (rows == 0)
             throw new EmbedPSException("HeaderOnly", EmbedPSErrorKind.InvalidData,
                 $"'{path}' has a header ({string.Join(", ", header)}) but no data rows.") { File = path, Row = 2 };
@@ -100,19 +108,20 @@ internal static class CsvCollectionReader
     private static int ColumnIndex(string[] header, string column, string path, string role)
     {
         int index = Array.IndexOf(header, column);
-        if (index >= 0) return index;
+        if (index >= 0)
+        {
+            if (Array.LastIndexOf(header, column) != index)
+                throw new EmbedPSException("AmbiguousColumn", EmbedPSErrorKind.InvalidData,
+                    $"'{path}', line 1: the header names the {role} column '{column}' more than once ({string.Join(", ", header.Select(h => $"'{h}'"))}).")
+                { File = path, Row = 1, Column = column };
+            return index;
+        }
         // PowerShell users expect case-insensitive names; accept that when it is unambiguous.
         var matches = header.Select((name, i) => (name, i)).Where(x => string.Equals(x.name, column, StringComparison.OrdinalIgnoreCase)).ToArray();
         if (matches.Length == 1) return matches[0].i;
         throw new EmbedPSException("ColumnNotFound", EmbedPSErrorKind.InvalidArgument,
             $"'{path}' has no {role} column '{column}'. Available columns: {string.Join(", ", header.Select(h => $"'{h}'"))}.")
         { File = path, Row = 1, Column = column };
-    }
-
-    private static string UnescapeHeader(string name)
-    {
-        if (name.Length >= 2 && name[0] == '"' && name[^1] == '"') return name[1..^1].Replace("\"\"", "\"");
-        return name;
     }
 
     /// <summary>

@@ -133,6 +133,10 @@ public sealed class ImportEntityCollectionCommand : EmbedPSStageCmdlet
                         ThrowTerminatingError(new ErrorRecord(ex, "InputNotFound", ErrorCategory.ObjectNotFound, pattern));
                         return;
                     }
+                    if (resolved.Count == 0)
+                    {
+                        ThrowTerminatingError(new ErrorRecord(new FileNotFoundException($"No file matches '{pattern}'."), "InputNotFound", ErrorCategory.ObjectNotFound, pattern));
+                    }
                     foreach (var path in resolved) ReadPath(path);
                 }
                 break;

@@ -25,6 +25,8 @@ public class BadInputTests
         new object?[] { "text-after-quote.csv", "collection,entity\nu1,\"a\"b\n", null, "MalformedQuote", 2, "entity", new[] { "\"a\"b", "after the closing quote" } },
         new object?[] { "empty-id.csv", "collection,entity\nu1,a\n,b\n", null, "EmptyId", 3, "collection", new[] { "empty" } },
         new object?[] { "empty-quoted-id.csv", "collection,entity\nu1,\"\"\n", null, "EmptyId", 2, "entity", new[] { "empty" } },
+        new object?[] { "duplicate-header.csv", "collection,entity,entity\nu1,a,b\n", null, "AmbiguousColumn", 1, "entity", new[] { "more than once" } },
+        new object?[] { "unclosed-header.csv", "\n\"collection,entity\nu1,a\n", null, "MalformedQuote", 2, null, new[] { "never closed" } },
         new object?[] { "too-few-columns.csv", "collection,entity,weight\nu1,a,1\nu1,b\n", "weight", "ColumnCountMismatch", 3, null, new[] { "2 column(s)", "u1,b" } },
     };
 
