@@ -90,6 +90,25 @@ Describe 'Import-EntityCollection' {
         $set.Entities.IsInteger | Should -BeTrue
         $set.Popularity | Should -Be @(2, 1)
     }
+    It 'reads a Parquet artifact and a Hive-partitioned folder of Parquet files' {
+        $artifact = Join-Path $script:dir 'hive-source.parquet'
+        $set = Import-EntityCollection $script:csv @script:importArgs -OutFile $artifact
+        $again = Import-EntityCollection $artifact -WeightProperty weight
+        $again.PairCount | Should -Be $set.PairCount
+        $again.Weights | Measure-Object -Sum | ForEach-Object Sum | Should -Be 18
+        # Two partitions holding the same pairs: used as the collection id, the partition key gives one collection per folder.
+        $hive = Join-Path $script:dir 'hive'
+        foreach ($part in 'region=eu', 'region=us') {
+            New-Item -ItemType Directory (Join-Path $hive $part) -Force | Out-Null
+            Copy-Item $artifact (Join-Path $hive "$part/part-00000.parquet")
+        }
+        $byRegion = Import-EntityCollection $hive -CollectionProperty region -EntityProperty entity
+        $byRegion.CollectionCount | Should -Be 2
+        $byRegion.Collections.Strings | Should -Be @('eu', 'us')
+        $byRegion.PairCount | Should -Be 6
+        $byRegion.DuplicatePairsMerged | Should -Be 6
+        $byRegion.Provenance.Inputs.Count | Should -Be 2
+    }
     It '-WhatIf with -OutFile writes nothing but still emits the set' {
         $out = Join-Path $script:dir 'whatif.parquet'
         $set = Import-EntityCollection $script:csv @script:importArgs -OutFile $out -WhatIf

@@ -109,8 +109,8 @@ internal static class ParquetCollectionReader
                 var value = options.ValueColumn is { } v ? Find(v, "value") : null;
                 var timestamp = options.TimestampColumn is { } t ? Find(t, "timestamp") : null;
                 // Ids from a text column stay text (the contract keeps the source type); integers become int64.
-                if (collection.Field?.ClrType == typeof(string)) importer.Builder.KeepCollectionIdsAsText();
-                if (entity.Field?.ClrType == typeof(string)) importer.Builder.KeepEntityIdsAsText();
+                if (IsText(collection.Field)) importer.Builder.KeepCollectionIdsAsText();
+                if (IsText(entity.Field)) importer.Builder.KeepEntityIdsAsText();
 
                 var sources = new[] { collection, entity, weight, value, timestamp }.Where(s => s is { IsPartition: false }).Select(s => s!).DistinctBy(s => s.Name).ToArray();
                 var builder = importer.Builder;
@@ -156,6 +156,8 @@ internal static class ParquetCollectionReader
         }
     }
 
+    private static bool IsText(DataField? field) => field is not null && (field.ClrType == typeof(string) || field.ClrType == typeof(ReadOnlyMemory<char>));
+
     private static DataField? Single(IEnumerable<DataField> fields)
     {
         var list = fields.Take(2).ToList();
@@ -192,7 +194,15 @@ internal static class ParquetCollectionReader
     private static T?[] Read<T>(ParquetRowGroupReader group, DataField field, int count, CancellationToken ct) where T : struct
     {
         var values = new T?[count];
-        group.ReadAsync<T>(field, values.AsMemory(), cancellationToken: ct).GetAwaiter().GetResult();
+        if (field.IsNullable)
+        {
+            group.ReadAsync<T>(field, values.AsMemory(), cancellationToken: ct).GetAwaiter().GetResult();
+            return values;
+        }
+        // A required (non-nullable) column goes into a plain buffer: read into a nullable one, Parquet.Net left rows of larger files unset.
+        var plain = new T[count];
+        group.ReadAsync<T>(field, plain.AsMemory(), cancellationToken: ct).GetAwaiter().GetResult();
+        for (int i = 0; i < count; i++) values[i] = plain[i];
         return values;
     }
 

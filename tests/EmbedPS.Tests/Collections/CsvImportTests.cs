@@ -182,6 +182,17 @@ public class CsvImportTests
     }
 
     [Fact]
+    public void A_cancelled_import_stops_with_OperationCanceledException()
+    {
+        using var dir = new TempDirectory();
+        var path = ImportScaleTests.WriteRealisticCsv(dir.File("big.csv"), 150_000, seed: 5);
+        using var cancellation = new CancellationTokenSource();
+        cancellation.Cancel();
+        var importer = new CollectionImporter(new CollectionImportOptions { CollectionColumn = "user_id", EntityColumn = "item" });
+        Assert.ThrowsAny<OperationCanceledException>(() => importer.ReadPath(path, StageLog.Null, cancellation.Token));
+    }
+
+    [Fact]
     public void Progress_is_reported_while_reading()
     {
         using var dir = new TempDirectory();

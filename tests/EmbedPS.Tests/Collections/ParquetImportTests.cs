@@ -136,4 +136,33 @@ public class ParquetImportTests
         Assert.Equal("NoParquetFiles", ex.ErrorId);
         Assert.Contains(folder, ex.Message);
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void An_EmbedPS_artifact_reimports_with_the_default_column_names(bool stringIds)
+    {
+        using var dir = new TempDirectory();
+        var set = SyntheticCollectionGenerator.Generate(SyntheticCollectionOptions.Tiny).Collections;
+        if (stringIds)
+        {
+            var builder = new EntityCollectionBuilder(hasWeights: set.Weights is not null);
+            builder.KeepEntityIdsAsText();
+            for (int c = 0; c < set.CollectionCount; c++)
+            {
+                var members = set.MembersOf(c);
+                for (int k = 0; k < members.Length; k++)
+                    builder.Add("list " + set.Collections.GetText(c), set.Entities.GetText(members[k]), set.Weights?[set.CollectionOffsets[c] + k] ?? 1f);
+            }
+            set = builder.Build();
+        }
+        Assert.True(set.PairCount > 30_000, $"{set.PairCount} pairs: the file must span several Parquet pages");
+        var path = dir.File("tiny.parquet");
+        CollectionsArtifact.Write(set, path);
+        var importer = new CollectionImporter(new CollectionImportOptions { WeightColumn = set.Weights is null ? null : "weight" });
+        importer.ReadPath(path, StageLog.Null, CancellationToken.None);
+        var back = importer.Build();
+        Assert.Equal(!stringIds, back.Entities.IsInteger);
+        Assert.Equal(CsvImportTests.Pairs(set), CsvImportTests.Pairs(back));
+    }
 }
