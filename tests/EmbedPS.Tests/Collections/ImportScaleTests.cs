@@ -79,4 +79,21 @@ public class ImportScaleTests
         var parameters = (string)ParquetImportTests.Scalar($"SELECT decode(value) FROM parquet_kv_metadata('{artifact}') WHERE decode(key) = 'embedps.parameters'")!;
         Assert.Contains("\"WeightProperty\":\"rating\"", parameters);
     }
+
+    [Fact]
+    public void The_same_rows_as_DuckDB_written_Parquet_give_the_same_set()
+    {
+        using var dir = new TempDirectory();
+        var csv = WriteRealisticCsv(dir.File("ratings.csv"), 250_000, seed: 12);
+        var parquet = dir.File("ratings.parquet");
+        // DuckDB writes nullable columns in row groups of 122,880 rows: several row groups and pages.
+        ParquetImportTests.DuckDb($"COPY (SELECT user_id, item, rating::INTEGER AS rating FROM read_csv('{csv}', header = true, all_varchar = true)) TO '{parquet}' (FORMAT PARQUET)");
+        var options = new CollectionImportOptions { CollectionColumn = "user_id", EntityColumn = "item", WeightColumn = "rating" };
+        var fromCsv = new CollectionImporter(options);
+        fromCsv.ReadPath(csv, StageLog.Null, CancellationToken.None);
+        var fromParquet = new CollectionImporter(options);
+        fromParquet.ReadPath(parquet, StageLog.Null, CancellationToken.None);
+        Assert.Equal(250_000, fromParquet.RowCount);
+        Assert.Equal(CsvImportTests.Pairs(fromCsv.Build()), CsvImportTests.Pairs(fromParquet.Build()));
+    }
 }
