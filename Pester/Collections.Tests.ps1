@@ -42,7 +42,7 @@ Describe 'Parameter contract' {
     ) {
         $help = Get-Help $Name -Full
         $help.Synopsis | Should -Not -BeNullOrEmpty
-        ($help.Description | Out-String).Trim() | Should -Not -BeNullOrEmpty
+        ($help.Description | Out-String).Trim().Length | Should -BeGreaterThan 300 -Because 'the whole description must reach the help, not just its last paragraph'
         @($help.Examples.Example).Count | Should -BeGreaterOrEqual 2
         foreach ($parameter in $help.Parameters.Parameter) {
             ($parameter.Description | Out-String).Trim() | Should -Not -BeNullOrEmpty -Because "parameter $($parameter.Name) needs a description"

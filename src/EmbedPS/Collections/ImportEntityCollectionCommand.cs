@@ -12,18 +12,18 @@ namespace EmbedPS.Commands.Collections;
 /// <para type="description">Each input row is one collection–entity pair, e.g. one line per (user, anime) or (package, dependency).
 /// -CollectionProperty and -EntityProperty name the columns (or object properties) that hold the two ids; -WeightProperty,
 /// -ValueProperty and -TimestampProperty optionally name a per-pair weight (e.g. a rating or play count), a value and a time
-/// (a number, or a date such as 2024-05-01T12:00:00Z, stored as Unix seconds).</para>
-/// <para type="description">Sources: CSV files (comma-separated; tab-separated for .tsv and .tab, or any -Delimiter; RFC 4180 quoting,
+/// (a number, or a date such as 2024-05-01T12:00:00Z, stored as Unix seconds).
+/// Sources: CSV files (comma-separated; tab-separated for .tsv and .tab, or any -Delimiter; RFC 4180 quoting,
 /// UTF-8 with or without BOM, LF or CRLF, blank lines skipped), Parquet files (.parquet), and folders of Hive-partitioned Parquet
 /// files (key=value/part-*.parquet, as Spark and DuckDB write them — the partition keys can be used as columns), or objects piped
 /// in (PSObjects such as Import-Csv output, or hashtables; properties are matched by name). All inputs of one call are read into
-/// one set, which is emitted once the input ends.</para>
-/// <para type="description">Files are streamed: memory grows with the number of pairs kept, not with the file size. Duplicate pairs
+/// one set, which is emitted once the input ends.
+/// Files are streamed: memory grows with the number of pairs kept, not with the file size. Duplicate pairs
 /// inside a collection are merged (weights summed, values averaged, the earliest timestamp kept) and counted in the -Verbose summary.
 /// Ids that are all canonical integers become int64 ids; otherwise ids are strings. Bad input stops the command with an error that
 /// names the file, the line or row, the column and the value: a missing column (the available ones are listed), a weight that is not
-/// a number, an empty id, an empty or header-only file, a malformed quote. Nothing is emitted or written after an error.</para>
-/// <para type="description">The result records its provenance (the parameters, and each input file's size and SHA-256) and can be
+/// a number, an empty id, an empty or header-only file, a malformed quote. Nothing is emitted or written after an error.
+/// The result records its provenance (the parameters, and each input file's size and SHA-256) and can be
 /// saved as an EmbedPS artifact with -OutFile.</para>
 /// </summary>
 /// <example>

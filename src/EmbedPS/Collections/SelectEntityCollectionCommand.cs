@@ -9,12 +9,12 @@ namespace EmbedPS.Commands.Collections;
 /// <para type="description">The filter the embedding method needs before counting co-occurrences. -MinCollections drops entities
 /// that are in fewer collections; -Top keeps the N most popular entities (ties go to the entity imported first);
 /// -MinCollectionSize and -MaxCollectionSize drop collections by their number of members; -Include keeps only the listed entity ids
-/// and -Exclude drops the listed ones (both applied once, first).</para>
-/// <para type="description">Dropping entities shrinks collections and dropping collections lowers popularity, so the limits are
+/// and -Exclude drops the listed ones (both applied once, first).
+/// Dropping entities shrinks collections and dropping collections lowers popularity, so the limits are
 /// applied in rounds until nothing changes; -Verbose reports what each round dropped. Filtering only removes: a collection dropped
 /// for being too large stays dropped. Empty collections and entities left in no collection are always removed, and the result is
-/// renumbered densely in the original order with weights, values and timestamps kept aligned.</para>
-/// <para type="description">The result's provenance records the parameters and the upstream artifact; -OutFile saves it.</para>
+/// renumbered densely in the original order with weights, values and timestamps kept aligned.
+/// The result's provenance records the parameters and the upstream artifact; -OutFile saves it.</para>
 /// </summary>
 /// <example>
 ///   <code>Import-EntityCollection ./ratings.csv -CollectionProperty user -EntityProperty anime | Select-EntityCollection -MinCollections 5 -MinCollectionSize 2 -Verbose</code>
