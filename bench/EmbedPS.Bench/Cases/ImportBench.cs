@@ -19,8 +19,7 @@ public abstract class ImportBenchBase : BenchCase
 
     public override void Prepare()
     {
-        _path = Path.Combine(Path.GetTempPath(), $"embedps-bench-import-{Rows}.csv");
-        if (File.Exists(_path)) return;
+        _path = Path.Combine(Path.GetTempPath(), $"embedps-bench-import-{Rows}-{Environment.ProcessId}.csv");
         // Zipf-like item popularity, about 40 rows per user; popular items repeat inside a user (14% of rows), as in play logs.
         var random = new DeterministicRandom(2024);
         var temp = _path + ".tmp";
@@ -41,6 +40,11 @@ public abstract class ImportBenchBase : BenchCase
             }
         }
         File.Move(temp, _path, overwrite: true);
+    }
+
+    public override void Cleanup()
+    {
+        try { File.Delete(_path); } catch (IOException) { }
     }
 
     public override BenchOutcome RunCandidate()
