@@ -26,6 +26,8 @@ public sealed class EntityCollectionBuilder
 
     public EntityCollectionBuilder(bool hasWeights = false, bool hasValues = false, bool hasTimestamps = false)
     {
+        _collectionLookup = _collectionIndex.GetAlternateLookup<ReadOnlySpan<char>>();
+        _entityLookup = _entityIndex.GetAlternateLookup<ReadOnlySpan<char>>();
         if (hasWeights) _weights = new float[1024];
         if (hasValues) _values = new double[1024];
         if (hasTimestamps) _timestamps = new double[1024];
@@ -49,6 +51,40 @@ public sealed class EntityCollectionBuilder
         if (_values is not null) _values[_count] = value;
         if (_timestamps is not null) _timestamps[_count] = timestamp;
         _count++;
+    }
+
+    /// <summary>
+    /// Adds a row from character spans (a CSV field, a formatted number) without allocating when the ids were seen
+    /// before. Long-format files usually list a collection's rows together, so the previous collection is checked first.
+    /// </summary>
+    public void Add(ReadOnlySpan<char> collection, ReadOnlySpan<char> entity, float weight = 1f, double value = 0, double timestamp = 0)
+    {
+        if (_count == _pairCollection.Length) Grow();
+        if (_count == int.MaxValue) throw new EmbedPSException("TooManyPairs", EmbedPSErrorKind.NotSupported, $"More than {int.MaxValue} collection–entity pairs are not supported.");
+        int collectionIndex;
+        if (_lastCollection >= 0 && collection.SequenceEqual(_collectionIds[_lastCollection])) collectionIndex = _lastCollection;
+        else _lastCollection = collectionIndex = Intern(_collectionLookup, _collectionIds, collection);
+        _pairCollection[_count] = collectionIndex;
+        _pairEntity[_count] = Intern(_entityLookup, _entityIds, entity);
+        if (_weights is not null) _weights[_count] = weight;
+        if (_values is not null) _values[_count] = value;
+        if (_timestamps is not null) _timestamps[_count] = timestamp;
+        _count++;
+    }
+
+    private int _lastCollection = -1;
+    private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _collectionLookup, _entityLookup;
+
+    private static int Intern(in Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> index, List<string> ids, ReadOnlySpan<char> id)
+    {
+        if (!index.TryGetValue(id, out var found))
+        {
+            found = ids.Count;
+            var text = id.ToString();
+            index.Dictionary.Add(text, found);
+            ids.Add(text);
+        }
+        return found;
     }
 
     private static int Intern(Dictionary<string, int> index, List<string> ids, string id)
