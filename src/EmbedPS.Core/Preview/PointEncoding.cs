@@ -208,7 +208,8 @@ public static class CategoricalPalette
 /// <summary>
 /// Point radius from popularity on a partial log scale, after the osu! Beatmap Atlas (r = 12 + 9·ln n + 0.0016·n, clamped):
 /// r = a + b·ln(n) + c·n, clamped to [rMin, rMax]. The constants are normalised to the data's largest popularity N so the
-/// same rule fits popularity ranges from 1…10 to 1…10⁶: a = rMin, b = 0.75·(rMax − rMin)/ln N, c = 0.25·(rMax − rMin)/N.
+/// same rule fits popularity ranges from 1…10 to 1…10⁶: b = 0.75·(rMax − rMin)/ln N, c = 0.25·(rMax − rMin)/(N − 1) and
+/// a = rMin − c, so that r(1) = rMin and r(N) = rMax exactly.
 /// The log term spreads the long tail; the small linear term singles out the very head. rMin comes from the point density
 /// (about a third of the spacing of a uniform grid of the same number of points), rMax = 3·rMin.
 /// </summary>
@@ -233,11 +234,11 @@ public static class PopularitySizing
             return radii;
         }
         double rMin = baseRadius, rMax = baseRadius * SizeRange;
-        double b = LogShare * (rMax - rMin) / Math.Log(max), c = LinearShare * (rMax - rMin) / max;
+        double b = LogShare * (rMax - rMin) / Math.Log(max), c = LinearShare * (rMax - rMin) / (max - 1);
         for (int i = 0; i < pointCount; i++)
         {
             double n = Math.Max(1, popularity[i]);
-            radii[i] = (float)Math.Clamp(rMin + b * Math.Log(n) + c * n, rMin, rMax);
+            radii[i] = (float)Math.Clamp(rMin + b * Math.Log(n) + c * (n - 1), rMin, rMax);
         }
         return radii;
     }

@@ -30,6 +30,7 @@ public static class PreviewRenderer
     public static byte[] RenderPng(object stage, PreviewOptions options, IStageLog log, CancellationToken cancellation = default)
     {
         options.Validate();
+        cancellation.ThrowIfCancellationRequested();
         PreviewFonts.EnsureRegistered();
         if (!PreviewFonts.BundledFontAvailable)
             log.Warning($"The bundled preview font could not be loaded ({PreviewFonts.LoadError}); text uses system fonts and may be missing.");
