@@ -255,24 +255,42 @@ public static class PopularitySizing
         return (float)Math.Clamp(1.0 / Math.Max(coverage, 1e-9), 0.15, 0.9);
     }
 
-    /// <summary>Draw order: biggest first so small points stay visible; equal sizes in a fixed pseudo-random order so no category is always on top.</summary>
+    /// <summary>
+    /// Draw order: biggest first so small points stay visible; points of (nearly) equal size in a fixed pseudo-random
+    /// order so that no category is always on top. Radii are bucketed to 1/32 pixel and the buckets visited from the
+    /// largest; inside a bucket points follow a seeded permutation (a counting sort: linear time, no comparison sort).
+    /// </summary>
     public static int[] DrawOrder(ReadOnlySpan<float> radii)
     {
-        var keys = new ulong[radii.Length];
-        var order = new int[radii.Length];
-        for (int i = 0; i < radii.Length; i++)
+        int n = radii.Length;
+        const int levels = 4096;
+        var level = new int[n];
+        var counts = new int[levels + 1];
+        for (int i = 0; i < n; i++)
         {
-            uint sizeKey = ~BitConverter.SingleToUInt32Bits(Math.Max(0f, radii[i]));
-            keys[i] = ((ulong)sizeKey << 32) | Mix((uint)i);
-            order[i] = i;
+            // Descending: the largest radius gets level 0.
+            int l = levels - 1 - (int)Math.Clamp(radii[i] * 32f, 0f, levels - 1);
+            level[i] = l;
+            counts[l + 1]++;
         }
-        Array.Sort(keys, order);
+        for (int l = 0; l < levels; l++) counts[l + 1] += counts[l];
+        var order = new int[n];
+        foreach (int i in Permutation(n)) order[counts[level[i]]++] = i;
         return order;
     }
 
-    private static uint Mix(uint x)
+    /// <summary>A fixed pseudo-random permutation of 0 … n−1 (Fisher–Yates with a seeded generator).</summary>
+    private static int[] Permutation(int n)
     {
-        x ^= x >> 16; x *= 0x7FEB352Du; x ^= x >> 15; x *= 0x846CA68Bu; x ^= x >> 16;
-        return x;
+        var permutation = new int[n];
+        for (int i = 0; i < n; i++) permutation[i] = i;
+        var random = new Common.DeterministicRandom(0x5EED, n);
+        for (int i = n - 1; i > 0; i--)
+        {
+            int j = random.NextInt(i + 1);
+            (permutation[i], permutation[j]) = (permutation[j], permutation[i]);
+        }
+        return permutation;
     }
+
 }

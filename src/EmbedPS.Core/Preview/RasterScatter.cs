@@ -50,21 +50,29 @@ public sealed class RasterScatter : IPlottable
         // Linear axes: pixel = offset + slope · value, from two probes of ScottPlot's own mapping.
         double x0 = Axes.GetPixelX(0), xSlope = Axes.GetPixelX(1) - x0;
         double y0 = Axes.GetPixelY(0), ySlope = Axes.GetPixelY(1) - y0;
-        var px = new float[_x.Length];
-        var py = new float[_y.Length];
-        var radius = new float[_radius.Length];
-        Parallel.For(0, _x.Length, i =>
+        // Gathered in drawing order, so the rasteriser reads every array sequentially.
+        int n = _order.Length;
+        var px = new float[n];
+        var py = new float[n];
+        var radius = new float[n];
+        var rgba = new uint[n];
+        Parallel.For(0, (n + 65_535) / 65_536, chunk =>
         {
-            px[i] = (float)((x0 + xSlope * _x[i] - rect.Left) * scale);
-            py[i] = (float)((y0 + ySlope * _y[i] - rect.Top) * scale);
-            radius[i] = _radius[i] * scale;
+            for (int k = chunk * 65_536, end = Math.Min(n, k + 65_536); k < end; k++)
+            {
+                int i = _order[k];
+                px[k] = (float)((x0 + xSlope * _x[i] - rect.Left) * scale);
+                py[k] = (float)((y0 + ySlope * _y[i] - rect.Top) * scale);
+                radius[k] = _radius[i] * scale;
+                rgba[k] = _rgba[i];
+            }
         });
         using var bitmap = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Premul));
         bitmap.Erase(SKColors.Transparent);
         unsafe
         {
             var pixels = new Span<uint>((void*)bitmap.GetPixels(), width * height);
-            PointRasterizer.Draw(pixels, width, height, px, py, radius, _rgba, _order, Alpha, Cancellation);
+            PointRasterizer.Draw(pixels, width, height, px, py, radius, rgba, null, Alpha, Cancellation);
         }
         bitmap.NotifyPixelsChanged();
         rp.Canvas.DrawBitmap(bitmap, new SKRect(rect.Left, rect.Top, rect.Left + width / scale, rect.Top + height / scale));

@@ -53,7 +53,7 @@ public sealed class ExportEmbeddingPreviewCommand : EmbedPSCmdlet
 {
     private bool _wrote;
 
-    /// <summary>The stage object to draw: EntityCollectionSet, CooccurrenceMatrix, NeighborGraph, Embedding or Projection.</summary>
+    /// <summary>The stage object to draw: EntityCollectionSet, CooccurrenceMatrix, NeighborGraph, Embedding or Projection (a file object or path of an artifact is read first).</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = "InputObject")]
     public object InputObject { get; set; } = null!;
 
@@ -144,14 +144,19 @@ public sealed class ExportEmbeddingPreviewCommand : EmbedPSCmdlet
     protected override void ProcessRecord()
     {
         object stage;
-        if (ParameterSetName == "InputPath")
+        string? artifactPath = ParameterSetName == "InputPath" ? InputPath : null;
+        var piped = InputObject is PSObject ps ? ps.BaseObject : InputObject;
+        // A file object or a path string piped in binds to -InputObject first (by value): read it as an artifact.
+        if (artifactPath is null && piped is FileInfo fileInfo) artifactPath = fileInfo.FullName;
+        if (artifactPath is null && piped is string text) artifactPath = text;
+        if (artifactPath is not null)
         {
-            var input = ResolveInputPath(InputPath);
+            var input = ResolveInputPath(artifactPath);
             stage = RunStage("Reading " + System.IO.Path.GetFileName(input), (_, ct) => ArtifactStore.Read(input, ct), input);
         }
         else
         {
-            stage = InputObject is PSObject ps ? ps.BaseObject : InputObject;
+            stage = piped;
         }
         if (stage is not (EntityCollectionSet or CooccurrenceMatrix or NeighborGraph or Embedding or EmbedPS.Core.Projection.Projection))
         {
