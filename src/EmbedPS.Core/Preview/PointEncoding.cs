@@ -221,7 +221,7 @@ public static class PopularitySizing
 
     /// <summary>The smallest radius (pixels at 96 DPI) for <paramref name="pointCount"/> points on <paramref name="areaPx"/> pixels.</summary>
     public static float BaseRadius(int pointCount, double areaPx) =>
-        (float)Math.Clamp(0.33 * Math.Sqrt(areaPx / Math.Max(1, pointCount)), 0.6, 4.5);
+        (float)Math.Clamp(0.33 * Math.Sqrt(areaPx / Math.Max(1, pointCount)), 0.6, 3.5);
 
     public static float[] Radii(IReadOnlyList<int>? popularity, int pointCount, float baseRadius)
     {

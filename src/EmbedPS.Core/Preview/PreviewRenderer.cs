@@ -117,7 +117,12 @@ public static class PreviewRenderer
                 var plot = ScatterPlot(xs, ys, e.Entities, e.Popularity, style, options with { LabelTop = 0 }, theme, $"axis {a + 1} × axis {b + 1}", $"axis {a + 1}", $"axis {b + 1}", false, ct);
                 figureP.Panels.Add((plot, usable * (k % columns) / columns, (float)(k / columns) / rows, usable / columns, 1f / rows));
             }
-            if (side) figureP.Panels.Add((KeyPlot(style, theme), usable, 0, legendWidth, 1));
+            if (side)
+            {
+                // A colorbar spans its panel's height: keep it to the middle of the strip so its ticks stay readable.
+                if (style.Colouring.Scale is not null) figureP.Panels.Add((KeyPlot(style, theme), usable, 0.12f, legendWidth * 0.7f, 0.7f));
+                else figureP.Panels.Add((KeyPlot(style, theme), usable, 0, legendWidth, 1));
+            }
             return figureP;
         }
         string xLabel, yLabel, title;
@@ -193,7 +198,7 @@ public static class PreviewRenderer
         line.LineWidth = 2;
         plot.XLabel("iteration");
         plot.YLabel(log ? "average distortion (log scale)" : "average distortion");
-        if (log) LogTicks(plot.Axes.Left);
+        if (log) LogTicks(plot.Axes.Left, Math.Log10(min), Math.Log10(max));
         figure.Panels.Add((plot, 0, 0, 1, 1));
         return figure;
     }
@@ -258,6 +263,9 @@ public static class PreviewRenderer
     {
         var plot = new Plot();
         theme.Apply(plot);
+        // Fewer, well-spaced ticks than ScottPlot's default: a preview is read at a glance.
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { TickDensity = 0.6 };
+        plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { TickDensity = 0.6 };
         return plot;
     }
 
@@ -288,29 +296,55 @@ public static class PreviewRenderer
             note.LabelBorderColor = theme.LegendOutline;
             note.LabelShadowColor = Colors.Transparent;
         }
-        LogTicks(plot.Axes.Bottom);
-        LogTicks(plot.Axes.Left);
+        if (histogram.Centers.Length > 0)
+        {
+            LogTicks(plot.Axes.Bottom, Math.Log10(histogram.Centers.Min()), Math.Log10(histogram.Centers.Max()));
+            LogTicks(plot.Axes.Left, Math.Log10(histogram.Density.Min()), Math.Log10(histogram.Density.Max()));
+        }
         plot.Axes.Margins(0.08, 0.1);
         return plot;
     }
 
-    /// <summary>Ticks for an axis that carries log10 values: labels 1, 10, 100, 1,000 … with log-spaced minor ticks.</summary>
-    private static void LogTicks(IAxis axis)
+    /// <summary>
+    /// Ticks for an axis that carries log10 values spanning [<paramref name="minLog"/>, <paramref name="maxLog"/>]:
+    /// labelled at 1, 10, 100 … when the range covers several decades, at 1-2-5 or 1…9 multiples when it covers less,
+    /// with unlabelled minor ticks at every integer multiple of each power of ten.
+    /// </summary>
+    internal static void LogTicks(IAxis axis, double minLog, double maxLog)
     {
-        axis.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
+        if (!(maxLog > minLog)) { minLog -= 0.5; maxLog += 0.5; }
+        var ticks = new ScottPlot.TickGenerators.NumericManual();
+        int firstDecade = (int)Math.Floor(minLog) - 1, lastDecade = (int)Math.Ceiling(maxLog) + 1;
+        double pad = 0.12 * (maxLog - minLog);
+        bool Inside(double v) => v >= minLog - pad && v <= maxLog + pad;
+        foreach (var multiples in new[] { new[] { 1 }, new[] { 1, 2, 5 }, new[] { 1, 2, 3, 4, 5, 6, 7, 8, 9 } })
         {
-            IntegerTicksOnly = true,
-            MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
-            LabelFormatter = FormatPowerOfTen,
-        };
+            var major = new List<double>();
+            for (int d = firstDecade; d <= lastDecade; d++)
+                foreach (int m in multiples)
+                {
+                    double position = d + Math.Log10(m);
+                    if (Inside(position)) major.Add(position);
+                }
+            if (major.Count < 3 && multiples.Length < 9) continue;
+            foreach (var position in major) ticks.AddMajor(position, FormatPowerOfTen(position));
+            break;
+        }
+        for (int d = firstDecade; d <= lastDecade; d++)
+            for (int m = 1; m <= 9; m++)
+            {
+                double position = d + Math.Log10(m);
+                if (Inside(position) && !ticks.Ticks.Any(t => Math.Abs(t.Position - position) < 1e-9)) ticks.AddMinor(position);
+            }
+        axis.TickGenerator = ticks;
     }
 
     internal static string FormatPowerOfTen(double exponent)
     {
         double value = Math.Pow(10, exponent);
-        if (Math.Abs(exponent) <= 6.0001 && exponent >= 0) return value.ToString("N0", CultureInfo.InvariantCulture);
-        if (exponent < 0 && exponent >= -4) return value.ToString("0.####", CultureInfo.InvariantCulture);
-        return "1e" + Math.Round(exponent).ToString(CultureInfo.InvariantCulture);
+        if (value >= 1e7 || value < 1e-4) return value.ToString("0.#e0", CultureInfo.InvariantCulture);
+        if (value >= 1) return Math.Round(value).ToString("N0", CultureInfo.InvariantCulture);
+        return value.ToString("0.####", CultureInfo.InvariantCulture);
     }
 
     private static Plot ScatterPlot(float[] x, float[] y, EntityIds ids, int[] popularity, PointStyle style, PreviewOptions options, PreviewTheme theme,
