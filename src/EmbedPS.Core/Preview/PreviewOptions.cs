@@ -47,7 +47,7 @@ public sealed record PreviewOptions
         if (Height < 150 || Height > 20_000) throw new ArgumentOutOfRangeException(nameof(Height), Height, "Height must be between 150 and 20,000 pixels.");
         if (!(Dpi >= 24 && Dpi <= 1200)) throw new ArgumentOutOfRangeException(nameof(Dpi), Dpi, "Dpi must be between 24 and 1200.");
         if ((long)(Width * Scale) * (long)(Height * Scale) > 400_000_000L) throw new ArgumentOutOfRangeException(nameof(Dpi), Dpi, "The image would exceed 400 megapixels.");
-        if (LabelTop < 0) throw new ArgumentOutOfRangeException(nameof(LabelTop));
+        if (LabelTop < 0 || LabelTop > 1_000) throw new ArgumentOutOfRangeException(nameof(LabelTop), LabelTop, "LabelTop must be between 0 and 1,000.");
         if (MaxCategories < 2) throw new ArgumentOutOfRangeException(nameof(MaxCategories));
     }
 }

@@ -17,8 +17,8 @@ namespace EmbedPS.Commands.Preview;
 /// (the view with the most spread); -View Pairs draws every pair of its axes as small multiples, and -View Distortion draws its
 /// average distortion against iteration. A CooccurrenceMatrix or NeighborGraph shows its degree and weight (or distance)
 /// distributions on log–log axes, with the number of connected components and isolated entities in the subtitle. An
-/// EntityCollectionSet shows the collection-size and entity-popularity distributions on log–log axes.</para>
-/// <para type="description">Points are coloured by a categorical label (a palette of 20 colours and a legend sorted by frequency;
+/// EntityCollectionSet shows the collection-size and entity-popularity distributions on log–log axes.
+/// Points are coloured by a categorical label (a palette of 20 colours and a legend sorted by frequency;
 /// rarer categories share a grey "other" row) or by a numeric value (Viridis colormap and a colorbar; heavy-tailed positive values
 /// such as popularity use a log scale). The colour comes from -ColorProperty: a column of the -Metadata CSV (joined on -IdProperty)
 /// or a built-in property (popularity, entity; x and y of a Projection; dim1, dim2 … of an Embedding). Without -ColorProperty a
@@ -26,8 +26,8 @@ namespace EmbedPS.Commands.Preview;
 /// popularity on a partial log scale r = a + b·ln(n) + c·n (clamped; the constants are normalised to the data's largest
 /// popularity so the rule fits popularity ranges of 1…10 and 1…10⁶ alike); big points are drawn first so small ones stay visible,
 /// and opacity drops automatically for dense maps. Points are rasterised directly (a million points in a few seconds); axes,
-/// legend and colorbar are drawn by ScottPlot with a font bundled in the module, so text renders on machines without fonts.</para>
-/// <para type="description">The file is written to a temporary name beside the target and renamed when complete, so a failed or
+/// legend and colorbar are drawn by ScottPlot with a font bundled in the module, so text renders on machines without fonts.
+/// The file is written to a temporary name beside the target and renamed when complete, so a failed or
 /// cancelled run leaves no partial image. Overwrites like Export-Csv: -NoClobber refuses an existing file, -Force overwrites a
 /// read-only one.</para>
 /// </summary>
@@ -94,9 +94,9 @@ public sealed class ExportEmbeddingPreviewCommand : EmbedPSCmdlet
     [Parameter]
     public string? LabelProperty { get; set; }
 
-    /// <summary>Label the N most popular entities (overlapping labels are skipped).</summary>
+    /// <summary>Label the N most popular entities, at most 1,000 (labels that would overlap one already placed are skipped).</summary>
     [Parameter]
-    [ValidateRange(0, 10_000)]
+    [ValidateRange(0, 1_000)]
     public int LabelTop { get; set; }
 
     /// <summary>Light (default) or Dark.</summary>
