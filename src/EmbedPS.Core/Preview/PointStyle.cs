@@ -20,7 +20,7 @@ internal sealed class PointStyle
 
     /// <param name="extra">Built-in numeric columns of the stage object (x, y, dim1 …), usable as -ColorProperty.</param>
     /// <param name="areaPx">The plot area the points share, in pixels at 96 DPI (sets the base size and the opacity).</param>
-    public static PointStyle Create(EntityIds ids, int[] popularity, IReadOnlyDictionary<string, double[]> extra, PreviewOptions options,
+    public static PointStyle Create(EntityIds ids, int[] popularity, IReadOnlyDictionary<string, Func<double[]>> extra, PreviewOptions options,
         PreviewTheme theme, double areaPx, IStageLog log)
     {
         int n = ids.Count;
@@ -39,7 +39,7 @@ internal sealed class PointStyle
         };
     }
 
-    private static PointColouring Colour(EntityIds ids, int[] popularity, IReadOnlyDictionary<string, double[]> extra, PreviewOptions options, PreviewTheme theme, IStageLog log)
+    private static PointColouring Colour(EntityIds ids, int[] popularity, IReadOnlyDictionary<string, Func<double[]>> extra, PreviewOptions options, PreviewTheme theme, IStageLog log)
     {
         var attributes = options.Attributes;
         string? property = options.ColorProperty;
@@ -59,8 +59,9 @@ internal sealed class PointStyle
         }
         if (string.Equals(property, "entity", StringComparison.OrdinalIgnoreCase) || string.Equals(property, "id", StringComparison.OrdinalIgnoreCase))
             return PointColouring.FromText(Enumerable.Range(0, ids.Count).Select(ids.GetText).ToArray(), options.ColorMode, theme, "entity", options.MaxCategories);
-        if (extra.TryGetValue(property, out var values))
+        if (extra.TryGetValue(property, out var column0))
         {
+            var values = column0();
             if (options.ColorMode == PreviewColorMode.Categorical)
                 return PointColouring.Categorical(values.Select(v => v.ToString("G4", System.Globalization.CultureInfo.InvariantCulture)).ToArray(), theme, property, options.MaxCategories);
             return PointColouring.Continuous(values, theme, property, logScale: false);

@@ -78,7 +78,7 @@ public static class PreviewRenderer
             Title = TitleOr(options, $"{method} projection"),
             Subtitle = $"{p.EntityCount:N0} entities{quality}",
         };
-        var extra = new Dictionary<string, double[]>(StringComparer.OrdinalIgnoreCase) { ["x"] = ToDouble(p.X), ["y"] = ToDouble(p.Y) };
+        var extra = new Dictionary<string, Func<double[]>>(StringComparer.OrdinalIgnoreCase) { ["x"] = () => ToDouble(p.X), ["y"] = () => ToDouble(p.Y) };
         var style = PointStyle.Create(p.Entities, p.Popularity, extra, options, theme, PanelArea(options, 1, 1), log);
         figure.Subtitle += style.Describe();
         figure.Panels.Add((ScatterPlot(p.X, p.Y, p.Entities, p.Popularity, style, options, theme, null, $"{method} 1", $"{method} 2", true, ct), 0, 0, 1, 1));
@@ -90,12 +90,11 @@ public static class PreviewRenderer
         var history = e.FinalDistortion is { } fd ? $" · distortion {fd:G4} after {e.Iterations:N0} iterations" : "";
         if (options.View == PreviewView.Distortion) return DistortionFigure(e, options, theme);
         int d = e.Dimension;
-        var extra = new Dictionary<string, double[]>(StringComparer.OrdinalIgnoreCase);
-        for (int a = 0; a < Math.Min(d, 16); a++)
+        var extra = new Dictionary<string, Func<double[]>>(StringComparer.OrdinalIgnoreCase);
+        for (int a = 0; a < d; a++)
         {
-            var column = new double[e.EntityCount];
-            for (int i = 0; i < column.Length; i++) column[i] = e.Coordinates[i * d + a];
-            extra["dim" + (a + 1)] = column;
+            int axis = a;
+            extra["dim" + (a + 1)] = () => ToDouble(Axis(e, axis));
         }
         if (options.View == PreviewView.Pairs && d >= 2)
         {
@@ -149,9 +148,13 @@ public static class PreviewRenderer
             xLabel = "axis 1"; yLabel = "log10(popularity)"; title = "Embedding (1-D) against popularity";
         }
         var figure = new Figure { Title = TitleOr(options, title), Subtitle = $"{e.EntityCount:N0} entities × {d} dimensions{history}" };
-        var styleS = PointStyle.Create(e.Entities, e.Popularity, extra, options, theme, PanelArea(options, 1, 1), log);
+        // The automatic view of an optimised embedding adds its distortion curve in a small corner panel.
+        bool inset = options.View == PreviewView.Auto && e.DistortionHistory.Length >= 2;
+        float scatterWidth = inset ? 0.78f : 1f;
+        var styleS = PointStyle.Create(e.Entities, e.Popularity, extra, options, theme, PanelArea(options, 1 / scatterWidth, 1), log);
         figure.Subtitle += styleS.Describe();
-        figure.Panels.Add((ScatterPlot(x, y, e.Entities, e.Popularity, styleS, options, theme, null, xLabel, yLabel, true, ct, square: d >= 2), 0, 0, 1, 1));
+        figure.Panels.Add((ScatterPlot(x, y, e.Entities, e.Popularity, styleS, options, theme, null, xLabel, yLabel, true, ct, square: d >= 2), 0, 0, scatterWidth, 1));
+        if (inset) figure.Panels.Add((DistortionPlot(e.DistortionHistory, theme, compact: true), scatterWidth, 0.58f, 1 - scatterWidth, 0.42f));
         return figure;
     }
 
@@ -180,6 +183,13 @@ public static class PreviewRenderer
                 + (e.StopReason is { Length: > 0 } r ? $" · stopped: {r}" : "")
                 + (e.Device is { Length: > 0 } dev ? $" · {dev}" : ""),
         };
+        figure.Panels.Add((DistortionPlot(history, theme, compact: false), 0, 0, 1, 1));
+        return figure;
+    }
+
+    /// <summary>Average distortion against iteration; a log axis when the curve spans more than a factor of 10.</summary>
+    private static Plot DistortionPlot(double[] history, PreviewTheme theme, bool compact)
+    {
         var plot = NewPlot(theme);
         var xs = new double[history.Length];
         var ys = new double[history.Length];
@@ -195,13 +205,15 @@ public static class PreviewRenderer
             k++;
         }
         var line = plot.Add.ScatterLine(xs[..k], ys[..k], theme.SingleColour);
-        line.LineWidth = 2;
-        plot.XLabel("iteration");
-        plot.YLabel(log ? "average distortion (log scale)" : "average distortion");
+        line.LineWidth = compact ? 1.5f : 2;
+        float size = compact ? 11 : 14;
+        if (compact) plot.Title("distortion by iteration", 12);
+        plot.XLabel("iteration", size);
+        plot.YLabel(log ? "distortion (log scale)" : "average distortion", size);
         if (log) LogTicks(plot.Axes.Left, Math.Log10(min), Math.Log10(max));
-        figure.Panels.Add((plot, 0, 0, 1, 1));
-        return figure;
+        return plot;
     }
+
 
     private static Figure CooccurrenceFigure(CooccurrenceMatrix m, PreviewOptions options, PreviewTheme theme, IStageLog log)
     {

@@ -203,6 +203,13 @@ public sealed class PreviewImageTests
             using var bitmap = Render(embedding, new PreviewOptions { Width = 600, Height = 400, View = view, Attributes = attributes });
             Assert.InRange(InkShare(bitmap, SKColors.White), 0.02, 0.6);
         }
+        // The automatic view adds the distortion curve in the lower-right corner; -View Scatter does not.
+        using (var auto = Render(embedding, new PreviewOptions { Width = 600, Height = 400, Attributes = attributes }))
+        using (var scatter = Render(embedding, new PreviewOptions { Width = 600, Height = 400, Attributes = attributes, View = PreviewView.Scatter }))
+        {
+            double autoInk = InkShare(auto, SKColors.White, 480, 260, 600, 400), scatterInk = InkShare(scatter, SKColors.White, 480, 260, 600, 400);
+            Assert.True(autoInk > scatterInk + 0.05, $"corner ink {autoInk:P1} (auto) vs {scatterInk:P1} (scatter)");
+        }
         var bare = new Embedding(projection.Entities, projection.Popularity, 3, coordinates);
         var error = Assert.Throws<EmbedPSException>(() => PreviewRenderer.RenderPng(bare, new PreviewOptions { View = PreviewView.Distortion }, StageLog.Null));
         Assert.Equal("NoDistortionHistory", error.ErrorId);
