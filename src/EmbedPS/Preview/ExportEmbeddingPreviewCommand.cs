@@ -14,7 +14,7 @@ namespace EmbedPS.Commands.Preview;
 /// <para type="synopsis">Draws a PNG preview of any pipeline stage: the map of a projection or embedding, or the distributions of collections and graphs.</para>
 /// <para type="description">Accepts the object of any stage from the pipeline (or an artifact file with -InputPath) and writes one PNG.
 /// A Projection becomes a 2-D scatter. An Embedding with 3 or more dimensions is drawn on its first two principal components
-/// (the view with the most spread); -View Pairs draws every pair of its axes as small multiples, and -View Distortion draws its
+/// (the view with the most spread), with its distortion curve in a corner panel when it comes from Invoke-Mde; -View Pairs draws every pair of its axes as small multiples, and -View Distortion draws its
 /// average distortion against iteration. A CooccurrenceMatrix or NeighborGraph shows its degree and weight (or distance)
 /// distributions on log–log axes, with the number of connected components and isolated entities in the subtitle. An
 /// EntityCollectionSet shows the collection-size and entity-popularity distributions on log–log axes.
