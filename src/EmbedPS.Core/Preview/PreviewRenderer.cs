@@ -29,12 +29,16 @@ public static class PreviewRenderer
 
     public static byte[] RenderPng(object stage, PreviewOptions options, IStageLog log, CancellationToken cancellation = default)
     {
+        ArgumentNullException.ThrowIfNull(stage);
         options.Validate();
         cancellation.ThrowIfCancellationRequested();
         PreviewFonts.EnsureRegistered();
         if (!PreviewFonts.BundledFontAvailable)
             log.Warning($"The bundled preview font could not be loaded ({PreviewFonts.LoadError}); text uses system fonts and may be missing.");
         var theme = PreviewTheme.For(options.Theme);
+        bool scatter = stage is ProjectionStage || (stage is Embedding && options.View != PreviewView.Distortion);
+        if (!scatter && (options.ColorProperty is not null || options.LabelTop > 0 || options.PointSize is not null))
+            log.Warning($"Colour, labels and point size apply to scatter views; the {(stage is Embedding ? "distortion view" : stage.GetType().Name + " preview")} draws distributions and ignores them.");
         var figure = stage switch
         {
             ProjectionStage p => RequireView(p, options.View, PreviewView.Scatter) ?? ProjectionFigure(p, options, theme, log, cancellation),
