@@ -1,0 +1,201 @@
+using EmbedPS.Core.Collections;
+using EmbedPS.Core.Cooccurrence;
+using EmbedPS.Core.NeighborPreservation;
+
+namespace EmbedPS.Core.Preview;
+
+/// <summary>Connected components of an undirected graph: how many, the largest, and the isolated vertices (degree 0).</summary>
+public sealed record ComponentSummary(int Count, int LargestSize, int IsolatedCount, int VertexCount)
+{
+    public double LargestShare => VertexCount == 0 ? 0 : (double)LargestSize / VertexCount;
+
+    public override string ToString() =>
+        $"{Count:N0} component{(Count == 1 ? "" : "s")} (largest {LargestSize:N0} = {LargestShare:P0}), {IsolatedCount:N0} isolated";
+}
+
+/// <summary>Degree, weight and component statistics of the graph-like stages, for their previews.</summary>
+public static class GraphStatistics
+{
+    /// <summary>Union–find (union by size, path halving) over the edges; vertices without edges count as isolated components.</summary>
+    public static ComponentSummary Components(int vertexCount, ReadOnlySpan<int> source, ReadOnlySpan<int> target, ReadOnlySpan<int> degree)
+    {
+        var parent = new int[vertexCount];
+        var size = new int[vertexCount];
+        for (int i = 0; i < vertexCount; i++) { parent[i] = i; size[i] = 1; }
+        int components = vertexCount;
+        for (int k = 0; k < source.Length; k++)
+        {
+            int a = Find(parent, source[k]), b = Find(parent, target[k]);
+            if (a == b) continue;
+            if (size[a] < size[b]) (a, b) = (b, a);
+            parent[b] = a;
+            size[a] += size[b];
+            components--;
+        }
+        int largest = 0, isolated = 0;
+        for (int i = 0; i < vertexCount; i++)
+        {
+            if (parent[i] == i) largest = Math.Max(largest, size[i]);
+            if (degree[i] == 0) isolated++;
+        }
+        return new ComponentSummary(components, largest, isolated, vertexCount);
+    }
+
+    private static int Find(int[] parent, int i)
+    {
+        while (parent[i] != i)
+        {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        return i;
+    }
+
+    public static int[] Degrees(CooccurrenceMatrix matrix)
+    {
+        var degree = new int[matrix.EntityCount];
+        for (int i = 0; i < degree.Length; i++) degree[i] = (int)(matrix.RowOffsets[i + 1] - matrix.RowOffsets[i]);
+        return degree;
+    }
+
+    public static ComponentSummary Components(CooccurrenceMatrix matrix)
+    {
+        // Each pair once (i < j) is enough for union–find.
+        var source = new List<int>();
+        var target = new List<int>();
+        for (int i = 0; i < matrix.EntityCount; i++)
+        {
+            foreach (int j in matrix.PartnersOf(i)) if (j > i) { source.Add(i); target.Add(j); }
+        }
+        return Components(matrix.EntityCount, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(source),
+            System.Runtime.InteropServices.CollectionsMarshal.AsSpan(target), Degrees(matrix));
+    }
+
+    /// <summary>The weight of every pair once (upper triangle).</summary>
+    public static double[] PairWeights(CooccurrenceMatrix matrix)
+    {
+        var weights = new double[matrix.PairCount];
+        int k = 0;
+        for (int i = 0; i < matrix.EntityCount && k < weights.Length; i++)
+        {
+            var partners = matrix.PartnersOf(i);
+            var w = matrix.WeightsOf(i);
+            for (int p = 0; p < partners.Length; p++) if (partners[p] > i && k < weights.Length) weights[k++] = w[p];
+        }
+        return k == weights.Length ? weights : weights[..k];
+    }
+
+    /// <summary>Neighbour-edge degree of every entity (edges with positive weight; repulsive pairs are not neighbours).</summary>
+    public static int[] NeighborDegrees(NeighborGraph graph)
+    {
+        var degree = new int[graph.EntityCount];
+        for (int e = 0; e < graph.EdgeCount; e++)
+        {
+            if (graph.Weights[e] <= 0) continue;
+            degree[graph.EdgeSource[e]]++;
+            degree[graph.EdgeTarget[e]]++;
+        }
+        return degree;
+    }
+
+    public static ComponentSummary Components(NeighborGraph graph)
+    {
+        var source = new List<int>(graph.NeighborEdgeCount);
+        var target = new List<int>(graph.NeighborEdgeCount);
+        for (int e = 0; e < graph.EdgeCount; e++)
+        {
+            if (graph.Weights[e] <= 0) continue;
+            source.Add(graph.EdgeSource[e]);
+            target.Add(graph.EdgeTarget[e]);
+        }
+        return Components(graph.EntityCount, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(source),
+            System.Runtime.InteropServices.CollectionsMarshal.AsSpan(target), NeighborDegrees(graph));
+    }
+
+    public static int[] CollectionSizes(EntityCollectionSet set)
+    {
+        var sizes = new int[set.CollectionCount];
+        for (int c = 0; c < sizes.Length; c++) sizes[c] = set.SizeOf(c);
+        return sizes;
+    }
+}
+
+/// <summary>
+/// A histogram on logarithmic bins, as density (count ÷ bin width) so that a power law is a straight line on log–log axes.
+/// Integer data (degrees, sizes, counts) uses integer-aligned bins: edges ⌈1.25^k⌉, so small values get one bin each
+/// and no bin is empty merely because it holds no integer. Zero and negative values cannot be placed on a log axis:
+/// they are counted in <see cref="NonPositiveCount"/>.
+/// </summary>
+public sealed record LogHistogram(double[] Centers, double[] Density, long[] Counts, long NonPositiveCount)
+{
+    public const double IntegerBinRatio = 1.25;
+    public const int RealBinsPerDecade = 10;
+
+    public static LogHistogram Compute(ReadOnlySpan<double> values)
+    {
+        long nonPositive = 0;
+        double min = double.PositiveInfinity, max = 0;
+        bool integer = true;
+        foreach (var v in values)
+        {
+            if (!(v > 0) || !double.IsFinite(v)) { nonPositive++; continue; }
+            min = Math.Min(min, v); max = Math.Max(max, v);
+            if (integer && v != Math.Floor(v)) integer = false;
+        }
+        if (max == 0) return new LogHistogram(Array.Empty<double>(), Array.Empty<double>(), Array.Empty<long>(), nonPositive);
+        var edges = new List<double>();
+        if (integer)
+        {
+            // Integer bins [e_k, e_{k+1}): 1, 2, 3, 4, 5, 6, 7, 9, 12, 15, 19, 24, ... (distinct ⌈1.25^k⌉).
+            double e = Math.Max(1, min);
+            edges.Add(e);
+            double power = 1;
+            while (edges[^1] <= max)
+            {
+                power *= IntegerBinRatio;
+                double next = Math.Max(edges[^1] + 1, Math.Ceiling(min * power));
+                edges.Add(next);
+            }
+        }
+        else
+        {
+            double ratio = Math.Pow(10, 1.0 / RealBinsPerDecade);
+            double e = min;
+            edges.Add(e);
+            while (edges[^1] <= max) edges.Add(edges[^1] * ratio);
+        }
+        var counts = new long[edges.Count - 1];
+        foreach (var v in values)
+        {
+            if (!(v > 0) || !double.IsFinite(v)) continue;
+            int lo = 0, hi = counts.Length - 1;
+            while (lo < hi)
+            {
+                int mid = (lo + hi + 1) >> 1;
+                if (edges[mid] <= v) lo = mid; else hi = mid - 1;
+            }
+            counts[lo]++;
+        }
+        var centers = new List<double>();
+        var density = new List<double>();
+        var kept = new List<long>();
+        for (int b = 0; b < counts.Length; b++)
+        {
+            if (counts[b] == 0) continue;
+            double width = edges[b + 1] - edges[b];
+            // Integer bin [a, b) holds the integers a … b−1: its centre is their geometric middle.
+            double center = integer ? Math.Sqrt(edges[b] * (edges[b + 1] - 1)) : Math.Sqrt(edges[b] * edges[b + 1]);
+            centers.Add(center);
+            density.Add(counts[b] / width);
+            kept.Add(counts[b]);
+        }
+        return new LogHistogram(centers.ToArray(), density.ToArray(), kept.ToArray(), nonPositive);
+    }
+
+    public static LogHistogram Compute(ReadOnlySpan<int> values)
+    {
+        var doubles = new double[values.Length];
+        for (int i = 0; i < values.Length; i++) doubles[i] = values[i];
+        return Compute(doubles);
+    }
+}
