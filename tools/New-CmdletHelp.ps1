@@ -36,11 +36,11 @@ foreach ($type in $types) {
     $cmdletAttr = $type.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false)[0]
     $name = "$($cmdletAttr.VerbName)-$($cmdletAttr.NounName)"
     $member = $members["T:$($type.FullName)"]
-    $synopsis = ''; $description = ''; $examples = @()
+    $synopsis = ''; $description = @(); $examples = @()
     if ($member) {
         foreach ($p in $member.SelectNodes('.//para[@type]')) {
             if ($p.type -eq 'synopsis') { $synopsis = Get-Text $p }
-            elseif ($p.type -eq 'description') { $description = Get-Text $p }
+            elseif ($p.type -eq 'description') { $description += Get-Text $p }
         }
         foreach ($e in $member.SelectNodes('example')) {
             $examples += [pscustomobject]@{ Code = ($e.SelectSingleNode('code').InnerText).Trim(); Remarks = (@($e.SelectNodes('para')) | ForEach-Object { Get-Text $_ }) -join ' ' }
@@ -70,7 +70,7 @@ foreach ($type in $types) {
     [void]$sb.AppendLine('  <command:command xmlns:maml="http://schemas.microsoft.com/maml/2004/10" xmlns:command="http://schemas.microsoft.com/maml/dev/command/2004/10" xmlns:dev="http://schemas.microsoft.com/maml/dev/2004/10">')
     [void]$sb.AppendLine("    <command:details><command:name>$name</command:name><command:verb>$($cmdletAttr.VerbName)</command:verb><command:noun>$($cmdletAttr.NounName)</command:noun>")
     [void]$sb.AppendLine("      <maml:description><maml:para>$(Escape $synopsis)</maml:para></maml:description></command:details>")
-    [void]$sb.AppendLine("    <maml:description><maml:para>$(Escape $description)</maml:para></maml:description>")
+    [void]$sb.AppendLine('    <maml:description>' + (($description | ForEach-Object { "<maml:para>$(Escape $_)</maml:para>" }) -join '') + '</maml:description>')
     [void]$sb.AppendLine('    <command:syntax>')
     foreach ($set in $sets) {
         [void]$sb.AppendLine("      <command:syntaxItem><maml:name>$name</maml:name>")
