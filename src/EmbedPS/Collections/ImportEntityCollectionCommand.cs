@@ -163,6 +163,12 @@ public sealed class ImportEntityCollectionCommand : EmbedPSStageCmdlet
         // A file or a path string piped by value is read as a file (Get-Item x.csv | Import-EntityCollection).
         if (value is FileSystemInfo file) { ReadPath(file.FullName); return; }
         if (value is string text) { ReadPath(ResolveInputPath(text)); return; }
+        // -InputObject $rows (an array given as an argument, not piped) is read element by element.
+        if (value is IEnumerable items and not IDictionary)
+        {
+            foreach (var item in items) AddObject(item is null ? null : PSObject.AsPSObject(item));
+            return;
+        }
         long row = ++_records;
         try
         {
