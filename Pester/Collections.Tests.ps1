@@ -90,6 +90,12 @@ Describe 'Import-EntityCollection' {
         $set.Entities.IsInteger | Should -BeTrue
         $set.Popularity | Should -Be @(2, 1)
     }
+    It 'reads an array given to -InputObject element by element' {
+        $rows = Import-Csv $script:csv
+        $set = Import-EntityCollection -InputObject $rows @script:importArgs
+        $set.PairCount | Should -Be 6
+        $set.DuplicatePairsMerged | Should -Be 1
+    }
     It 'reads a Parquet artifact and a Hive-partitioned folder of Parquet files' {
         $artifact = Join-Path $script:dir 'hive-source.parquet'
         $set = Import-EntityCollection $script:csv @script:importArgs -OutFile $artifact

@@ -163,14 +163,20 @@ public sealed class ImportEntityCollectionCommand : EmbedPSStageCmdlet
         // A file or a path string piped by value is read as a file (Get-Item x.csv | Import-EntityCollection).
         if (value is FileSystemInfo file) { ReadPath(file.FullName); return; }
         if (value is string text) { ReadPath(ResolveInputPath(text)); return; }
+        // -InputObject $rows (an array given as an argument, not piped) is read element by element.
+        if (value is IEnumerable items and not IDictionary)
+        {
+            foreach (var item in items) AddObject(item is null ? null : PSObject.AsPSObject(item));
+            return;
+        }
         long row = ++_records;
         try
         {
-            var collection = Property(input, CollectionProperty, row, required: true);
-            var entity = Property(input, EntityProperty, row, required: true);
-            var weight = WeightProperty is null ? null : Property(input, WeightProperty, row, required: true);
-            var pairValue = ValueProperty is null ? null : Property(input, ValueProperty, row, required: true);
-            var timestamp = TimestampProperty is null ? null : Property(input, TimestampProperty, row, required: true);
+            var collection = Property(input, CollectionProperty, row);
+            var entity = Property(input, EntityProperty, row);
+            var weight = WeightProperty is null ? null : Property(input, WeightProperty, row);
+            var pairValue = ValueProperty is null ? null : Property(input, ValueProperty, row);
+            var timestamp = TimestampProperty is null ? null : Property(input, TimestampProperty, row);
             importer.AddRecord("pipeline input", row, collection, entity, weight, pairValue, timestamp);
         }
         catch (EmbedPSException ex)
@@ -185,7 +191,7 @@ public sealed class ImportEntityCollectionCommand : EmbedPSStageCmdlet
     }
 
     /// <summary>A property of a pipeline object (a hashtable key or a PSObject property), matched ignoring case.</summary>
-    private static object? Property(PSObject? input, string name, long row, bool required)
+    private static object? Property(PSObject? input, string name, long row)
     {
         var value = input?.BaseObject;
         if (value is IDictionary dictionary)
@@ -195,12 +201,10 @@ public sealed class ImportEntityCollectionCommand : EmbedPSStageCmdlet
             {
                 if (entry.Key is string key && string.Equals(key, name, StringComparison.OrdinalIgnoreCase)) return Unwrap(entry.Value);
             }
-            if (!required) return null;
             throw MissingProperty(name, row, dictionary.Keys.Cast<object>().Select(k => k?.ToString() ?? ""), value.GetType().Name);
         }
         var property = input?.Properties[name];
         if (property is not null) return Unwrap(property.Value);
-        if (!required) return null;
         var available = input?.Properties.Select(p => p.Name) ?? Enumerable.Empty<string>();
         throw MissingProperty(name, row, available, value?.GetType().Name ?? "null");
     }

@@ -85,6 +85,20 @@ public class ParquetImportTests
     }
 
     [Fact]
+    public void Nested_partitions_give_integer_ids_from_folder_names()
+    {
+        using var dir = new TempDirectory();
+        var folder = dir.File("nested");
+        DuckDb($"COPY ({Rows}) TO '{folder}' (FORMAT PARQUET, PARTITION_BY (shard, user_id))");
+        Assert.True(Directory.Exists(Path.Combine(folder, "shard=y", "user_id=12")));
+        var importer = new CollectionImporter(new CollectionImportOptions { CollectionColumn = "user_id", EntityColumn = "item", WeightColumn = "rating" });
+        importer.ReadPath(folder, StageLog.Null, CancellationToken.None);
+        var set = importer.Build();
+        Assert.True(set.Collections.IsInteger); // partition values are text, but canonical integers become int64
+        Assert.Equal(new[] { "10|a|2.5", "10|b|2", "11|a|1", "12|a|0.5", "12|c|4" }, CsvImportTests.Pairs(set));
+    }
+
+    [Fact]
     public void Missing_column_lists_file_and_partition_columns()
     {
         using var dir = new TempDirectory();
