@@ -1,0 +1,426 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using EmbedPS.Core.Common;
+
+namespace EmbedPS.Core.Cooccurrence;
+
+/// <summary>Per-thread working memory of the row-by-row accumulation (Gustavson's sparse accumulator).</summary>
+internal sealed class RowScratch
+{
+    public RowScratch(int entityCount)
+    {
+        Acc = new float[entityCount];
+        Mark = new int[entityCount];
+        Touched = new int[entityCount];
+    }
+
+    /// <summary>Dense accumulator over partners; all zero between rows.</summary>
+    public readonly float[] Acc;
+    /// <summary>Mark[j] == Stamp when j is already in <see cref="Touched"/> for the current row.</summary>
+    public readonly int[] Mark;
+    /// <summary>The current row's partners in discovery order (first <see cref="Count"/> entries).</summary>
+    public readonly int[] Touched;
+    public int Count;
+    public int Stamp;
+    public int[]? HeapColumns;
+    public float[]? HeapWeights;
+
+    /// <summary>Starts a row. Stamps are row + 1, unique within a pass; every pass uses fresh scratch.</summary>
+    public void Begin(int row)
+    {
+        Stamp = row + 1;
+        Count = 0;
+    }
+}
+
+/// <summary>
+/// Produces the rows of a symmetric sparse matrix one at a time into a <see cref="RowScratch"/>.
+/// Implementations are called from many threads at once and keep no mutable state of their own.
+/// The contribution of (i, j) must be computed exactly like that of (j, i), in the same order, so that
+/// the two triangles come out bit-identical.
+/// </summary>
+internal abstract class RowSource
+{
+    public abstract int EntityCount { get; }
+    /// <summary>Cheap upper bound on row's distinct partners, from input sizes only.</summary>
+    public abstract long PartnerUpperBound(int row);
+    /// <summary>Puts row's partners (never row itself) in Touched, without weights.</summary>
+    public abstract void MarkRow(int row, RowScratch scratch);
+    /// <summary>Like <see cref="MarkRow"/> and adds the weights into Acc; leaves Acc[row] at zero.</summary>
+    public abstract void AccumulateRow(int row, RowScratch scratch);
+}
+
+/// <summary>The CSR arrays an engine run produced and how it bounded them.</summary>
+internal sealed record SparseRowResult(long[] Offsets, int[] Columns, float[] Weights, int AppliedMaxPartners, long ExactNonZeros, long UpperBoundNonZeros);
+
+/// <summary>
+/// Builds a symmetric CSR matrix from a <see cref="RowSource"/> in two passes so that peak memory is about the
+/// output: a symbolic pass counts each row's distinct partners, the memory guard checks the exact size (or a cap)
+/// against the budget before anything big is allocated, then a numeric pass fills rows in place. Rows run in
+/// parallel blocks with per-thread dense accumulators; no locks, no per-pair allocation, and every row is summed
+/// in a fixed order, so the result does not depend on the number of threads.
+/// </summary>
+internal static class SparseRowEngine
+{
+    private const int RowBlock = 32;
+
+    public static SparseRowResult Build(RowSource source, CooccurrenceOptions options, IStageLog log, CancellationToken cancellation)
+    {
+        int n = source.EntityCount;
+        int threads = options.ResolveThreads();
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = threads };
+
+        long upperBound = 0;
+        for (int i = 0; i < n; i++) upperBound += Math.Min(Math.Max(0, n - 1), source.PartnerUpperBound(i));
+        log.Verbose($"Upper bound from collection sizes: {upperBound:N0} non-zeros ({Gib(ExactBytes(upperBound, n)):F2} GiB).");
+
+        // Pass 1 (symbolic): each row's number of distinct partners.
+        var counts = new int[n];
+        RunRows(n, parallel, log, cancellation, 0.0, 0.4, "Counting partners", (row, s) =>
+        {
+            s.Begin(row);
+            source.MarkRow(row, s);
+            counts[row] = s.Count;
+        });
+        long exact = 0;
+        int maxCount = 0;
+        for (int i = 0; i < n; i++) { exact += counts[i]; maxCount = Math.Max(maxCount, counts[i]); }
+        long budget = options.ResolveMemoryBudget();
+        long scratchBytes = (long)threads * n * 12;
+        long exactBytes = ExactBytes(exact, n) + scratchBytes;
+        log.Verbose($"Exact matrix: {exact:N0} non-zeros ({exact / 2:N0} pairs), largest row {maxCount:N0} partners, about {Gib(exactBytes):F2} GiB; memory budget {Gib(budget):F2} GiB.");
+
+        int cap = DecideCap(options.MaxPartners, counts, maxCount, exact, exactBytes, scratchBytes, budget, upperBound, n, log);
+        SparseRowResult result;
+        if (cap == 0)
+        {
+            result = FillExact(source, counts, exact, parallel, log, cancellation, upperBound);
+        }
+        else
+        {
+            result = FillCapped(source, counts, cap, parallel, log, cancellation, exact, upperBound);
+        }
+        log.Progress(1.0, "Done");
+        return result;
+    }
+
+    private static double Gib(long bytes) => bytes / (double)(1L << 30);
+
+    /// <summary>Bytes of an exact CSR result: columns and weights, offsets, row sums.</summary>
+    internal static long ExactBytes(long nonZeros, int n) => nonZeros * 8 + (n + 1L) * 8 + n * 8L + n * 4L;
+
+    /// <summary>Bytes while capping: the per-row lists, their transpose and the symmetric union (at most twice the lists).</summary>
+    internal static long CappedBytes(long kept, int n) => kept * 32 + (n + 1L) * 24 + n * 12L;
+
+    private static long KeptEntries(int[] counts, int cap)
+    {
+        long sum = 0;
+        foreach (var c in counts) sum += Math.Min(c, cap);
+        return sum;
+    }
+
+    /// <summary>Returns 0 for the exact matrix, or the cap to apply; throws the memory-guard error when nothing fits.</summary>
+    private static int DecideCap(int requested, int[] counts, int maxCount, long exact, long exactBytes, long scratchBytes, long budget, long upperBound, int n, IStageLog log)
+    {
+        bool exactFits = exactBytes <= budget && exact <= Array.MaxLength;
+        // A cap at or above the largest row changes nothing.
+        if (requested > 0 && requested >= maxCount && exactFits) return 0;
+        if (requested == CooccurrenceOptions.AllPartners)
+        {
+            if (exactFits) return 0;
+            throw TooLarge(exact, exactBytes, budget, upperBound, LargestFittingCap(counts, maxCount, scratchBytes, budget, n), n);
+        }
+        if (requested == CooccurrenceOptions.AutoPartners)
+        {
+            if (exactFits) return 0;
+            int auto = LargestFittingCap(counts, maxCount, scratchBytes, budget, n);
+            if (auto < CooccurrenceOptions.MinimumAutoPartners)
+                throw TooLarge(exact, exactBytes, budget, upperBound, auto, n);
+            log.Warning($"The exact co-occurrence matrix would hold {exact:N0} non-zeros (about {Gib(exactBytes):F1} GiB), more than the memory budget of {Gib(budget):F1} GiB. " +
+                        $"Keeping each entity's {auto:N0} strongest partners (-MaxPartners {auto}); pass -MaxPartners or -MaxMemoryGB to choose.");
+            return auto;
+        }
+        long kept = KeptEntries(counts, requested);
+        long cappedBytes = CappedBytes(kept, n) + scratchBytes;
+        if (cappedBytes > budget || kept * 2 > Array.MaxLength)
+            throw TooLarge(exact, exactBytes, budget, upperBound, LargestFittingCap(counts, maxCount, scratchBytes, budget, n), n, requested, cappedBytes);
+        log.Verbose($"Keeping each entity's {requested:N0} strongest partners: {kept:N0} row entries before symmetrizing, at most {Gib(cappedBytes):F2} GiB.");
+        return requested;
+    }
+
+    private static int LargestFittingCap(int[] counts, int maxCount, long scratchBytes, long budget, int n)
+    {
+        int lo = 0, hi = Math.Max(1, maxCount);
+        while (lo < hi)
+        {
+            int mid = lo + (hi - lo + 1) / 2;
+            long kept = KeptEntries(counts, mid);
+            if (CappedBytes(kept, n) + scratchBytes <= budget && kept * 2 <= Array.MaxLength) lo = mid; else hi = mid - 1;
+        }
+        return lo;
+    }
+
+    private static EmbedPSException TooLarge(long exact, long exactBytes, long budget, long upperBound, int suggestion, int n, int requested = 0, long requestedBytes = 0)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        string what = requested > 0
+            ? string.Format(inv, "Keeping {0:N0} partners per entity would still need about {1:F1} GiB", requested, Gib(requestedBytes))
+            : string.Format(inv, "The co-occurrence matrix of {0:N0} entities would hold {1:N0} non-zeros (upper bound from collection sizes {2:N0}) and need about {3:F1} GiB",
+                n, exact, upperBound, Gib(exactBytes));
+        string advice = suggestion >= 1
+            ? string.Format(inv, " Use -MaxPartners {0} (or less) to keep only each entity's strongest partners, or raise -MaxMemoryGB if the machine has the memory.", suggestion)
+            : " Even one partner per entity does not fit: raise -MaxMemoryGB, or compute the edge list out of core (see the DuckDB/Spark SQL in the documentation) and use Import-CooccurrenceMatrix.";
+        return new EmbedPSException("CooccurrenceTooLarge", EmbedPSErrorKind.ResourceUnavailable,
+            string.Format(inv, "{0}, more than the memory budget of {1:F1} GiB.{2}", what, Gib(budget), advice))
+        {
+            Value = exact.ToString(inv),
+        };
+    }
+
+    private static SparseRowResult FillExact(RowSource source, int[] counts, long total, ParallelOptions parallel, IStageLog log, CancellationToken cancellation, long upperBound)
+    {
+        int n = counts.Length;
+        var offsets = new long[n + 1];
+        for (int i = 0; i < n; i++) offsets[i + 1] = offsets[i] + counts[i];
+        var columns = new int[total];
+        var weights = new float[total];
+        var written = new int[n];
+        RunRows(n, parallel, log, cancellation, 0.4, 0.95, "Accumulating weights", (row, s) =>
+        {
+            s.Begin(row);
+            source.AccumulateRow(row, s);
+            written[row] = EmitSorted(s, row, columns, weights, offsets[row]);
+        });
+        Compact(offsets, written, ref columns, ref weights);
+        return new SparseRowResult(offsets, columns, weights, 0, total, upperBound);
+    }
+
+    private static SparseRowResult FillCapped(RowSource source, int[] counts, int cap, ParallelOptions parallel, IStageLog log, CancellationToken cancellation, long exact, long upperBound)
+    {
+        int n = counts.Length;
+        var offsets = new long[n + 1];
+        for (int i = 0; i < n; i++) offsets[i + 1] = offsets[i] + Math.Min(cap, counts[i]);
+        var columns = new int[offsets[n]];
+        var weights = new float[offsets[n]];
+        var written = new int[n];
+        RunRows(n, parallel, log, cancellation, 0.4, 0.85, $"Accumulating weights (top {cap})", (row, s) =>
+        {
+            s.Begin(row);
+            source.AccumulateRow(row, s);
+            written[row] = counts[row] <= cap
+                ? EmitSorted(s, row, columns, weights, offsets[row])
+                : EmitStrongest(s, row, cap, columns, weights, offsets[row]);
+        });
+        Compact(offsets, written, ref columns, ref weights);
+        cancellation.ThrowIfCancellationRequested();
+        log.Progress(0.9, "Symmetrizing");
+        var (unionOffsets, unionColumns, unionWeights) = SymmetrizeUnion(offsets, columns, weights, parallel, cancellation);
+        log.Verbose($"Kept {unionColumns.LongLength:N0} of {exact:N0} non-zeros (each entity's {cap:N0} strongest partners, plus the entities that keep it among theirs).");
+        return new SparseRowResult(unionOffsets, unionColumns, unionWeights, cap, exact, upperBound);
+    }
+
+    /// <summary>Runs body for every row in parallel blocks; stops within a block when cancelled.</summary>
+    internal static void RunRows(int n, ParallelOptions parallel, IStageLog log, CancellationToken cancellation, double from, double to, string status, Action<int, RowScratch> body)
+    {
+        int blocks = (n + RowBlock - 1) / RowBlock;
+        long done = 0;
+        var pool = new ConcurrentBag<RowScratch>();
+        try
+        {
+            Parallel.For(0, blocks, parallel, () => pool.TryTake(out var s) ? s : new RowScratch(n), (block, state, scratch) =>
+            {
+                int start = block * RowBlock, end = Math.Min(n, start + RowBlock);
+                for (int row = start; row < end; row++)
+                {
+                    if (cancellation.IsCancellationRequested) { state.Stop(); return scratch; }
+                    body(row, scratch);
+                }
+                long finished = Interlocked.Add(ref done, end - start);
+                if ((block & 7) == 0) log.Progress(from + (to - from) * finished / Math.Max(1, n), status);
+                return scratch;
+            }, pool.Add);
+        }
+        catch (AggregateException ex) when (ex.InnerExceptions.Count == 1)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex.InnerExceptions[0]).Throw();
+        }
+        cancellation.ThrowIfCancellationRequested();
+    }
+
+    /// <summary>Writes the row's non-zero entries in column order at <paramref name="start"/> and clears the accumulator.</summary>
+    internal static int EmitSorted(RowScratch s, int row, int[] columns, float[] weights, long start)
+    {
+        int m = s.Count;
+        if (m == 0) return 0;
+        var acc = s.Acc;
+        int k = 0;
+        int n = acc.Length;
+        int at = (int)start;
+        // A dense row is cheaper to collect by scanning the marks in order than by sorting its partners.
+        if ((long)m * (64 - long.LeadingZeroCount(m)) * 4 > n)
+        {
+            var mark = s.Mark;
+            int stamp = s.Stamp;
+            for (int j = 0; j < n; j++)
+            {
+                if (mark[j] != stamp || j == row) continue;
+                float v = acc[j];
+                acc[j] = 0;
+                if (v == 0) continue;
+                columns[at + k] = j;
+                weights[at + k] = v;
+                k++;
+            }
+            return k;
+        }
+        var touched = s.Touched;
+        Array.Sort(touched, 0, m);
+        for (int t = 0; t < m; t++)
+        {
+            int j = touched[t];
+            float v = acc[j];
+            acc[j] = 0;
+            if (v == 0) continue;
+            columns[at + k] = j;
+            weights[at + k] = v;
+            k++;
+        }
+        return k;
+    }
+
+    /// <summary>
+    /// Keeps the row's <paramref name="cap"/> strongest entries (larger weight first, then smaller column on ties, so the
+    /// choice is unique) with a min-heap whose root is the weakest kept entry; writes them in column order.
+    /// </summary>
+    internal static int EmitStrongest(RowScratch s, int row, int cap, int[] columns, float[] weights, long start)
+    {
+        var heapC = s.HeapColumns ??= new int[cap];
+        var heapW = s.HeapWeights ??= new float[cap];
+        if (heapC.Length < cap) { heapC = s.HeapColumns = new int[cap]; heapW = s.HeapWeights = new float[cap]; }
+        var acc = s.Acc;
+        var touched = s.Touched;
+        int h = 0;
+        for (int t = 0; t < s.Count; t++)
+        {
+            int j = touched[t];
+            float v = acc[j];
+            acc[j] = 0;
+            if (v == 0) continue;
+            if (h < cap)
+            {
+                int at = h++;
+                while (at > 0)
+                {
+                    int parent = (at - 1) >> 1;
+                    if (!Stronger(heapW[parent], heapC[parent], v, j)) break;
+                    heapW[at] = heapW[parent]; heapC[at] = heapC[parent];
+                    at = parent;
+                }
+                heapW[at] = v; heapC[at] = j;
+            }
+            else if (Stronger(v, j, heapW[0], heapC[0]))
+            {
+                int at = 0;
+                while (true)
+                {
+                    int child = 2 * at + 1;
+                    if (child >= h) break;
+                    if (child + 1 < h && Stronger(heapW[child], heapC[child], heapW[child + 1], heapC[child + 1])) child++;
+                    if (!Stronger(v, j, heapW[child], heapC[child])) break;
+                    heapW[at] = heapW[child]; heapC[at] = heapC[child];
+                    at = child;
+                }
+                heapW[at] = v; heapC[at] = j;
+            }
+        }
+        Array.Sort(heapC, heapW, 0, h);
+        Array.Copy(heapC, 0, columns, start, h);
+        Array.Copy(heapW, 0, weights, start, h);
+        return h;
+    }
+
+    internal static bool Stronger(float w1, int c1, float w2, int c2) => w1 > w2 || (w1 == w2 && c1 < c2);
+
+    /// <summary>Removes the gaps left by rows that wrote fewer entries than counted (exact zeros are not stored).</summary>
+    private static void Compact(long[] offsets, int[] written, ref int[] columns, ref float[] weights)
+    {
+        int n = written.Length;
+        bool gaps = false;
+        for (int i = 0; i < n && !gaps; i++) gaps = written[i] != offsets[i + 1] - offsets[i];
+        if (!gaps) return;
+        long write = 0;
+        for (int i = 0; i < n; i++)
+        {
+            long from = offsets[i];
+            offsets[i] = write;
+            if (from != write)
+            {
+                Array.Copy(columns, from, columns, write, written[i]);
+                Array.Copy(weights, from, weights, write, written[i]);
+            }
+            write += written[i];
+        }
+        offsets[n] = write;
+        Array.Resize(ref columns, (int)write);
+        Array.Resize(ref weights, (int)write);
+    }
+
+    /// <summary>
+    /// Union symmetrization of per-row lists: row i keeps j when j is among i's kept partners or i among j's. The weight
+    /// of (i, j) is the same seen from both sides, so the union is a symmetric matrix of true weights. Union rather than
+    /// intersection so that every entity keeps all of its own strongest partners: a niche entity's top partners are often
+    /// popular entities that do not keep it in return, and intersection would leave it with almost no neighbours.
+    /// </summary>
+    internal static (long[] Offsets, int[] Columns, float[] Weights) SymmetrizeUnion(long[] offsets, int[] columns, float[] weights, ParallelOptions parallel, CancellationToken cancellation)
+    {
+        int n = offsets.Length - 1;
+        var tOffsets = new long[n + 1];
+        foreach (var j in columns) tOffsets[j + 1]++;
+        for (int i = 0; i < n; i++) tOffsets[i + 1] += tOffsets[i];
+        var cursor = tOffsets.AsSpan(0, n).ToArray();
+        var tColumns = new int[columns.Length];
+        var tWeights = new float[columns.Length];
+        for (int i = 0; i < n; i++)
+        {
+            if ((i & 4095) == 0) cancellation.ThrowIfCancellationRequested();
+            for (long e = offsets[i]; e < offsets[i + 1]; e++)
+            {
+                long at = cursor[columns[e]]++;
+                tColumns[at] = i;
+                tWeights[at] = weights[e];
+            }
+        }
+        cursor = null;
+        var unionCounts = new int[n];
+        Parallel.For(0, n, parallel, i =>
+        {
+            long a = offsets[i], aEnd = offsets[i + 1], b = tOffsets[i], bEnd = tOffsets[i + 1];
+            int count = 0;
+            while (a < aEnd && b < bEnd)
+            {
+                int ca = columns[a], cb = tColumns[b];
+                if (ca <= cb) a++;
+                if (cb <= ca) b++;
+                count++;
+            }
+            unionCounts[i] = count + (int)(aEnd - a) + (int)(bEnd - b);
+        });
+        cancellation.ThrowIfCancellationRequested();
+        var uOffsets = new long[n + 1];
+        for (int i = 0; i < n; i++) uOffsets[i + 1] = uOffsets[i] + unionCounts[i];
+        var uColumns = new int[uOffsets[n]];
+        var uWeights = new float[uOffsets[n]];
+        Parallel.For(0, n, parallel, i =>
+        {
+            long a = offsets[i], aEnd = offsets[i + 1], b = tOffsets[i], bEnd = tOffsets[i + 1], w = uOffsets[i];
+            while (a < aEnd || b < bEnd)
+            {
+                if (b >= bEnd || (a < aEnd && columns[a] < tColumns[b])) { uColumns[w] = columns[a]; uWeights[w++] = weights[a++]; }
+                else if (a >= aEnd || tColumns[b] < columns[a]) { uColumns[w] = tColumns[b]; uWeights[w++] = tWeights[b++]; }
+                else { uColumns[w] = columns[a]; uWeights[w++] = weights[a++]; b++; }
+            }
+        });
+        cancellation.ThrowIfCancellationRequested();
+        return (uOffsets, uColumns, uWeights);
+    }
+}
