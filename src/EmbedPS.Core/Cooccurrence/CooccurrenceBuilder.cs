@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using EmbedPS.Core.Artifacts;
 using EmbedPS.Core.Collections;
 using EmbedPS.Core.Common;
@@ -57,7 +59,7 @@ internal sealed class CollectionRowSource : RowSource
     private readonly int[] _collectionOffsets;
     private readonly int[] _entityOffsets;
     private readonly int[] _entityCollections;
-    private readonly int[]? _entityPositions;
+    private readonly int[] _entityPositions;
     private readonly float[] _collectionWeight;
     private readonly float[]? _itemWeights;
     private readonly double[]? _values;
@@ -105,7 +107,7 @@ internal sealed class CollectionRowSource : RowSource
         _entityOffsets = new int[n + 1];
         for (int e = 0; e < n; e++) _entityOffsets[e + 1] = _entityOffsets[e] + set.Popularity[e];
         _entityCollections = new int[_members.Length];
-        if (!_plain) _entityPositions = new int[_members.Length];
+        _entityPositions = new int[_members.Length];
         var cursor = _entityOffsets.AsSpan(0, n).ToArray();
         for (int c = 0; c < collections; c++)
         {
@@ -114,7 +116,7 @@ internal sealed class CollectionRowSource : RowSource
             {
                 int at = cursor[_members[q]]++;
                 _entityCollections[at] = c;
-                if (_entityPositions is not null) _entityPositions[at] = q;
+                _entityPositions[at] = q;
             }
         }
     }
@@ -147,53 +149,63 @@ internal sealed class CollectionRowSource : RowSource
         return sum;
     }
 
-    public override void MarkRow(int row, RowScratch s)
+    public override void MarkRow(int row, RowScratch s) => Mark(row, s, upper: false);
+    public override void MarkUpper(int row, RowScratch s) => Mark(row, s, upper: true);
+    public override void AccumulateRow(int row, RowScratch s) { if (_plain) AccumulatePlain(row, s, upper: false); else AccumulateWeighted(row, s, upper: false); }
+    public override void AccumulateUpper(int row, RowScratch s) { if (_plain) AccumulatePlain(row, s, upper: true); else AccumulateWeighted(row, s, upper: true); }
+
+    // The hot loops index without bounds checks: member indices are < EntityCount by construction of the set.
+    private void Mark(int row, RowScratch s, bool upper)
     {
-        var mark = s.Mark;
+        ref int mark = ref MemoryMarshal.GetArrayDataReference(s.Mark);
+        ref int members = ref MemoryMarshal.GetArrayDataReference(_members);
         var touched = s.Touched;
-        var members = _members;
         var offsets = _collectionOffsets;
         int stamp = s.Stamp, m = 0;
-        mark[row] = stamp;
+        Unsafe.Add(ref mark, row) = stamp;
         for (int k = _entityOffsets[row], kEnd = _entityOffsets[row + 1]; k < kEnd; k++)
         {
             int c = _entityCollections[k];
-            for (int q = offsets[c], qEnd = offsets[c + 1]; q < qEnd; q++)
+            // Members are sorted, so the partners above the diagonal are those after the row's own position.
+            int qStart = upper ? _entityPositions[k] + 1 : offsets[c];
+            for (int q = qStart, qEnd = offsets[c + 1]; q < qEnd; q++)
             {
-                int j = members[q];
-                if (mark[j] != stamp) { mark[j] = stamp; touched[m++] = j; }
+                int j = Unsafe.Add(ref members, q);
+                ref int mj = ref Unsafe.Add(ref mark, j);
+                if (mj != stamp) { mj = stamp; touched[m++] = j; }
             }
         }
         s.Count = m;
     }
 
-    public override void AccumulateRow(int row, RowScratch s)
+    private void AccumulatePlain(int row, RowScratch s, bool upper)
     {
-        if (!_plain) { AccumulateWeighted(row, s); return; }
-        var acc = s.Acc;
-        var mark = s.Mark;
+        ref float acc = ref MemoryMarshal.GetArrayDataReference(s.Acc);
+        ref int mark = ref MemoryMarshal.GetArrayDataReference(s.Mark);
+        ref int members = ref MemoryMarshal.GetArrayDataReference(_members);
         var touched = s.Touched;
-        var members = _members;
         var offsets = _collectionOffsets;
         int stamp = s.Stamp, m = 0;
-        mark[row] = stamp;
+        Unsafe.Add(ref mark, row) = stamp;
         for (int k = _entityOffsets[row], kEnd = _entityOffsets[row + 1]; k < kEnd; k++)
         {
             int c = _entityCollections[k];
             float w = _collectionWeight[c];
-            // The row itself is added too (no branch in the hot loop) and cleared after.
-            for (int q = offsets[c], qEnd = offsets[c + 1]; q < qEnd; q++)
+            int qStart = upper ? _entityPositions[k] + 1 : offsets[c];
+            // In a full row the row itself is added too (no branch in the hot loop) and cleared after.
+            for (int q = qStart, qEnd = offsets[c + 1]; q < qEnd; q++)
             {
-                int j = members[q];
-                acc[j] += w;
-                if (mark[j] != stamp) { mark[j] = stamp; touched[m++] = j; }
+                int j = Unsafe.Add(ref members, q);
+                Unsafe.Add(ref acc, j) += w;
+                ref int mj = ref Unsafe.Add(ref mark, j);
+                if (mj != stamp) { mj = stamp; touched[m++] = j; }
             }
         }
-        acc[row] = 0;
+        Unsafe.Add(ref acc, row) = 0;
         s.Count = m;
     }
 
-    private void AccumulateWeighted(int row, RowScratch s)
+    private void AccumulateWeighted(int row, RowScratch s, bool upper)
     {
         var acc = s.Acc;
         var mark = s.Mark;
@@ -209,12 +221,12 @@ internal sealed class CollectionRowSource : RowSource
         for (int k = _entityOffsets[row], kEnd = _entityOffsets[row + 1]; k < kEnd; k++)
         {
             int c = _entityCollections[k];
-            int p = _entityPositions![k];
+            int p = _entityPositions[k];
             float w = _collectionWeight[c];
             float wp = itemWeights is null ? 1f : itemWeights[p];
             double vp = values is null ? 0 : values[p];
             double tp = timestamps is null ? 0 : timestamps[p];
-            for (int q = offsets[c], qEnd = offsets[c + 1]; q < qEnd; q++)
+            for (int q = upper ? p + 1 : offsets[c], qEnd = offsets[c + 1]; q < qEnd; q++)
             {
                 if (q == p) continue;
                 int j = members[q];

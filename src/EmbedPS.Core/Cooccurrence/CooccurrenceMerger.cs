@@ -120,11 +120,12 @@ internal sealed class MergeRowSource : RowSource
         return sum;
     }
 
-    public override void MarkRow(int row, RowScratch s) => Visit(row, s, accumulate: false);
+    public override void MarkRow(int row, RowScratch s) => Visit(row, s, accumulate: false, upper: false);
+    public override void AccumulateRow(int row, RowScratch s) => Visit(row, s, accumulate: true, upper: false);
+    public override void MarkUpper(int row, RowScratch s) => Visit(row, s, accumulate: false, upper: true);
+    public override void AccumulateUpper(int row, RowScratch s) => Visit(row, s, accumulate: true, upper: true);
 
-    public override void AccumulateRow(int row, RowScratch s) => Visit(row, s, accumulate: true);
-
-    private void Visit(int row, RowScratch s, bool accumulate)
+    private void Visit(int row, RowScratch s, bool accumulate, bool upper)
     {
         var acc = s.Acc;
         var mark = s.Mark;
@@ -142,6 +143,7 @@ internal sealed class MergeRowSource : RowSource
             for (long e = matrix.RowOffsets[local], end = matrix.RowOffsets[local + 1]; e < end; e++)
             {
                 int j = map[columns[e]];
+                if (upper && j < row) continue;
                 if (accumulate) acc[j] += weights[e];
                 if (mark[j] != stamp) { mark[j] = stamp; touched[count++] = j; }
             }

@@ -46,6 +46,10 @@ internal abstract class RowSource
     public abstract long PartnerUpperBound(int row);
     /// <summary>Puts row's partners (never row itself) in Touched, without weights.</summary>
     public abstract void MarkRow(int row, RowScratch scratch);
+    /// <summary>Like <see cref="MarkRow"/> for the partners j &gt; row only (the upper triangle).</summary>
+    public abstract void MarkUpper(int row, RowScratch scratch);
+    /// <summary>Like <see cref="AccumulateRow"/> for the partners j &gt; row only.</summary>
+    public abstract void AccumulateUpper(int row, RowScratch scratch);
     /// <summary>Like <see cref="MarkRow"/> and adds the weights into Acc; leaves Acc[row] at zero.</summary>
     public abstract void AccumulateRow(int row, RowScratch scratch);
 }
@@ -74,17 +78,27 @@ internal static class SparseRowEngine
         for (int i = 0; i < n; i++) upperBound += Math.Min(Math.Max(0, n - 1), source.PartnerUpperBound(i));
         log.Verbose($"Upper bound from collection sizes: {upperBound:N0} non-zeros ({Gib(ExactBytes(upperBound, n)):F2} GiB).");
 
-        // Pass 1 (symbolic): each row's number of distinct partners.
-        var counts = new int[n];
-        RunRows(n, parallel, log, cancellation, 0.0, 0.4, "Counting partners", (row, s) =>
+        // Pass 1 (symbolic): each row's number of distinct partners above the diagonal; the partners below are
+        // counted from the other side (a row's lower partners are the rows that have it above their diagonal).
+        var upperCounts = new int[n];
+        var lowerCounts = new int[n];
+        RunRows(n, parallel, log, cancellation, 0.0, 0.3, "Counting partners", (row, s) =>
         {
             s.Begin(row);
-            source.MarkRow(row, s);
-            counts[row] = s.Count;
+            source.MarkUpper(row, s);
+            upperCounts[row] = s.Count;
+            var touched = s.Touched;
+            for (int t = 0; t < s.Count; t++) Interlocked.Increment(ref lowerCounts[touched[t]]);
         });
+        var counts = new int[n];
         long exact = 0;
         int maxCount = 0;
-        for (int i = 0; i < n; i++) { exact += counts[i]; maxCount = Math.Max(maxCount, counts[i]); }
+        for (int i = 0; i < n; i++)
+        {
+            counts[i] = upperCounts[i] + lowerCounts[i];
+            exact += counts[i];
+            maxCount = Math.Max(maxCount, counts[i]);
+        }
         long budget = options.ResolveMemoryBudget();
         long scratchBytes = (long)threads * n * 12;
         long exactBytes = ExactBytes(exact, n) + scratchBytes;
@@ -94,7 +108,7 @@ internal static class SparseRowEngine
         SparseRowResult result;
         if (cap == 0)
         {
-            result = FillExact(source, counts, exact, parallel, log, cancellation, upperBound);
+            result = FillExact(source, upperCounts, lowerCounts, exact, parallel, log, cancellation, upperBound);
         }
         else
         {
@@ -177,21 +191,63 @@ internal static class SparseRowEngine
         };
     }
 
-    private static SparseRowResult FillExact(RowSource source, int[] counts, long total, ParallelOptions parallel, IStageLog log, CancellationToken cancellation, long upperBound)
+    /// <summary>
+    /// Pass 2 for the exact matrix: each row computes its upper triangle once, writes it in place after the room kept for
+    /// its lower part, and mirrors every entry into its partner's lower part. Every weight is thus computed once and the
+    /// two triangles are identical by construction; the lower parts fill in scheduling order and are sorted at the end.
+    /// </summary>
+    private static SparseRowResult FillExact(RowSource source, int[] upperCounts, int[] lowerCounts, long total, ParallelOptions parallel, IStageLog log, CancellationToken cancellation, long upperBound)
     {
-        int n = counts.Length;
+        int n = upperCounts.Length;
         var offsets = new long[n + 1];
-        for (int i = 0; i < n; i++) offsets[i + 1] = offsets[i] + counts[i];
+        for (int i = 0; i < n; i++) offsets[i + 1] = offsets[i] + upperCounts[i] + lowerCounts[i];
         var columns = new int[total];
         var weights = new float[total];
-        var written = new int[n];
-        RunRows(n, parallel, log, cancellation, 0.4, 0.95, "Accumulating weights", (row, s) =>
+        var lowerCursor = offsets.AsSpan(0, n).ToArray();
+        var upperWritten = new int[n];
+        RunRows(n, parallel, log, cancellation, 0.3, 0.9, "Accumulating weights", (row, s) =>
         {
             s.Begin(row);
-            source.AccumulateRow(row, s);
-            written[row] = EmitSorted(s, row, columns, weights, offsets[row]);
+            source.AccumulateUpper(row, s);
+            long start = offsets[row] + lowerCounts[row];
+            int k = EmitSorted(s, row, columns, weights, start, row + 1);
+            for (int t = 0; t < k; t++)
+            {
+                long from = start + t;
+                long at = Interlocked.Increment(ref lowerCursor[columns[from]]) - 1;
+                columns[at] = row;
+                weights[at] = weights[from];
+            }
+            upperWritten[row] = k;
         });
-        Compact(offsets, written, ref columns, ref weights);
+        log.Progress(0.9, "Sorting rows");
+        Parallel.For(0, n, parallel, i =>
+        {
+            int length = (int)(lowerCursor[i] - offsets[i]);
+            if (length > 1) Array.Sort(columns, weights, (int)offsets[i], length);
+        });
+        cancellation.ThrowIfCancellationRequested();
+        // Exact zeros (possible with zero item weights) were not stored: close the gaps they left.
+        bool gaps = false;
+        for (int i = 0; i < n && !gaps; i++) gaps = upperWritten[i] != upperCounts[i] || lowerCursor[i] - offsets[i] != lowerCounts[i];
+        if (gaps)
+        {
+            long write = 0;
+            for (int i = 0; i < n; i++)
+            {
+                long lowerStart = offsets[i], lowerLength = lowerCursor[i] - offsets[i], upperStart = offsets[i] + lowerCounts[i];
+                offsets[i] = write;
+                Array.Copy(columns, lowerStart, columns, write, lowerLength);
+                Array.Copy(weights, lowerStart, weights, write, lowerLength);
+                write += lowerLength;
+                Array.Copy(columns, upperStart, columns, write, upperWritten[i]);
+                Array.Copy(weights, upperStart, weights, write, upperWritten[i]);
+                write += upperWritten[i];
+            }
+            offsets[n] = write;
+            Array.Resize(ref columns, (int)write);
+            Array.Resize(ref weights, (int)write);
+        }
         return new SparseRowResult(offsets, columns, weights, 0, total, upperBound);
     }
 
@@ -248,7 +304,7 @@ internal static class SparseRowEngine
     }
 
     /// <summary>Writes the row's non-zero entries in column order at <paramref name="start"/> and clears the accumulator.</summary>
-    internal static int EmitSorted(RowScratch s, int row, int[] columns, float[] weights, long start)
+    internal static int EmitSorted(RowScratch s, int row, int[] columns, float[] weights, long start, int firstColumn = 0)
     {
         int m = s.Count;
         if (m == 0) return 0;
@@ -257,11 +313,11 @@ internal static class SparseRowEngine
         int n = acc.Length;
         int at = (int)start;
         // A dense row is cheaper to collect by scanning the marks in order than by sorting its partners.
-        if ((long)m * (64 - long.LeadingZeroCount(m)) * 4 > n)
+        if ((long)m * (64 - long.LeadingZeroCount(m)) * 4 > n - firstColumn)
         {
             var mark = s.Mark;
             int stamp = s.Stamp;
-            for (int j = 0; j < n; j++)
+            for (int j = firstColumn; j < n; j++)
             {
                 if (mark[j] != stamp || j == row) continue;
                 float v = acc[j];
