@@ -159,7 +159,7 @@ internal sealed class CollectionRowSource : RowSource
     {
         ref int mark = ref MemoryMarshal.GetArrayDataReference(s.Mark);
         ref int members = ref MemoryMarshal.GetArrayDataReference(_members);
-        var touched = s.Touched;
+        ref int touched = ref MemoryMarshal.GetArrayDataReference(s.Touched);
         var offsets = _collectionOffsets;
         int stamp = s.Stamp, m = 0;
         Unsafe.Add(ref mark, row) = stamp;
@@ -172,7 +172,11 @@ internal sealed class CollectionRowSource : RowSource
             {
                 int j = Unsafe.Add(ref members, q);
                 ref int mj = ref Unsafe.Add(ref mark, j);
-                if (mj != stamp) { mj = stamp; touched[m++] = j; }
+                // Branch-free: whether j is new is unpredictable, so always write and advance by 0 or 1.
+                bool fresh = mj != stamp;
+                Unsafe.Add(ref touched, m) = j;
+                m += Unsafe.As<bool, byte>(ref fresh);
+                mj = stamp;
             }
         }
         s.Count = m;
@@ -183,7 +187,7 @@ internal sealed class CollectionRowSource : RowSource
         ref float acc = ref MemoryMarshal.GetArrayDataReference(s.Acc);
         ref int mark = ref MemoryMarshal.GetArrayDataReference(s.Mark);
         ref int members = ref MemoryMarshal.GetArrayDataReference(_members);
-        var touched = s.Touched;
+        ref int touched = ref MemoryMarshal.GetArrayDataReference(s.Touched);
         var offsets = _collectionOffsets;
         int stamp = s.Stamp, m = 0;
         Unsafe.Add(ref mark, row) = stamp;
@@ -198,7 +202,10 @@ internal sealed class CollectionRowSource : RowSource
                 int j = Unsafe.Add(ref members, q);
                 Unsafe.Add(ref acc, j) += w;
                 ref int mj = ref Unsafe.Add(ref mark, j);
-                if (mj != stamp) { mj = stamp; touched[m++] = j; }
+                bool fresh = mj != stamp;
+                Unsafe.Add(ref touched, m) = j;
+                m += Unsafe.As<bool, byte>(ref fresh);
+                mj = stamp;
             }
         }
         Unsafe.Add(ref acc, row) = 0;
