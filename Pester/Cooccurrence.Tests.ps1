@@ -32,7 +32,10 @@ Describe 'New-CooccurrenceMatrix' {
             $help.Synopsis | Should -Not -BeNullOrEmpty -Because $name
             @($help.Examples.Example).Count | Should -BeGreaterOrEqual 2 -Because $name
         }
-        (Get-Help New-CooccurrenceMatrix -Full | Out-String) | Should -Match '1/ln\(1\+s\)'
+        $description = (Get-Help New-CooccurrenceMatrix).Description | Out-String
+        $description | Should -Match 'InverseLogSize = 1/ln\(1\+s\)'
+        $description | Should -Match 'MaxPartners'
+        $description | Should -Match 'Ctrl\+C'
     }
 
     It 'takes collections from the pipeline and counts exactly' {

@@ -13,8 +13,8 @@ namespace EmbedPS.Commands.Cooccurrence;
 /// weight, value and timestamp in that collection. -CollectionWeighting sets cw(s): None = 1 (plain counts), InverseSize =
 /// 1/(s−1) (each collection gives each member a total of 1), InverseLogSize = 1/ln(1+s). -PairWeight sets pw: Count = 1,
 /// WeightProduct = w_i·w_j, WeightMin = min(w_i, w_j). A kernel whose scale is 0 (the default) is 1. The diagonal holds each
-/// entity's popularity: the number of collections it is in.</para>
-/// <para type="description">The matrix is exact and computed row by row in parallel from an inverted index entity → collections,
+/// entity's popularity: the number of collections it is in.
+/// The matrix is exact and computed row by row in parallel from an inverted index entity → collections,
 /// with a per-thread sparse accumulator (Gustavson's method): never a dense n × n matrix, and the result is identical for any
 /// -ThrottleLimit. A first pass counts each entity's distinct partners, so the exact size is known before anything big is
 /// allocated. By default (-MaxPartners not given) the exact matrix is kept when it fits the memory budget; when it does not, each
@@ -22,8 +22,8 @@ namespace EmbedPS.Commands.Cooccurrence;
 /// (larger weight first, ties to the smaller index); the result stays symmetric as the union of both sides, so every entity keeps
 /// all of its own K strongest partners (what a k-nearest-neighbour search downstream needs). -MaxPartners 0 demands the exact matrix.
 /// When what is asked does not fit the budget (-MaxMemoryGB, default 75% of the memory available to the process), the command
-/// stops before allocating, with an error that gives the size and a -MaxPartners value that fits.</para>
-/// <para type="description">Ctrl+C stops within about a second and writes no file. For raw logs too large for one machine, compute
+/// stops before allocating, with an error that gives the size and a -MaxPartners value that fits.
+/// Ctrl+C stops within about a second and writes no file. For raw logs too large for one machine, compute
 /// the edge list with SQL (DuckDB, Spark) and read it with Import-CooccurrenceMatrix; shards computed separately add up with
 /// Merge-CooccurrenceMatrix.</para>
 /// </summary>
