@@ -149,7 +149,6 @@ internal sealed class CollectionRowSource : RowSource
         return sum;
     }
 
-    public override void MarkRow(int row, RowScratch s) => Mark(row, s, upper: false);
     public override void MarkUpper(int row, RowScratch s) => Mark(row, s, upper: true);
     public override void AccumulateRow(int row, RowScratch s) { if (_plain) AccumulatePlain(row, s, upper: false); else AccumulateWeighted(row, s, upper: false); }
     public override void AccumulateUpper(int row, RowScratch s) { if (_plain) AccumulatePlain(row, s, upper: true); else AccumulateWeighted(row, s, upper: true); }

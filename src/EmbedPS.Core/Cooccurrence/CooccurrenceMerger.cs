@@ -120,7 +120,6 @@ internal sealed class MergeRowSource : RowSource
         return sum;
     }
 
-    public override void MarkRow(int row, RowScratch s) => Visit(row, s, accumulate: false, upper: false);
     public override void AccumulateRow(int row, RowScratch s) => Visit(row, s, accumulate: true, upper: false);
     public override void MarkUpper(int row, RowScratch s) => Visit(row, s, accumulate: false, upper: true);
     public override void AccumulateUpper(int row, RowScratch s) => Visit(row, s, accumulate: true, upper: true);

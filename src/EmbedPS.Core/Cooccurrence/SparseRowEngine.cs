@@ -1,5 +1,8 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using EmbedPS.Core.Common;
 
 namespace EmbedPS.Core.Cooccurrence;
@@ -46,13 +49,11 @@ internal abstract class RowSource
     public abstract int EntityCount { get; }
     /// <summary>Cheap upper bound on row's distinct partners, from input sizes only.</summary>
     public abstract long PartnerUpperBound(int row);
-    /// <summary>Puts row's partners (never row itself) in Touched, without weights.</summary>
-    public abstract void MarkRow(int row, RowScratch scratch);
-    /// <summary>Like <see cref="MarkRow"/> for the partners j &gt; row only (the upper triangle).</summary>
+    /// <summary>Puts row's distinct partners j &gt; row (the upper triangle) in Touched and their number in Count, without weights.</summary>
     public abstract void MarkUpper(int row, RowScratch scratch);
-    /// <summary>Like <see cref="AccumulateRow"/> for the partners j &gt; row only.</summary>
+    /// <summary>Puts row's partners j &gt; row in Touched and adds their weights into Acc.</summary>
     public abstract void AccumulateUpper(int row, RowScratch scratch);
-    /// <summary>Like <see cref="MarkRow"/> and adds the weights into Acc; leaves Acc[row] at zero.</summary>
+    /// <summary>Puts all of row's partners (never row itself) in Touched and adds their weights into Acc; leaves Acc[row] at zero.</summary>
     public abstract void AccumulateRow(int row, RowScratch scratch);
 }
 
@@ -83,6 +84,7 @@ internal static class SparseRowEngine
         // Pass 1 (symbolic): each row's number of distinct partners above the diagonal; the partners below are
         // counted from the other side (a row's lower partners are the rows that have it above their diagonal).
         var clock = System.Diagnostics.Stopwatch.StartNew();
+        double cpu = Cpu();
         var upperCounts = new int[n];
         var lowerCounts = new int[n];
         var scratches = RunRows(n, parallel, log, cancellation, 0.0, 0.3, "Counting partners", (row, s) =>
@@ -111,7 +113,7 @@ internal static class SparseRowEngine
         long budget = options.ResolveMemoryBudget();
         long scratchBytes = (long)threads * n * 12;
         long exactBytes = ExactBytes(exact, n) + scratchBytes;
-        log.Verbose($"Counting pass: {clock.Elapsed.TotalSeconds:F2} s.");
+        log.Verbose($"Counting pass: {clock.Elapsed.TotalSeconds:F2} s ({Cpu() - cpu:F2} s CPU).");
         log.Verbose($"Exact matrix: {exact:N0} non-zeros ({exact / 2:N0} pairs), largest row {maxCount:N0} partners, about {Gib(exactBytes):F2} GiB; memory budget {Gib(budget):F2} GiB.");
 
         int cap = DecideCap(options.MaxPartners, counts, maxCount, exact, exactBytes, scratchBytes, budget, upperBound, n, log);
@@ -126,6 +128,12 @@ internal static class SparseRowEngine
         }
         log.Progress(1.0, "Done");
         return result;
+    }
+
+    private static double Cpu()
+    {
+        using var process = System.Diagnostics.Process.GetCurrentProcess();
+        return process.TotalProcessorTime.TotalSeconds;
     }
 
     private static double Gib(long bytes) => bytes / (double)(1L << 30);
@@ -216,17 +224,19 @@ internal static class SparseRowEngine
         var weights = new float[total];
         var upperWritten = new int[n];
         var clock = System.Diagnostics.Stopwatch.StartNew();
+        double cpu = Cpu();
         RunRows(n, parallel, log, cancellation, 0.3, 0.85, "Accumulating weights", (row, s) =>
         {
             s.Begin(row);
             source.AccumulateUpper(row, s);
             upperWritten[row] = EmitSorted(s, row, columns, weights, offsets[row] + lowerCounts[row], row + 1);
         });
-        log.Verbose($"Accumulation pass: {clock.Elapsed.TotalSeconds:F2} s.");
+        log.Verbose($"Accumulation pass: {clock.Elapsed.TotalSeconds:F2} s ({Cpu() - cpu:F2} s CPU).");
         clock.Restart();
+        cpu = Cpu();
         log.Progress(0.85, "Mirroring");
         var lowerWritten = MirrorUpperToLower(offsets, lowerCounts, upperWritten, columns, weights, parallel, cancellation);
-        log.Verbose($"Mirroring the upper triangle: {clock.Elapsed.TotalSeconds:F2} s.");
+        log.Verbose($"Mirroring the upper triangle: {clock.Elapsed.TotalSeconds:F2} s ({Cpu() - cpu:F2} s CPU).");
         // Exact zeros (possible with zero item weights) were not stored: close the gaps they left.
         bool gaps = false;
         for (int i = 0; i < n && !gaps; i++) gaps = upperWritten[i] != upperCounts[i] || lowerWritten[i] != lowerCounts[i];
@@ -359,17 +369,32 @@ internal static class SparseRowEngine
         int k = 0;
         int n = acc.Length;
         int at = (int)start;
-        // A dense row is cheaper to collect by scanning the marks in order than by sorting its partners.
-        if ((long)m * (64 - long.LeadingZeroCount(m)) * 4 > n - firstColumn)
+        // A dense row is cheaper to collect by scanning the accumulator in order (8 floats per step, skipping all-zero
+        // blocks) than by sorting its partners. Untouched entries are 0, and so are touched ones whose weights summed to
+        // exactly 0: neither is stored.
+        if ((long)m * (64 - long.LeadingZeroCount(m)) * 16 > n - firstColumn)
         {
-            var mark = s.Mark;
-            int stamp = s.Stamp;
-            for (int j = firstColumn; j < n; j++)
+            int j = firstColumn;
+            int width = Vector<float>.Count;
+            ref float accRef = ref MemoryMarshal.GetArrayDataReference(acc);
+            for (; j + width <= n; j += width)
             {
-                if (mark[j] != stamp || j == row) continue;
+                if (Vector.EqualsAll(Unsafe.As<float, Vector<float>>(ref Unsafe.Add(ref accRef, j)), Vector<float>.Zero)) continue;
+                for (int t = j; t < j + width; t++)
+                {
+                    float v = acc[t];
+                    if (v == 0) continue;
+                    acc[t] = 0;
+                    columns[at + k] = t;
+                    weights[at + k] = v;
+                    k++;
+                }
+            }
+            for (; j < n; j++)
+            {
                 float v = acc[j];
-                acc[j] = 0;
                 if (v == 0) continue;
+                acc[j] = 0;
                 columns[at + k] = j;
                 weights[at + k] = v;
                 k++;
