@@ -67,6 +67,7 @@ public abstract class CooccurrenceBenchBase : BenchCase
             ["output MB"] = Math.Round(SparseRowEngine.ExactBytes(matrix.NonZeroCount, matrix.EntityCount) / 1048576.0),
             ["cpu s"] = Math.Round(CpuSeconds() - cpu, 2),
         };
+        if (_candidateSubsampleSeconds > 0) outcome[$"EmbedPS s on the baseline's {BaselineInput.CollectionCount:N0} collections"] = Math.Round(_candidateSubsampleSeconds, 2);
         return outcome;
     }
 
