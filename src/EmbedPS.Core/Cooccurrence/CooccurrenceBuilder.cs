@@ -150,8 +150,31 @@ internal sealed class CollectionRowSource : RowSource
     }
 
     public override void MarkUpper(int row, RowScratch s) => Mark(row, s, upper: true);
-    public override void AccumulateRow(int row, RowScratch s) { if (_plain) AccumulatePlain(row, s, upper: false); else AccumulateWeighted(row, s, upper: false); }
-    public override void AccumulateUpper(int row, RowScratch s) { if (_plain) AccumulatePlain(row, s, upper: true); else AccumulateWeighted(row, s, upper: true); }
+    public override void AccumulateRow(int row, RowScratch s) { if (_plain) AccumulatePlain(row, s, upper: false); else AccumulateWeighted(row, s, upper: false, track: true); }
+    public override void AccumulateUpper(int row, RowScratch s, bool track)
+    {
+        if (!_plain) AccumulateWeighted(row, s, upper: true, track);
+        else if (track) AccumulatePlain(row, s, upper: true);
+        else AccumulatePlainUntracked(row, s);
+    }
+
+    /// <summary>Upper triangle of a dense row, plain weights: a bare scatter-add (the row is then collected by a scan).</summary>
+    private void AccumulatePlainUntracked(int row, RowScratch s)
+    {
+        ref float acc = ref MemoryMarshal.GetArrayDataReference(s.Acc);
+        ref int members = ref MemoryMarshal.GetArrayDataReference(_members);
+        var offsets = _collectionOffsets;
+        for (int k = _entityOffsets[row], kEnd = _entityOffsets[row + 1]; k < kEnd; k++)
+        {
+            int c = _entityCollections[k];
+            float w = _collectionWeight[c];
+            for (int q = _entityPositions[k] + 1, qEnd = offsets[c + 1]; q < qEnd; q++)
+            {
+                Unsafe.Add(ref acc, Unsafe.Add(ref members, q)) += w;
+            }
+        }
+        s.Count = 0;
+    }
 
     // The hot loops index without bounds checks: member indices are < EntityCount by construction of the set.
     private void Mark(int row, RowScratch s, bool upper)
@@ -211,7 +234,7 @@ internal sealed class CollectionRowSource : RowSource
         s.Count = m;
     }
 
-    private void AccumulateWeighted(int row, RowScratch s, bool upper)
+    private void AccumulateWeighted(int row, RowScratch s, bool upper, bool track)
     {
         var acc = s.Acc;
         var mark = s.Mark;
@@ -251,7 +274,7 @@ internal sealed class CollectionRowSource : RowSource
                     contribution *= (float)Math.Exp(-exponent);
                 }
                 acc[j] += contribution;
-                if (mark[j] != stamp) { mark[j] = stamp; touched[m++] = j; }
+                if (track && mark[j] != stamp) { mark[j] = stamp; touched[m++] = j; }
             }
         }
         s.Count = m;

@@ -120,11 +120,11 @@ internal sealed class MergeRowSource : RowSource
         return sum;
     }
 
-    public override void AccumulateRow(int row, RowScratch s) => Visit(row, s, accumulate: true, upper: false);
-    public override void MarkUpper(int row, RowScratch s) => Visit(row, s, accumulate: false, upper: true);
-    public override void AccumulateUpper(int row, RowScratch s) => Visit(row, s, accumulate: true, upper: true);
+    public override void AccumulateRow(int row, RowScratch s) => Visit(row, s, accumulate: true, upper: false, track: true);
+    public override void MarkUpper(int row, RowScratch s) => Visit(row, s, accumulate: false, upper: true, track: true);
+    public override void AccumulateUpper(int row, RowScratch s, bool track) => Visit(row, s, accumulate: true, upper: true, track);
 
-    private void Visit(int row, RowScratch s, bool accumulate, bool upper)
+    private void Visit(int row, RowScratch s, bool accumulate, bool upper, bool track)
     {
         var acc = s.Acc;
         var mark = s.Mark;
@@ -144,7 +144,7 @@ internal sealed class MergeRowSource : RowSource
                 int j = map[columns[e]];
                 if (upper && j < row) continue;
                 if (accumulate) acc[j] += weights[e];
-                if (mark[j] != stamp) { mark[j] = stamp; touched[count++] = j; }
+                if (track && mark[j] != stamp) { mark[j] = stamp; touched[count++] = j; }
             }
         }
         acc[row] = 0;

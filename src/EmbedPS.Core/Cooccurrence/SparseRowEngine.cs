@@ -51,8 +51,11 @@ internal abstract class RowSource
     public abstract long PartnerUpperBound(int row);
     /// <summary>Puts row's distinct partners j &gt; row (the upper triangle) in Touched and their number in Count, without weights.</summary>
     public abstract void MarkUpper(int row, RowScratch scratch);
-    /// <summary>Puts row's partners j &gt; row in Touched and adds their weights into Acc.</summary>
-    public abstract void AccumulateUpper(int row, RowScratch scratch);
+    /// <summary>
+    /// Adds the weights of row's partners j &gt; row into Acc; with <paramref name="track"/>, also lists them in Touched.
+    /// Without it (dense rows, collected by scanning Acc) the loop is a bare scatter-add.
+    /// </summary>
+    public abstract void AccumulateUpper(int row, RowScratch scratch, bool track);
     /// <summary>Puts all of row's partners (never row itself) in Touched and adds their weights into Acc; leaves Acc[row] at zero.</summary>
     public abstract void AccumulateRow(int row, RowScratch scratch);
 }
@@ -228,8 +231,11 @@ internal static class SparseRowEngine
         RunRows(n, parallel, log, cancellation, 0.3, 0.85, "Accumulating weights", (row, s) =>
         {
             s.Begin(row);
-            source.AccumulateUpper(row, s);
-            upperWritten[row] = EmitSorted(s, row, columns, weights, offsets[row] + lowerCounts[row], row + 1);
+            // The counting pass gave the row's size, so a dense row skips partner tracking altogether.
+            bool dense = ScanIsCheaper(upperCounts[row], n - row - 1);
+            source.AccumulateUpper(row, s, track: !dense);
+            long start = offsets[row] + lowerCounts[row];
+            upperWritten[row] = dense ? EmitByScan(s, columns, weights, start, row + 1) : EmitBySort(s, columns, weights, start);
         });
         log.Verbose($"Accumulation pass: {clock.Elapsed.TotalSeconds:F2} s ({Cpu() - cpu:F2} s CPU).");
         clock.Restart();
@@ -360,47 +366,60 @@ internal static class SparseRowEngine
         return pool;
     }
 
+    /// <summary>
+    /// A dense row is cheaper to collect by scanning the accumulator in order (8 floats per step, skipping all-zero
+    /// blocks) than by sorting its m partners: scanning costs about (n − first) / 8 steps, sorting m·log2(m).
+    /// </summary>
+    internal static bool ScanIsCheaper(int partners, int scanLength) =>
+        partners > 0 && (long)partners * (64 - long.LeadingZeroCount(partners)) * 16 > scanLength;
+
     /// <summary>Writes the row's non-zero entries in column order at <paramref name="start"/> and clears the accumulator.</summary>
-    internal static int EmitSorted(RowScratch s, int row, int[] columns, float[] weights, long start, int firstColumn = 0)
+    internal static int EmitSorted(RowScratch s, int row, int[] columns, float[] weights, long start, int firstColumn = 0) =>
+        ScanIsCheaper(s.Count, s.Acc.Length - firstColumn) ? EmitByScan(s, columns, weights, start, firstColumn) : EmitBySort(s, columns, weights, start);
+
+    /// <summary>
+    /// Collects the non-zero accumulator entries from <paramref name="firstColumn"/> on, in order, clearing them.
+    /// Untouched entries are 0, and so are touched ones whose weights summed to exactly 0: neither is stored.
+    /// </summary>
+    internal static int EmitByScan(RowScratch s, int[] columns, float[] weights, long start, int firstColumn)
+    {
+        var acc = s.Acc;
+        int n = acc.Length, k = 0, at = (int)start;
+        int j = firstColumn;
+        int width = Vector<float>.Count;
+        ref float accRef = ref MemoryMarshal.GetArrayDataReference(acc);
+        for (; j + width <= n; j += width)
+        {
+            if (Vector.EqualsAll(Unsafe.As<float, Vector<float>>(ref Unsafe.Add(ref accRef, j)), Vector<float>.Zero)) continue;
+            for (int t = j; t < j + width; t++)
+            {
+                float v = acc[t];
+                if (v == 0) continue;
+                acc[t] = 0;
+                columns[at + k] = t;
+                weights[at + k] = v;
+                k++;
+            }
+        }
+        for (; j < n; j++)
+        {
+            float v = acc[j];
+            if (v == 0) continue;
+            acc[j] = 0;
+            columns[at + k] = j;
+            weights[at + k] = v;
+            k++;
+        }
+        return k;
+    }
+
+    /// <summary>Sorts the touched partners and writes their non-zero weights in column order, clearing the accumulator.</summary>
+    internal static int EmitBySort(RowScratch s, int[] columns, float[] weights, long start)
     {
         int m = s.Count;
         if (m == 0) return 0;
         var acc = s.Acc;
-        int k = 0;
-        int n = acc.Length;
-        int at = (int)start;
-        // A dense row is cheaper to collect by scanning the accumulator in order (8 floats per step, skipping all-zero
-        // blocks) than by sorting its partners. Untouched entries are 0, and so are touched ones whose weights summed to
-        // exactly 0: neither is stored.
-        if ((long)m * (64 - long.LeadingZeroCount(m)) * 16 > n - firstColumn)
-        {
-            int j = firstColumn;
-            int width = Vector<float>.Count;
-            ref float accRef = ref MemoryMarshal.GetArrayDataReference(acc);
-            for (; j + width <= n; j += width)
-            {
-                if (Vector.EqualsAll(Unsafe.As<float, Vector<float>>(ref Unsafe.Add(ref accRef, j)), Vector<float>.Zero)) continue;
-                for (int t = j; t < j + width; t++)
-                {
-                    float v = acc[t];
-                    if (v == 0) continue;
-                    acc[t] = 0;
-                    columns[at + k] = t;
-                    weights[at + k] = v;
-                    k++;
-                }
-            }
-            for (; j < n; j++)
-            {
-                float v = acc[j];
-                if (v == 0) continue;
-                acc[j] = 0;
-                columns[at + k] = j;
-                weights[at + k] = v;
-                k++;
-            }
-            return k;
-        }
+        int k = 0, at = (int)start;
         var touched = s.Touched;
         Array.Sort(touched, 0, m);
         for (int t = 0; t < m; t++)
