@@ -105,7 +105,7 @@ public static class EdgeListReader
     }
 
     /// <summary>
-    /// Builds the symmetric CSR from pairs listed once each; rows with a == b give popularity.
+    /// Builds the symmetric CSR from pairs listed once each; rows with a == b give popularity (summed when repeated).
     /// Duplicate pairs (in either orientation) are summed.
     /// </summary>
     public static CooccurrenceMatrix BuildSymmetric(IndexedEdges edges, float[] weight, Provenance provenance, string source)
@@ -117,7 +117,7 @@ public static class EdgeListReader
         {
             if (!float.IsFinite(weight[r]))
                 throw new EmbedPSException("InvalidWeight", EmbedPSErrorKind.InvalidData, $"'{source}', row {r + 1}, column 'weight': {weight[r]} is not a finite number.") { File = source, Row = r + 1, Column = "weight", Value = weight[r].ToString(System.Globalization.CultureInfo.InvariantCulture) };
-            if (edges.A[r] == edges.B[r]) { popularity[edges.A[r]] = (int)weight[r]; continue; }
+            if (edges.A[r] == edges.B[r]) { popularity[edges.A[r]] += (int)Math.Round(weight[r]); continue; }
             degree[edges.A[r] + 1]++;
             degree[edges.B[r] + 1]++;
         }
