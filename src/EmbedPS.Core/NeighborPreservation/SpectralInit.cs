@@ -112,8 +112,7 @@ public static class SpectralInit
         var result = new double[n * dimension];
         for (int i = 0; i < n; i++) for (int j = 0; j < dimension; j++) result[i * dimension + j] = X[i * block + j];
         RemoveMean(result, n, dimension);
-        result = Orthonormalize(result, n, dimension, out int kept, null, 0);
-        if (kept < dimension) throw new InvalidOperationException("spectral initialisation lost rank.");
+        result = PolarOrthonormalize(result, n, dimension);
         double root = Math.Sqrt(n);
         for (int j = 0; j < dimension; j++)
         {
@@ -285,6 +284,28 @@ public static class SpectralInit
         }
         kept = c;
         return Y;
+    }
+
+    /// <summary>
+    /// Y (YᵀY)^(−1/2): the orthonormal matrix closest to Y (Löwdin), which leaves already orthonormal columns — eigenvectors —
+    /// in place instead of rotating them into each other.
+    /// </summary>
+    private static double[] PolarOrthonormalize(double[] Y, int n, int c)
+    {
+        var g = Gram(Y, c, Y, c, n);
+        var gram = Matrix<double>.Build.Dense(c, c, (p, q) => 0.5 * (g[p * c + q] + g[q * c + p]));
+        var evd = gram.Evd(MathNet.Numerics.LinearAlgebra.Symmetricity.Symmetric);
+        var inverseRoot = Matrix<double>.Build.Dense(c, c);
+        for (int p = 0; p < c; p++)
+        {
+            double value = evd.EigenValues[p].Real;
+            if (!(value > 1e-300)) throw new InvalidOperationException("spectral initialisation lost rank.");
+            var v = evd.EigenVectors.Column(p);
+            inverseRoot += v.OuterProduct(v) / Math.Sqrt(value);
+        }
+        var transform = new double[c * c];
+        for (int p = 0; p < c; p++) for (int q = 0; q < c; q++) transform[p * c + q] = inverseRoot[p, q];
+        return Multiply(Y, n, c, transform, c);
     }
 
     /// <summary>Eigen-decomposition of a small symmetric matrix, ascending eigenvalues; vectors row-major (row = basis index).</summary>
