@@ -139,15 +139,26 @@ public static class NeighborPreservationBuilder
         var components = new Components(n);
         foreach (var key in keys) components.Union((int)(key / n), (int)(key % n));
         var (labels, sizes) = components.Label();
+        List<(int A, int B, float Distance)>? initLinks = null;
         if (sizes.Length > 1)
         {
             log.Warning($"The neighbour graph has {sizes.Length:N0} connected components (sizes {DescribeSizes(sizes)})" +
                         (options.ConnectComponents ? "; linking them (-ConnectComponents)." : "; without -ConnectComponents the smaller ones drift apart freely."));
-            if (options.ConnectComponents)
+            if (options.ConnectComponents || options.Init == InitKind.Quadratic)
             {
-                var links = isGraph ? LinkByGraph(graph!, labels, sizes, popularity, keys, distances) : LinkByVectors(data!, dimension, labels, sizes, popularity, cancellation);
-                (keys, weights, distances) = MergeLinks(keys, weights, distances, links, n);
-                log.Verbose($"Added {links.Count:N0} linking edges.");
+                // The spectral start always uses the links: otherwise each component's indicator vector is an eigenvector of
+                // eigenvalue 0, and a few isolated entities would take over the smallest eigenvectors (PyMDE's trap).
+                var links = isGraph ? LinkByGraph(graph!, labels, sizes, popularity, keys, distances) : LinkByVectors(data!, dimension, labels, sizes, popularity, distances, cancellation);
+                if (options.ConnectComponents)
+                {
+                    (keys, weights, distances) = MergeLinks(keys, weights, distances, links, n);
+                    log.Verbose($"Added {links.Count:N0} linking edges.");
+                }
+                else
+                {
+                    initLinks = links;
+                    log.Verbose($"The spectral start links the components with {links.Count:N0} edges (not kept as neighbour edges).");
+                }
             }
         }
         int neighborEdges = keys.Length;
@@ -193,8 +204,16 @@ public static class NeighborPreservationBuilder
         switch (options.Init)
         {
             case InitKind.Quadratic:
-                var spectral = SpectralInit.Compute(n, options.EmbeddingDimension, source.AsSpan(0, neighborEdges).ToArray(),
-                    target.AsSpan(0, neighborEdges).ToArray(), w.AsSpan(0, neighborEdges).ToArray(), options.Seed, log: log, cancellation: cancellation);
+                var initSource = source.AsSpan(0, neighborEdges).ToArray();
+                var initTarget = target.AsSpan(0, neighborEdges).ToArray();
+                var initWeights = w.AsSpan(0, neighborEdges).ToArray();
+                if (initLinks is { Count: > 0 })
+                {
+                    initSource = initSource.Concat(initLinks.Select(l => l.A)).ToArray();
+                    initTarget = initTarget.Concat(initLinks.Select(l => l.B)).ToArray();
+                    initWeights = initWeights.Concat(initLinks.Select(_ => 1f)).ToArray();
+                }
+                var spectral = SpectralInit.Compute(n, options.EmbeddingDimension, initSource, initTarget, initWeights, options.Seed, log: log, cancellation: cancellation);
                 configuration.InitialCoordinates = spectral.Coordinates;
                 break;
             case InitKind.Embedding:
@@ -308,9 +327,24 @@ public static class NeighborPreservationBuilder
     /// -ConnectComponents for vectors: each component other than the largest is linked, from its most popular member (the first
     /// one when popularity is flat), to that member's nearest entity outside the component.
     /// </summary>
-    private static List<(int A, int B, float Distance)> LinkByVectors(float[] data, int dimension, int[] labels, int[] sizes, int[] popularity, CancellationToken cancellation)
+    private static List<(int A, int B, float Distance)> LinkByVectors(float[] data, int dimension, int[] labels, int[] sizes, int[] popularity,
+        float[] distances, CancellationToken cancellation)
     {
         int n = labels.Length;
+        if (sizes.Length > MaxNearestLinks)
+        {
+            // Many components: an exact nearest-outsider scan each would cost components × n × d; link hubs instead.
+            var components = new Components(n);
+            var first = new int[sizes.Length];
+            Array.Fill(first, -1);
+            for (int i = 0; i < n; i++)
+            {
+                if (first[labels[i]] < 0) first[labels[i]] = i; else components.Union(i, first[labels[i]]);
+            }
+            var hubLinks = new List<(int, int, float)>();
+            LinkRemainingByPopularity(components, n, popularity, hubLinks, distances.Length > 0 ? distances.Max() : 1f);
+            return hubLinks;
+        }
         var hub = new int[sizes.Length];
         Array.Fill(hub, -1);
         for (int i = 0; i < n; i++)
@@ -336,6 +370,9 @@ public static class NeighborPreservationBuilder
         });
         return links.Where(l => l.Item1 >= 0).ToList();
     }
+
+    /// <summary>Above this many components, vector components are linked hub to hub rather than to their nearest outsider.</summary>
+    private const int MaxNearestLinks = 256;
 
     private static (long[] Keys, float[] Weights, float[] Distances) MergeLinks(long[] keys, float[] weights, float[] distances, List<(int A, int B, float Distance)> links, int n)
     {

@@ -340,6 +340,25 @@ public class NeighborGraphBuildTests
     }
 
     [Fact]
+    public void SpectralStartIsNotTakenOverByIsolatedEntities()
+    {
+        // A ring of 50 plus 3 isolated entities: unlinked, the isolated entities' indicators would be eigenvectors of
+        // eigenvalue 0 and put all the spread on three points (|x| ≈ √n).
+        int n = 53;
+        var pairs = Enumerable.Range(0, 50).Select(i => (i, (i + 1) % 50, 4f)).ToArray();
+        var matrix = TestData.Matrix(n, pairs);
+        var log = new RecordingStageLog();
+        var graph = NeighborPreservationBuilder.FromCooccurrence(matrix, new NeighborPreservationOptions { NeighborCount = 4, Seed = 3 }, log);
+        var x = graph.Configuration.InitialCoordinates!;
+        int argmax = Array.IndexOf(x, x.MaxBy(v => Math.Abs(v)));
+        Assert.Equal(n * 3, x.Length);
+        double largest = x.Max(v => Math.Abs(v));
+        Assert.True(largest < 0.5 * Math.Sqrt(n), $"largest coordinate {largest:F2} of √n = {Math.Sqrt(n):F2} at {argmax}; {string.Join(" | ", log.Verbose.Concat(log.Warnings))}");
+        // Without -ConnectComponents the links are used for the start only, not as edges.
+        Assert.DoesNotContain(Enumerable.Range(0, graph.EdgeCount), e => graph.Weights[e] > 0 && graph.EdgeTarget[e] >= 50);
+    }
+
+    [Fact]
     public void VectorComponentsAreLinkedToTheirNearestOutsider()
     {
         // Two far clusters on a line; k = 1 gives two components.
