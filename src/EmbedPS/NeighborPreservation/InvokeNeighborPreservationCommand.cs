@@ -89,7 +89,7 @@ public sealed class InvokeNeighborPreservationCommand : EmbedPSStageCmdlet
     /// <summary>Exponent of the repulsive penalty (default 1).</summary>
     [Parameter] public double RepulsiveExponent { get; set; } = 1.0;
 
-    /// <summary>Constraint for Invoke-Mde: Centered (default, as PyMDE with repulsion), Standardized or Anchored.</summary>
+    /// <summary>Constraint for Invoke-Mde: Centered (default, as PyMDE with repulsion) or Standardized.</summary>
     [Parameter] public ConstraintKind Constraint { get; set; } = ConstraintKind.Centered;
 
     /// <summary>The start: Quadratic (default, spectral), Random, or an Embedding object (matched by entity id).</summary>
@@ -230,6 +230,8 @@ public sealed class InvokeNeighborPreservationCommand : EmbedPSStageCmdlet
     private NeighborPreservationOptions BuildOptions()
     {
         var bound = MyInvocation.BoundParameters;
+        if (Constraint == ConstraintKind.Anchored)
+            ThrowArgumentError("AnchoredNotSupported", "-Constraint Anchored needs anchor entities and coordinates, which this cmdlet does not take; use Centered or Standardized.", Constraint);
         InitKind init = InitKind.Quadratic;
         Embedding? initial = null;
         var initValue = Init is PSObject ps ? ps.BaseObject : Init;
