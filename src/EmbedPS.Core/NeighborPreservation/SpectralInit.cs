@@ -25,7 +25,9 @@ public static class SpectralInit
     {
         log ??= StageLog.Null;
         if (dimension < 1) throw new ArgumentOutOfRangeException(nameof(dimension));
-        if (n < dimension + 2) throw new ArgumentException($"a spectral initialisation in {dimension} dimensions needs at least {dimension + 2} entities (got {n}).");
+        if (n < dimension + 2)
+            throw new EmbedPSException("TooFewEntitiesForSpectralInit", EmbedPSErrorKind.InvalidData,
+                $"A spectral (quadratic) start in {dimension} dimensions needs at least {dimension + 2} entities; there are {n}. Use -Init Random or a lower -EmbeddingDimension.");
         var laplacian = Laplacian.Build(n, edgeSource, edgeTarget, edgeWeights);
         int block = Math.Min(dimension + 3, n - 1);
         var options = new ParallelOptions { CancellationToken = cancellation };

@@ -360,6 +360,11 @@ public static class VectorKnn
                     lists.InsertUnlocked(i, SquaredDistance(row, data.AsSpan(j * dimension, dimension)), j);
                     filled = lists.Count(i);
                 }
+                // Tiny inputs: random draws may miss the last free slots; fill them in order.
+                for (int j = 0; j < count && lists.Count(i) < K; j++)
+                {
+                    if (j != i && !lists.Contains(i, j)) lists.InsertUnlocked(i, SquaredDistance(row, data.AsSpan(j * dimension, dimension)), j);
+                }
             }
         });
 

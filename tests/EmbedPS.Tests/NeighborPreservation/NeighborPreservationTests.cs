@@ -265,6 +265,25 @@ public class VectorKnnTests
     }
 
     [Fact]
+    public void ApproximateOnTinyInputIsExact()
+    {
+        var data = TestData.Clustered(9, 3, 2, 1f, 1);
+        var approximate = VectorKnn.Approximate(data, 9, 3, 4, seed: 2);
+        var exact = VectorKnn.Exact(data, 9, 3, 4);
+        Assert.Equal(exact.Indices, approximate.Indices);
+    }
+
+    [Fact]
+    public void SpectralStartNeedsEnoughEntities()
+    {
+        var ids = EntityIds.FromIntegers(new long[] { 1, 2, 3, 4 });
+        var ex = Assert.Throws<EmbedPSException>(() => NeighborPreservationBuilder.FromVectors(ids, new int[4], new float[] { 0, 1, 2, 3 }, 1,
+            new NeighborPreservationOptions { NeighborCount = 1 }));
+        Assert.Equal("TooFewEntitiesForSpectralInit", ex.ErrorId);
+        Assert.Contains("-Init Random", ex.Message);
+    }
+
+    [Fact]
     public void AutomaticRulePicksExactForSmallOrLowWorkAndApproximateBeyond()
     {
         Assert.True(VectorKnn.PrefersExact(10_000, 784));
