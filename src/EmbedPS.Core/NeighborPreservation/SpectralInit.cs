@@ -202,11 +202,13 @@ public static class SpectralInit
             int end = Math.Min(n, (c + 1) * Chunk);
             for (int i = c * Chunk; i < end; i++)
             {
-                for (int p = 0; p < a; p++)
+                var rowA = new ReadOnlySpan<double>(A, i * a, a);
+                var rowB = new ReadOnlySpan<double>(B, i * b, b);
+                for (int p = 0; p < rowA.Length; p++)
                 {
-                    double x = A[i * a + p];
-                    if (x == 0) continue;
-                    for (int q = 0; q < b; q++) sum[p * b + q] += x * B[i * b + q];
+                    double x = rowA[p];
+                    var target = new Span<double>(sum, p * b, b);
+                    for (int q = 0; q < rowB.Length; q++) target[q] += x * rowB[q];
                 }
             }
             partial[c] = sum;
@@ -225,11 +227,13 @@ public static class SpectralInit
             int end = Math.Min(n, (b + 1) * Chunk);
             for (int i = b * Chunk; i < end; i++)
             {
-                for (int p = 0; p < a; p++)
+                var row = new ReadOnlySpan<double>(Y, i * a, a);
+                var output = new Span<double>(result, i * c, c);
+                for (int p = 0; p < row.Length; p++)
                 {
-                    double y = Y[i * a + p];
-                    if (y == 0) continue;
-                    for (int q = 0; q < c; q++) result[i * c + q] += y * C[p * c + q];
+                    double y = row[p];
+                    var coefficients = new ReadOnlySpan<double>(C, p * c, c);
+                    for (int q = 0; q < output.Length; q++) output[q] += y * coefficients[q];
                 }
             }
         });
