@@ -556,3 +556,58 @@ public class SpectralInitTests
         Assert.Equal(lambda1, result.Eigenvalues[1], 7);
     }
 }
+
+public class SampleDataAgreementTests
+{
+    /// <summary>Co-occurrence counts of the Tiny sample, counted pair by pair (independent of the co-occurrence stage).</summary>
+    private static CooccurrenceMatrix TinyCooccurrence()
+    {
+        var set = EmbedPS.Core.Collections.SyntheticCollectionGenerator.Generate(EmbedPS.Core.Collections.SyntheticCollectionOptions.Preset("Tiny")).Collections;
+        var counts = new Dictionary<(int, int), float>();
+        for (int c = 0; c < set.CollectionCount; c++)
+        {
+            var members = set.MembersOf(c).ToArray();
+            for (int x = 0; x < members.Length; x++)
+                for (int y = x + 1; y < members.Length; y++)
+                {
+                    var key = (Math.Min(members[x], members[y]), Math.Max(members[x], members[y]));
+                    counts[key] = counts.GetValueOrDefault(key) + 1;
+                }
+        }
+        var m = TestData.Matrix(set.EntityCount, counts.Select(p => (p.Key.Item1, p.Key.Item2, p.Value)), set.Popularity);
+        return new CooccurrenceMatrix(set.Entities, set.Popularity, m.RowOffsets, m.ColumnIndices, m.Weights);
+    }
+
+    [Fact]
+    public void SampleGraphMatchesPlainDijkstraForSampledEntities()
+    {
+        var matrix = TinyCooccurrence();
+        var options = new NeighborPreservationOptions { Seed = 4, Init = InitKind.Random };
+        var graph = NeighborPreservationBuilder.FromCooccurrence(matrix, options, new RecordingStageLog());
+        int n = matrix.EntityCount, k = NeighborPreservationOptions.DefaultNeighborCount(n);
+        var lengths = DistanceGraph.FromCooccurrence(matrix, SimilarityNormalization.Cosine, SimilarityTransform.InverseLog);
+        double radius = 3 * lengths.LengthQuantile(0.75);
+        var edges = new HashSet<(int, int)>();
+        for (int e = 0; e < graph.EdgeCount; e++) if (graph.Weights[e] > 0) edges.Add((graph.EdgeSource[e], graph.EdgeTarget[e]));
+
+        for (int s = 0; s < n; s += 13)
+        {
+            // Plain Dijkstra over the whole component (PyMDE's way), then the k nearest within the radius.
+            var distance = Enumerable.Repeat(double.PositiveInfinity, n).ToArray();
+            var queue = new PriorityQueue<int, double>();
+            distance[s] = 0; queue.Enqueue(s, 0);
+            while (queue.TryDequeue(out int u, out double d))
+            {
+                if (d > distance[u]) continue;
+                for (long e = lengths.RowOffsets[u]; e < lengths.RowOffsets[u + 1]; e++)
+                {
+                    int v = lengths.Targets[e];
+                    if (d + lengths.Lengths[e] < distance[v]) { distance[v] = d + lengths.Lengths[e]; queue.Enqueue(v, distance[v]); }
+                }
+            }
+            var nearest = Enumerable.Range(0, n).Where(j => j != s && distance[j] <= radius).OrderBy(j => distance[j]).ThenBy(j => j).Take(k).ToArray();
+            foreach (int j in nearest)
+                Assert.Contains((Math.Min(s, j), Math.Max(s, j)), edges);
+        }
+    }
+}
