@@ -50,13 +50,14 @@ public static class SpectralInit
         double normEstimate = Math.Max(1e-12, 2 * laplacian.MaxDegree);
         double[]? P = null; int pColumns = 0;
         var residualNorms = new double[block];
+        var R = new double[n * block];
+        var residualBuffer2 = new double[n * block];
         int iteration = 0;
         bool converged = false;
         for (; iteration < maxIterations; iteration++)
         {
             cancellation.ThrowIfCancellationRequested();
             // R = AX − XΛ
-            var R = new double[n * block];
             Parallel.For(0, n, options, i =>
             {
                 for (int j = 0; j < block; j++) R[i * block + j] = AX[i * block + j] - X[i * block + j] * values[j];
@@ -74,7 +75,7 @@ public static class SpectralInit
             if (converged) break;
 
             // W = T R with the Jacobi preconditioner T = diag(L)⁻¹, kept orthogonal to the constant vector.
-            var W = new double[n * block];
+            var W = residualBuffer2;
             Parallel.For(0, n, options, i =>
             {
                 double scale = 1 / Math.Max(laplacian.Diagonal[i], 1e-12);
@@ -249,14 +250,26 @@ public static class SpectralInit
         Parallel.For(0, n, i => { for (int j = 0; j < c; j++) Y[i * c + j] -= sums[j]; });
     }
 
-    /// <summary>Y − B(BᵀY) for orthonormal B.</summary>
+    /// <summary>Y ← Y − B(BᵀY) for orthonormal B, in place (no n-sized temporaries).</summary>
     private static double[] ProjectOut(double[] Y, int n, int c, double[] B, int b)
     {
         var coefficients = Gram(B, b, Y, c, n);
-        var projection = Multiply(B, n, b, coefficients, c);
-        var result = new double[n * c];
-        for (int t = 0; t < result.Length; t++) result[t] = Y[t] - projection[t];
-        return result;
+        Parallel.For(0, (n + Chunk - 1) / Chunk, chunk =>
+        {
+            int end = Math.Min(n, (chunk + 1) * Chunk);
+            for (int i = chunk * Chunk; i < end; i++)
+            {
+                var row = new Span<double>(Y, i * c, c);
+                var basis = new ReadOnlySpan<double>(B, i * b, b);
+                for (int p = 0; p < basis.Length; p++)
+                {
+                    double x = basis[p];
+                    var coefficientRow = new ReadOnlySpan<double>(coefficients, p * c, c);
+                    for (int q = 0; q < row.Length; q++) row[q] -= x * coefficientRow[q];
+                }
+            }
+        });
+        return Y;
     }
 
     /// <summary>
