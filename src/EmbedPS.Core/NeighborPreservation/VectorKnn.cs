@@ -368,6 +368,7 @@ public static class VectorKnn
             }
         });
 
+        lists.PublishWorst();
         var newCandidates = new CandidateLists(count, MaxCandidatesFor(K));
         var oldCandidates = new CandidateLists(count, MaxCandidatesFor(K));
         int maxIterations = 20;
@@ -483,10 +484,14 @@ public static class VectorKnn
         private readonly byte[] _flag; // 0 old, 1 new (from an earlier round), 2 inserted this round
         private readonly int[] _count;
         private readonly int[] _lock;
+        /// <summary>The worst distance of a full list, published after each locked insert (+∞ until full).</summary>
+        private readonly float[] _worst;
 
         public DescentLists(int n, int k)
         {
             _k = k; _d = new float[n * k]; _i = new int[n * k]; _flag = new byte[n * k]; _count = new int[n]; _lock = new int[n];
+            _worst = new float[n];
+            Array.Fill(_worst, float.PositiveInfinity);
         }
 
         public int Count(int node) => _count[node];
@@ -500,6 +505,12 @@ public static class VectorKnn
             int start = node * _k, end = start + _count[node];
             for (int r = start; r < end; r++) if (_i[r] == j) return true;
             return false;
+        }
+
+        /// <summary>Publishes every full list's worst distance (after the single-threaded initial fill).</summary>
+        public void PublishWorst()
+        {
+            for (int node = 0; node < _count.Length; node++) if (_count[node] == _k) _worst[node] = _d[node * _k];
         }
 
         public void BeginRound()
@@ -517,10 +528,15 @@ public static class VectorKnn
         public void TryInsert(int node, float d, int j)
         {
             int start = node * _k;
-            // Unlocked pre-check: a full list's worst only shrinks, so a candidate worse than it now can never enter.
-            if (_count[node] == _k && d > Volatile.Read(ref _d[start])) return;
+            // Unlocked pre-check against the published worst (never the heap top mid-sift): it only shrinks, so a candidate
+            // worse than any published value can never enter, whatever the interleaving.
+            if (d > Volatile.Read(ref _worst[node])) return;
             while (Interlocked.CompareExchange(ref _lock[node], 1, 0) != 0) Thread.SpinWait(1);
-            try { InsertUnlocked(node, d, j, 2); }
+            try
+            {
+                InsertUnlocked(node, d, j, 2);
+                if (_count[node] == _k) Volatile.Write(ref _worst[node], _d[start]);
+            }
             finally { Volatile.Write(ref _lock[node], 0); }
         }
 
