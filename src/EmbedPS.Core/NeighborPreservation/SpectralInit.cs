@@ -63,13 +63,11 @@ public static class SpectralInit
                 for (int j = 0; j < block; j++) R[i * block + j] = AX[i * block + j] - X[i * block + j] * values[j];
             });
             var columnSquares = Gram(R, block, R, block, n);
-            int active = 0;
             converged = true;
             for (int j = 0; j < block; j++)
             {
                 residualNorms[j] = Math.Sqrt(Math.Max(0, columnSquares[j * block + j]));
                 if (j < dimension && residualNorms[j] > tolerance * normEstimate) converged = false;
-                if (residualNorms[j] > tolerance * normEstimate * 1e-3) active++;
             }
             if ((iteration & 15) == 0) log.Progress(Math.Min(0.99, iteration / (double)maxIterations), $"spectral init iteration {iteration}, residual {residualNorms.Take(dimension).Max():G3}");
             if (converged) break;
