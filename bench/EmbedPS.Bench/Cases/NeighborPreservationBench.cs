@@ -115,8 +115,8 @@ public sealed class NeighborsExactBlockedBench : BenchCase
 
 /// <summary>
 /// Synthetic atlas-scale co-occurrence graph (the co-occurrence builder is another branch): 50,000 entities in 500 groups,
-/// each drawing about 50 partners, 70 % from its group and 30 % by Zipf popularity (hubs), counts geometric — about 5 M stored
-/// non-zeros. Candidate: the whole stage without the spectral init (graph kNN k = 15 + edges + repulsive pairs). Baseline:
+/// each drawing about 50 partners, 70 % from its group and 30 % by Zipf popularity (hubs), counts geometric — about 4 M stored
+/// non-zeros (3.95 M). Candidate: the whole stage without the spectral init (graph kNN k = 15 + edges + repulsive pairs). Baseline:
 /// PyMDE's per-source search of the whole reachable component (Dijkstra without early stop) for 200 sources, ×250.
 /// </summary>
 public sealed class NeighborsAtlasGraphBench : BenchCase
@@ -124,7 +124,7 @@ public sealed class NeighborsAtlasGraphBench : BenchCase
     internal static CooccurrenceMatrix? Matrix;
 
     public override string Stage => "neighbors";
-    public override string Dataset => "synthetic co-occurrence graph 50,000 entities, ~5 M non-zeros, k = 15";
+    public override string Dataset => "synthetic co-occurrence graph 50,000 entities, ~4 M non-zeros, k = 15";
     public override string? Baseline => "whole-component Dijkstra per source (PyMDE), 200 sources ×250";
 
     public override void Prepare() => Matrix ??= Build(50_000, 50, 7);
