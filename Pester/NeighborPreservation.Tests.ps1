@@ -101,6 +101,13 @@ Describe 'Invoke-NeighborPreservation' {
         }
     }
 
+    It 'warns when a parameter does not apply to the input' {
+        $null = Import-Csv $script:csv | Invoke-NeighborPreservation -NeighborCount 5 -Normalize Ppmi -Init Random -WarningVariable w -WarningAction SilentlyContinue
+        ($w -join "`n") | Should -BeLike '*-Normalize applies to co-occurrence input only*'
+        $null = $script:ring | Invoke-NeighborPreservation -NeighborCount 3 -Algorithm Exact -Init Random -WarningVariable w2 -WarningAction SilentlyContinue
+        ($w2 -join "`n") | Should -BeLike '*-Algorithm applies to vector input only*'
+    }
+
     It 'reads a CSV file by -InputPath and by piped file objects' {
         $a = Invoke-NeighborPreservation -InputPath $script:csv -NeighborCount 5 -Seed 2
         $b = Get-Item $script:csv | Invoke-NeighborPreservation -NeighborCount 5 -Seed 2

@@ -188,6 +188,17 @@ public sealed class InvokeNeighborPreservationCommand : EmbedPSStageCmdlet
     {
         var options = BuildOptions();
         var parameters = ProvenanceParameters(options);
+        var bound = MyInvocation.BoundParameters;
+        if (input is CooccurrenceMatrix)
+        {
+            foreach (var name in new[] { nameof(Algorithm), nameof(FeatureProperty), nameof(IdProperty) })
+                if (bound.ContainsKey(name)) WriteWarning($"-{name} applies to vector input only; it is ignored for a co-occurrence matrix.");
+        }
+        else
+        {
+            foreach (var name in new[] { nameof(Normalize), nameof(Transform) })
+                if (bound.ContainsKey(name)) WriteWarning($"-{name} applies to co-occurrence input only; it is ignored for vectors.");
+        }
         NeighborGraph result;
         switch (input)
         {
