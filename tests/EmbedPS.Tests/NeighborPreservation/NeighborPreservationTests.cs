@@ -645,3 +645,23 @@ public class HubTests
         Assert.True(cosine < raw / 2, $"hub share raw {raw:P1}, cosine {cosine:P1}");
     }
 }
+
+public class CancellationTests
+{
+    [Fact]
+    public void EveryLongStepStopsOnACancelledToken()
+    {
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        var data = TestData.Clustered(500, 4, 3, 1f, 1);
+        Assert.ThrowsAny<OperationCanceledException>(() => VectorKnn.Exact(data, 500, 4, 5, null, cancelled.Token));
+        Assert.ThrowsAny<OperationCanceledException>(() => VectorKnn.Approximate(data, 500, 4, 5, 0, null, cancelled.Token));
+        var graph = DistanceGraph.FromEdges(3, new[] { (0, 1, 1f), (1, 2, 1f) });
+        Assert.ThrowsAny<OperationCanceledException>(() => GraphKnn.Search(graph, 1, 10, null, cancelled.Token));
+        Assert.ThrowsAny<OperationCanceledException>(() => SpectralInit.Compute(6, 2, new[] { 0, 1, 2, 3, 4 }, new[] { 1, 2, 3, 4, 5 },
+            new[] { 1f, 1f, 1f, 1f, 1f }, 0, cancellation: cancelled.Token));
+        Assert.ThrowsAny<OperationCanceledException>(() => NeighborPreservationBuilder.FromVectors(
+            EmbedPS.Core.Common.EntityIds.FromIntegers(Enumerable.Range(0, 500).Select(i => (long)i).ToArray()), new int[500], data, 4,
+            new NeighborPreservationOptions(), null, cancelled.Token));
+    }
+}
