@@ -665,3 +665,49 @@ public class CancellationTests
             new NeighborPreservationOptions(), null, cancelled.Token));
     }
 }
+
+public class TableInputTests
+{
+    [Fact]
+    public void PlainParquetTableFromDuckDbRunsThroughTheCmdlet()
+    {
+        using var dir = new TempDirectory();
+        var path = dir.File("features.parquet");
+        using (var connection = new DuckDB.NET.Data.DuckDBConnection("Data Source=:memory:"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            // 40 rows in two clusters 50 apart; 'item' is the id, 'note' a text column that must not become a feature.
+            command.CommandText = $"COPY (SELECT 'item' || i AS item, (i % 2) * 50.0 + (i % 7) * 0.1 AS a, (i % 5) * 0.2 AS b, " +
+                                  $"CAST(i % 3 AS INTEGER) AS c, 'x' AS note FROM range(40) t(i)) TO '{path}' (FORMAT PARQUET)";
+            command.ExecuteNonQuery();
+        }
+        using var ps = PowerShellHost.Create();
+        ps.AddCommand("Invoke-NeighborPreservation").AddParameter("InputPath", path).AddParameter("IdProperty", "item")
+          .AddParameter("NeighborCount", 4).AddParameter("Seed", 3);
+        var results = ps.Invoke();
+        Assert.False(ps.HadErrors, string.Join("; ", ps.Streams.Error.Select(e => e.ToString())));
+        var graph = Assert.IsType<NeighborGraph>(Assert.Single(results).BaseObject);
+        Assert.Equal(40, graph.EntityCount);
+        Assert.Equal("item0", graph.Entities.GetText(0));
+        Assert.Equal("a,b,c", graph.Provenance.Parameters["Features"]);
+        for (int e = 0; e < graph.EdgeCount; e++)
+            if (graph.Weights[e] > 0) Assert.Equal(graph.EdgeSource[e] % 2, graph.EdgeTarget[e] % 2);
+    }
+
+    [Fact]
+    public void FeatureTableNamesTheBadCellAndRejectsDuplicateIds()
+    {
+        var names = new[] { "id", "x", "y" };
+        var ok = FeatureTable.FromColumns(names, new Array[] { new[] { "a", "b" }, new[] { 1.0, 2.0 }, new[] { "3", "4.5" } }, null, null, "t");
+        Assert.Equal(new float[] { 1, 3, 2, 4.5f }, ok.Data);
+        Assert.Equal(new[] { "x", "y" }, ok.FeatureNames);
+        var bad = Assert.Throws<EmbedPSException>(() => FeatureTable.FromColumns(names, new Array[] { new[] { "a", "b" }, new[] { 1.0, 2.0 }, new[] { "3", "oops" } }, null, new[] { "x", "y" }, "t.csv"));
+        Assert.Equal("NonNumericFeature", bad.ErrorId);
+        Assert.Equal(2, bad.Row);
+        Assert.Equal("y", bad.Column);
+        Assert.Contains("oops", bad.Message);
+        var duplicate = Assert.Throws<EmbedPSException>(() => FeatureTable.FromColumns(names, new Array[] { new[] { "a", "a" }, new[] { 1.0, 2.0 }, new[] { 1.0, 2.0 } }, null, null, "t.csv"));
+        Assert.Equal("DuplicateId", duplicate.ErrorId);
+    }
+}
