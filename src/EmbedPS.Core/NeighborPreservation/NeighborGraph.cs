@@ -17,7 +17,11 @@ public sealed class EmbeddingConfiguration
     public ConstraintKind Constraint { get; set; } = ConstraintKind.Standardized;
     public InitKind Init { get; set; } = InitKind.Quadratic;
     public int Seed { get; set; }
-    /// <summary>Row-major n × Dimension start coordinates when <see cref="Init"/> is Embedding (aligned to the graph's entities).</summary>
+    /// <summary>
+    /// Row-major n × Dimension start coordinates, aligned to the graph's entities: the spectral start when <see cref="Init"/> is
+    /// Quadratic (computed by Invoke-NeighborPreservation, standardized columns), the previous embedding's when it is Embedding;
+    /// null for Random (the optimiser draws them from <see cref="Seed"/>).
+    /// </summary>
     public float[]? InitialCoordinates { get; set; }
     /// <summary>Dense indices of anchored entities (Anchored constraint).</summary>
     public int[]? AnchorIndices { get; set; }

@@ -1,0 +1,397 @@
+using EmbedPS.Core.Common;
+using EmbedPS.Core.Cooccurrence;
+
+namespace EmbedPS.Core.NeighborPreservation;
+
+/// <summary>How a similarity (co-occurrence weight, after normalisation) becomes an edge length.</summary>
+public enum SimilarityTransform
+{
+    /// <summary>1 / ln(1 + w): the method's 1/log(x), without its division by zero at a count of 1.</summary>
+    InverseLog,
+    /// <summary>1 / w.</summary>
+    Reciprocal,
+    /// <summary>−ln(w / max w), floored at 10⁻⁶ so that the strongest edge keeps a positive length.</summary>
+    NegativeLog,
+}
+
+/// <summary>How co-occurrence weights are normalised before the transform, so that hubs stop dominating.</summary>
+public enum SimilarityNormalization
+{
+    /// <summary>Raw weights.</summary>
+    None,
+    /// <summary>Lift w·T / (sᵢ·sⱼ) = e^PMI (T = Σ row sums, s = row sums): ranks like PMI and stays positive, so every edge is kept.</summary>
+    Pmi,
+    /// <summary>Positive PMI: max(0, ln(w·T / (sᵢ·sⱼ))); pairs at or below independence are dropped.</summary>
+    Ppmi,
+    /// <summary>Ochiai / cosine of the incidence vectors: w / √(pᵢ·pⱼ), p = popularity (row sums when a popularity is 0).</summary>
+    Cosine,
+    /// <summary>Jaccard: w / (pᵢ + pⱼ − w), p = popularity (row sums when a popularity is 0).</summary>
+    Jaccard,
+}
+
+/// <summary>
+/// An undirected graph of edge lengths in CSR form whose rows are sorted by length (then index), so that a search can stop
+/// scanning a row once the lengths exceed what it still needs.
+/// </summary>
+public sealed class DistanceGraph
+{
+    public DistanceGraph(int count, long[] rowOffsets, int[] targets, float[] lengths)
+    {
+        Count = count; RowOffsets = rowOffsets; Targets = targets; Lengths = lengths;
+    }
+
+    public int Count { get; }
+    public long[] RowOffsets { get; }
+    public int[] Targets { get; }
+    public float[] Lengths { get; }
+    public long EdgeCount => Targets.LongLength / 2;
+
+    /// <summary>
+    /// Turns co-occurrence weights into lengths: normalise, transform, drop non-positive or non-finite results, sort each row.
+    /// </summary>
+    public static DistanceGraph FromCooccurrence(CooccurrenceMatrix matrix, SimilarityNormalization normalization, SimilarityTransform transform,
+        CancellationToken cancellation = default)
+    {
+        int n = matrix.EntityCount;
+        var scale = new double[n];
+        for (int i = 0; i < n; i++)
+        {
+            double p = matrix.Popularity[i];
+            scale[i] = normalization is SimilarityNormalization.Pmi or SimilarityNormalization.Ppmi || p <= 0 ? matrix.RowSums[i] : p;
+        }
+        double total = 0;
+        foreach (var s in matrix.RowSums) total += s;
+        var similarity = new double[matrix.NonZeroCount];
+        double max = 0;
+        var options = new ParallelOptions { CancellationToken = cancellation };
+        object gate = new();
+        Parallel.For(0, (n + 4095) / 4096, options, () => 0.0, (b, _, localMax) =>
+        {
+            int end = Math.Min(n, (b + 1) * 4096);
+            for (int i = b * 4096; i < end; i++)
+            {
+                for (long e = matrix.RowOffsets[i]; e < matrix.RowOffsets[i + 1]; e++)
+                {
+                    int j = matrix.ColumnIndices[e];
+                    double w = matrix.Weights[e];
+                    double s = !(w > 0) || double.IsInfinity(w) ? 0 : normalization switch
+                    {
+                        SimilarityNormalization.None => w,
+                        SimilarityNormalization.Pmi => w * total / (scale[i] * scale[j]),
+                        SimilarityNormalization.Ppmi => Math.Max(0, Math.Log(w * total / (scale[i] * scale[j]))),
+                        SimilarityNormalization.Cosine => w / Math.Sqrt(scale[i] * scale[j]),
+                        SimilarityNormalization.Jaccard => w / Math.Max(w, scale[i] + scale[j] - w),
+                        _ => throw new ArgumentOutOfRangeException(nameof(normalization)),
+                    };
+                    if (!(s > 0) || double.IsInfinity(s)) s = 0;
+                    similarity[e] = s;
+                    if (s > localMax) localMax = s;
+                }
+            }
+            return localMax;
+        }, localMax => { lock (gate) max = Math.Max(max, localMax); });
+
+        // Lengths, then keep the positive finite ones and sort each row by (length, target).
+        var counts = new int[n];
+        var lengthAll = new float[matrix.NonZeroCount];
+        Parallel.For(0, n, options, i =>
+        {
+            int kept = 0;
+            for (long e = matrix.RowOffsets[i]; e < matrix.RowOffsets[i + 1]; e++)
+            {
+                double s = similarity[e];
+                float length = s > 0 ? (float)Math.Min(float.MaxValue, Transform(s, max, transform)) : float.NaN;
+                if (!(length > 0) || float.IsInfinity(length)) length = float.NaN;
+                lengthAll[e] = length;
+                if (!float.IsNaN(length)) kept++;
+            }
+            counts[i] = kept;
+        });
+        var offsets = new long[n + 1];
+        for (int i = 0; i < n; i++) offsets[i + 1] = offsets[i] + counts[i];
+        var targets = new int[offsets[n]];
+        var lengths = new float[offsets[n]];
+        Parallel.For(0, n, options, i =>
+        {
+            long o = offsets[i];
+            for (long e = matrix.RowOffsets[i]; e < matrix.RowOffsets[i + 1]; e++)
+            {
+                if (float.IsNaN(lengthAll[e])) continue;
+                targets[o] = matrix.ColumnIndices[e];
+                lengths[o] = lengthAll[e];
+                o++;
+            }
+            SortRow(targets.AsSpan((int)offsets[i], counts[i]), lengths.AsSpan((int)offsets[i], counts[i]));
+        });
+        return new DistanceGraph(n, offsets, targets, lengths);
+    }
+
+    internal static double Transform(double similarity, double max, SimilarityTransform transform)
+    {
+        switch (transform)
+        {
+            case SimilarityTransform.InverseLog:
+                // ln(1 + w) without cancellation for tiny w.
+                double log1p = similarity < 1e-4 ? similarity - similarity * similarity / 2 : Math.Log(1 + similarity);
+                return 1 / log1p;
+            case SimilarityTransform.Reciprocal:
+                return 1 / similarity;
+            case SimilarityTransform.NegativeLog:
+                return Math.Max(1e-6, -Math.Log(similarity / max));
+            default:
+                throw new ArgumentOutOfRangeException(nameof(transform));
+        }
+    }
+
+    /// <summary>Builds a length graph from an undirected edge list (each pair once, either orientation).</summary>
+    public static DistanceGraph FromEdges(int count, IReadOnlyList<(int A, int B, float Length)> edges)
+    {
+        var degree = new int[count];
+        foreach (var (a, b, length) in edges)
+        {
+            if (a == b) throw new ArgumentException($"self-edge at {a}.");
+            if (!(length > 0) || float.IsInfinity(length)) throw new ArgumentException($"edge ({a}, {b}) has length {length}; lengths must be positive and finite.");
+            degree[a]++; degree[b]++;
+        }
+        var offsets = new long[count + 1];
+        for (int i = 0; i < count; i++) offsets[i + 1] = offsets[i] + degree[i];
+        var fill = new long[count];
+        Array.Copy(offsets, fill, count);
+        var targets = new int[offsets[count]];
+        var lengths = new float[offsets[count]];
+        foreach (var (a, b, length) in edges)
+        {
+            targets[fill[a]] = b; lengths[fill[a]++] = length;
+            targets[fill[b]] = a; lengths[fill[b]++] = length;
+        }
+        for (int i = 0; i < count; i++) SortRow(targets.AsSpan((int)offsets[i], degree[i]), lengths.AsSpan((int)offsets[i], degree[i]));
+        return new DistanceGraph(count, offsets, targets, lengths);
+    }
+
+    private static void SortRow(Span<int> targets, Span<float> lengths)
+    {
+        if (targets.Length < 2) return;
+        if (targets.Length <= 32) { VectorKnn.SortRow(targets, lengths); return; }
+        var keys = new (float, int)[targets.Length];
+        for (int r = 0; r < keys.Length; r++) keys[r] = (lengths[r], targets[r]);
+        Array.Sort(keys);
+        for (int r = 0; r < keys.Length; r++) { lengths[r] = keys[r].Item1; targets[r] = keys[r].Item2; }
+    }
+
+    /// <summary>The q-quantile of the edge lengths (each undirected edge once), linear interpolation as torch.quantile.</summary>
+    public double LengthQuantile(double q)
+    {
+        var upper = new List<float>((int)Math.Min(int.MaxValue, EdgeCount));
+        for (int i = 0; i < Count; i++)
+        {
+            for (long e = RowOffsets[i]; e < RowOffsets[i + 1]; e++) if (Targets[e] > i) upper.Add(Lengths[e]);
+        }
+        if (upper.Count == 0) return double.NaN;
+        var values = upper.ToArray();
+        Array.Sort(values);
+        double position = q * (values.Length - 1);
+        int low = (int)Math.Floor(position), high = Math.Min(values.Length - 1, low + 1);
+        return values[low] + (position - low) * (values[high] - values[low]);
+    }
+}
+
+/// <summary>Directed kNN lists: <c>Indices[i*K + r]</c>, −1 past <c>Counts[i]</c>.</summary>
+public sealed class NeighborLists
+{
+    public NeighborLists(int count, int k, int[] indices, float[] distances, int[] counts)
+    {
+        Count = count; K = k; Indices = indices; Distances = distances; Counts = counts;
+    }
+
+    public int Count { get; }
+    public int K { get; }
+    public int[] Indices { get; }
+    public float[] Distances { get; }
+    public int[] Counts { get; }
+
+    public ReadOnlySpan<int> NeighborsOf(int i) => Indices.AsSpan(i * K, Counts[i]);
+    public ReadOnlySpan<float> DistancesOf(int i) => Distances.AsSpan(i * K, Counts[i]);
+
+    public static NeighborLists FromKnn(KnnResult knn, double maxDistance = double.PositiveInfinity)
+    {
+        var counts = new int[knn.Count];
+        var indices = (int[])knn.Indices.Clone();
+        var distances = (float[])knn.Distances.Clone();
+        for (int i = 0; i < knn.Count; i++)
+        {
+            int c = 0;
+            for (int r = 0; r < knn.K; r++)
+            {
+                if (knn.Distances[i * knn.K + r] <= maxDistance) c++; else indices[i * knn.K + r] = -1;
+            }
+            counts[i] = c;
+        }
+        return new NeighborLists(knn.Count, knn.K, indices, distances, counts);
+    }
+}
+
+/// <summary>
+/// Graph kNN by shortest-path length, PyMDE's meaning (preprocess.graph.k_nearest_neighbors with graph distances): each
+/// entity's neighbours are the k nearest entities by path length within a radius. Implemented as a bounded Dijkstra per
+/// source that stops once k entities are settled and never goes beyond the radius (nor beyond the source's own k-th shortest
+/// edge, an upper bound on its k-th path length), parallel over sources with per-thread heaps and generation-stamped
+/// arrays — instead of PyMDE's search of every reachable node. Ties at equal length go to the smaller index.
+/// </summary>
+public static class GraphKnn
+{
+    public static NeighborLists Search(DistanceGraph graph, int k, double maxDistance, IStageLog? log = null, CancellationToken cancellation = default)
+    {
+        if (k < 1) throw new ArgumentOutOfRangeException(nameof(k));
+        log ??= StageLog.Null;
+        int n = graph.Count;
+        var indices = new int[n * k];
+        Array.Fill(indices, -1);
+        var distances = new float[n * k];
+        var counts = new int[n];
+        const int Block = 256;
+        int blocks = (n + Block - 1) / Block, done = 0;
+        Parallel.For(0, blocks, new ParallelOptions { CancellationToken = cancellation }, () => new DijkstraState(n), (b, _, state) =>
+        {
+            int end = Math.Min(n, (b + 1) * Block);
+            for (int s = b * Block; s < end; s++) counts[s] = state.Run(graph, s, k, maxDistance, indices.AsSpan(s * k, k), distances.AsSpan(s * k, k));
+            int finished = Interlocked.Increment(ref done);
+            if ((finished & 7) == 0) log.Progress((double)finished / blocks, $"shortest-path neighbours {Math.Min(n, finished * Block):N0}/{n:N0}");
+            return state;
+        }, _ => { });
+        return new NeighborLists(n, k, indices, distances, counts);
+    }
+
+    private sealed class DijkstraState
+    {
+        private readonly double[] _distance;
+        private readonly int[] _seen;     // generation at which _distance became valid
+        private readonly int[] _settled;  // generation at which the node was settled
+        private int _generation;
+        private double[] _heapKey = new double[64];
+        private int[] _heapNode = new int[64];
+        private int _heapCount;
+
+        public DijkstraState(int n) { _distance = new double[n]; _seen = new int[n]; _settled = new int[n]; }
+
+        public int Run(DistanceGraph graph, int source, int k, double radius, Span<int> outIndices, Span<float> outDistances)
+        {
+            int generation = ++_generation;
+            _heapCount = 0;
+            double bound = radius;
+            long rowStart = graph.RowOffsets[source], rowLength = graph.RowOffsets[source + 1] - rowStart;
+            // The source's own k shortest edges reach k entities, so the k-th path length is at most the k-th edge.
+            if (rowLength >= k) bound = Math.Min(bound, graph.Lengths[rowStart + k - 1]);
+            _distance[source] = 0; _seen[source] = generation;
+            Push(0, source);
+            int found = 0;
+            while (_heapCount > 0)
+            {
+                Pop(out double d, out int u);
+                if (_settled[u] == generation) continue;
+                _settled[u] = generation;
+                if (u != source)
+                {
+                    outIndices[found] = u; outDistances[found] = (float)d;
+                    if (++found == k) break;
+                }
+                for (long e = graph.RowOffsets[u], end = graph.RowOffsets[u + 1]; e < end; e++)
+                {
+                    double candidate = d + graph.Lengths[e];
+                    if (candidate > bound) break; // rows are sorted by length
+                    int v = graph.Targets[e];
+                    if (_settled[v] == generation) continue;
+                    if (_seen[v] != generation || candidate < _distance[v])
+                    {
+                        _seen[v] = generation; _distance[v] = candidate;
+                        Push(candidate, v);
+                    }
+                }
+            }
+            return found;
+        }
+
+        private static bool Less(double k1, int n1, double k2, int n2) => k1 < k2 || (k1 == k2 && n1 < n2);
+
+        private void Push(double key, int node)
+        {
+            if (_heapCount == _heapKey.Length)
+            {
+                Array.Resize(ref _heapKey, _heapCount * 2);
+                Array.Resize(ref _heapNode, _heapCount * 2);
+            }
+            int p = _heapCount++;
+            while (p > 0)
+            {
+                int parent = (p - 1) >> 1;
+                if (!Less(key, node, _heapKey[parent], _heapNode[parent])) break;
+                _heapKey[p] = _heapKey[parent]; _heapNode[p] = _heapNode[parent];
+                p = parent;
+            }
+            _heapKey[p] = key; _heapNode[p] = node;
+        }
+
+        private void Pop(out double key, out int node)
+        {
+            key = _heapKey[0]; node = _heapNode[0];
+            int count = --_heapCount;
+            if (count == 0) return;
+            double lastKey = _heapKey[count]; int lastNode = _heapNode[count];
+            int p = 0;
+            while (true)
+            {
+                int c = 2 * p + 1;
+                if (c >= count) break;
+                if (c + 1 < count && Less(_heapKey[c + 1], _heapNode[c + 1], _heapKey[c], _heapNode[c])) c++;
+                if (!Less(_heapKey[c], _heapNode[c], lastKey, lastNode)) break;
+                _heapKey[p] = _heapKey[c]; _heapNode[p] = _heapNode[c];
+                p = c;
+            }
+            _heapKey[p] = lastKey; _heapNode[p] = lastNode;
+        }
+    }
+}
+
+/// <summary>Connected components by union–find.</summary>
+public sealed class Components
+{
+    private readonly int[] _parent;
+
+    public Components(int n)
+    {
+        _parent = new int[n];
+        for (int i = 0; i < n; i++) _parent[i] = i;
+    }
+
+    public int Find(int x)
+    {
+        while (_parent[x] != x) { _parent[x] = _parent[_parent[x]]; x = _parent[x]; }
+        return x;
+    }
+
+    /// <summary>Joins the sets of a and b; true when they were separate.</summary>
+    public bool Union(int a, int b)
+    {
+        int ra = Find(a), rb = Find(b);
+        if (ra == rb) return false;
+        // The smaller root index wins, so labels do not depend on the order of unions.
+        if (ra < rb) _parent[rb] = ra; else _parent[ra] = rb;
+        return true;
+    }
+
+    /// <summary>Component label (0-based, ordered by smallest member) of every node and the size of each component.</summary>
+    public (int[] Labels, int[] Sizes) Label()
+    {
+        int n = _parent.Length;
+        var labels = new int[n];
+        var byRoot = new Dictionary<int, int>();
+        var sizes = new List<int>();
+        for (int i = 0; i < n; i++)
+        {
+            int root = Find(i);
+            if (!byRoot.TryGetValue(root, out int label)) { label = sizes.Count; byRoot[root] = label; sizes.Add(0); }
+            labels[i] = label;
+            sizes[label]++;
+        }
+        return (labels, sizes.ToArray());
+    }
+}

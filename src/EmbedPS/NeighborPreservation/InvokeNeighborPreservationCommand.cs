@@ -1,0 +1,295 @@
+using System.Collections;
+using System.Management.Automation;
+using System.Management.Automation.Runspaces;
+using EmbedPS.Commands.Infrastructure;
+using EmbedPS.Core.Artifacts;
+using EmbedPS.Core.Common;
+using EmbedPS.Core.Cooccurrence;
+using EmbedPS.Core.Mde;
+using EmbedPS.Core.NeighborPreservation;
+
+namespace EmbedPS.Commands.NeighborPreservation;
+
+/// <summary>
+/// <para type="synopsis">Builds the neighbour-preservation problem (PyMDE's preserve_neighbors): a sparse kNN graph plus repulsive pairs and the embedding configuration for Invoke-Mde.</para>
+/// <para type="description">From a co-occurrence matrix (a graph of similarities) or from vectors (an Embedding, or a numeric table:
+/// CSV or Parquet file, or pipeline objects such as Import-Csv rows) it builds what Invoke-Mde optimises. Graphs: each co-occurrence
+/// weight is normalised (-Normalize, default Cosine: w / √(popularityᵢ·popularityⱼ), so that hubs stop being everybody's nearest
+/// neighbour), turned into a length (-Transform, default InverseLog: 1 / ln(1 + w)), and each entity's k neighbours are the k
+/// nearest by shortest-path length within a radius (-MaxDistance, default 3 × the 75th percentile of edge lengths), so that
+/// multi-hop paths fill in neighbours for weakly connected entities. Vectors: Euclidean kNN, exact (blocked, SIMD, parallel) for
+/// up to 10,000 rows or n²·d ≤ 5·10¹⁰, approximate (NN-descent, recall ≥ 0.95) beyond. Edges get weight 2 when the two entities are
+/// each other's neighbours, 1 when one-way; repulsive pairs (weight −1) are sampled uniformly among the other pairs
+/// (-RepulsiveFraction × the neighbour edges, re-drawn on collision). The configuration carries the dimension, penalties
+/// (Log1p 1.5 attractive, Log repulsive), constraint (Centered) and the start: by default the spectral (quadratic) initialisation,
+/// computed here with LOBPCG. Warnings report entities with fewer than k neighbours and the connected components;
+/// -ConnectComponents links components so that none floats away. Deterministic under -Seed whatever the thread count.</para>
+/// </summary>
+/// <example>
+///   <code>New-SyntheticCollection -Size Small | New-CooccurrenceMatrix | Invoke-NeighborPreservation -NeighborCount 15 -Seed 42 -OutFile ./neighbors.parquet</code>
+///   <para>The atlas pipeline's third stage: a 15-nearest-neighbour graph by shortest path over the co-occurrence graph, persisted.</para>
+/// </example>
+/// <example>
+///   <code>Import-Csv ./cells.csv | Invoke-NeighborPreservation -IdProperty cell -EmbeddingDimension 4 -Init Random</code>
+///   <para>Vectors from a table: every numeric column except 'cell' is a feature; random start.</para>
+/// </example>
+/// <example>
+///   <code>$graph = Import-EmbedArtifact ./cooc.parquet | Invoke-NeighborPreservation -Normalize Ppmi -ConnectComponents -Init (Import-EmbedArtifact ./last-embedding.parquet)</code>
+///   <para>Positive PMI weights, components linked, starting from last month's embedding (entities are matched by id; new ones start at random).</para>
+/// </example>
+[Cmdlet(VerbsLifecycle.Invoke, "NeighborPreservation", SupportsShouldProcess = true, DefaultParameterSetName = "InputObject")]
+[OutputType(typeof(NeighborGraph))]
+public sealed class InvokeNeighborPreservationCommand : EmbedPSStageCmdlet
+{
+    /// <summary>A CooccurrenceMatrix, an Embedding, or rows of a numeric table (one pipeline object per entity).</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = "InputObject")]
+    public object InputObject { get; set; } = null!;
+
+    /// <summary>An EmbedPS artifact (co-occurrence or embedding), a plain Parquet table or a CSV file of numbers.</summary>
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = "InputPath", ValueFromPipelineByPropertyName = true)]
+    [Alias("FullName", "PSPath")]
+    public string InputPath { get; set; } = "";
+
+    /// <summary>Table input: the columns used as features (default: every numeric column except the id).</summary>
+    [Parameter] public string[]? FeatureProperty { get; set; }
+
+    /// <summary>Table input: the id column (default: a column named entity, id or name; else the row number).</summary>
+    [Parameter] public string? IdProperty { get; set; }
+
+    /// <summary>Neighbours per entity, k (default: PyMDE's rule, about 1 % of all pairs: 5 up to 1,200 entities, 15 from 3,001).</summary>
+    [Parameter, ValidateRange(1, 1000)] public int NeighborCount { get; set; }
+
+    /// <summary>Dimensions of the embedding Invoke-Mde will make (default 3: embed in 3–4 dimensions, then project to 2).</summary>
+    [Parameter, ValidateRange(1, 64)] public int EmbeddingDimension { get; set; } = 3;
+
+    /// <summary>Graph input: how co-occurrence weights are normalised first: None, Pmi (lift), Ppmi, Cosine (default) or Jaccard.</summary>
+    [Parameter] public SimilarityNormalization Normalize { get; set; } = SimilarityNormalization.Cosine;
+
+    /// <summary>Graph input: similarity → length: InverseLog (default, 1/ln(1+w)), Reciprocal (1/w) or NegativeLog (−ln(w/max w)).</summary>
+    [Parameter] public SimilarityTransform Transform { get; set; } = SimilarityTransform.InverseLog;
+
+    /// <summary>Neighbourhood radius: graphs default to 3 × the 75th percentile of edge lengths; vectors to no limit.</summary>
+    [Parameter, ValidateRange(0.0, double.MaxValue)] public double MaxDistance { get; set; }
+
+    /// <summary>Link the neighbour graph's connected components so that none floats away (see docs/neighbors.md for how).</summary>
+    [Parameter] public SwitchParameter ConnectComponents { get; set; }
+
+    /// <summary>Repulsive pairs per neighbour edge (default 1 under the Centered constraint, 0.5 under Standardized, as PyMDE).</summary>
+    [Parameter, ValidateRange(0.0, 100.0)] public double RepulsiveFraction { get; set; } = double.NaN;
+
+    /// <summary>Penalty on neighbour edges (default Log1p).</summary>
+    [Parameter] public PenaltyKind AttractivePenalty { get; set; } = PenaltyKind.Log1p;
+
+    /// <summary>Exponent of the attractive penalty (default 1.5).</summary>
+    [Parameter] public double AttractiveExponent { get; set; } = 1.5;
+
+    /// <summary>Penalty on repulsive pairs (default Log).</summary>
+    [Parameter] public PenaltyKind RepulsivePenalty { get; set; } = PenaltyKind.Log;
+
+    /// <summary>Exponent of the repulsive penalty (default 1).</summary>
+    [Parameter] public double RepulsiveExponent { get; set; } = 1.0;
+
+    /// <summary>Constraint for Invoke-Mde: Centered (default, as PyMDE with repulsion) or Standardized.</summary>
+    [Parameter] public ConstraintKind Constraint { get; set; } = ConstraintKind.Centered;
+
+    /// <summary>The start: Quadratic (default, spectral), Random, or an Embedding object (matched by entity id).</summary>
+    [Parameter] public object Init { get; set; } = "Quadratic";
+
+    /// <summary>Vector input: Auto (default: exact up to 10,000 rows or n²·d ≤ 5·10¹⁰), Exact or Approximate (NN-descent).</summary>
+    [Parameter] public KnnAlgorithm Algorithm { get; set; } = KnnAlgorithm.Auto;
+
+    /// <summary>Seed of every random choice (repulsive pairs, NN-descent, spectral start); the same seed gives the same graph.</summary>
+    [Parameter] public int Seed { get; set; }
+
+    private readonly List<PSObject> _rows = new();
+
+    protected override void ProcessRecord()
+    {
+        if (ParameterSetName == "InputPath")
+        {
+            var path = ResolveInputPath(InputPath);
+            Process(ReadInput(path), path);
+            return;
+        }
+        var value = InputObject is PSObject ps ? ps.BaseObject : InputObject;
+        switch (value)
+        {
+            case CooccurrenceMatrix or Embedding:
+                Process(value, null);
+                break;
+            case FileInfo file:
+                Process(ReadInput(file.FullName), file.FullName);
+                break;
+            case NeighborGraph or Core.Collections.EntityCollectionSet or Core.Projection.Projection:
+                ThrowTerminatingError(new ErrorRecord(new ArgumentException(
+                    $"Invoke-NeighborPreservation takes a CooccurrenceMatrix, an Embedding or numeric table rows, not a {value.GetType().Name}." +
+                    (value is Core.Collections.EntityCollectionSet ? " Pipe it through New-CooccurrenceMatrix first." : "")),
+                    "WrongInputType", ErrorCategory.InvalidType, value));
+                break;
+            default:
+                _rows.Add(InputObject as PSObject ?? PSObject.AsPSObject(InputObject));
+                break;
+        }
+    }
+
+    protected override void EndProcessing()
+    {
+        if (_rows.Count == 0) return;
+        var names = new List<string>();
+        foreach (var property in _rows[0].Properties)
+        {
+            if (property.MemberType is PSMemberTypes.NoteProperty or PSMemberTypes.Property or PSMemberTypes.AliasProperty or PSMemberTypes.ScriptProperty)
+                names.Add(property.Name);
+        }
+        var columns = new List<Array>();
+        foreach (var name in names)
+        {
+            var column = new object?[_rows.Count];
+            for (int r = 0; r < _rows.Count; r++)
+            {
+                var v = _rows[r].Properties[name]?.Value;
+                column[r] = v is PSObject p ? p.BaseObject : v;
+            }
+            columns.Add(column);
+        }
+        FeatureTable table;
+        try { table = FeatureTable.FromColumns(names, columns, IdProperty, FeatureProperty, "pipeline input"); }
+        catch (EmbedPSException ex) { ThrowTerminatingError(ToErrorRecord(ex, null)); return; }
+        Process(table, null);
+    }
+
+    private object ReadInput(string path)
+    {
+        if (path.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".tsv", StringComparison.OrdinalIgnoreCase))
+        {
+            var rows = InvokeCommand.InvokeScript("param($p, $d) Import-Csv -LiteralPath $p -Delimiter $d", true, PipelineResultTypes.None, null,
+                path, path.EndsWith(".tsv", StringComparison.OrdinalIgnoreCase) ? '\t' : ',');
+            if (rows.Count == 0)
+                ThrowTerminatingError(new ErrorRecord(new InvalidDataException($"'{path}' has no data rows."), "EmptyTable", ErrorCategory.InvalidData, path));
+            var names = rows[0].Properties.Select(p => p.Name).ToList();
+            var columns = names.Select(n => (Array)rows.Select(r => r.Properties[n]?.Value).ToArray()).ToList();
+            return RunStage("Reading " + Path.GetFileName(path), (_, _) => FeatureTable.FromColumns(names, columns, IdProperty, FeatureProperty, $"'{path}'"), path);
+        }
+        return RunStage("Reading " + Path.GetFileName(path), (_, ct) =>
+        {
+            try
+            {
+                return ArtifactStore.Read(path, ct);
+            }
+            catch (EmbedPSException ex) when (ex.ErrorId == "NotAnEmbedPSArtifact")
+            {
+                var (columns, order, _) = ParquetArtifact.ReadPlain(path, ct);
+                return FeatureTable.FromColumns(order.ToList(), order.Select(n => columns[n]).ToList(), IdProperty, FeatureProperty, $"'{path}'");
+            }
+        }, path);
+    }
+
+    private void Process(object input, string? path)
+    {
+        var options = BuildOptions();
+        var parameters = ProvenanceParameters(options);
+        var bound = MyInvocation.BoundParameters;
+        if (input is CooccurrenceMatrix)
+        {
+            foreach (var name in new[] { nameof(Algorithm), nameof(FeatureProperty), nameof(IdProperty) })
+                if (bound.ContainsKey(name)) WriteWarning($"-{name} applies to vector input only; it is ignored for a co-occurrence matrix.");
+        }
+        else
+        {
+            foreach (var name in new[] { nameof(Normalize), nameof(Transform) })
+                if (bound.ContainsKey(name)) WriteWarning($"-{name} applies to co-occurrence input only; it is ignored for vectors.");
+        }
+        NeighborGraph result;
+        switch (input)
+        {
+            case CooccurrenceMatrix matrix:
+            {
+                var provenance = Provenance.Derived(matrix.Provenance, ArtifactKind.Cooccurrence, parameters);
+                WriteVerbose($"Input: {matrix}.");
+                result = RunStage("Neighbour preservation", (log, ct) => NeighborPreservationBuilder.FromCooccurrence(matrix, options, log, ct, provenance), path);
+                break;
+            }
+            case Embedding embedding:
+            {
+                var provenance = Provenance.Derived(embedding.Provenance, ArtifactKind.Embedding, parameters);
+                WriteVerbose($"Input: {embedding}.");
+                result = RunStage("Neighbour preservation", (log, ct) => NeighborPreservationBuilder.FromVectors(embedding.Entities, embedding.Popularity,
+                    embedding.Coordinates, embedding.Dimension, options, log, ct, provenance), path);
+                break;
+            }
+            case FeatureTable table:
+            {
+                var provenance = new Provenance();
+                foreach (var (key, value) in parameters) provenance.Parameters[key] = value;
+                provenance.Parameters["Features"] = string.Join(",", table.FeatureNames);
+                if (path is not null) provenance.Inputs.Add(ArtifactInput.FromFile(path));
+                WriteVerbose($"Input: {table.Entities.Count:N0} rows × {table.Dimension} features ({string.Join(", ", table.FeatureNames.Take(6))}{(table.Dimension > 6 ? ", …" : "")}).");
+                var popularity = new int[table.Entities.Count];
+                result = RunStage("Neighbour preservation", (log, ct) => NeighborPreservationBuilder.FromVectors(table.Entities, popularity,
+                    table.Data, table.Dimension, options, log, ct, provenance), path);
+                break;
+            }
+            default:
+                ThrowTerminatingError(new ErrorRecord(new InvalidDataException($"'{path}' holds a {input.GetType().Name}, not a co-occurrence matrix, embedding or numeric table."),
+                    "WrongArtifactKind", ErrorCategory.InvalidData, path));
+                return;
+        }
+        WriteVerbose(result.ToString());
+        SaveAndEmit(result);
+    }
+
+    private NeighborPreservationOptions BuildOptions()
+    {
+        var bound = MyInvocation.BoundParameters;
+        if (Constraint == ConstraintKind.Anchored)
+            ThrowArgumentError("AnchoredNotSupported", "-Constraint Anchored needs anchor entities and coordinates, which this cmdlet does not take; use Centered or Standardized.", Constraint);
+        InitKind init = InitKind.Quadratic;
+        Embedding? initial = null;
+        var initValue = Init is PSObject ps ? ps.BaseObject : Init;
+        switch (initValue)
+        {
+            case Embedding e: init = InitKind.Embedding; initial = e; break;
+            case string s when Enum.TryParse<InitKind>(s, true, out var parsed) && parsed != InitKind.Embedding: init = parsed; break;
+            case InitKind kind when kind != InitKind.Embedding: init = kind; break;
+            default:
+                ThrowArgumentError("BadInit", $"-Init must be Quadratic, Random or an Embedding object (got '{initValue}').", initValue);
+                break;
+        }
+        return new NeighborPreservationOptions
+        {
+            NeighborCount = bound.ContainsKey(nameof(NeighborCount)) ? NeighborCount : null,
+            EmbeddingDimension = EmbeddingDimension,
+            Normalize = Normalize,
+            Transform = Transform,
+            MaxDistance = bound.ContainsKey(nameof(MaxDistance)) ? MaxDistance : null,
+            ConnectComponents = ConnectComponents,
+            RepulsiveFraction = double.IsNaN(RepulsiveFraction) ? null : RepulsiveFraction,
+            AttractivePenalty = AttractivePenalty,
+            AttractiveExponent = AttractiveExponent,
+            RepulsivePenalty = RepulsivePenalty,
+            RepulsiveExponent = RepulsiveExponent,
+            Constraint = Constraint,
+            Init = init,
+            InitialEmbedding = initial,
+            Algorithm = Algorithm,
+            Seed = Seed,
+        };
+    }
+
+    private static Dictionary<string, object?> ProvenanceParameters(NeighborPreservationOptions o) => new()
+    {
+        ["NeighborCount"] = o.NeighborCount,
+        ["EmbeddingDimension"] = o.EmbeddingDimension,
+        ["Normalize"] = o.Normalize.ToString(),
+        ["Transform"] = o.Transform.ToString(),
+        ["MaxDistance"] = o.MaxDistance,
+        ["ConnectComponents"] = o.ConnectComponents,
+        ["RepulsiveFraction"] = o.RepulsiveFraction,
+        ["AttractivePenalty"] = o.AttractivePenalty.ToString(),
+        ["RepulsivePenalty"] = o.RepulsivePenalty.ToString(),
+        ["Constraint"] = o.Constraint?.ToString(),
+        ["Init"] = o.Init.ToString(),
+        ["Algorithm"] = o.Algorithm.ToString(),
+        ["Seed"] = o.Seed,
+    };
+}
