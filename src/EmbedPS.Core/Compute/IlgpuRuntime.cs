@@ -66,7 +66,7 @@ public static class IlgpuRuntime
             why = "";
             return context;
         }
-        catch (Exception ex) when (ex is DllNotFoundException or TypeInitializationException or EntryPointNotFoundException or NotSupportedException or InvalidOperationException or CudaException)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             why = $"CUDA unavailable: {ex.GetType().Name}: {ex.Message}";
             return null;
