@@ -5,51 +5,41 @@ using EmbedPS.Core.Mde;
 namespace EmbedPS.Core.Compute;
 
 /// <summary>
-/// The default, multi-threaded CPU evaluation of the average distortion and its gradient, in two passes:
-/// <list type="number">
-/// <item>over edges, in fixed blocks: the distance d_k of each edge, then (SIMD, <see cref="Vector{T}"/>) its distortion
-/// w_k p(d_k) and the gradient coefficient c_k = w_k p′(d_k) / (p d_k); block sums of the distortion are kept in double and
-/// added in block order;</item>
-/// <item>over vertices, in fixed blocks: each vertex sums c_k (x_i − x_j) over its incident edges (an adjacency of both
-/// directions), so each thread owns the gradient rows it writes — no atomics, no per-thread gradient copies.</item>
-/// </list>
-/// The result does not depend on the number of threads. All buffers are allocated once.
+/// The default, multi-threaded CPU evaluation of the average distortion and its gradient: one pass over vertices in
+/// fixed blocks. Each vertex walks its incident edges (an adjacency of both directions, attractive entries first),
+/// eight at a time: it gathers the neighbours' coordinates, computes the distances, then the penalty and the gradient
+/// coefficient c = w·p′(d)/(p·d) with <see cref="Vector{T}"/> SIMD, and sums c·(x_i − x_j) into its own gradient row.
+/// Every edge is thus evaluated from both ends — twice the penalty arithmetic, but the only random reads are the
+/// neighbours' coordinates, there are no atomics, no per-thread gradient copies and no coefficient array; each edge's
+/// distortion is counted half at each end. Block sums are kept in double and added in block order, so the result does
+/// not depend on the number of threads. No allocation per evaluation beyond the Parallel.For bookkeeping.
 /// </summary>
 public sealed class CpuMdeBackend : IMdeBackend
 {
-    private const int EdgeBlock = 8192;
-    private const int VertexBlock = 1024;
+    private const int VertexBlock = 512;
 
     private readonly MdeProblem _problem;
-    private readonly float[] _coefficient;
     private readonly double[] _blockDistortion;
     private readonly ParallelOptions _options;
-    private readonly int _edgeBlocks, _vertexBlocks;
+    private readonly int _vertexBlocks;
     private readonly float _inverseEdgeCount;
     private float[] _x = Array.Empty<float>();
     private float[] _gradient = Array.Empty<float>();
-    private readonly Action<int> _edgePass;
     private readonly Action<int> _vertexPass;
 
     public CpuMdeBackend(MdeProblem problem, int maxDegreeOfParallelism = -1)
     {
         _problem = problem;
-        _coefficient = new float[problem.EdgeCount];
-        // Blocks never straddle the attractive/repulsive boundary, so each block has one penalty.
-        _edgeBlocks = Blocks(problem.AttractiveCount, EdgeBlock) + Blocks(problem.RepulsiveCount, EdgeBlock);
-        _blockDistortion = new double[_edgeBlocks];
-        _vertexBlocks = Blocks(problem.EntityCount, VertexBlock);
+        _vertexBlocks = (problem.EntityCount + VertexBlock - 1) / VertexBlock;
+        _blockDistortion = new double[_vertexBlocks];
         _inverseEdgeCount = problem.EdgeCount == 0 ? 0f : 1f / problem.EdgeCount;
         int threads = maxDegreeOfParallelism <= 0 ? Environment.ProcessorCount : maxDegreeOfParallelism;
         _options = new ParallelOptions { MaxDegreeOfParallelism = threads };
         DeviceName = $"CPU ({threads} threads)";
-        _edgePass = EdgeBlockPass;
         _vertexPass = VertexBlockPass;
     }
 
     public string DeviceName { get; }
-
-    private static int Blocks(int count, int size) => (count + size - 1) / size;
 
     public double Evaluate(float[] coordinates, float[] gradient)
     {
@@ -57,111 +47,134 @@ public sealed class CpuMdeBackend : IMdeBackend
         if (coordinates.Length != expected || gradient.Length != expected) throw new ArgumentException($"coordinates and gradient must hold {expected} values.");
         _x = coordinates;
         _gradient = gradient;
-        Parallel.For(0, _edgeBlocks, _options, _edgePass);
-        Parallel.For(0, _vertexBlocks, _options, _vertexPass);
+        try
+        {
+            Parallel.For(0, _vertexBlocks, _options, _vertexPass);
+        }
+        finally
+        {
+            _x = Array.Empty<float>();
+            _gradient = Array.Empty<float>();
+        }
         double total = 0;
-        for (int b = 0; b < _edgeBlocks; b++) total += _blockDistortion[b];
-        _x = Array.Empty<float>();
-        _gradient = Array.Empty<float>();
+        for (int b = 0; b < _vertexBlocks; b++) total += _blockDistortion[b];
         return _problem.EdgeCount == 0 ? 0 : total / _problem.EdgeCount;
     }
 
-    private void EdgeBlockPass(int block)
+    private void VertexBlockPass(int block)
     {
-        int attractiveBlocks = Blocks(_problem.AttractiveCount, EdgeBlock);
-        int start, end;
-        MdePenalty penalty;
-        if (block < attractiveBlocks)
-        {
-            start = block * EdgeBlock; end = Math.Min(_problem.AttractiveCount, start + EdgeBlock); penalty = _problem.Attractive;
-        }
-        else
-        {
-            start = _problem.AttractiveCount + (block - attractiveBlocks) * EdgeBlock; end = Math.Min(_problem.EdgeCount, start + EdgeBlock); penalty = _problem.Repulsive;
-        }
-        var x = _x;
+        int width = Vector<float>.Count;
         int m = _problem.Dimension;
-        var source = _problem.Source;
-        var target = _problem.Target;
-        var c = _coefficient;
-        for (int k = start; k < end; k++)
+        int start = block * VertexBlock, end = Math.Min(_problem.EntityCount, start + VertexBlock);
+        var x = _x;
+        var g = _gradient;
+        var offsets = _problem.IncidentOffsets;
+        var split = _problem.IncidentAttractiveEnd;
+        var neighbor = _problem.IncidentNeighbor;
+        var weight = _problem.IncidentWeight;
+        Span<float> difference = stackalloc float[m * width];
+        Span<float> distance = stackalloc float[width];
+        Span<float> weights = stackalloc float[width];
+        Span<Vector<float>> accumulator = stackalloc Vector<float>[m];
+        var invP = new Vector<float>(_inverseEdgeCount);
+        double blockTotal = 0;
+        for (int i = start; i < end; i++)
         {
-            int i = source[k] * m, j = target[k] * m;
-            float squared = 0;
-            for (int a = 0; a < m; a++)
+            accumulator.Clear();
+            int row = i * m;
+            for (int group = 0; group < 2; group++)
             {
-                float diff = x[i + a] - x[j + a];
-                squared += diff * diff;
+                int from = group == 0 ? offsets[i] : split[i];
+                int to = group == 0 ? split[i] : offsets[i + 1];
+                var penalty = group == 0 ? _problem.Attractive : _problem.Repulsive;
+                for (int e = from; e < to; e += width)
+                {
+                    int count = Math.Min(width, to - e);
+                    if (m == 3)
+                    {
+                        float xi0 = x[row], xi1 = x[row + 1], xi2 = x[row + 2];
+                        for (int t = 0; t < count; t++)
+                        {
+                            int j = neighbor[e + t] * 3;
+                            float d0 = xi0 - x[j], d1 = xi1 - x[j + 1], d2 = xi2 - x[j + 2];
+                            difference[t] = d0; difference[width + t] = d1; difference[2 * width + t] = d2;
+                            distance[t] = MathF.Sqrt(d0 * d0 + d1 * d1 + d2 * d2);
+                            weights[t] = weight[e + t];
+                        }
+                    }
+                    else
+                    {
+                        for (int t = 0; t < count; t++)
+                        {
+                            int j = neighbor[e + t] * m;
+                            float squared = 0;
+                            for (int a = 0; a < m; a++)
+                            {
+                                float diff = x[row + a] - x[j + a];
+                                difference[a * width + t] = diff;
+                                squared += diff * diff;
+                            }
+                            distance[t] = MathF.Sqrt(squared);
+                            weights[t] = weight[e + t];
+                        }
+                    }
+                    for (int t = count; t < width; t++) { distance[t] = 1f; weights[t] = 0f; }
+                    var w = new Vector<float>(weights);
+                    Penalty(penalty, new Vector<float>(distance), out var value, out var coefficientOverD);
+                    blockTotal += 0.5 * WideSum(w * value);
+                    // Padded lanes have weight 0, hence coefficient 0; their stale (finite) differences add nothing.
+                    var c = w * coefficientOverD * invP;
+                    for (int a = 0; a < m; a++) accumulator[a] += c * new Vector<float>(difference.Slice(a * width, width));
+                }
             }
-            c[k] = MathF.Sqrt(squared);
+            // Lane sums are short (a vertex's edges / vector width); the lanes are added in double.
+            for (int a = 0; a < m; a++) g[row + a] = (float)WideSum(accumulator[a]);
         }
-        _blockDistortion[block] = PenaltyBlock(penalty, c.AsSpan(start, end - start), _problem.Weights.AsSpan(start, end - start), _inverseEdgeCount);
+        _blockDistortion[block] = blockTotal;
     }
 
-    /// <summary>
-    /// Replaces each distance in <paramref name="distanceInCoefficientOut"/> by w·p′(d)/(p·d) and returns Σ w·p(d).
-    /// SIMD over edges; the tail that does not fill a vector is done in scalar double arithmetic.
-    /// </summary>
-    internal static double PenaltyBlock(MdePenalty penalty, Span<float> distanceInCoefficientOut, ReadOnlySpan<float> weights, float inverseEdgeCount)
+    /// <summary>p(d) and p′(d)/d for a vector of distances (unweighted). p′(d)/d is 0 at d = 0 (the difference is 0 there).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Penalty(in MdePenalty penalty, Vector<float> d, out Vector<float> value, out Vector<float> derivativeOverD)
     {
-        int width = Vector<float>.Count, length = distanceInCoefficientOut.Length;
-        int vectorEnd = length - length % width;
-        double total = 0;
-        var gamma = new Vector<float>((float)penalty.Exponent);
-        var tau = new Vector<float>((float)penalty.Threshold);
-        var invP = new Vector<float>(inverseEdgeCount);
         var one = Vector<float>.One;
         var half = new Vector<float>(0.5f);
-        for (int s = 0; s < vectorEnd; s += width)
+        var positive = Vector.GreaterThan(d, Vector<float>.Zero);
+        switch (penalty.Kind)
         {
-            var d = new Vector<float>(distanceInCoefficientOut.Slice(s, width));
-            var w = new Vector<float>(weights.Slice(s, width));
-            var positive = Vector.GreaterThan(d, Vector<float>.Zero);
-            Vector<float> value, coefficient;
-            switch (penalty.Kind)
+            case PenaltyKind.Log1p:
             {
-                case PenaltyKind.Log1p:
-                {
-                    var t = Power(d, penalty.Exponent);
-                    var onePlusT = one + t;
-                    value = Vector.Log(onePlusT);
-                    coefficient = Vector.ConditionalSelect(positive, gamma * t / (d * d * onePlusT), Vector<float>.Zero);
-                    break;
-                }
-                case PenaltyKind.Log:
-                {
-                    var t = Power(d, penalty.Exponent);
-                    var expNeg = Vector.Exp(-t);
-                    // 1 − e^{−t}; its Taylor series where t is small, to avoid cancellation.
-                    var series = t * (one - t * (half - t * new Vector<float>(1f / 6f)));
-                    var u = Vector.ConditionalSelect(Vector.LessThan(t, new Vector<float>(1e-3f)), series, one - expNeg);
-                    value = Vector.Log(u);
-                    coefficient = Vector.ConditionalSelect(positive, gamma * t * expNeg / (d * d * u), Vector<float>.Zero);
-                    break;
-                }
-                case PenaltyKind.Quadratic:
-                    value = d * d;
-                    coefficient = new Vector<float>(2f);
-                    break;
-                case PenaltyKind.Huber:
-                {
-                    var inside = Vector.LessThan(d, tau);
-                    value = Vector.ConditionalSelect(inside, half * d * d, tau * (d - half * tau));
-                    coefficient = Vector.ConditionalSelect(inside, one, Vector.ConditionalSelect(positive, tau / d, Vector<float>.Zero));
-                    break;
-                }
-                default: throw new ArgumentOutOfRangeException(nameof(penalty));
+                var t = Power(d, penalty.Exponent);
+                var onePlusT = one + t;
+                value = Vector.Log(onePlusT);
+                derivativeOverD = Vector.ConditionalSelect(positive, new Vector<float>((float)penalty.Exponent) * t / (d * d * onePlusT), Vector<float>.Zero);
+                return;
             }
-            total += WideSum(w * value);
-            (w * coefficient * invP).CopyTo(distanceInCoefficientOut.Slice(s, width));
+            case PenaltyKind.Log:
+            {
+                var t = Power(d, penalty.Exponent);
+                var expNeg = Vector.Exp(-t);
+                // 1 − e^{−t}, with its Taylor series where t is small, to avoid cancellation.
+                var series = t * (one - t * (half - t * new Vector<float>(1f / 6f)));
+                var u = Vector.ConditionalSelect(Vector.LessThan(t, new Vector<float>(1e-3f)), series, one - expNeg);
+                value = Vector.Log(u);
+                derivativeOverD = Vector.ConditionalSelect(positive, new Vector<float>((float)penalty.Exponent) * t * expNeg / (d * d * u), Vector<float>.Zero);
+                return;
+            }
+            case PenaltyKind.Quadratic:
+                value = d * d;
+                derivativeOverD = new Vector<float>(2f);
+                return;
+            case PenaltyKind.Huber:
+            {
+                var tau = new Vector<float>((float)penalty.Threshold);
+                var inside = Vector.LessThan(d, tau);
+                value = Vector.ConditionalSelect(inside, half * d * d, tau * (d - half * tau));
+                derivativeOverD = Vector.ConditionalSelect(inside, one, Vector.ConditionalSelect(positive, tau / d, Vector<float>.Zero));
+                return;
+            }
+            default: throw new ArgumentOutOfRangeException(nameof(penalty));
         }
-        for (int s = vectorEnd; s < length; s++)
-        {
-            double d = distanceInCoefficientOut[s], w = weights[s];
-            total += w * penalty.Value(d);
-            distanceInCoefficientOut[s] = d > 0 ? (float)(w * penalty.Derivative(d) / d * inverseEdgeCount) : (penalty.Kind == PenaltyKind.Quadratic ? (float)(2 * w * inverseEdgeCount) : 0f);
-        }
-        return total;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -181,49 +194,6 @@ public sealed class CpuMdeBackend : IMdeBackend
         if (exponent == 0.5) return Vector.SquareRoot(d);
         var result = Vector.Exp(new Vector<float>((float)exponent) * Vector.Log(d));
         return Vector.ConditionalSelect(Vector.GreaterThan(d, Vector<float>.Zero), result, Vector<float>.Zero);
-    }
-
-    private void VertexBlockPass(int block)
-    {
-        int start = block * VertexBlock, end = Math.Min(_problem.EntityCount, start + VertexBlock);
-        var x = _x;
-        var g = _gradient;
-        var c = _coefficient;
-        var offsets = _problem.IncidentOffsets;
-        var neighbor = _problem.IncidentNeighbor;
-        var edge = _problem.IncidentEdge;
-        int m = _problem.Dimension;
-        if (m == 3)
-        {
-            for (int i = start; i < end; i++)
-            {
-                double g0 = 0, g1 = 0, g2 = 0;
-                float x0 = x[3 * i], x1 = x[3 * i + 1], x2 = x[3 * i + 2];
-                for (int e = offsets[i]; e < offsets[i + 1]; e++)
-                {
-                    int j = 3 * neighbor[e];
-                    float ck = c[edge[e]];
-                    g0 += ck * (x0 - x[j]);
-                    g1 += ck * (x1 - x[j + 1]);
-                    g2 += ck * (x2 - x[j + 2]);
-                }
-                g[3 * i] = (float)g0; g[3 * i + 1] = (float)g1; g[3 * i + 2] = (float)g2;
-            }
-            return;
-        }
-        Span<double> accumulator = stackalloc double[m];
-        for (int i = start; i < end; i++)
-        {
-            accumulator.Clear();
-            int row = i * m;
-            for (int e = offsets[i]; e < offsets[i + 1]; e++)
-            {
-                int j = neighbor[e] * m;
-                float ck = c[edge[e]];
-                for (int a = 0; a < m; a++) accumulator[a] += ck * (x[row + a] - x[j + a]);
-            }
-            for (int a = 0; a < m; a++) g[row + a] = (float)accumulator[a];
-        }
     }
 
     public void Dispose() { }

@@ -63,6 +63,19 @@ public sealed class MdeProblem
         IncidentOffsets = offsets;
         IncidentNeighbor = neighbor;
         IncidentEdge = edge;
+        // Lists are filled in edge order and attractive edges come first, so each list is attractive-then-repulsive.
+        IncidentWeight = new float[2 * p];
+        IncidentAttractiveEnd = new int[entityCount];
+        for (int i = 0; i < entityCount; i++)
+        {
+            int split = offsets[i];
+            for (int e = offsets[i]; e < offsets[i + 1]; e++)
+            {
+                IncidentWeight[e] = Weights[edge[e]];
+                if (edge[e] < attractiveCount) split = e + 1;
+            }
+            IncidentAttractiveEnd[i] = split;
+        }
     }
 
     public int EntityCount { get; }
@@ -79,6 +92,10 @@ public sealed class MdeProblem
     public int[] IncidentOffsets { get; }
     public int[] IncidentNeighbor { get; }
     public int[] IncidentEdge { get; }
+    /// <summary>Weight of each incident entry (a copy, so the CPU pass reads it sequentially).</summary>
+    public float[] IncidentWeight { get; }
+    /// <summary>Per vertex, the end of its attractive incident entries (repulsive ones follow up to the next offset).</summary>
+    public int[] IncidentAttractiveEnd { get; }
 
     public MdePenalty PenaltyOf(int edge) => edge < AttractiveCount ? Attractive : Repulsive;
 
