@@ -1,0 +1,234 @@
+using System.Diagnostics;
+using System.Globalization;
+using EmbedPS.Core.Artifacts;
+using EmbedPS.Core.Common;
+using EmbedPS.Core.Compute;
+using EmbedPS.Core.NeighborPreservation;
+
+namespace EmbedPS.Core.Mde;
+
+/// <summary>Where the distortion and its gradient are computed.</summary>
+public enum MdeDevice
+{
+    /// <summary>A CUDA GPU when one is present, the CPU otherwise.</summary>
+    Auto,
+    /// <summary>The multi-threaded CPU path.</summary>
+    Cpu,
+    /// <summary>A CUDA GPU through ILGPU; an error when there is none.</summary>
+    Gpu,
+}
+
+/// <summary>Optimiser settings for <see cref="MinimumDistortionEmbedding"/> (PyMDE's MDE.embed arguments).</summary>
+public sealed record MdeOptions
+{
+    /// <summary>Iterations of projected L-BFGS (PyMDE default 300).</summary>
+    public int MaxIterations { get; init; } = 300;
+    /// <summary>Stop when ‖projected gradient‖_F ≤ this (PyMDE's eps, default 1e-5).</summary>
+    public double Tolerance { get; init; } = 1e-5;
+    /// <summary>L-BFGS memory (PyMDE default 10).</summary>
+    public int Memory { get; init; } = 10;
+    /// <summary>Seed of the random start; null uses the graph configuration's seed.</summary>
+    public int? Seed { get; init; }
+    public MdeDevice Device { get; init; } = MdeDevice.Cpu;
+    /// <summary>Keep the coordinates every N iterations (0 = none).</summary>
+    public int SnapshotEvery { get; init; }
+    /// <summary>Verbose line every N iterations (0 = max(1, MaxIterations / 10), as PyMDE's print_every).</summary>
+    public int VerboseEvery { get; init; }
+    /// <summary>Threads of the CPU path (≤ 0 = all cores). Results do not depend on it.</summary>
+    public int MaxDegreeOfParallelism { get; init; } = -1;
+    /// <summary>Called after every iteration with (iteration, coordinates); for tests and tools.</summary>
+    public Action<int, float[]>? AfterIteration { get; init; }
+}
+
+/// <summary>
+/// Minimum-distortion embedding of a <see cref="NeighborGraph"/> (Agrawal, Ali and Boyd, "Minimum-Distortion Embedding";
+/// PyMDE's MDE.embed): minimise the average distortion (1/p) Σ_k w_k p(d_k) over the constraint set by projected L-BFGS.
+/// </summary>
+public static class MinimumDistortionEmbedding
+{
+    /// <summary>Embeds the graph as its configuration describes and returns the embedding with its optimiser record.</summary>
+    public static Embedding Run(NeighborGraph graph, MdeOptions options, IStageLog? log = null, CancellationToken cancellation = default)
+    {
+        log ??= StageLog.Null;
+        var configuration = graph.Configuration;
+        int n = graph.EntityCount, m = configuration.Dimension;
+        if (options.MaxIterations < 0) throw new EmbedPSException("BadMaxIterations", EmbedPSErrorKind.InvalidArgument, $"MaxIterations must be ≥ 0, not {options.MaxIterations}.");
+        var problem = MdeProblem.FromGraph(graph, m);
+        var constraint = CreateConstraint(configuration, n, m, options.MaxDegreeOfParallelism);
+        int seed = options.Seed ?? configuration.Seed;
+        var start = StartingPoint(graph, problem, constraint, seed, log);
+        using var backend = CreateBackend(problem, options, log);
+        var result = Optimize(problem, backend, constraint, start, options, log, cancellation);
+        var parameters = new Dictionary<string, object?>
+        {
+            ["MaxIterations"] = options.MaxIterations,
+            ["Tolerance"] = options.Tolerance,
+            ["Memory"] = options.Memory,
+            ["Seed"] = seed,
+            ["Device"] = options.Device.ToString(),
+            ["Dimension"] = m,
+            ["Constraint"] = configuration.Constraint.ToString(),
+            ["AttractivePenalty"] = problem.Attractive.ToString(),
+            ["RepulsivePenalty"] = problem.Repulsive.ToString(),
+            ["Init"] = configuration.InitialCoordinates is null ? "Random" : configuration.Init.ToString(),
+        };
+        var provenance = Provenance.Derived(graph.Provenance, ArtifactKind.NeighborGraph, parameters);
+        return new Embedding(graph.Entities, graph.Popularity, m, result.Coordinates, provenance)
+        {
+            FinalDistortion = result.FinalDistortion,
+            Iterations = result.Iterations,
+            DistortionHistory = result.DistortionHistory,
+            Snapshots = result.Snapshots,
+            StopReason = result.StopReason,
+            Device = backend.DeviceName,
+        };
+    }
+
+    public static MdeConstraint CreateConstraint(EmbeddingConfiguration configuration, int n, int m, int maxDegreeOfParallelism = -1) => configuration.Constraint switch
+    {
+        ConstraintKind.Standardized => MdeConstraint.Standardized(n, m, maxDegreeOfParallelism),
+        ConstraintKind.Centered => MdeConstraint.Centered(n, m, maxDegreeOfParallelism),
+        ConstraintKind.Anchored => MdeConstraint.Anchored(n, m, configuration.AnchorIndices ?? Array.Empty<int>(), configuration.AnchorCoordinates ?? Array.Empty<float>(), maxDegreeOfParallelism),
+        _ => throw new EmbedPSException("BadConstraint", EmbedPSErrorKind.InvalidArgument, $"Unknown constraint {configuration.Constraint}."),
+    };
+
+    /// <summary>
+    /// The start: the configuration's InitialCoordinates (spectral init or a previous embedding) projected onto the constraint,
+    /// else PyMDE's seeded random start for the constraint. Like PyMDE, if an edge has zero length the start is perturbed by
+    /// 1e-4·N(0, 1) noise (the penalties are not differentiable at d = 0).
+    /// </summary>
+    public static float[] StartingPoint(NeighborGraph graph, MdeProblem problem, MdeConstraint constraint, int seed, IStageLog log)
+    {
+        var configuration = graph.Configuration;
+        int n = problem.EntityCount, m = problem.Dimension;
+        float[] x;
+        if (configuration.InitialCoordinates is { } initial)
+        {
+            if (initial.Length != (long)n * m)
+                throw new EmbedPSException("BadInitialCoordinates", EmbedPSErrorKind.InvalidData,
+                    $"The graph's initial coordinates hold {initial.Length:N0} values; {n:N0} entities × {m} dimensions need {(long)n * m:N0}.");
+            for (int t = 0; t < initial.Length; t++)
+                if (!float.IsFinite(initial[t]))
+                    throw new EmbedPSException("BadInitialCoordinates", EmbedPSErrorKind.InvalidData,
+                        $"Initial coordinate {t % m} of entity {graph.Entities.GetText(t / m)} is {initial[t]}.") { Row = t / m + 1, Value = initial[t].ToString(CultureInfo.InvariantCulture) };
+            x = (float[])initial.Clone();
+            constraint.Project(x);
+            log.Verbose($"Starting from the given {configuration.Init} coordinates, projected onto the {constraint} constraint.");
+        }
+        else
+        {
+            x = constraint.RandomInitialization(seed);
+            log.Verbose($"Starting from a random {constraint} embedding (seed {seed}).");
+        }
+        if (HasZeroLengthEdge(problem, x))
+        {
+            constraint.FillGaussian(x, seed, stream: 2, scale: 1e-4, add: true);
+            constraint.Project(x);
+            log.Verbose("Some edges had zero length at the start; perturbed the start by 1e-4·N(0, 1).");
+        }
+        return x;
+    }
+
+    private static bool HasZeroLengthEdge(MdeProblem problem, float[] x)
+    {
+        int m = problem.Dimension;
+        for (int k = 0; k < problem.EdgeCount; k++)
+        {
+            int i = problem.Source[k] * m, j = problem.Target[k] * m;
+            bool same = true;
+            for (int a = 0; a < m && same; a++) same = x[i + a] == x[j + a];
+            if (same) return true;
+        }
+        return false;
+    }
+
+    /// <summary>The back-end the options ask for. Auto picks CUDA when an ILGPU CUDA device is present.</summary>
+    public static IMdeBackend CreateBackend(MdeProblem problem, MdeOptions options, IStageLog log)
+    {
+        switch (options.Device)
+        {
+            case MdeDevice.Cpu:
+                return new CpuMdeBackend(problem, options.MaxDegreeOfParallelism);
+            case MdeDevice.Gpu:
+            {
+                var gpu = GpuMdeBackend.TryCreateCuda(problem, log, out var why);
+                if (gpu is null) throw new EmbedPSException("NoGpu", EmbedPSErrorKind.ResourceUnavailable, $"-Device Gpu: no usable CUDA device ({why}). Use -Device Cpu or Auto.");
+                log.Verbose($"Using {gpu.DeviceName}.");
+                return gpu;
+            }
+            default:
+            {
+                var gpu = GpuMdeBackend.TryCreateCuda(problem, log, out var why);
+                if (gpu is not null)
+                {
+                    log.Verbose($"Device Auto: found a CUDA device, using {gpu.DeviceName}.");
+                    return gpu;
+                }
+                var cpu = new CpuMdeBackend(problem, options.MaxDegreeOfParallelism);
+                log.Verbose($"Device Auto: no CUDA device ({why}); using {cpu.DeviceName}.");
+                return cpu;
+            }
+        }
+    }
+
+    /// <summary>The optimisation loop (PyMDE's optim.lbfgs): L-BFGS steps until the residual norm is ≤ the tolerance or
+    /// MaxIterations is reached. Cancellation is checked at every objective evaluation; it throws and returns nothing.</summary>
+    public static MdeResult Optimize(MdeProblem problem, IMdeBackend backend, MdeConstraint constraint, float[] start, MdeOptions options,
+        IStageLog? log = null, CancellationToken cancellation = default)
+    {
+        log ??= StageLog.Null;
+        int maxIterations = options.MaxIterations;
+        int verboseEvery = options.VerboseEvery > 0 ? options.VerboseEvery : Math.Max(1, maxIterations / 10);
+        var ops = new DeterministicVectorOps(options.MaxDegreeOfParallelism);
+        var clock = Stopwatch.StartNew();
+        log.Verbose($"Fitting a {constraint} embedding into R^{problem.Dimension}, for a graph with {problem.EntityCount:N0} items and {problem.EdgeCount:N0} edges " +
+                    $"({problem.AttractiveCount:N0} attractive {problem.Attractive}, {problem.RepulsiveCount:N0} repulsive {problem.Repulsive}) on {backend.DeviceName}.");
+        log.Verbose($"eps={options.Tolerance:G3}, max_iter={maxIterations}, memory_size={options.Memory}");
+        var solver = new ProjectedLbfgs(backend, constraint, start, options.Memory, ops, cancellation);
+        var history = new List<double>(maxIterations);
+        var snapshots = new List<EmbeddingSnapshot>();
+        string stopReason = $"MaxIterations ({maxIterations})";
+        int iteration = 0;
+        if (solver.ResidualNorm <= options.Tolerance)
+        {
+            stopReason = $"Converged: residual norm {solver.ResidualNorm:G3} ≤ {options.Tolerance:G3}";
+        }
+        else
+        {
+            while (iteration < maxIterations)
+            {
+                cancellation.ThrowIfCancellationRequested();
+                if (options.SnapshotEvery > 0 && iteration % options.SnapshotEvery == 0) snapshots.Add(new EmbeddingSnapshot(iteration, (float[])solver.X.Clone()));
+                double normBefore = ops.Norm(solver.X);
+                var (step, directionNorm) = solver.Step();
+                iteration++;
+                history.Add(solver.Value);
+                options.AfterIteration?.Invoke(iteration, solver.X);
+                double percentChange = normBefore > 0 ? 100 * step * directionNorm / normBefore : 0;
+                log.Progress((double)iteration / Math.Max(1, maxIterations), $"iteration {iteration}/{maxIterations}, distortion {solver.Value:G5}");
+                bool converged = solver.ResidualNorm <= options.Tolerance;
+                if (iteration % verboseEvery == 0 || iteration == maxIterations || converged)
+                {
+                    log.Verbose(string.Create(CultureInfo.InvariantCulture,
+                        $"iteration {iteration:D4} | distortion {solver.Value:F6} | residual norm {solver.ResidualNorm:G5} | step length {step:G5} | percent change {percentChange:G5}"));
+                }
+                if (!double.IsFinite(solver.Value))
+                    throw new EmbedPSException("DistortionNotFinite", EmbedPSErrorKind.InvalidData, $"The average distortion became {solver.Value} at iteration {iteration}; check the graph's weights and the start coordinates.");
+                if (converged)
+                {
+                    stopReason = $"Converged: residual norm {solver.ResidualNorm:G3} ≤ {options.Tolerance:G3}";
+                    log.Verbose($"Converged in {iteration} iterations, with residual norm {solver.ResidualNorm:G5}.");
+                    break;
+                }
+            }
+        }
+        clock.Stop();
+        log.Verbose(string.Create(CultureInfo.InvariantCulture,
+            $"Finished fitting in {clock.Elapsed.TotalSeconds:F3} seconds and {iteration} iterations ({solver.Evaluations} evaluations); average distortion {solver.Value:G6} | residual norm {solver.ResidualNorm:G5}."));
+        return new MdeResult(solver.X, solver.Value, iteration, history.ToArray(), snapshots, stopReason, solver.ResidualNorm, solver.Evaluations);
+    }
+}
+
+/// <summary>What the optimiser produced.</summary>
+public sealed record MdeResult(float[] Coordinates, double FinalDistortion, int Iterations, double[] DistortionHistory,
+    IReadOnlyList<EmbeddingSnapshot> Snapshots, string StopReason, double ResidualNorm, int Evaluations);
