@@ -15,7 +15,8 @@ internal sealed class TsneRepulsionComputer
     private readonly double[] _zPerPoint;
     // FFT state, reused across iterations while the grid size is unchanged.
     private Fft? _fft;
-    private double[] _aRe = [], _aIm = [], _bRe = [], _bIm = [], _kRe = [], _kIm = [], _sRe = [], _sIm = [];
+    private double[] _aRe = [], _aIm = [], _bRe = [], _bIm = [], _kRe = [], _kIm = [];
+    private double _kernelSpacing = double.NaN;
 
     /// <summary>Largest FFT side: with 3 nodes per box, up to 341 boxes per axis (box width grows beyond that).</summary>
     public const int MaxFftLength = 2048;
@@ -192,15 +193,19 @@ internal sealed class TsneRepulsionComputer
         while (length < 2 * minBoxes * p && length < MaxFftLength) length <<= 1;
         int boxes = length / (2 * p);
         int nodesPerAxis = boxes * p;
-        double h = span / boxes, nodeSpacing = h / p;
+        // Box width rounded up to a power of 2^(1/16): the grid still covers the span, and the kernel's spectrum (a function
+        // of the FFT length and the node spacing only) can be reused across iterations until the span changes by ~4 %.
+        double h = Math.Pow(2, Math.Ceiling(16 * Math.Log2(span / boxes)) / 16);
+        double nodeSpacing = h / p;
         if (_fft?.Length != length)
         {
             _fft = new Fft(length);
             int cells = length * length;
             _aRe = new double[cells]; _aIm = new double[cells]; _bRe = new double[cells]; _bIm = new double[cells];
-            _kRe = new double[cells]; _kIm = new double[cells]; _sRe = new double[cells]; _sIm = new double[cells];
+            _kRe = new double[cells]; _kIm = new double[cells];
+            _kernelSpacing = double.NaN;
         }
-        Array.Clear(_aRe); Array.Clear(_aIm); Array.Clear(_bRe); Array.Clear(_bIm); Array.Clear(_kIm);
+        Array.Clear(_aRe); Array.Clear(_aIm); Array.Clear(_bRe); Array.Clear(_bIm);
         // Lagrange weights of each point on its box's p × p nodes (nodes at relative positions (t + ½)/p).
         var nodeX = new int[n]; var nodeY = new int[n];
         var weightX = new double[n * p]; var weightY = new double[n * p];
@@ -224,7 +229,7 @@ internal sealed class TsneRepulsionComputer
             }
         });
         // Spread charges [1, x, y, x² + y²] (coordinates relative to the grid centre) onto the nodes: A = q0 + i·q1, B = q2 + i·q3.
-        double centre = lo + span / 2;
+        double centre = lo + boxes * h / 2;
         for (int i = 0; i < n; i++)
         {
             double xi = y[2 * i] - centre, yi = y[2 * i + 1] - centre, sq = xi * xi + yi * yi;
@@ -240,26 +245,31 @@ internal sealed class TsneRepulsionComputer
                 }
             }
         }
-        // Kernel (1 + d²)^−2 on node offsets (−G, G) per axis, wrapped circularly (zero padding beyond makes it linear).
-        Parallel.For(0, length, r =>
+        if (nodeSpacing != _kernelSpacing)
         {
-            int dyIndex = r < length / 2 ? r : r - length;
-            for (int c = 0; c < length; c++)
+            // Kernel (1 + d²)^−2 on node offsets (−G, G) per axis, wrapped circularly (zero padding beyond makes it linear).
+            Array.Clear(_kIm);
+            Parallel.For(0, length, r =>
             {
-                int dxIndex = c < length / 2 ? c : c - length;
-                double value = 0;
-                if (Math.Abs(dyIndex) < nodesPerAxis && Math.Abs(dxIndex) < nodesPerAxis)
+                int dyIndex = r < length / 2 ? r : r - length;
+                for (int c = 0; c < length; c++)
                 {
-                    double d2 = ((double)dxIndex * dxIndex + (double)dyIndex * dyIndex) * nodeSpacing * nodeSpacing;
-                    double w = 1 / (1 + d2);
-                    value = w * w;
+                    int dxIndex = c < length / 2 ? c : c - length;
+                    double value = 0;
+                    if (Math.Abs(dyIndex) < nodesPerAxis && Math.Abs(dxIndex) < nodesPerAxis)
+                    {
+                        double d2 = ((double)dxIndex * dxIndex + (double)dyIndex * dyIndex) * nodeSpacing * nodeSpacing;
+                        double w = 1 / (1 + d2);
+                        value = w * w;
+                    }
+                    _kRe[r * length + c] = value;
                 }
-                _kRe[r * length + c] = value;
-            }
-        });
-        _fft.Forward2DTransposed(_kRe, _kIm, length, _sRe, _sIm);
-        _fft.Forward2DTransposed(_aRe, _aIm, nodesPerAxis, _sRe, _sIm);
-        _fft.Forward2DTransposed(_bRe, _bIm, nodesPerAxis, _sRe, _sIm);
+            });
+            _fft.Forward2D(_kRe, _kIm, length);
+            _kernelSpacing = nodeSpacing;
+        }
+        _fft.Forward2D(_aRe, _aIm, nodesPerAxis);
+        _fft.Forward2D(_bRe, _bIm, nodesPerAxis);
         Parallel.For(0, length, r =>
         {
             for (int c = r * length; c < (r + 1) * length; c++)
@@ -271,8 +281,8 @@ internal sealed class TsneRepulsionComputer
                 _bRe[c] = br * kr - bi * ki; _bIm[c] = br * ki + bi * kr;
             }
         });
-        _fft.Inverse2DFromTransposed(_aRe, _aIm, nodesPerAxis, _sRe, _sIm);
-        _fft.Inverse2DFromTransposed(_bRe, _bIm, nodesPerAxis, _sRe, _sIm);
+        _fft.Inverse2D(_aRe, _aIm, nodesPerAxis);
+        _fft.Inverse2D(_bRe, _bIm, nodesPerAxis);
         // Interpolate the potentials back to the points.
         var forces = new double[2 * n];
         Parallel.For(0, n, i =>
