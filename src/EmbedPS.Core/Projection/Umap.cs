@@ -25,6 +25,11 @@ public sealed record UmapOptions
     public float[]? InitialCoordinates { get; init; }
     /// <summary>Vertices per SGD work item (fixed, so the result does not depend on the thread count).</summary>
     public int BlockSize { get; init; } = 256;
+    /// <summary>
+    /// Run umap-learn's own sequential SGD instead (one thread, updates applied immediately to head and tail, one random
+    /// stream): the reference behaviour, used as the bench baseline and to check the parallel scheme's quality.
+    /// </summary>
+    public bool Sequential { get; init; }
     /// <summary>Limit on worker threads (-1 = all cores); the output is the same for any value.</summary>
     public int MaxDegreeOfParallelism { get; init; } = -1;
 }
@@ -192,6 +197,11 @@ public static class Umap
             nextNegative[e] = epochsPerNegative[e];
         }
         log.Verbose($"UMAP: {kept:N0} of {edges:N0} edges kept after pruning at max/{(epochs > 10 ? epochs : DefaultEpochs(n))}.");
+        if (options.Sequential)
+        {
+            OptimizeSequential(current, n, rows, cols, epochs, a, b, options, epochsPerSample, nextSample, epochsPerNegative, nextNegative, log, cancellation);
+            return current;
+        }
         var snapshot = new float[current.Length];
         int blockSize = Math.Max(1, options.BlockSize);
         int blocks = (n + blockSize - 1) / blockSize;
@@ -242,6 +252,54 @@ public static class Umap
         }
         _ = negativeRate;
         return current;
+    }
+
+    /// <summary>umap-learn's <c>optimize_layout_euclidean</c> with a seed: single-threaded, Gauss–Seidel, tail moved too.</summary>
+    private static void OptimizeSequential(float[] y, int n, int[] rows, int[] cols, int epochs, float a, float b, UmapOptions options,
+        float[] epochsPerSample, float[] nextSample, float[] epochsPerNegative, float[] nextNegative, IStageLog log, CancellationToken cancellation)
+    {
+        var rng = new DeterministicRandom(options.Seed, 1);
+        float gamma = (float)options.RepulsionStrength;
+        double alpha0 = options.LearningRate, alpha = alpha0;
+        for (int epoch = 0; epoch < epochs; epoch++)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            float alphaF = (float)alpha;
+            for (int i = 0; i < n; i++)
+            {
+                for (int e = rows[i]; e < rows[i + 1]; e++)
+                {
+                    if (nextSample[e] > epoch) continue;
+                    int j = cols[e];
+                    float dx = y[2 * i] - y[2 * j], dy = y[2 * i + 1] - y[2 * j + 1];
+                    float dist = dx * dx + dy * dy;
+                    if (dist > 0)
+                    {
+                        float powB = PowB(dist, b);
+                        float coefficient = -2f * a * b * powB / (dist * (1f + a * powB));
+                        float gx = Clip(coefficient * dx), gy = Clip(coefficient * dy);
+                        y[2 * i] += alphaF * gx; y[2 * i + 1] += alphaF * gy;
+                        y[2 * j] -= alphaF * gx; y[2 * j + 1] -= alphaF * gy;
+                    }
+                    nextSample[e] += epochsPerSample[e];
+                    int negatives = (int)((epoch - nextNegative[e]) / epochsPerNegative[e]);
+                    for (int s = 0; s < negatives; s++)
+                    {
+                        int m = rng.NextInt(n);
+                        if (m == i) continue;
+                        float ex = y[2 * i] - y[2 * m], ey = y[2 * i + 1] - y[2 * m + 1];
+                        float d2 = ex * ex + ey * ey;
+                        if (d2 <= 0) continue;
+                        float coefficient = 2f * gamma * b / ((0.001f + d2) * (1f + a * PowB(d2, b)));
+                        y[2 * i] += alphaF * Clip(coefficient * ex);
+                        y[2 * i + 1] += alphaF * Clip(coefficient * ey);
+                    }
+                    nextNegative[e] += negatives * epochsPerNegative[e];
+                }
+            }
+            alpha = alpha0 * (1.0 - (double)epoch / epochs);
+            if ((epoch & 7) == 0) log.Progress((double)(epoch + 1) / epochs, $"UMAP epoch {epoch + 1}/{epochs}");
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

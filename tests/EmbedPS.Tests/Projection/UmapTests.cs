@@ -58,6 +58,19 @@ public class UmapTests
     }
 
     [Fact]
+    public void ParallelSchemeKeepsTheQualityOfTheSequentialReference()
+    {
+        // Overlapping blobs, so that recall and label accuracy are not saturated.
+        var (data, labels) = ProjectionTestData.Blobs(2000, 3, 8, seed: 4, spread: 3);
+        var points = new PointSet(EmbedPS.Core.Common.EntityIds.FromIntegers(Enumerable.Range(1, 2000).Select(i => (long)i).ToArray()), data, 3);
+        double Recall(float[] xy) => EmbeddingQuality.NeighborRecall(points with { Coordinates = xy, Dimension = 2 }, points, 10);
+        var parallel = Umap.Run(data, 2000, 3, new UmapOptions { Seed = 1, Epochs = 200 });
+        var sequential = Umap.Run(data, 2000, 3, new UmapOptions { Seed = 1, Epochs = 200, Sequential = true });
+        Assert.True(Recall(parallel) > Recall(sequential) - 0.02, $"recall parallel {Recall(parallel):F4}, sequential {Recall(sequential):F4}");
+        Assert.True(ProjectionTestData.LabelAccuracy(parallel, labels) > ProjectionTestData.LabelAccuracy(sequential, labels) - 0.02);
+    }
+
+    [Fact]
     public void InitialCoordinatesAreUsed()
     {
         // With no epochs of movement the result is the given start mapped to [0, 10] per axis.
