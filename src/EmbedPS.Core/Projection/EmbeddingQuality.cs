@@ -86,7 +86,8 @@ public static class EmbeddingQuality
             var (subjectIndex, graphIndex) = Match(points.Entities, graph.Entities);
             shared = subjectIndex.Length;
             recall = GraphRecall(points, graph, subjectIndex, graphIndex, k, cancellation);
-            distortion = AverageDistortion(points, graph, cancellation);
+            // Distortion only means something for an embedding of the graph's own problem (not for a 2-D map of it).
+            if (subject is Embedding) distortion = AverageDistortion(points, graph, cancellation);
         }
         else if (reference is not null)
         {

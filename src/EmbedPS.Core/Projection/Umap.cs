@@ -47,8 +47,8 @@ public sealed record UmapOptions
 /// in each epoch every block processes the edges whose head it owns, with its own random stream (seed, epoch, block),
 /// and writes only its own vertices. Positions of other vertices (edge tails, negative samples) are read from a copy
 /// taken at the start of the epoch. umap-learn's <c>move_other</c> update of the tail is replaced by the reverse
-/// edge, which the symmetric graph always holds with the same weight: each owner applies the attraction twice
-/// (once for its own sample, once standing in for the tail move of the reverse sample), so every vertex receives
+/// edge, which the symmetric graph always holds with the same weight: each owner applies the attraction with a double step
+/// (its own sample plus a stand-in for the tail move of the reverse sample), so every vertex receives
 /// two attractive and <c>negative_sample_rate</c> repulsive updates per sample, as in umap-learn. No thread ever
 /// writes what another reads in the same epoch, so the output is identical for any thread count.</para>
 /// </summary>
@@ -226,9 +226,9 @@ public static class Umap
                         if (nextSample[e] > epochIndex) continue;
                         int j = cols[e];
                         float xj = snapshot[2 * j], yj = snapshot[2 * j + 1];
-                        // Own attraction, then the tail-move stand-in of the reverse edge (see the class comment).
-                        Attract(ref xi, ref yi, xj, yj, a, b, alphaF);
-                        Attract(ref xi, ref yi, xj, yj, a, b, alphaF);
+                        // Own attraction plus the tail-move stand-in of the reverse edge (see the class comment): one
+                        // gradient evaluation, applied with a double step.
+                        Attract(ref xi, ref yi, xj, yj, a, b, 2 * alphaF);
                         nextSample[e] += epochsPerSample[e];
                         int negatives = (int)((epochIndex - nextNegative[e]) / epochsPerNegative[e]);
                         for (int s = 0; s < negatives; s++)
