@@ -316,7 +316,7 @@ public static class Umap
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float PowB(float x, float b) => MathF.Exp(b * MathF.Log(x));
+    private static float PowB(float x, float b) => FastMath.Pow(x, b);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float Clip(float v) => v > 4f ? 4f : (v < -4f ? -4f : v);

@@ -16,6 +16,24 @@ public class UmapTests
     }
 
     [Fact]
+    public void FastPowMatchesMathPow()
+    {
+        var rng = new EmbedPS.Core.Common.DeterministicRandom(1);
+        double worst = 0;
+        for (int t = 0; t < 200_000; t++)
+        {
+            float x = (float)Math.Pow(10, rng.NextDouble() * 40 - 20);
+            float b = (float)(rng.NextDouble() * 4 - 2);
+            double exact = Math.Pow(x, b);
+            if (exact < 1e-37 || exact > 1e37) continue;
+            worst = Math.Max(worst, Math.Abs(FastMath.Pow(x, b) - exact) / exact);
+        }
+        Assert.True(worst < 1e-5, $"worst relative error {worst:G3}");
+        Assert.Equal(1f, FastMath.Pow(1f, 0.8950f), 6);
+        Assert.Equal(0.25f, FastMath.Pow(16f, -0.5f), 6);
+    }
+
+    [Fact]
     public void FuzzySetMembershipsFollowSmoothKnnDistances()
     {
         // Points on a line 0, 1, 2, 4, 8: with k = 3 (2 others) every row has ρ = nearest distance, so its nearest gets 1.
