@@ -17,6 +17,8 @@ internal sealed class TsneRepulsionComputer
     private Fft? _fft;
     private double[] _aRe = [], _aIm = [], _bRe = [], _bIm = [], _kRe = [], _kIm = [];
     private double _kernelSpacing = double.NaN;
+    private int[] _nodeX = [], _nodeY = [];
+    private double[] _weightX = [], _weightY = [];
 
     /// <summary>Largest FFT side: with 3 nodes per box, up to 341 boxes per axis (box width grows beyond that).</summary>
     public const int MaxFftLength = 2048;
@@ -207,8 +209,8 @@ internal sealed class TsneRepulsionComputer
         }
         Array.Clear(_aRe); Array.Clear(_aIm); Array.Clear(_bRe); Array.Clear(_bIm);
         // Lagrange weights of each point on its box's p × p nodes (nodes at relative positions (t + ½)/p).
-        var nodeX = new int[n]; var nodeY = new int[n];
-        var weightX = new double[n * p]; var weightY = new double[n * p];
+        if (_nodeX.Length != n) { _nodeX = new int[n]; _nodeY = new int[n]; _weightX = new double[n * p]; _weightY = new double[n * p]; }
+        var nodeX = _nodeX; var nodeY = _nodeY; var weightX = _weightX; var weightY = _weightY;
         var nodes = new double[p];
         for (int t = 0; t < p; t++) nodes[t] = (t + 0.5) / p;
         Parallel.For(0, n, i =>

@@ -65,7 +65,7 @@ public sealed class ConvertToProjectionCommand : EmbedPSStageCmdlet
     [Parameter, ValidateRange(1.0, 1000.0)] public double Perplexity { get; set; } = 30;
     /// <summary>t-SNE: exaggeration of the normal phase (1 = none; above 1 gives tighter clusters).</summary>
     [Parameter, ValidateRange(1.0, 100.0)] public double Exaggeration { get; set; } = 1;
-    /// <summary>t-SNE: early exaggeration factor for the first 250 iterations (12).</summary>
+    /// <summary>t-SNE: early exaggeration factor for the first 250 iterations (12, or -Exaggeration when that is larger, as openTSNE).</summary>
     [Parameter, ValidateRange(1.0, 100.0)] public double EarlyExaggeration { get; set; } = 12;
     /// <summary>t-SNE: total iterations, early exaggeration included (750).</summary>
     [Parameter, ValidateRange(3, 100_000)] public int Iterations { get; set; } = 750;
@@ -87,6 +87,7 @@ public sealed class ConvertToProjectionCommand : EmbedPSStageCmdlet
         var input = ParameterSetName == "Path" ? ReadArtifact<Embedding>(InputPath) : InputObject;
         var align = ProjectionInputs.Resolve(this, AlignTo, nameof(AlignTo), p => ReadArtifact<object>(p));
         var start = ProjectionInputs.Resolve(this, InitialProjection, nameof(InitialProjection), p => ReadArtifact<object>(p));
+        if (!MyInvocation.BoundParameters.ContainsKey(nameof(EarlyExaggeration))) EarlyExaggeration = Math.Max(12, Exaggeration);
         var parameters = new SortedDictionary<string, object?>(StringComparer.Ordinal) { ["Seed"] = Seed };
         switch (Method)
         {
