@@ -177,8 +177,9 @@ public static class EmbeddingQuality
     /// <summary>
     /// Trustworthiness and continuity (Venna &amp; Kaski 2001):
     /// T(k) = 1 − 2/(n·k·(2n − 3k − 1)) · Σ_i Σ_{j ∈ U_k(i)} (r(i, j) − k), U_k(i) = subject neighbours that are not reference
-    /// neighbours, r = rank in the reference; continuity swaps the roles. With more than <paramref name="maxQueries"/> points the
-    /// sum runs over an evenly spaced sample of query points and is scaled by n/|sample|.
+    /// neighbours, r = rank in the reference; continuity swaps the roles. With more than <paramref name="maxQueries"/> points (or fewer when
+    /// n·(d_subject + d_reference) is large: about 10⁹ operations in all, at least 100 queries) the sum runs over an evenly spaced
+    /// sample of query points and is scaled by n/|sample|.
     /// </summary>
     public static (double? Trustworthiness, double? Continuity, int Queries) TrustworthinessContinuity(PointSet subject, PointSet reference, int k,
         int maxQueries = DefaultRankQueries, CancellationToken cancellation = default)
@@ -188,7 +189,10 @@ public static class EmbeddingQuality
         if (denominator <= 0) return (null, null, 0);
         var s = LowDimensionalKnn.Search(subject.Coordinates, n, subject.Dimension, k, null, cancellation);
         var r = LowDimensionalKnn.Search(reference.Coordinates, n, reference.Dimension, k, null, cancellation);
-        int queries = Math.Min(n, Math.Max(1, maxQueries));
+        // Each query costs n·(d_subject + d_reference) operations: keep the total near 10⁹ on wide references.
+        long perQuery = (long)n * (subject.Dimension + reference.Dimension);
+        int affordable = (int)Math.Clamp(1_000_000_000L / Math.Max(1, perQuery), 100, int.MaxValue);
+        int queries = Math.Min(n, Math.Max(1, Math.Min(maxQueries, affordable)));
         var trustSums = new double[queries];
         var contSums = new double[queries];
         Parallel.For(0, queries, new ParallelOptions { CancellationToken = cancellation }, () => new float[n], (q, _, distances) =>

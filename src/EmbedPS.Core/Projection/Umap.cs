@@ -206,7 +206,6 @@ public static class Umap
         int blockSize = Math.Max(1, options.BlockSize);
         int blocks = (n + blockSize - 1) / blockSize;
         float gamma = (float)options.RepulsionStrength;
-        int negativeRate = options.NegativeSampleRate;
         var parallel = new ParallelOptions { CancellationToken = cancellation, MaxDegreeOfParallelism = options.MaxDegreeOfParallelism };
         double alpha0 = options.LearningRate, alpha = alpha0;
         for (int epoch = 0; epoch < epochs; epoch++)
@@ -250,7 +249,6 @@ public static class Umap
             alpha = alpha0 * (1.0 - (double)epoch / epochs);
             if ((epoch & 7) == 0) log.Progress((double)(epoch + 1) / epochs, $"UMAP epoch {epoch + 1}/{epochs}");
         }
-        _ = negativeRate;
         return current;
     }
 
