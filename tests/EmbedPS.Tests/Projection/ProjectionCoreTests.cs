@@ -181,6 +181,20 @@ public class ProjectionCoreTests
         Assert.Equal(400, (int)aligned.Quality["alignment_shared"]);
     }
 
+    [Theory]
+    [InlineData(ProjectionMethod.Umap)]
+    [InlineData(ProjectionMethod.Tsne)]
+    [InlineData(ProjectionMethod.Pca)]
+    public void TinyInputsGiveFiniteLayouts(ProjectionMethod method)
+    {
+        var (data, _) = ProjectionTestData.Blobs(6, 3, 2, seed: 3);
+        var log = new RecordingStageLog();
+        var result = ProjectionBuilder.Build(ProjectionTestData.AsEmbedding(data, 3), new ProjectionRequest { Method = method, Tsne = new TsneOptions { Iterations = 60 } }, log);
+        Assert.Equal(6, result.EntityCount);
+        Assert.All(result.X.Concat(result.Y), v => Assert.True(float.IsFinite(v)));
+        if (method == ProjectionMethod.Tsne) Assert.Contains(log.Warnings, w => w.Contains("perplexity"));
+    }
+
     [Fact]
     public void NonFiniteInputIsRejectedWithItsRow()
     {
