@@ -14,7 +14,7 @@ namespace EmbedPS.Commands.Projection;
 /// reference neighbours found among its K nearest here); trustworthiness and continuity at K (Venna and Kaski: penalties for
 /// false and for missing neighbours, by their reference rank; on more than -RankQueries entities an evenly spaced sample of
 /// query entities is used); with -LabelProperty and -Metadata, the leave-one-out accuracy of a majority vote of the 10 nearest
-/// labelled entities; and, against a NeighborGraph, the average distortion under the graph's MDE penalties (PyMDE's definition).
+/// labelled entities; and, for an Embedding measured against a NeighborGraph, the average distortion under the graph's MDE penalties (PyMDE's definition).
 /// The result is an EmbeddingQualityReport.</para>
 /// </summary>
 /// <example>
