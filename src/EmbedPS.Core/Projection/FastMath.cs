@@ -1,0 +1,43 @@
+using System.Runtime.CompilerServices;
+
+namespace EmbedPS.Core.Projection;
+
+/// <summary>
+/// x^b for UMAP's SGD kernels, where MathF.Pow dominates the run time: log2 from the float's exponent bits and an
+/// atanh series on the mantissa (in [√½, √2)), exp2 from a Taylor polynomial around ½ and exponent bits.
+/// Relative error below 1e-5 (float rounding of b·log2 x dominates; tested against Math.Pow over x in [1e-20, 1e20], |b| ≤ 2) — far below SGD noise.
+/// </summary>
+public static class FastMath
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Pow(float x, float b) => Exp2(b * Log2(x));
+
+    /// <summary>log2 of a positive, finite, normal float.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Log2(float x)
+    {
+        int bits = BitConverter.SingleToInt32Bits(x);
+        int exponent = ((bits >> 23) & 0xFF) - 127;
+        float m = BitConverter.Int32BitsToSingle((bits & 0x7FFFFF) | 0x3F800000); // [1, 2)
+        if (m > 1.41421356f) { m *= 0.5f; exponent++; }                       // [√½, √2)
+        float t = (m - 1f) / (m + 1f), t2 = t * t;
+        // ln m = 2·atanh t = 2t(1 + t²/3 + t⁴/5 + t⁶/7 + t⁸/9); |t| ≤ 0.1716.
+        float ln = 2f * t * (1f + t2 * (1f / 3f + t2 * (1f / 5f + t2 * (1f / 7f + t2 * (1f / 9f)))));
+        return exponent + ln * 1.44269504f;
+    }
+
+    /// <summary>2^y, saturating to 0 below 2^−126 and to 2^127 above.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Exp2(float y)
+    {
+        if (y < -126f) return 0f;
+        if (y > 127f) y = 127f;
+        float floor = MathF.Floor(y);
+        float f = (y - floor - 0.5f) * 0.693147181f; // (frac − ½)·ln 2, in [−0.347, 0.347)
+        // e^f by Taylor to degree 6 (error < 3e-8), times √2 for the ½ shift.
+        float p = 1f + f * (1f + f * (0.5f + f * (1f / 6f + f * (1f / 24f + f * (1f / 120f + f * (1f / 720f))))));
+        int n = (int)floor;
+        float scale = BitConverter.Int32BitsToSingle((n + 127) << 23);
+        return p * 1.41421356f * scale;
+    }
+}

@@ -1,0 +1,244 @@
+using System.Diagnostics;
+using EmbedPS.Core.Common;
+using EmbedPS.Core.NeighborPreservation;
+
+namespace EmbedPS.Core.Projection;
+
+/// <summary>How t-SNE's repulsive forces are computed.</summary>
+public enum TsneRepulsion
+{
+    /// <summary>Barnes–Hut below <see cref="TsneOptions.FftThreshold"/> points, FFT interpolation above (openTSNE's rule).</summary>
+    Auto,
+    BarnesHut,
+    Fft,
+    /// <summary>O(n²); only for tests and tiny inputs.</summary>
+    Exact,
+}
+
+/// <summary>t-SNE settings; defaults follow openTSNE (momentum 0.5 → 0.8 as scikit-learn / FIt-SNE).</summary>
+public sealed record TsneOptions
+{
+    public double Perplexity { get; init; } = 30;
+    /// <summary>Early exaggeration factor (first <see cref="EarlyExaggerationIterations"/> iterations).</summary>
+    public double EarlyExaggeration { get; init; } = 12;
+    public int EarlyExaggerationIterations { get; init; } = 250;
+    /// <summary>Main-phase exaggeration (1 = none).</summary>
+    public double Exaggeration { get; init; } = 1;
+    /// <summary>Total iterations including early exaggeration (openTSNE 250 + 500).</summary>
+    public int Iterations { get; init; } = 750;
+    /// <summary>0 → automatic: n / exaggeration of the phase (openTSNE).</summary>
+    public double LearningRate { get; init; }
+    public double Theta { get; init; } = 0.5;
+    public double InitialMomentum { get; init; } = 0.5;
+    public double FinalMomentum { get; init; } = 0.8;
+    public double MaxStepNorm { get; init; } = 5;
+    public TsneRepulsion Repulsion { get; init; } = TsneRepulsion.Auto;
+    public int FftThreshold { get; init; } = 10_000;
+    public int InterpolationPoints { get; init; } = 3;
+    public int MinIntervals { get; init; } = 50;
+    public int Seed { get; init; } = 42;
+    /// <summary>Row-major n × 2 start coordinates (rescaled to std 1e-4 like the PCA init).</summary>
+    public float[]? InitialCoordinates { get; init; }
+}
+
+/// <summary>
+/// t-SNE to 2-D after openTSNE (Poličar et al.; <c>affinity.py</c>, <c>tsne.py</c>, <c>_tsne.pyx</c>): perplexity-calibrated
+/// Gaussian affinities on the 3·perplexity nearest neighbours, P = (P_cond + P_condᵀ)/2N, PCA initialisation scaled to
+/// std 1e-4, early exaggeration then the normal phase with the automatic learning rate n/exaggeration, gains
+/// (+0.2 on sign flip, ×0.8 + 0.01 otherwise), momentum, per-point step clipping and re-centring every iteration.
+/// Gradients are openTSNE's (without the constant factor 4). Repulsion by Barnes–Hut or FIt-SNE interpolation.
+/// </summary>
+public static class Tsne
+{
+    public static float[] Run(float[] data, int count, int dimension, TsneOptions options, IStageLog? log = null, CancellationToken cancellation = default)
+        => Run(data, count, dimension, options, log, cancellation, out _);
+
+    public static float[] Run(float[] data, int count, int dimension, TsneOptions options, IStageLog? log, CancellationToken cancellation, out double klDivergence)
+    {
+        log ??= StageLog.Null;
+        if (count < 4) throw new EmbedPSException("TooFewEntities", EmbedPSErrorKind.InvalidData, $"t-SNE needs at least 4 entities, got {count}.");
+        if (!(options.Perplexity > 0)) throw new EmbedPSException("InvalidPerplexity", EmbedPSErrorKind.InvalidArgument, $"-Perplexity must be positive, got {options.Perplexity}.");
+        var clock = Stopwatch.StartNew();
+        double perplexity = options.Perplexity;
+        if (3 * perplexity > count - 1)
+        {
+            perplexity = (count - 1) / 3.0;
+            log.Warning($"t-SNE: perplexity {options.Perplexity} is too large for {count} points; using {perplexity:F2}.");
+        }
+        int k = Math.Min(count - 1, (int)(3 * perplexity));
+        var knn = LowDimensionalKnn.Search(data, count, dimension, k, log, cancellation);
+        log.Verbose($"t-SNE: {k} nearest neighbours of {count:N0} points ({clock.Elapsed.TotalSeconds:F2} s).");
+        var p = Affinities(knn, perplexity);
+        log.Verbose($"t-SNE: affinities with {p.NonZeroCount:N0} non-zeros ({clock.Elapsed.TotalSeconds:F2} s).");
+        var y = Initialize(data, count, dimension, options, cancellation);
+        klDivergence = Optimize(y, p, options, log, cancellation);
+        log.Verbose($"t-SNE: done, KL divergence {klDivergence:F4} ({clock.Elapsed.TotalSeconds:F2} s).");
+        return y;
+    }
+
+    /// <summary>Perplexity calibration per point (openTSNE's <c>compute_gaussian_perplexity</c>) and symmetrisation.</summary>
+    public static SparseAffinity Affinities(KnnResult knn, double perplexity)
+    {
+        int n = knn.Count, k = knn.K;
+        var conditional = new float[n * k];
+        double targetEntropy = Math.Log(perplexity);
+        Parallel.For(0, n, () => new double[k], (i, _, p) =>
+        {
+            var d = knn.Distances.AsSpan(i * k, k);
+            double minSq = double.MaxValue;
+            foreach (var v in d) minSq = Math.Min(minSq, (double)v * v);
+            double tau = 1, lo = double.NegativeInfinity, hi = double.PositiveInfinity;
+            for (int step = 0; step < 200; step++)
+            {
+                double sum = 0, weighted = 0;
+                for (int r = 0; r < k; r++)
+                {
+                    double shifted = (double)d[r] * d[r] - minSq; // shift by the smallest distance: same P, no underflow
+                    p[r] = Math.Exp(-tau * shifted / 2);
+                    sum += p[r];
+                    weighted += p[r] * shifted;
+                }
+                sum += 2.2e-16;
+                double entropy = tau / 2 * weighted / sum + Math.Log(sum);
+                for (int r = 0; r < k; r++) p[r] /= sum;
+                double diff = entropy - targetEntropy;
+                if (Math.Abs(diff) < 1e-8) break;
+                if (diff > 0) { lo = tau; tau = double.IsPositiveInfinity(hi) ? tau * 2 : (tau + hi) / 2; }
+                else { hi = tau; tau = double.IsNegativeInfinity(lo) ? tau / 2 : (tau + lo) / 2; }
+            }
+            for (int r = 0; r < k; r++) conditional[i * k + r] = (float)p[r];
+            return p;
+        }, _ => { });
+        var symmetric = SparseAffinity.Symmetrize(n, k, knn.Indices, conditional, (v, w) => v + w);
+        double total = 0;
+        foreach (var v in symmetric.Values) total += v;
+        for (int t = 0; t < symmetric.Values.Length; t++) symmetric.Values[t] = (float)(symmetric.Values[t] / total);
+        return symmetric;
+    }
+
+    private static float[] Initialize(float[] data, int count, int dimension, TsneOptions options, CancellationToken cancellation)
+    {
+        float[] y = options.InitialCoordinates is { } given
+            ? (given.Length == count * 2 ? (float[])given.Clone() : throw new EmbedPSException("InvalidInitialCoordinates", EmbedPSErrorKind.InvalidArgument, $"Initial coordinates must hold {count} × 2 values."))
+            : PrincipalComponents.Project(data, count, dimension, 2, cancellation).Scores;
+        // openTSNE: one factor for all columns so that std(column 0) = 1e-4, then N(0, (0.01·1e-4)²) jitter.
+        double mean = 0, sq = 0;
+        for (int i = 0; i < count; i++) mean += y[2 * i];
+        mean /= count;
+        for (int i = 0; i < count; i++) sq += (y[2 * i] - mean) * (y[2 * i] - mean);
+        double std = Math.Sqrt(sq / count);
+        double scale = std > 0 ? 1e-4 / std : 1;
+        var rng = new DeterministicRandom(options.Seed, 0x75AE);
+        for (int t = 0; t < y.Length; t++) y[t] = (float)(y[t] * scale + rng.NextGaussian() * 1e-6);
+        return y;
+    }
+
+    /// <summary>Gradient descent in two phases; returns the final KL divergence (Z from the last gradient evaluation).</summary>
+    public static double Optimize(float[] y, SparseAffinity p, TsneOptions options, IStageLog log, CancellationToken cancellation)
+    {
+        int n = p.Count;
+        var method = options.Repulsion == TsneRepulsion.Auto ? (n < options.FftThreshold ? TsneRepulsion.BarnesHut : TsneRepulsion.Fft) : options.Repulsion;
+        int earlyIterations = Math.Min(options.EarlyExaggerationIterations, options.Iterations / 3);
+        if (options.Iterations >= options.EarlyExaggerationIterations * 2) earlyIterations = options.EarlyExaggerationIterations;
+        var gradient = new float[2 * n];
+        var update = new float[2 * n];
+        var gains = new float[2 * n];
+        Array.Fill(gains, 1f);
+        var repulsion = new TsneRepulsionComputer(n, method, options);
+        double z = 1;
+        log.Verbose($"t-SNE: {method} repulsion, {earlyIterations} iterations with exaggeration {options.EarlyExaggeration}, then {options.Iterations - earlyIterations} with {options.Exaggeration}.");
+        var clock = Stopwatch.StartNew();
+        for (int phase = 0; phase < 2; phase++)
+        {
+            int iterations = phase == 0 ? earlyIterations : options.Iterations - earlyIterations;
+            double exaggeration = phase == 0 ? options.EarlyExaggeration : options.Exaggeration;
+            double momentum = phase == 0 ? options.InitialMomentum : options.FinalMomentum;
+            double learningRate = options.LearningRate > 0 ? options.LearningRate : Math.Max(n / exaggeration, 50);
+            log.Verbose($"t-SNE: exaggeration {exaggeration}, learning rate {learningRate:F1}, momentum {momentum} for {iterations} iterations.");
+            for (int it = 0; it < iterations; it++)
+            {
+                cancellation.ThrowIfCancellationRequested();
+                z = Gradient(y, p, (float)exaggeration, gradient, repulsion);
+                Step(y, gradient, update, gains, (float)momentum, (float)learningRate, (float)options.MaxStepNorm);
+                int done = (phase == 0 ? 0 : earlyIterations) + it + 1;
+                if ((done & 15) == 0) log.Progress((double)done / options.Iterations, $"t-SNE iteration {done}/{options.Iterations}");
+                if (done % 50 == 0) log.Verbose($"t-SNE: iteration {done}, {clock.Elapsed.TotalSeconds:F1} s.");
+            }
+        }
+        z = repulsion.Compute(y, gradient);
+        return KlDivergence(y, p, z);
+    }
+
+    /// <summary>
+    /// The gradient openTSNE uses (¼ of ∂KL/∂y): Σ_j e·p_ij·w_ij·(y_i − y_j) − (1/Z) Σ_j w_ij²·(y_i − y_j), w = 1/(1 + d²).
+    /// Returns Z.
+    /// </summary>
+    internal static double Gradient(float[] y, SparseAffinity p, float exaggeration, float[] gradient, TsneRepulsionComputer repulsion)
+    {
+        double z = repulsion.Compute(y, gradient); // gradient ← −repulsive force / Z
+        var rows = p.RowOffsets; var cols = p.Columns; var vals = p.Values;
+        Parallel.For(0, (p.Count + 511) / 512, block =>
+        {
+            int end = Math.Min(p.Count, (block + 1) * 512);
+            for (int i = block * 512; i < end; i++)
+            {
+                float xi = y[2 * i], yi = y[2 * i + 1], fx = 0, fy = 0;
+                for (int e = rows[i]; e < rows[i + 1]; e++)
+                {
+                    int j = cols[e];
+                    float dx = xi - y[2 * j], dy = yi - y[2 * j + 1];
+                    float w = vals[e] / (1f + dx * dx + dy * dy);
+                    fx += w * dx; fy += w * dy;
+                }
+                gradient[2 * i] += exaggeration * fx;
+                gradient[2 * i + 1] += exaggeration * fy;
+            }
+        });
+        return z;
+    }
+
+    private static void Step(float[] y, float[] gradient, float[] update, float[] gains, float momentum, float learningRate, float maxStepNorm)
+    {
+        int n = y.Length / 2;
+        double sumX = 0, sumY = 0;
+        for (int i = 0; i < n; i++)
+        {
+            for (int c = 0; c < 2; c++)
+            {
+                int t = 2 * i + c;
+                float g = gradient[t];
+                // openTSNE: flipped when sign(update) != sign(grad), with sign(0) = 0.
+                bool flipped = Math.Sign(update[t]) != Math.Sign(g);
+                gains[t] = flipped ? gains[t] + 0.2f : gains[t] * 0.8f + 0.01f;
+                update[t] = momentum * update[t] - learningRate * gains[t] * g;
+            }
+            float ux = update[2 * i], uy = update[2 * i + 1];
+            float norm = MathF.Sqrt(ux * ux + uy * uy);
+            if (maxStepNorm > 0 && norm > maxStepNorm)
+            {
+                float s = maxStepNorm / norm;
+                update[2 * i] = ux * s; update[2 * i + 1] = uy * s;
+            }
+            y[2 * i] += update[2 * i]; y[2 * i + 1] += update[2 * i + 1];
+            sumX += y[2 * i]; sumY += y[2 * i + 1];
+        }
+        float mx = (float)(sumX / n), my = (float)(sumY / n);
+        for (int i = 0; i < n; i++) { y[2 * i] -= mx; y[2 * i + 1] -= my; }
+    }
+
+    /// <summary>KL(P‖Q) = Σ p log(p / w) + log Z (Σ p = 1).</summary>
+    public static double KlDivergence(float[] y, SparseAffinity p, double z)
+    {
+        double sum = 0;
+        for (int i = 0; i < p.Count; i++)
+            for (int e = p.RowOffsets[i]; e < p.RowOffsets[i + 1]; e++)
+            {
+                int j = p.Columns[e];
+                double dx = y[2 * i] - y[2 * j], dy = y[2 * i + 1] - y[2 * j + 1];
+                double w = 1 / (1 + dx * dx + dy * dy);
+                double pv = p.Values[e];
+                if (pv > 0) sum += pv * Math.Log(pv / w);
+            }
+        return sum + Math.Log(z);
+    }
+}

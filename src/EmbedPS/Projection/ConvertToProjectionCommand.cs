@@ -1,0 +1,129 @@
+using System.Management.Automation;
+using EmbedPS.Commands.Infrastructure;
+using EmbedPS.Core.Mde;
+using EmbedPS.Core.Projection;
+using ProjectionResult = EmbedPS.Core.Projection.Projection;
+
+namespace EmbedPS.Commands.Projection;
+
+/// <summary>
+/// <para type="synopsis">Projects an embedding to 2-D with UMAP, t-SNE or PCA: the atlas layout.</para>
+/// <para type="description">Takes an Embedding (usually Invoke-Mde's 3–4-D output, or any numeric vectors) and places every entity
+/// on the plane. UMAP (default) follows umap-learn: fuzzy simplicial set on the -Neighbors nearest neighbours, curve parameters
+/// a/b fitted from -MinDistance and -Spread, 500 epochs up to 10,000 entities and 200 above (-Epochs), negative sampling
+/// (-NegativeSampleRate), gradient clipping and a decaying -LearningRate, starting from the PCA of the input. Its SGD is parallel
+/// and still gives the same result for the same -Seed on any number of cores. t-SNE follows openTSNE: perplexity affinities on the
+/// 3·-Perplexity nearest neighbours, 250 iterations of early exaggeration 12 then the normal phase (-Iterations in total, 750),
+/// learning rate n/exaggeration, Barnes–Hut repulsion (-Theta) below 10,000 entities and FFT-accelerated interpolation (FIt-SNE)
+/// above. PCA is the exact projection on the two main axes. -AlignTo rotates, reflects and scales the result onto an earlier
+/// projection (Procrustes on the shared entities) so that maps stay put across rebuilds, and reports the median displacement;
+/// -InitialProjection starts UMAP or t-SNE from an earlier projection. Recall@10 against the input is stored in Quality.
+/// Exact nearest neighbours use a k-d tree for inputs up to 16 dimensions.</para>
+/// </summary>
+/// <example>
+///   <code>$map = Import-EmbedArtifact ./embedding.parquet | ConvertTo-Projection -Method Umap -Seed 42 -OutFile ./projection.parquet</code>
+///   <para>UMAP with umap-learn's defaults, persisted as a projection artifact.</para>
+/// </example>
+/// <example>
+///   <code>$embedding | ConvertTo-Projection -Method Tsne -Perplexity 50 -Verbose</code>
+///   <para>t-SNE with a larger neighbourhood; -Verbose shows the phases, the repulsion method and the KL divergence.</para>
+/// </example>
+/// <example>
+///   <code>$new = $embedding | ConvertTo-Projection -AlignTo ./last-month.parquet -InitialProjection ./last-month.parquet</code>
+///   <para>Rebuilds the map starting from last month's layout and aligns it onto it; Quality['alignment_median_displacement'] says how far entities moved.</para>
+/// </example>
+[Cmdlet(VerbsData.ConvertTo, "Projection", SupportsShouldProcess = true, DefaultParameterSetName = "InputObject")]
+[OutputType(typeof(ProjectionResult))]
+public sealed class ConvertToProjectionCommand : EmbedPSStageCmdlet
+{
+    /// <summary>The embedding to project.</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = "InputObject")]
+    public Embedding InputObject { get; set; } = null!;
+
+    /// <summary>Path of an embedding artifact to project instead of a pipeline object.</summary>
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = "Path")]
+    [Alias("FullName", "PSPath")]
+    public string InputPath { get; set; } = "";
+
+    /// <summary>Umap (default), Tsne or Pca.</summary>
+    [Parameter(Position = 0)]
+    public ProjectionMethod Method { get; set; } = ProjectionMethod.Umap;
+
+    /// <summary>UMAP: neighbourhood size, counting the entity itself (umap-learn's n_neighbors, 15).</summary>
+    [Parameter, ValidateRange(2, 200)] public int Neighbors { get; set; } = 15;
+    /// <summary>UMAP: how tightly points may pack (min_dist, 0.1).</summary>
+    [Parameter, ValidateRange(0.0, 10.0)] public double MinDistance { get; set; } = 0.1;
+    /// <summary>UMAP: scale of the embedded points (spread, 1.0).</summary>
+    [Parameter, ValidateRange(0.01, 10.0)] public double Spread { get; set; } = 1.0;
+    /// <summary>UMAP: SGD epochs; 0 = 500 up to 10,000 entities, else 200.</summary>
+    [Parameter, ValidateRange(0, 100_000)] public int Epochs { get; set; }
+    /// <summary>UMAP: negative samples per positive sample (5).</summary>
+    [Parameter, ValidateRange(1, 100)] public int NegativeSampleRate { get; set; } = 5;
+    /// <summary>Initial learning rate; 0 = the method's default (UMAP 1.0, t-SNE n / exaggeration).</summary>
+    [Parameter, ValidateRange(0.0, 1e9)] public double LearningRate { get; set; }
+    /// <summary>t-SNE: perplexity (30); 3·perplexity neighbours are used.</summary>
+    [Parameter, ValidateRange(1.0, 1000.0)] public double Perplexity { get; set; } = 30;
+    /// <summary>t-SNE: exaggeration of the normal phase (1 = none; above 1 gives tighter clusters).</summary>
+    [Parameter, ValidateRange(1.0, 100.0)] public double Exaggeration { get; set; } = 1;
+    /// <summary>t-SNE: early exaggeration factor for the first 250 iterations (12, or -Exaggeration when that is larger, as openTSNE).</summary>
+    [Parameter, ValidateRange(1.0, 100.0)] public double EarlyExaggeration { get; set; } = 12;
+    /// <summary>t-SNE: total iterations, early exaggeration included (750).</summary>
+    [Parameter, ValidateRange(3, 100_000)] public int Iterations { get; set; } = 750;
+    /// <summary>t-SNE: Barnes–Hut opening angle (0.5).</summary>
+    [Parameter, ValidateRange(0.0, 2.0)] public double Theta { get; set; } = 0.5;
+    /// <summary>t-SNE: repulsion method: Auto (Barnes–Hut below 10,000 entities, FFT above), BarnesHut, Fft or Exact.</summary>
+    [Parameter] public TsneRepulsion Repulsion { get; set; } = TsneRepulsion.Auto;
+    /// <summary>Seed of every random choice; the same seed gives the same projection on any number of cores.</summary>
+    [Parameter] public int Seed { get; set; } = 42;
+    /// <summary>An earlier Projection (or its artifact path) to rotate, reflect and scale the result onto.</summary>
+    [Parameter] public object? AlignTo { get; set; }
+    /// <summary>An earlier Projection (or its artifact path) to start UMAP or t-SNE from, matched by entity id.</summary>
+    [Parameter] public object? InitialProjection { get; set; }
+    /// <summary>Skip the recall@10 quality measure.</summary>
+    [Parameter] public SwitchParameter NoQuality { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var input = ParameterSetName == "Path" ? ReadArtifact<Embedding>(InputPath) : InputObject;
+        var align = ProjectionInputs.Resolve(this, AlignTo, nameof(AlignTo), p => ReadArtifact<object>(p));
+        var start = ProjectionInputs.Resolve(this, InitialProjection, nameof(InitialProjection), p => ReadArtifact<object>(p));
+        if (!MyInvocation.BoundParameters.ContainsKey(nameof(EarlyExaggeration))) EarlyExaggeration = Math.Max(12, Exaggeration);
+        var parameters = new SortedDictionary<string, object?>(StringComparer.Ordinal) { ["Seed"] = Seed };
+        switch (Method)
+        {
+            case ProjectionMethod.Umap:
+                parameters["Neighbors"] = Neighbors; parameters["MinDistance"] = MinDistance; parameters["Spread"] = Spread;
+                parameters["Epochs"] = Epochs; parameters["NegativeSampleRate"] = NegativeSampleRate; parameters["LearningRate"] = LearningRate > 0 ? LearningRate : 1.0;
+                break;
+            case ProjectionMethod.Tsne:
+                parameters["Perplexity"] = Perplexity; parameters["Exaggeration"] = Exaggeration; parameters["EarlyExaggeration"] = EarlyExaggeration;
+                parameters["Iterations"] = Iterations; parameters["Theta"] = Theta; parameters["Repulsion"] = Repulsion.ToString(); parameters["LearningRate"] = LearningRate;
+                break;
+        }
+        if (align is not null) parameters["AlignTo"] = (align as ProjectionResult)?.Provenance.ArtifactPath ?? "(in memory)";
+        if (start is not null) parameters["InitialProjection"] = (start as ProjectionResult)?.Provenance.ArtifactPath ?? "(in memory)";
+        var request = new ProjectionRequest
+        {
+            Method = Method,
+            Umap = new UmapOptions
+            {
+                Neighbors = Neighbors, MinDistance = MinDistance, Spread = Spread, Epochs = Epochs, NegativeSampleRate = NegativeSampleRate,
+                LearningRate = LearningRate > 0 ? LearningRate : 1.0, Seed = Seed,
+            },
+            Tsne = new TsneOptions
+            {
+                Perplexity = Perplexity, Exaggeration = Exaggeration, EarlyExaggeration = EarlyExaggeration, Iterations = Iterations,
+                Theta = Theta, Repulsion = Repulsion, LearningRate = LearningRate, Seed = Seed,
+            },
+            AlignTo = align is null ? null : ProjectionInputs.Require<ProjectionResult>(this, align, nameof(AlignTo)),
+            InitialProjection = start is null ? null : ProjectionInputs.Require<ProjectionResult>(this, start, nameof(InitialProjection)),
+            ComputeQuality = !NoQuality,
+            Parameters = parameters,
+        };
+        if (request.InitialProjection is not null && Method == ProjectionMethod.Pca)
+            WriteWarning("-InitialProjection is ignored by -Method Pca (PCA has no starting point).");
+        var result = RunStage($"ConvertTo-Projection ({Method})", (log, ct) => ProjectionBuilder.Build(input, request, log, ct), input);
+        WriteVerbose(result + (result.Quality.Count > 0 ? "; " + string.Join(", ", result.Quality.Select(q => $"{q.Key} = {q.Value:G4}")) : ""));
+        SaveAndEmit(result);
+    }
+}

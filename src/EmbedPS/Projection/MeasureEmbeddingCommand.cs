@@ -1,0 +1,75 @@
+using System.Management.Automation;
+using EmbedPS.Commands.Infrastructure;
+using EmbedPS.Core.Mde;
+using EmbedPS.Core.NeighborPreservation;
+using EmbedPS.Core.Projection;
+using ProjectionResult = EmbedPS.Core.Projection.Projection;
+
+namespace EmbedPS.Commands.Projection;
+
+/// <summary>
+/// <para type="synopsis">Measures how well an embedding or projection keeps the structure of a reference.</para>
+/// <para type="description">Compares an Embedding or Projection with a reference — a NeighborGraph (its neighbour edges), or a
+/// higher-dimensional Embedding — on the entities both share, and reports: neighbour recall@K (the share of each entity's K
+/// reference neighbours found among its K nearest here); trustworthiness and continuity at K (Venna and Kaski: penalties for
+/// false and for missing neighbours, by their reference rank; on more than -RankQueries entities an evenly spaced sample of
+/// query entities is used); with -LabelProperty and -Metadata, the leave-one-out accuracy of a majority vote of the 10 nearest
+/// labelled entities; and, for an Embedding measured against a NeighborGraph, the average distortion under the graph's MDE penalties (PyMDE's definition).
+/// The result is an EmbeddingQualityReport.</para>
+/// </summary>
+/// <example>
+///   <code>$projection | Measure-Embedding -Reference $embedding -LabelProperty group -Metadata ./entities.csv</code>
+///   <para>How much of the 3-D neighbourhood structure survives in 2-D, and how well groups separate.</para>
+/// </example>
+/// <example>
+///   <code>$embedding | Measure-Embedding -Reference $graph -K 15</code>
+///   <para>Recall of the neighbour graph's edges and the MDE average distortion of the embedding.</para>
+/// </example>
+[Cmdlet(VerbsDiagnostic.Measure, "Embedding", DefaultParameterSetName = "InputObject")]
+[OutputType(typeof(EmbeddingQualityReport))]
+public sealed class MeasureEmbeddingCommand : EmbedPSCmdlet
+{
+    /// <summary>The Embedding or Projection to measure.</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = "InputObject")]
+    public object InputObject { get; set; } = null!;
+
+    /// <summary>Path of an embedding or projection artifact to measure.</summary>
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = "Path")]
+    [Alias("FullName", "PSPath")]
+    public string InputPath { get; set; } = "";
+
+    /// <summary>The reference: a NeighborGraph, Embedding or Projection, or the path of its artifact.</summary>
+    [Parameter(Position = 0)]
+    public object? Reference { get; set; }
+
+    /// <summary>Neighbourhood size for recall, trustworthiness and continuity (10).</summary>
+    [Parameter, ValidateRange(1, 1000)] public int K { get; set; } = 10;
+
+    /// <summary>Metadata column holding each entity's label (with -Metadata).</summary>
+    [Parameter] public string? LabelProperty { get; set; }
+
+    /// <summary>CSV file with an 'entity' column and the -LabelProperty column.</summary>
+    [Parameter] public string? Metadata { get; set; }
+
+    /// <summary>Query entities for trustworthiness and continuity on large inputs (2,000).</summary>
+    [Parameter, ValidateRange(10, 10_000_000)] public int RankQueries { get; set; } = EmbeddingQuality.DefaultRankQueries;
+
+    protected override void ProcessRecord()
+    {
+        var subject = ParameterSetName == "Path" ? ReadArtifact<object>(InputPath) : (InputObject is PSObject ps ? ps.BaseObject : InputObject);
+        if (subject is not (Embedding or ProjectionResult))
+            ThrowArgumentError("InvalidInputObject", $"Measure-Embedding measures an Embedding or a Projection, not a {subject.GetType().Name}.", subject);
+        var reference = ProjectionInputs.Resolve(this, Reference, nameof(Reference), p => ReadArtifact<object>(p));
+        if (reference is not null and not (Embedding or ProjectionResult or NeighborGraph))
+            ThrowArgumentError("InvalidReference", $"-Reference must be a NeighborGraph, Embedding or Projection, not a {reference.GetType().Name}.", reference);
+        if ((LabelProperty is null) != (Metadata is null))
+            ThrowArgumentError("LabelNeedsMetadata", "-LabelProperty and -Metadata go together: name the label column and the CSV file that holds it.");
+        string? metadataPath = Metadata is null ? null : ResolveInputPath(Metadata);
+        var report = RunStage("Measure-Embedding", (log, ct) =>
+        {
+            var labels = metadataPath is null ? null : EmbeddingQuality.ReadLabels(metadataPath, LabelProperty!);
+            return EmbeddingQuality.Measure(subject, reference, K, labels, LabelProperty, RankQueries, log, ct);
+        }, subject);
+        WriteObject(report);
+    }
+}

@@ -1,0 +1,30 @@
+using System.Management.Automation;
+using EmbedPS.Commands.Infrastructure;
+using EmbedPS.Core.Artifacts;
+
+namespace EmbedPS.Commands.Projection;
+
+/// <summary>Turns a parameter value that may be a stage object, a PSObject wrapping one, or an artifact path into the stage object.</summary>
+internal static class ProjectionInputs
+{
+    public static object? Resolve(EmbedPSCmdlet cmdlet, object? value, string parameterName, Func<string, object> read)
+    {
+        if (value is PSObject ps) value = ps.BaseObject;
+        return value switch
+        {
+            null => null,
+            string path => read(path),
+            FileInfo file => read(file.FullName),
+            _ => value,
+        };
+    }
+
+    public static T Require<T>(EmbedPSCmdlet cmdlet, object? value, string parameterName) where T : class
+    {
+        if (value is T typed) return typed;
+        cmdlet.ThrowTerminatingError(new ErrorRecord(
+            new ArgumentException($"-{parameterName} must be a {typeof(T).Name} (or the path of its artifact), not {(value is null ? "null" : value.GetType().Name)}."),
+            "Invalid" + parameterName, ErrorCategory.InvalidArgument, value));
+        return null!;
+    }
+}

@@ -1,0 +1,103 @@
+using EmbedPS.Core.Projection;
+
+namespace EmbedPS.Tests.Projections;
+
+public class UmapTests
+{
+    [Theory]
+    // umap-learn's find_ab_params values (scipy curve_fit): (0.1, 1) → 1.5769, 0.8951; (0.001, 1) → 1.9290, 0.7915.
+    [InlineData(1.0, 0.1, 1.5769, 0.8951)]
+    [InlineData(1.0, 0.001, 1.9290, 0.7915)]
+    public void FitABMatchesUmapLearn(double spread, double minDistance, double expectedA, double expectedB)
+    {
+        var (a, b) = UmapCurve.FitAB(spread, minDistance);
+        Assert.InRange(a, expectedA - 0.003, expectedA + 0.003);
+        Assert.InRange(b, expectedB - 0.001, expectedB + 0.001);
+    }
+
+    [Fact]
+    public void FastPowMatchesMathPow()
+    {
+        var rng = new EmbedPS.Core.Common.DeterministicRandom(1);
+        double worst = 0;
+        for (int t = 0; t < 200_000; t++)
+        {
+            float x = (float)Math.Pow(10, rng.NextDouble() * 40 - 20);
+            float b = (float)(rng.NextDouble() * 4 - 2);
+            double exact = Math.Pow(x, b);
+            if (exact < 1e-37 || exact > 1e37) continue;
+            worst = Math.Max(worst, Math.Abs(FastMath.Pow(x, b) - exact) / exact);
+        }
+        Assert.True(worst < 1e-5, $"worst relative error {worst:G3}");
+        Assert.Equal(1f, FastMath.Pow(1f, 0.8950f), 6);
+        Assert.Equal(0.25f, FastMath.Pow(16f, -0.5f), 6);
+    }
+
+    [Fact]
+    public void FuzzySetMembershipsFollowSmoothKnnDistances()
+    {
+        // Points on a line 0, 1, 2, 4, 8: with k = 3 (2 others) every row has ρ = nearest distance, so its nearest gets 1.
+        var data = new float[] { 0, 1, 2, 4, 8 };
+        var knn = LowDimensionalKnn.Search(data, 5, 1, 2);
+        var graph = Umap.FuzzySimplicialSet(knn, 2, new UmapOptions { Neighbors = 3 });
+        float Weight(int i, int j)
+        {
+            for (int e = graph.RowOffsets[i]; e < graph.RowOffsets[i + 1]; e++) if (graph.Columns[e] == j) return graph.Values[e];
+            return 0;
+        }
+        for (int i = 0; i < 5; i++)
+            for (int j = 0; j < 5; j++) Assert.Equal(Weight(i, j), Weight(j, i)); // symmetric
+        Assert.Equal(1f, Weight(0, 1), 5);
+        // Point 4 (at 8): neighbours 4 (d 4, ρ) and 2 (d 6); σ solves 1 + exp(−2/σ) = log2 3 → v = log2 3 − 1.
+        double v42 = Math.Log2(3) - 1;
+        // Point 2 (at 2): neighbours 1 (d 1, ρ) and 0 (d 2), so 2 has no directed edge to 4: union = v42.
+        Assert.Equal(v42, Weight(4, 2), 4);
+        Assert.Equal(0f, Weight(0, 4));
+    }
+
+    [Fact]
+    public void PlantedClustersComeOutSeparated()
+    {
+        var (data, labels) = ProjectionTestData.Blobs(1500, 3, 10, seed: 1);
+        var xy = Umap.Run(data, 1500, 3, new UmapOptions { Seed = 3 });
+        Assert.True(ProjectionTestData.LabelAccuracy(xy, labels) > 0.95);
+        Assert.All(xy, v => Assert.True(float.IsFinite(v)));
+    }
+
+    [Fact]
+    public void SameSeedGivesTheSameLayoutOnAnyThreadCount()
+    {
+        var (data, _) = ProjectionTestData.Blobs(700, 3, 5, seed: 2);
+        var one = Umap.Run(data, 700, 3, new UmapOptions { Seed = 11, Epochs = 60, MaxDegreeOfParallelism = 1 });
+        var four = Umap.Run(data, 700, 3, new UmapOptions { Seed = 11, Epochs = 60, MaxDegreeOfParallelism = 4 });
+        var other = Umap.Run(data, 700, 3, new UmapOptions { Seed = 12, Epochs = 60, MaxDegreeOfParallelism = 4 });
+        Assert.Equal(one, four);
+        Assert.NotEqual(one, other);
+    }
+
+    [Fact]
+    public void ParallelSchemeKeepsTheQualityOfTheSequentialReference()
+    {
+        // Overlapping blobs, so that recall and label accuracy are not saturated.
+        var (data, labels) = ProjectionTestData.Blobs(2000, 3, 8, seed: 4, spread: 3);
+        var points = new PointSet(EmbedPS.Core.Common.EntityIds.FromIntegers(Enumerable.Range(1, 2000).Select(i => (long)i).ToArray()), data, 3);
+        double Recall(float[] xy) => EmbeddingQuality.NeighborRecall(points with { Coordinates = xy, Dimension = 2 }, points, 10);
+        var parallel = Umap.Run(data, 2000, 3, new UmapOptions { Seed = 1, Epochs = 200 });
+        var sequential = Umap.Run(data, 2000, 3, new UmapOptions { Seed = 1, Epochs = 200, Sequential = true });
+        Assert.True(Recall(parallel) > Recall(sequential) - 0.02, $"recall parallel {Recall(parallel):F4}, sequential {Recall(sequential):F4}");
+        Assert.True(ProjectionTestData.LabelAccuracy(parallel, labels) > ProjectionTestData.LabelAccuracy(sequential, labels) - 0.02);
+    }
+
+    [Fact]
+    public void InitialCoordinatesAreUsed()
+    {
+        // With no epochs of movement the result is the given start mapped to [0, 10] per axis.
+        var (data, _) = ProjectionTestData.Blobs(200, 3, 2, seed: 5);
+        var start = new float[400];
+        for (int i = 0; i < 200; i++) { start[2 * i] = i; start[2 * i + 1] = -i; }
+        var xy = Umap.Run(data, 200, 3, new UmapOptions { Epochs = 1, InitialCoordinates = start });
+        Assert.Equal(0f, xy[0], 4);
+        Assert.Equal(10f, xy[2 * 199], 4);
+        Assert.Equal(10f, xy[1], 4);
+    }
+}
