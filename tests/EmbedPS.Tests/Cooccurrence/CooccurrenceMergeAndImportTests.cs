@@ -129,7 +129,9 @@ public class CooccurrenceMergeAndImportTests
               SELECT entity, entity, count(*) FROM items GROUP BY entity
             ) TO '{edges}/part-00000.parquet' (FORMAT parquet);
             COPY (SELECT 1) TO '{edges}/_SUCCESS' (FORMAT csv);");
-        var imported = EdgeListImporter.Read(edges);
+        var log = new RecordingStageLog();
+        var imported = EdgeListImporter.Read(edges, log: log);
+        Assert.Empty(log.Warnings); // each pair once, diagonal present
         var built = CooccurrenceBuilder.Build(set, new CooccurrenceOptions { CollectionWeighting = CollectionWeighting.InverseLogSize });
         AssertSameById(built, imported, 1e-5);
         AssertWellFormedSymmetric(imported);
@@ -141,7 +143,9 @@ public class CooccurrenceMergeAndImportTests
         using var dir = new TempDirectory();
         var path = dir.File("edges.csv");
         File.WriteAllText(path, "entity_a,entity_b,weight\nrock,jazz,2\njazz,rock,1.5\nrock,pop,1\nrock,rock,7\n\"jazz, modal\",pop,0.5\n");
-        var m = EdgeListImporter.Read(path);
+        var log = new RecordingStageLog();
+        var m = EdgeListImporter.Read(path, log: log);
+        Assert.Contains(log.Warnings, w => w.Contains("1 of 3 pairs were listed more than once"));
         Assert.False(m.Entities.IsInteger);
         int rock = m.Entities.IndexOf("rock"), jazz = m.Entities.IndexOf("jazz"), pop = m.Entities.IndexOf("pop"), modal = m.Entities.IndexOf("jazz, modal");
         Assert.Equal(3.5f, m.WeightOf(rock, jazz));
