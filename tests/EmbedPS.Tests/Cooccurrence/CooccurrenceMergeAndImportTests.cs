@@ -57,6 +57,24 @@ public class CooccurrenceMergeAndImportTests
     }
 
     [Fact]
+    public void A_capped_merge_of_shards_equals_the_capped_whole()
+    {
+        var set = Random(entityCount: 150, collectionCount: 700, maxSize: 20, seed: 17, attributes: false);
+        var whole = CooccurrenceBuilder.Build(set, new CooccurrenceOptions { MaxPartners = 12 });
+        var merged = CooccurrenceMerger.Merge(Shards(set, 3).Select(s => CooccurrenceBuilder.Build(s)).ToList(), new CooccurrenceOptions { MaxPartners = 12, MaxDegreeOfParallelism = 3 });
+        // Entity order differs (shards list ids in their own order), so ties between equal counts may pick different
+        // partners; compare the weights each entity keeps, which the cap fixes uniquely up to ties.
+        for (int i = 0; i < whole.EntityCount; i++)
+        {
+            int mi = merged.Entities.IndexOf(whole.Entities[i]);
+            var expected = whole.WeightsOf(i).ToArray().OrderDescending().Take(12).ToArray();
+            var actual = merged.WeightsOf(mi).ToArray().OrderDescending().Take(12).ToArray();
+            Assert.Equal(expected, actual);
+        }
+        AssertWellFormedSymmetric(merged);
+    }
+
+    [Fact]
     public void Merge_of_one_matrix_with_itself_doubles_it_and_is_thread_independent()
     {
         var set = Random(entityCount: 300, collectionCount: 1000, maxSize: 30, seed: 9, attributes: false);
