@@ -108,8 +108,13 @@ public static class EdgeListReader
     /// Builds the symmetric CSR from pairs listed once each; rows with a == b give popularity (summed when repeated).
     /// Duplicate pairs (in either orientation) are summed.
     /// </summary>
-    public static CooccurrenceMatrix BuildSymmetric(IndexedEdges edges, float[] weight, Provenance provenance, string source)
+    public static CooccurrenceMatrix BuildSymmetric(IndexedEdges edges, float[] weight, Provenance provenance, string source) =>
+        BuildSymmetric(edges, weight, provenance, source, out _);
+
+    /// <summary>As above; <paramref name="repeatedPairs"/> counts the unordered pairs that were listed more than once.</summary>
+    public static CooccurrenceMatrix BuildSymmetric(IndexedEdges edges, float[] weight, Provenance provenance, string source, out long repeatedPairs)
     {
+        long merged = 0;
         int n = edges.Entities.Count;
         var popularity = new int[n];
         var degree = new long[n + 1];
@@ -144,13 +149,14 @@ public static class EdgeListReader
             offsets[i] = write;
             for (int k = 0; k < cols.Length; k++)
             {
-                if (write > offsets[i] && columns[write - 1] == cols[k]) { values[write - 1] += vals[k]; continue; }
+                if (write > offsets[i] && columns[write - 1] == cols[k]) { values[write - 1] += vals[k]; merged++; continue; }
                 columns[write] = cols[k];
                 values[write] = vals[k];
                 write++;
             }
         }
         offsets[n] = write;
+        repeatedPairs = merged / 2; // each repeat is merged once in either row
         if (write < columns.Length)
         {
             Array.Resize(ref columns, (int)write);

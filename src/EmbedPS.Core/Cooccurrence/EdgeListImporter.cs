@@ -60,7 +60,10 @@ public static class EdgeListImporter
         var allW = weights.Count == 1 ? weights[0] : weights.SelectMany(x => x).ToArray();
         string source = files.Count == 1 ? files[0] : full;
         var edges = EdgeListReader.Index(allA, allB, source);
-        var result = EdgeListReader.BuildSymmetric(edges, allW, provenance, source);
+        var result = EdgeListReader.BuildSymmetric(edges, allW, provenance, source, out long repeated);
+        if (repeated > 0)
+            log.Warning($"'{source}': {repeated:N0} of {result.PairCount:N0} pairs were listed more than once (in either orientation or in several files) and their weights summed. " +
+                        "That is right for shards of the collections; if the SQL wrote every pair in both orientations, the weights are doubled: keep only entity_a < entity_b.");
         if (result.Popularity.All(p => p == 0) && result.EntityCount > 0)
             log.Warning($"'{source}' has no rows with entity_a = entity_b, so entity popularity is unknown (0). Add them as shown in the documentation (the diagonal rows of the SQL).");
         return result;

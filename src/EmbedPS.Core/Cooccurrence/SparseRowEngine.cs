@@ -82,7 +82,7 @@ internal static class SparseRowEngine
 
         long upperBound = 0;
         for (int i = 0; i < n; i++) upperBound += Math.Min(Math.Max(0, n - 1), source.PartnerUpperBound(i));
-        log.Verbose($"Upper bound from collection sizes: {upperBound:N0} non-zeros ({Gib(ExactBytes(upperBound, n)):F2} GiB).");
+        log.Verbose($"Upper bound from collection sizes: {upperBound:N0} non-zeros ({Size(ExactBytes(upperBound, n))}).");
 
         // Pass 1 (symbolic): each row's number of distinct partners above the diagonal; the partners below are
         // counted from the other side (a row's lower partners are the rows that have it above their diagonal).
@@ -117,7 +117,7 @@ internal static class SparseRowEngine
         long scratchBytes = (long)threads * n * 12;
         long exactBytes = ExactBytes(exact, n) + scratchBytes;
         log.Verbose($"Counting pass: {clock.Elapsed.TotalSeconds:F2} s ({Cpu() - cpu:F2} s CPU).");
-        log.Verbose($"Exact matrix: {exact:N0} non-zeros ({exact / 2:N0} pairs), largest row {maxCount:N0} partners, about {Gib(exactBytes):F2} GiB; memory budget {Gib(budget):F2} GiB.");
+        log.Verbose($"Exact matrix: {exact:N0} non-zeros ({exact / 2:N0} pairs), largest row {maxCount:N0} partners, about {Size(exactBytes)}; memory budget {Size(budget)}.");
 
         int cap = DecideCap(options.MaxPartners, counts, maxCount, exact, exactBytes, scratchBytes, budget, upperBound, n, log);
         SparseRowResult result;
@@ -139,7 +139,10 @@ internal static class SparseRowEngine
         return process.TotalProcessorTime.TotalSeconds;
     }
 
-    private static double Gib(long bytes) => bytes / (double)(1L << 30);
+    /// <summary>"3.2 GiB", or "140 MiB" below a GiB, so that small budgets do not read as 0.0.</summary>
+    internal static string Size(long bytes) => bytes >= (1L << 30)
+        ? (bytes / (double)(1L << 30)).ToString("F1", CultureInfo.InvariantCulture) + " GiB"
+        : Math.Max(0.1, bytes / (double)(1L << 20)).ToString(bytes < (10L << 20) ? "F1" : "F0", CultureInfo.InvariantCulture) + " MiB";
 
     /// <summary>Bytes of an exact CSR result: columns and weights, offsets, row sums.</summary>
     internal static long ExactBytes(long nonZeros, int n) => nonZeros * 8 + (n + 1L) * 8 + n * 8L + n * 4L;
@@ -171,7 +174,7 @@ internal static class SparseRowEngine
             int auto = LargestFittingCap(counts, maxCount, scratchBytes, budget, n);
             if (auto < CooccurrenceOptions.MinimumAutoPartners)
                 throw TooLarge(exact, exactBytes, budget, upperBound, auto, n);
-            log.Warning($"The exact co-occurrence matrix would hold {exact:N0} non-zeros (about {Gib(exactBytes):F1} GiB), more than the memory budget of {Gib(budget):F1} GiB. " +
+            log.Warning($"The exact co-occurrence matrix would hold {exact:N0} non-zeros (about {Size(exactBytes)}), more than the memory budget of {Size(budget)}. " +
                         $"Keeping each entity's {auto:N0} strongest partners (-MaxPartners {auto}); pass -MaxPartners or -MaxMemoryGB to choose.");
             return auto;
         }
@@ -179,7 +182,7 @@ internal static class SparseRowEngine
         long cappedBytes = CappedBytes(kept, n) + scratchBytes;
         if (cappedBytes > budget || kept * 2 > Array.MaxLength)
             throw TooLarge(exact, exactBytes, budget, upperBound, LargestFittingCap(counts, maxCount, scratchBytes, budget, n), n, requested, cappedBytes);
-        log.Verbose($"Keeping each entity's {requested:N0} strongest partners: {kept:N0} row entries before symmetrizing, at most {Gib(cappedBytes):F2} GiB.");
+        log.Verbose($"Keeping each entity's {requested:N0} strongest partners: {kept:N0} row entries before symmetrizing, at most {Size(cappedBytes)}.");
         return requested;
     }
 
@@ -199,14 +202,14 @@ internal static class SparseRowEngine
     {
         var inv = CultureInfo.InvariantCulture;
         string what = requested > 0
-            ? string.Format(inv, "Keeping {0:N0} partners per entity would still need about {1:F1} GiB", requested, Gib(requestedBytes))
-            : string.Format(inv, "The co-occurrence matrix of {0:N0} entities would hold {1:N0} non-zeros (upper bound from collection sizes {2:N0}) and need about {3:F1} GiB",
-                n, exact, upperBound, Gib(exactBytes));
+            ? string.Format(inv, "Keeping {0:N0} partners per entity would still need about {1}", requested, Size(requestedBytes))
+            : string.Format(inv, "The co-occurrence matrix of {0:N0} entities would hold {1:N0} non-zeros (upper bound from collection sizes {2:N0}) and need about {3}",
+                n, exact, upperBound, Size(exactBytes));
         string advice = suggestion >= 1
             ? string.Format(inv, " Use -MaxPartners {0} (or less) to keep only each entity's strongest partners, or raise -MaxMemoryGB if the machine has the memory.", suggestion)
             : " Even one partner per entity does not fit: raise -MaxMemoryGB, or compute the edge list out of core (see the DuckDB/Spark SQL in the documentation) and use Import-CooccurrenceMatrix.";
         return new EmbedPSException("CooccurrenceTooLarge", EmbedPSErrorKind.ResourceUnavailable,
-            string.Format(inv, "{0}, more than the memory budget of {1:F1} GiB.{2}", what, Gib(budget), advice))
+            string.Format(inv, "{0}, more than the memory budget of {1}.{2}", what, Size(budget), advice))
         {
             Value = exact.ToString(inv),
         };

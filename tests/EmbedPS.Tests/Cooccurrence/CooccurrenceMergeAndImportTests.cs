@@ -57,6 +57,24 @@ public class CooccurrenceMergeAndImportTests
     }
 
     [Fact]
+    public void A_capped_merge_of_shards_equals_the_capped_whole()
+    {
+        var set = Random(entityCount: 150, collectionCount: 700, maxSize: 20, seed: 17, attributes: false);
+        var whole = CooccurrenceBuilder.Build(set, new CooccurrenceOptions { MaxPartners = 12 });
+        var merged = CooccurrenceMerger.Merge(Shards(set, 3).Select(s => CooccurrenceBuilder.Build(s)).ToList(), new CooccurrenceOptions { MaxPartners = 12, MaxDegreeOfParallelism = 3 });
+        // Entity order differs (shards list ids in their own order), so ties between equal counts may pick different
+        // partners; compare the weights each entity keeps, which the cap fixes uniquely up to ties.
+        for (int i = 0; i < whole.EntityCount; i++)
+        {
+            int mi = merged.Entities.IndexOf(whole.Entities[i]);
+            var expected = whole.WeightsOf(i).ToArray().OrderDescending().Take(12).ToArray();
+            var actual = merged.WeightsOf(mi).ToArray().OrderDescending().Take(12).ToArray();
+            Assert.Equal(expected, actual);
+        }
+        AssertWellFormedSymmetric(merged);
+    }
+
+    [Fact]
     public void Merge_of_one_matrix_with_itself_doubles_it_and_is_thread_independent()
     {
         var set = Random(entityCount: 300, collectionCount: 1000, maxSize: 30, seed: 9, attributes: false);
@@ -129,7 +147,9 @@ public class CooccurrenceMergeAndImportTests
               SELECT entity, entity, count(*) FROM items GROUP BY entity
             ) TO '{edges}/part-00000.parquet' (FORMAT parquet);
             COPY (SELECT 1) TO '{edges}/_SUCCESS' (FORMAT csv);");
-        var imported = EdgeListImporter.Read(edges);
+        var log = new RecordingStageLog();
+        var imported = EdgeListImporter.Read(edges, log: log);
+        Assert.Empty(log.Warnings); // each pair once, diagonal present
         var built = CooccurrenceBuilder.Build(set, new CooccurrenceOptions { CollectionWeighting = CollectionWeighting.InverseLogSize });
         AssertSameById(built, imported, 1e-5);
         AssertWellFormedSymmetric(imported);
@@ -141,7 +161,9 @@ public class CooccurrenceMergeAndImportTests
         using var dir = new TempDirectory();
         var path = dir.File("edges.csv");
         File.WriteAllText(path, "entity_a,entity_b,weight\nrock,jazz,2\njazz,rock,1.5\nrock,pop,1\nrock,rock,7\n\"jazz, modal\",pop,0.5\n");
-        var m = EdgeListImporter.Read(path);
+        var log = new RecordingStageLog();
+        var m = EdgeListImporter.Read(path, log: log);
+        Assert.Contains(log.Warnings, w => w.Contains("1 of 3 pairs were listed more than once"));
         Assert.False(m.Entities.IsInteger);
         int rock = m.Entities.IndexOf("rock"), jazz = m.Entities.IndexOf("jazz"), pop = m.Entities.IndexOf("pop"), modal = m.Entities.IndexOf("jazz, modal");
         Assert.Equal(3.5f, m.WeightOf(rock, jazz));
