@@ -83,6 +83,18 @@ Describe 'Measure-Embedding' {
         $q.Trustworthiness | Should -Be 1
         $q.Continuity | Should -Be 1
     }
+    It 'accepts a numeric CSV table as reference and as input, and names a bad value' {
+        $csv = Join-Path $script:dir 'table.csv'
+        $rows = [Collections.Generic.List[string]]::new()
+        $rows.Add('entity,a,b,c')
+        for ($i = 0; $i -lt 1200; $i++) { $rows.Add(('{0},{1},{2},{3}' -f $script:embedding.Entities[$i], $script:embedding.Coordinates[3 * $i], $script:embedding.Coordinates[3 * $i + 1], $script:embedding.Coordinates[3 * $i + 2])) }
+        [IO.File]::WriteAllLines($csv, $rows)
+        ($script:embedding | Measure-Embedding -Reference $csv -K 5).NeighborRecall | Should -Be 1
+        (ConvertTo-Projection -InputPath $csv -Method Pca).EntityCount | Should -Be 1200
+        $bad = Join-Path $script:dir 'bad.csv'
+        [IO.File]::WriteAllLines($bad, @('entity,a', '1,0.5', '2,oops'))
+        { $script:embedding | Measure-Embedding -Reference $bad -ErrorAction Stop } | Should -Throw "*row 3, column 'a'*"
+    }
     It 'names the missing label column' {
         { $script:embedding | Measure-Embedding -LabelProperty nope -Metadata $script:metadata -ErrorAction Stop } | Should -Throw '*nope*'
     }

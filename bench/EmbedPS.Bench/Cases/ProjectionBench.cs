@@ -154,7 +154,9 @@ public abstract class TsneBenchBase : BenchCase
     {
         var (embedding, labels) = Input;
         const int m = 2500;
-        var pick = Enumerable.Range(0, m).Select(t => (int)((long)t * embedding.EntityCount / m)).ToArray();
+        // Evenly spaced with a varying offset, so that periodic label orders (the blobs: label = index mod 10) are all sampled.
+        int stride = embedding.EntityCount / m;
+        var pick = Enumerable.Range(0, m).Select(t => (int)((long)t * embedding.EntityCount / m) + t % stride).ToArray();
         var data = new float[m * 3];
         for (int t = 0; t < m; t++) Array.Copy(embedding.Coordinates, pick[t] * 3, data, t * 3, 3);
         var sub = new Embedding(embedding.Entities.Subset(pick), new int[m], 3, data);

@@ -40,7 +40,7 @@ public sealed class ConvertToProjectionCommand : EmbedPSStageCmdlet
     [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = "InputObject")]
     public Embedding InputObject { get; set; } = null!;
 
-    /// <summary>Path of an embedding artifact to project instead of a pipeline object.</summary>
+    /// <summary>Path of an embedding artifact, or of a numeric CSV table (an 'entity' column and numeric columns), to project.</summary>
     [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = "Path")]
     [Alias("FullName", "PSPath")]
     public string InputPath { get; set; } = "";
@@ -84,7 +84,11 @@ public sealed class ConvertToProjectionCommand : EmbedPSStageCmdlet
 
     protected override void ProcessRecord()
     {
-        var input = ParameterSetName == "Path" ? ReadArtifact<Embedding>(InputPath) : InputObject;
+        var input = ParameterSetName == "Path"
+            ? (InputPath.EndsWith(".csv", StringComparison.OrdinalIgnoreCase)
+                ? RunStage("Reading table", (_, _) => NumericTable.ReadCsv(ResolveInputPath(InputPath)), InputPath)
+                : ReadArtifact<Embedding>(InputPath))
+            : InputObject;
         var align = ProjectionInputs.Resolve(this, AlignTo, nameof(AlignTo), p => ReadArtifact<object>(p));
         var start = ProjectionInputs.Resolve(this, InitialProjection, nameof(InitialProjection), p => ReadArtifact<object>(p));
         if (!MyInvocation.BoundParameters.ContainsKey(nameof(EarlyExaggeration))) EarlyExaggeration = Math.Max(12, Exaggeration);

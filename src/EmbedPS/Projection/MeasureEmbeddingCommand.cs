@@ -38,7 +38,7 @@ public sealed class MeasureEmbeddingCommand : EmbedPSCmdlet
     [Alias("FullName", "PSPath")]
     public string InputPath { get; set; } = "";
 
-    /// <summary>The reference: a NeighborGraph, Embedding or Projection, or the path of its artifact.</summary>
+    /// <summary>The reference: a NeighborGraph, Embedding or Projection, the path of its artifact, or a numeric CSV table ('entity' + numeric columns).</summary>
     [Parameter(Position = 0)]
     public object? Reference { get; set; }
 

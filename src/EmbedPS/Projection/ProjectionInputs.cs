@@ -10,10 +10,25 @@ internal static class ProjectionInputs
     public static object? Resolve(EmbedPSCmdlet cmdlet, object? value, string parameterName, Func<string, object> read)
     {
         if (value is PSObject ps) value = ps.BaseObject;
+        try
+        {
+            return ResolveCore(cmdlet, value, read);
+        }
+        catch (EmbedPS.Core.Common.EmbedPSException ex)
+        {
+            cmdlet.ThrowTerminatingError(new ErrorRecord(ex, ex.ErrorId, ErrorCategory.InvalidData, ex.File ?? value));
+            return null;
+        }
+    }
+
+    private static object? ResolveCore(EmbedPSCmdlet cmdlet, object? value, Func<string, object> read)
+    {
         return value switch
         {
             null => null,
+            string path when path.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) => EmbedPS.Core.Projection.NumericTable.ReadCsv(cmdlet.GetUnresolvedProviderPathFromPSPath(path)),
             string path => read(path),
+            FileInfo file when file.Extension.Equals(".csv", StringComparison.OrdinalIgnoreCase) => EmbedPS.Core.Projection.NumericTable.ReadCsv(file.FullName),
             FileInfo file => read(file.FullName),
             _ => value,
         };
