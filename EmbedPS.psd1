@@ -24,7 +24,6 @@
         'Measure-Embedding'
         'Get-EntityNeighbor'
         'Export-EmbeddingPreview'
-        'Export-EmbeddingAtlas'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

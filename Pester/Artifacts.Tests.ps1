@@ -13,6 +13,21 @@ Describe 'Module' {
             @($help.Examples.Example).Count | Should -BeGreaterThan 0
         }
     }
+    It 'exports exactly the cmdlets the manifest lists, each with synopsis, description and two or more examples' {
+        $manifest = Import-PowerShellDataFile (Join-Path $env:EMBEDPS_MODULE_PATH 'EmbedPS.psd1')
+        $exported = (Get-Command -Module EmbedPS).Name | Sort-Object
+        $exported | Should -Be ($manifest.CmdletsToExport | Sort-Object)
+        foreach ($name in $exported) {
+            $help = Get-Help $name -Full
+            $help.Synopsis | Should -Not -BeLike "$name*" -Because "$name needs a synopsis"
+            ($help.Description.Text -join ' ').Length | Should -BeGreaterThan 40 -Because "$name needs a description"
+            @($help.Examples.Example).Count | Should -BeGreaterOrEqual 2 -Because "$name needs examples"
+            foreach ($parameter in $help.Parameters.Parameter) {
+                if ($parameter.Name -in 'WhatIf', 'Confirm') { continue }
+                ($parameter.Description.Text -join ' ') | Should -Not -BeNullOrEmpty -Because "$name -$($parameter.Name) needs a description"
+            }
+        }
+    }
     It 'declares OutputType on every cmdlet' {
         Get-Command -Module EmbedPS | ForEach-Object { $_.OutputType.Count | Should -BeGreaterThan 0 -Because $_.Name }
     }

@@ -77,6 +77,10 @@ public sealed class ImportEmbedArtifactCommand : EmbedPSCmdlet
 ///   <code>New-SyntheticCollection -Size Tiny | Export-EmbedArtifact -Path ./tiny.parquet -PassThru</code>
 ///   <para>Writes the sample collections and returns the file.</para>
 /// </example>
+/// <example>
+///   <code>$graph | Invoke-Mde | Export-EmbedArtifact ./nightly/embedding.parquet -NoClobber</code>
+///   <para>Keeps an existing nightly result: the write is refused (error id NoClobber) when the file is already there.</para>
+/// </example>
 [Cmdlet(VerbsData.Export, "EmbedArtifact", SupportsShouldProcess = true)]
 [OutputType(typeof(FileInfo))]
 public sealed class ExportEmbedArtifactCommand : EmbedPSCmdlet
