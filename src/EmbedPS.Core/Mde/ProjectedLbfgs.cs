@@ -135,12 +135,14 @@ public sealed class ProjectedLbfgs
         ResidualNorm = _ops.Norm(Gradient);
 
         // Curvature pair: s = t·d (un-projected), y = g_new − g_old (no vector transport, as PyMDE).
-        int next = _stored < _memory ? (_oldest + _stored) % _memory : _oldest;
-        var s = _s[next]; var y = _y[next];
-        for (int i = 0; i < s.Length; i++) { s[i] = (float)(step * _direction[i]); y[i] = Gradient[i] - _previousGradient[i]; }
-        double ys = _ops.Dot(y, s);
+        // yᵀs is computed before anything is written: a rejected pair must not overwrite the oldest stored one.
+        double ys = 0;
+        for (int i = 0; i < _direction.Length; i++) ys += (double)(float)(step * _direction[i]) * (Gradient[i] - _previousGradient[i]);
         if (ys > 1e-10)
         {
+            int next = _stored < _memory ? (_oldest + _stored) % _memory : _oldest;
+            var s = _s[next]; var y = _y[next];
+            for (int i = 0; i < s.Length; i++) { s[i] = (float)(step * _direction[i]); y[i] = Gradient[i] - _previousGradient[i]; }
             _rho[next] = 1.0 / ys;
             if (_stored < _memory) _stored++; else _oldest = (_oldest + 1) % _memory;
             _hDiagonal = ys / _ops.Dot(y, y);
