@@ -1,4 +1,5 @@
 using EmbedPS.Core.Collections;
+using EmbedPS.Core.Cooccurrence;
 
 namespace EmbedPS.Bench;
 
@@ -13,4 +14,12 @@ public static class BenchData
 
     /// <summary>50,000 entities, 300,000 collections, mean size about 60, tail up to 1,000.</summary>
     public static SyntheticCollection Atlas => s_atlas ??= SyntheticCollectionGenerator.Generate(SyntheticCollectionOptions.Atlas);
+
+    private static CooccurrenceMatrix? s_atlasCooccurrence;
+
+    /// <summary>The atlas sample's exact co-occurrence matrix (New-CooccurrenceMatrix defaults), built once per run.</summary>
+    public static CooccurrenceMatrix AtlasCooccurrence => s_atlasCooccurrence ??= CooccurrenceBuilder.Build(Atlas.Collections);
+
+    /// <summary>Drops the atlas matrix (about 3 GB) once no later case needs it.</summary>
+    public static void ReleaseAtlasCooccurrence() => s_atlasCooccurrence = null;
 }

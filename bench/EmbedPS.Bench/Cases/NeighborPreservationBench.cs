@@ -124,10 +124,11 @@ public sealed class NeighborsAtlasGraphBench : BenchCase
     internal static CooccurrenceMatrix? Matrix;
 
     public override string Stage => "neighbors";
-    public override string Dataset => "synthetic co-occurrence graph 50,000 entities, ~4 M non-zeros, k = 15";
-    public override string? Baseline => "whole-component Dijkstra per source (PyMDE), 200 sources ×250";
+    public override string Dataset => "atlas co-occurrence graph (50k entities, 300k collections), k = 15";
+    public override string? Baseline => "whole-component Dijkstra per source (PyMDE), 20 sources ×2,500";
 
-    public override void Prepare() => Matrix ??= Build(50_000, 50, 7);
+    // The real atlas pipeline: the synthetic atlas sample through New-CooccurrenceMatrix's builder (defaults).
+    public override void Prepare() => Matrix ??= BenchData.AtlasCooccurrence;
 
     internal static CooccurrenceMatrix Build(int n, int partners, int seed)
     {
@@ -181,7 +182,7 @@ public sealed class NeighborsAtlasGraphBench : BenchCase
     {
         var lengths = DistanceGraph.FromCooccurrence(Matrix!, SimilarityNormalization.Cosine, SimilarityTransform.InverseLog);
         double radius = 3 * lengths.LengthQuantile(0.75);
-        int n = lengths.Count, sources = 200;
+        int n = lengths.Count, sources = 20;
         var watch = Stopwatch.StartNew();
         long reached = 0;
         Parallel.For(0, sources, () => new double[n], (s, _, distance) =>

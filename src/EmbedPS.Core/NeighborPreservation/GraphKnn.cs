@@ -48,82 +48,158 @@ public sealed class DistanceGraph
 
     /// <summary>
     /// Turns co-occurrence weights into lengths: normalise, transform, drop non-positive or non-finite results, sort each row.
+    /// With <paramref name="keepPerRow"/> only each row's shortest edges are kept (see <see cref="GraphKnn"/> for why k + 1
+    /// of them give the exact k nearest by path length); lengths are computed on the fly, so memory is that of the result.
     /// </summary>
     public static DistanceGraph FromCooccurrence(CooccurrenceMatrix matrix, SimilarityNormalization normalization, SimilarityTransform transform,
-        CancellationToken cancellation = default)
+        CancellationToken cancellation = default, int keepPerRow = int.MaxValue)
     {
+        if (keepPerRow < 1) throw new ArgumentOutOfRangeException(nameof(keepPerRow));
+        var lengthOf = new EdgeLength(matrix, normalization, transform, cancellation);
         int n = matrix.EntityCount;
-        var scale = new double[n];
-        for (int i = 0; i < n; i++)
-        {
-            double p = matrix.Popularity[i];
-            scale[i] = normalization is SimilarityNormalization.Pmi or SimilarityNormalization.Ppmi || p <= 0 ? matrix.RowSums[i] : p;
-        }
-        double total = 0;
-        foreach (var s in matrix.RowSums) total += s;
-        var similarity = new double[matrix.NonZeroCount];
-        double max = 0;
         var options = new ParallelOptions { CancellationToken = cancellation };
-        object gate = new();
-        Parallel.For(0, (n + 4095) / 4096, options, () => 0.0, (b, _, localMax) =>
-        {
-            int end = Math.Min(n, (b + 1) * 4096);
-            for (int i = b * 4096; i < end; i++)
-            {
-                for (long e = matrix.RowOffsets[i]; e < matrix.RowOffsets[i + 1]; e++)
-                {
-                    int j = matrix.ColumnIndices[e];
-                    double w = matrix.Weights[e];
-                    double s = !(w > 0) || double.IsInfinity(w) ? 0 : normalization switch
-                    {
-                        SimilarityNormalization.None => w,
-                        SimilarityNormalization.Pmi => w * total / (scale[i] * scale[j]),
-                        SimilarityNormalization.Ppmi => Math.Max(0, Math.Log(w * total / (scale[i] * scale[j]))),
-                        SimilarityNormalization.Cosine => w / Math.Sqrt(scale[i] * scale[j]),
-                        SimilarityNormalization.Jaccard => w / Math.Max(w, scale[i] + scale[j] - w),
-                        _ => throw new ArgumentOutOfRangeException(nameof(normalization)),
-                    };
-                    if (!(s > 0) || double.IsInfinity(s)) s = 0;
-                    similarity[e] = s;
-                    if (s > localMax) localMax = s;
-                }
-            }
-            return localMax;
-        }, localMax => { lock (gate) max = Math.Max(max, localMax); });
-
-        // Lengths, then keep the positive finite ones and sort each row by (length, target).
         var counts = new int[n];
-        var lengthAll = new float[matrix.NonZeroCount];
         Parallel.For(0, n, options, i =>
         {
             int kept = 0;
-            for (long e = matrix.RowOffsets[i]; e < matrix.RowOffsets[i + 1]; e++)
-            {
-                double s = similarity[e];
-                float length = s > 0 ? (float)Math.Min(float.MaxValue, Transform(s, max, transform)) : float.NaN;
-                if (!(length > 0) || float.IsInfinity(length)) length = float.NaN;
-                lengthAll[e] = length;
-                if (!float.IsNaN(length)) kept++;
-            }
-            counts[i] = kept;
+            for (long e = matrix.RowOffsets[i]; e < matrix.RowOffsets[i + 1]; e++) if (lengthOf.Length(i, e) > 0) kept++;
+            counts[i] = Math.Min(kept, keepPerRow);
         });
         var offsets = new long[n + 1];
         for (int i = 0; i < n; i++) offsets[i + 1] = offsets[i] + counts[i];
         var targets = new int[offsets[n]];
         var lengths = new float[offsets[n]];
-        Parallel.For(0, n, options, i =>
+        Parallel.For(0, n, options, () => (new List<float>(), new List<int>()), (i, _, buffers) =>
         {
-            long o = offsets[i];
+            var (rowLengths, rowTargets) = buffers;
+            rowLengths.Clear(); rowTargets.Clear();
             for (long e = matrix.RowOffsets[i]; e < matrix.RowOffsets[i + 1]; e++)
             {
-                if (float.IsNaN(lengthAll[e])) continue;
-                targets[o] = matrix.ColumnIndices[e];
-                lengths[o] = lengthAll[e];
-                o++;
+                float length = lengthOf.Length(i, e);
+                if (length > 0) { rowLengths.Add(length); rowTargets.Add(matrix.ColumnIndices[e]); }
             }
-            SortRow(targets.AsSpan((int)offsets[i], counts[i]), lengths.AsSpan((int)offsets[i], counts[i]));
-        });
+            var lengthSpan = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(rowLengths);
+            var targetSpan = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(rowTargets);
+            int keep = counts[i];
+            SelectShortest(targetSpan, lengthSpan, keep);
+            targetSpan[..keep].CopyTo(targets.AsSpan((int)offsets[i], keep));
+            lengthSpan[..keep].CopyTo(lengths.AsSpan((int)offsets[i], keep));
+            return buffers;
+        }, _ => { });
         return new DistanceGraph(n, offsets, targets, lengths);
+    }
+
+    /// <summary>
+    /// The q-quantile of the lengths of every pair of the matrix (each unordered pair once), linear interpolation as
+    /// torch.quantile — without materialising the lengths: a 65,536-bucket histogram of the float bit patterns (positive
+    /// floats order like their bits) finds the bucket holding the wanted ranks, and only that bucket's values are sorted.
+    /// </summary>
+    public static double LengthQuantile(CooccurrenceMatrix matrix, SimilarityNormalization normalization, SimilarityTransform transform, double q,
+        CancellationToken cancellation = default)
+    {
+        var lengthOf = new EdgeLength(matrix, normalization, transform, cancellation);
+        int n = matrix.EntityCount;
+        var histogram = new long[1 << 16];
+        object gate = new();
+        Parallel.For(0, n, new ParallelOptions { CancellationToken = cancellation }, () => new long[1 << 16], (i, _, local) =>
+        {
+            for (long e = matrix.RowOffsets[i]; e < matrix.RowOffsets[i + 1]; e++)
+            {
+                if (matrix.ColumnIndices[e] <= i) continue;
+                float length = lengthOf.Length(i, e);
+                if (length > 0) local[BitConverter.SingleToInt32Bits(length) >>> 16]++;
+            }
+            return local;
+        }, local => { lock (gate) for (int b = 0; b < local.Length; b++) histogram[b] += local[b]; });
+        long total = histogram.Sum();
+        if (total == 0) return double.NaN;
+        double position = q * (total - 1);
+        long low = (long)Math.Floor(position), high = Math.Min(total - 1, low + 1);
+        double lowValue = ValueAtRank(matrix, lengthOf, histogram, low), highValue = high == low ? lowValue : ValueAtRank(matrix, lengthOf, histogram, high);
+        return lowValue + (position - low) * (highValue - lowValue);
+    }
+
+    private static double ValueAtRank(CooccurrenceMatrix matrix, EdgeLength lengthOf, long[] histogram, long rank)
+    {
+        int bucket = 0;
+        long before = 0;
+        while (before + histogram[bucket] <= rank) before += histogram[bucket++];
+        var values = new List<float>((int)Math.Min(histogram[bucket], int.MaxValue));
+        for (int i = 0; i < matrix.EntityCount; i++)
+        {
+            for (long e = matrix.RowOffsets[i]; e < matrix.RowOffsets[i + 1]; e++)
+            {
+                if (matrix.ColumnIndices[e] <= i) continue;
+                float length = lengthOf.Length(i, e);
+                if (length > 0 && BitConverter.SingleToInt32Bits(length) >>> 16 == bucket) values.Add(length);
+            }
+        }
+        values.Sort();
+        return values[(int)(rank - before)];
+    }
+
+    /// <summary>The length of stored entry e (row i) of a co-occurrence matrix; 0 when the pair is dropped.</summary>
+    private readonly struct EdgeLength
+    {
+        private readonly CooccurrenceMatrix _matrix;
+        private readonly SimilarityNormalization _normalization;
+        private readonly SimilarityTransform _transform;
+        private readonly double[] _scale;
+        private readonly double _total;
+        private readonly double _max;
+
+        public EdgeLength(CooccurrenceMatrix matrix, SimilarityNormalization normalization, SimilarityTransform transform, CancellationToken cancellation)
+        {
+            _matrix = matrix; _normalization = normalization; _transform = transform;
+            int n = matrix.EntityCount;
+            _scale = new double[n];
+            for (int i = 0; i < n; i++)
+            {
+                double p = matrix.Popularity[i];
+                _scale[i] = normalization is SimilarityNormalization.Pmi or SimilarityNormalization.Ppmi || p <= 0 ? matrix.RowSums[i] : p;
+            }
+            double total = 0;
+            foreach (var s in matrix.RowSums) total += s;
+            _total = total;
+            _max = 0;
+            if (transform == SimilarityTransform.NegativeLog)
+            {
+                // Only −ln(w / max w) needs the largest similarity.
+                var self = this;
+                double max = 0;
+                object gate = new();
+                Parallel.For(0, n, new ParallelOptions { CancellationToken = cancellation }, () => 0.0, (i, _, localMax) =>
+                {
+                    for (long e = matrix.RowOffsets[i]; e < matrix.RowOffsets[i + 1]; e++) localMax = Math.Max(localMax, self.Similarity(i, e));
+                    return localMax;
+                }, localMax => { lock (gate) max = Math.Max(max, localMax); });
+                _max = max;
+            }
+        }
+
+        private double Similarity(int i, long e)
+        {
+            int j = _matrix.ColumnIndices[e];
+            double w = _matrix.Weights[e];
+            double s = !(w > 0) || double.IsInfinity(w) ? 0 : _normalization switch
+            {
+                SimilarityNormalization.None => w,
+                SimilarityNormalization.Pmi => w * _total / (_scale[i] * _scale[j]),
+                SimilarityNormalization.Ppmi => Math.Max(0, Math.Log(w * _total / (_scale[i] * _scale[j]))),
+                SimilarityNormalization.Cosine => w / Math.Sqrt(_scale[i] * _scale[j]),
+                SimilarityNormalization.Jaccard => w / Math.Max(w, _scale[i] + _scale[j] - w),
+                _ => throw new ArgumentOutOfRangeException(nameof(_normalization)),
+            };
+            return s > 0 && !double.IsInfinity(s) ? s : 0;
+        }
+
+        public float Length(int i, long e)
+        {
+            double s = Similarity(i, e);
+            if (!(s > 0)) return 0;
+            float length = (float)Math.Min(float.MaxValue, Transform(s, _max, _transform));
+            return length > 0 && !float.IsInfinity(length) ? length : 0;
+        }
     }
 
     internal static double Transform(double similarity, double max, SimilarityTransform transform)
@@ -168,14 +244,75 @@ public sealed class DistanceGraph
         return new DistanceGraph(count, offsets, targets, lengths);
     }
 
-    private static void SortRow(Span<int> targets, Span<float> lengths)
+    private static void SortRow(Span<int> targets, Span<float> lengths) => SelectShortest(targets, lengths, targets.Length);
+
+    /// <summary>
+    /// Moves the <paramref name="keep"/> shortest edges (ties: smaller target) to the front of the row, sorted. Positive
+    /// lengths order like their bit patterns, so (length, target) packs into one ulong key; a bounded max-heap selects
+    /// when only a few of a long row are kept.
+    /// </summary>
+    private static void SelectShortest(Span<int> targets, Span<float> lengths, int keep)
     {
-        if (targets.Length < 2) return;
-        if (targets.Length <= 32) { VectorKnn.SortRow(targets, lengths); return; }
-        var keys = new (float, int)[targets.Length];
-        for (int r = 0; r < keys.Length; r++) keys[r] = (lengths[r], targets[r]);
-        Array.Sort(keys);
-        for (int r = 0; r < keys.Length; r++) { lengths[r] = keys[r].Item1; targets[r] = keys[r].Item2; }
+        int count = targets.Length;
+        if (count < 2 || keep < 1) return;
+        keep = Math.Min(keep, count);
+        if (count <= 32) { VectorKnn.SortRow(targets, lengths); return; }
+        var pooled = System.Buffers.ArrayPool<ulong>.Shared.Rent(keep < count / 4 ? keep : count);
+        try
+        {
+            var keys = pooled.AsSpan(0, keep < count / 4 ? keep : count);
+            if (keep < count / 4)
+            {
+                int size = 0;
+                for (int r = 0; r < count; r++)
+                {
+                    ulong key = Pack(lengths[r], targets[r]);
+                    if (size < keep) { keys[size] = key; SiftUp(keys, size++); }
+                    else if (key < keys[0]) { keys[0] = key; SiftDown(keys, 0, size); }
+                }
+                keys.Sort();
+            }
+            else
+            {
+                for (int r = 0; r < count; r++) keys[r] = Pack(lengths[r], targets[r]);
+                keys.Sort();
+            }
+            for (int r = 0; r < keep; r++)
+            {
+                lengths[r] = BitConverter.Int32BitsToSingle((int)(keys[r] >> 32));
+                targets[r] = (int)(uint)keys[r];
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<ulong>.Shared.Return(pooled);
+        }
+    }
+
+    private static ulong Pack(float length, int target) => ((ulong)(uint)BitConverter.SingleToInt32Bits(length) << 32) | (uint)target;
+
+    private static void SiftUp(Span<ulong> heap, int p)
+    {
+        while (p > 0)
+        {
+            int parent = (p - 1) >> 1;
+            if (heap[parent] >= heap[p]) break;
+            (heap[parent], heap[p]) = (heap[p], heap[parent]);
+            p = parent;
+        }
+    }
+
+    private static void SiftDown(Span<ulong> heap, int p, int size)
+    {
+        while (true)
+        {
+            int left = 2 * p + 1, largest = p;
+            if (left < size && heap[left] > heap[largest]) largest = left;
+            if (left + 1 < size && heap[left + 1] > heap[largest]) largest = left + 1;
+            if (largest == p) return;
+            (heap[largest], heap[p]) = (heap[p], heap[largest]);
+            p = largest;
+        }
     }
 
     /// <summary>The q-quantile of the edge lengths (each undirected edge once), linear interpolation as torch.quantile.</summary>
@@ -236,6 +373,9 @@ public sealed class NeighborLists
 /// source that stops once k entities are settled and never goes beyond the radius (nor beyond the source's own k-th shortest
 /// edge, an upper bound on its k-th path length), parallel over sources with per-thread heaps and generation-stamped
 /// arrays — instead of PyMDE's search of every reachable node. Ties at equal length go to the smaller index.
+/// Each entity's k + 1 shortest edges are all the search ever needs: if a shortest path to v leaves some u by an edge that
+/// is not among u's k + 1 shortest, those k + 1 shorter edges reach k entities other than the source no farther than v,
+/// so v (and anything beyond it) is not strictly among the k nearest. Only ties at the k-th distance can resolve differently.
 /// </summary>
 public static class GraphKnn
 {

@@ -48,14 +48,15 @@ public static class NeighborPreservationBuilder
         int n = matrix.EntityCount;
         CheckCount(n);
         int k = ResolveK(n, options, log);
-        var graph = DistanceGraph.FromCooccurrence(matrix, options.Normalize, options.Transform, cancellation);
-        double radius = options.MaxDistance ?? 3 * graph.LengthQuantile(0.75);
+        // The k nearest by path length only ever use each entity's k + 1 shortest edges (see GraphKnn), so the length graph
+        // keeps just those — a dense 50,000-entity co-occurrence matrix holds ~400 M pairs, the kept graph under a million.
+        // The radius and the component report still see every pair.
+        double radius = options.MaxDistance ?? 3 * DistanceGraph.LengthQuantile(matrix, options.Normalize, options.Transform, 0.75, cancellation);
         if (double.IsNaN(radius)) radius = double.PositiveInfinity;
-        log.Verbose($"{graph.EdgeCount:N0} edges after {options.Normalize} normalisation and {options.Transform} transform; " +
-                    $"radius {radius:G4}{(options.MaxDistance is null ? " (3 × the 75th percentile of edge lengths)" : "")}.");
-        if (graph.EdgeCount < matrix.PairCount)
-            log.Verbose($"{matrix.PairCount - graph.EdgeCount:N0} pairs dropped (non-positive similarity after {options.Normalize}).");
-        ReportInputComponents(graph, log);
+        var graph = DistanceGraph.FromCooccurrence(matrix, options.Normalize, options.Transform, cancellation, keepPerRow: k + 1);
+        log.Verbose($"{graph.Targets.LongLength:N0} directed edges kept (each entity's {k + 1} shortest) after {options.Normalize} normalisation and " +
+                    $"{options.Transform} transform; radius {radius:G4}{(options.MaxDistance is null ? " (3 × the 75th percentile of all pair lengths)" : "")}.");
+        ReportInputComponents(matrix, log);
         var lists = GraphKnn.Search(graph, k, radius, log, cancellation);
         return Assemble(matrix.Entities, matrix.Popularity, lists, k, options, graph, null, 0, log, cancellation, provenance, isGraph: true);
     }
@@ -103,11 +104,12 @@ public static class NeighborPreservationBuilder
         return k;
     }
 
-    private static void ReportInputComponents(DistanceGraph graph, IStageLog log)
+    private static void ReportInputComponents(CooccurrenceMatrix matrix, IStageLog log)
     {
-        var components = new Components(graph.Count);
-        for (int i = 0; i < graph.Count; i++)
-            for (long e = graph.RowOffsets[i]; e < graph.RowOffsets[i + 1]; e++) components.Union(i, graph.Targets[e]);
+        var components = new Components(matrix.EntityCount);
+        for (int i = 0; i < matrix.EntityCount; i++)
+            for (long e = matrix.RowOffsets[i]; e < matrix.RowOffsets[i + 1]; e++)
+                if (matrix.ColumnIndices[e] > i && matrix.Weights[e] > 0) components.Union(i, matrix.ColumnIndices[e]);
         var (_, sizes) = components.Label();
         if (sizes.Length > 1) log.Verbose($"The input graph has {sizes.Length:N0} connected components; sizes {DescribeSizes(sizes)}.");
     }
