@@ -115,27 +115,41 @@ public sealed class DistanceGraph
         if (total == 0) return double.NaN;
         double position = q * (total - 1);
         long low = (long)Math.Floor(position), high = Math.Min(total - 1, low + 1);
-        double lowValue = ValueAtRank(matrix, lengthOf, histogram, low), highValue = high == low ? lowValue : ValueAtRank(matrix, lengthOf, histogram, high);
+        var (lowValue, highValue) = ValuesAtRanks(matrix, lengthOf, histogram, low, high, cancellation);
         return lowValue + (position - low) * (highValue - lowValue);
     }
 
-    private static double ValueAtRank(CooccurrenceMatrix matrix, EdgeLength lengthOf, long[] histogram, long rank)
+    /// <summary>The lengths at two adjacent ranks: one parallel pass collects the values of the (at most two) buckets holding them.</summary>
+    private static (double Low, double High) ValuesAtRanks(CooccurrenceMatrix matrix, EdgeLength lengthOf, long[] histogram, long low, long high,
+        CancellationToken cancellation)
     {
-        int bucket = 0;
-        long before = 0;
-        while (before + histogram[bucket] <= rank) before += histogram[bucket++];
-        var values = new List<float>((int)Math.Min(histogram[bucket], int.MaxValue));
-        for (int i = 0; i < matrix.EntityCount; i++)
+        int BucketOf(long rank, out long before)
+        {
+            int bucket = 0;
+            before = 0;
+            while (before + histogram[bucket] <= rank) before += histogram[bucket++];
+            return bucket;
+        }
+        int lowBucket = BucketOf(low, out long lowBefore), highBucket = BucketOf(high, out _);
+        var values = new List<float>();
+        object gate = new();
+        Parallel.For(0, matrix.EntityCount, new ParallelOptions { CancellationToken = cancellation }, () => new List<float>(), (i, _, local) =>
         {
             for (long e = matrix.RowOffsets[i]; e < matrix.RowOffsets[i + 1]; e++)
             {
                 if (matrix.ColumnIndices[e] <= i) continue;
                 float length = lengthOf.Length(i, e);
-                if (length > 0 && BitConverter.SingleToInt32Bits(length) >>> 16 == bucket) values.Add(length);
+                if (!(length > 0)) continue;
+                int bucket = BitConverter.SingleToInt32Bits(length) >>> 16;
+                if (bucket == lowBucket || bucket == highBucket) local.Add(length);
             }
-        }
+            return local;
+        }, local => { lock (gate) values.AddRange(local); });
         values.Sort();
-        return values[(int)(rank - before)];
+        // Values of the low bucket come first in sorted order (buckets are ordered), so ranks index straight in.
+        double lowValue = values[(int)(low - lowBefore)];
+        double highValue = values[(int)(high - lowBefore)];
+        return (lowValue, highValue);
     }
 
     /// <summary>The length of stored entry e (row i) of a co-occurrence matrix; 0 when the pair is dropped.</summary>
