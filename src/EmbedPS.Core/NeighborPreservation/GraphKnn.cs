@@ -152,6 +152,44 @@ public sealed class DistanceGraph
         return (lowValue, highValue);
     }
 
+    /// <summary>
+    /// For every component (given as each entity's root), the shortest pair of the whole matrix that leaves it — ties to the
+    /// smaller (a, b) — so that -ConnectComponents links through the real closest pairs even though the length graph keeps only
+    /// each entity's shortest edges. One parallel pass over all pairs per call.
+    /// </summary>
+    public static Dictionary<int, (float Length, int A, int B)> ShortestCrossingEdges(CooccurrenceMatrix matrix, SimilarityNormalization normalization,
+        SimilarityTransform transform, int[] root, CancellationToken cancellation = default)
+    {
+        var lengthOf = new EdgeLength(matrix, normalization, transform, cancellation);
+        var best = new Dictionary<int, (float Length, int A, int B)>();
+        object gate = new();
+        static bool Better((float Length, int A, int B) x, (float Length, int A, int B) y) =>
+            x.Length < y.Length || (x.Length == y.Length && (x.A, x.B).CompareTo((y.A, y.B)) < 0);
+        Parallel.For(0, matrix.EntityCount, new ParallelOptions { CancellationToken = cancellation },
+            () => new Dictionary<int, (float Length, int A, int B)>(), (i, _, local) =>
+            {
+                int ci = root[i];
+                for (long e = matrix.RowOffsets[i]; e < matrix.RowOffsets[i + 1]; e++)
+                {
+                    int j = matrix.ColumnIndices[e];
+                    if (root[j] == ci) continue;
+                    float length = lengthOf.Length(i, e);
+                    if (!(length > 0)) continue;
+                    var candidate = (length, Math.Min(i, j), Math.Max(i, j));
+                    if (!local.TryGetValue(ci, out var current) || Better(candidate, current)) local[ci] = candidate;
+                }
+                return local;
+            }, local =>
+            {
+                lock (gate)
+                {
+                    foreach (var (component, candidate) in local)
+                        if (!best.TryGetValue(component, out var current) || Better(candidate, current)) best[component] = candidate;
+                }
+            });
+        return best;
+    }
+
     /// <summary>The length of stored entry e (row i) of a co-occurrence matrix; 0 when the pair is dropped.</summary>
     private readonly struct EdgeLength
     {

@@ -58,7 +58,11 @@ public static class NeighborPreservationBuilder
                     $"{options.Transform} transform; radius {radius:G4}{(options.MaxDistance is null ? " (3 × the 75th percentile of all pair lengths)" : "")}.");
         ReportInputComponents(matrix, log);
         var lists = GraphKnn.Search(graph, k, radius, log, cancellation);
-        return Assemble(matrix.Entities, matrix.Popularity, lists, k, options, graph, null, 0, log, cancellation, provenance, isGraph: true);
+        // Component links search every pair of the matrix, not just the kept shortest edges (a component of the kNN graph is
+        // exactly a set whose shortest edges stay inside it).
+        Dictionary<int, (float Length, int A, int B)> CrossingEdges(int[] root) =>
+            DistanceGraph.ShortestCrossingEdges(matrix, options.Normalize, options.Transform, root, cancellation);
+        return Assemble(matrix.Entities, matrix.Popularity, lists, k, options, null, 0, log, cancellation, provenance, isGraph: true, CrossingEdges);
     }
 
     /// <summary>From vectors (row-major count × dimension): Euclidean kNN, exact or approximate by <see cref="VectorKnn.Search"/>.</summary>
@@ -82,7 +86,7 @@ public static class NeighborPreservationBuilder
         int duplicates = 0;
         for (int i = 0; i < n; i++) if (lists.Counts[i] > 0 && lists.DistancesOf(i)[0] == 0) duplicates++;
         if (duplicates > 0) log.Warning($"{duplicates:N0} entities have an identical twin (distance 0); their edges are kept.");
-        return Assemble(entities, popularity, lists, k, options, null, data, dimension, log, cancellation, provenance, isGraph: false);
+        return Assemble(entities, popularity, lists, k, options, data, dimension, log, cancellation, provenance, isGraph: false);
     }
 
     private static void CheckCount(int n)
@@ -123,7 +127,8 @@ public static class NeighborPreservationBuilder
     }
 
     private static NeighborGraph Assemble(EntityIds entities, int[] popularity, NeighborLists lists, int k, NeighborPreservationOptions options,
-        DistanceGraph? graph, float[]? data, int dimension, IStageLog log, CancellationToken cancellation, Provenance? provenance, bool isGraph)
+        float[]? data, int dimension, IStageLog log, CancellationToken cancellation, Provenance? provenance, bool isGraph,
+        Func<int[], Dictionary<int, (float Length, int A, int B)>>? crossingEdges = null)
     {
         int n = entities.Count;
         int short_ = 0, isolated = 0;
@@ -150,7 +155,7 @@ public static class NeighborPreservationBuilder
             {
                 // The spectral start always uses the links: otherwise each component's indicator vector is an eigenvector of
                 // eigenvalue 0, and a few isolated entities would take over the smallest eigenvectors (PyMDE's trap).
-                var links = isGraph ? LinkByGraph(graph!, labels, sizes, popularity, keys, distances) : LinkByVectors(data!, dimension, labels, sizes, popularity, distances, cancellation);
+                var links = isGraph ? LinkByGraph(n, popularity, keys, distances, crossingEdges!) : LinkByVectors(data!, dimension, labels, sizes, popularity, distances, cancellation);
                 if (options.ConnectComponents)
                 {
                     (keys, weights, distances) = MergeLinks(keys, weights, distances, links, n);
@@ -267,33 +272,21 @@ public static class NeighborPreservationBuilder
     }
 
     /// <summary>
-    /// -ConnectComponents for graphs: Borůvka rounds over the input graph's edges — every component adds its shortest edge
+    /// -ConnectComponents for graphs: Borůvka rounds over every pair of the input matrix — every component adds its shortest edge
     /// to another component — until no input edge crosses components; components the input itself leaves apart are then
     /// joined to the largest one through their most popular entities, at the largest neighbour distance.
     /// </summary>
-    private static List<(int A, int B, float Distance)> LinkByGraph(DistanceGraph graph, int[] labels, int[] sizes, int[] popularity, long[] keys, float[] distances)
+    private static List<(int A, int B, float Distance)> LinkByGraph(int n, int[] popularity, long[] keys, float[] distances,
+        Func<int[], Dictionary<int, (float Length, int A, int B)>> crossingEdges)
     {
-        int n = graph.Count;
         var components = new Components(n);
         foreach (var key in keys) components.Union((int)(key / n), (int)(key % n));
         var links = new List<(int, int, float)>();
         while (true)
         {
-            var best = new Dictionary<int, (float Length, int A, int B)>();
-            for (int i = 0; i < n; i++)
-            {
-                int ci = components.Find(i);
-                for (long e = graph.RowOffsets[i]; e < graph.RowOffsets[i + 1]; e++)
-                {
-                    int j = graph.Targets[e];
-                    if (components.Find(j) == ci) continue;
-                    float length = graph.Lengths[e];
-                    int a = Math.Min(i, j), b = Math.Max(i, j);
-                    if (!best.TryGetValue(ci, out var current) || length < current.Length || (length == current.Length && (a, b).CompareTo((current.A, current.B)) < 0))
-                        best[ci] = (length, a, b);
-                    break; // rows are sorted by length: the first crossing edge of a row is its shortest
-                }
-            }
+            var root = new int[n];
+            for (int i = 0; i < n; i++) root[i] = components.Find(i);
+            var best = crossingEdges(root);
             if (best.Count == 0) break;
             foreach (var (_, (length, a, b)) in best.OrderBy(p => p.Key))
             {

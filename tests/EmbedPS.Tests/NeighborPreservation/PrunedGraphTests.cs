@@ -72,3 +72,33 @@ public class PrunedGraphTests
         Assert.Equal(expected, actual, 6);
     }
 }
+
+public class ComponentLinkTests
+{
+    [Fact]
+    public void ConnectComponents_links_through_the_closest_pair_of_the_whole_matrix()
+    {
+        // Two cliques of five (weight 50 inside); across them only weak pairs (1), except 2–7 (weight 5): the closest crossing
+        // pair, which is not among any entity's few shortest edges, so only a search of the whole matrix finds it.
+        int n = 10;
+        var rows = new SortedDictionary<int, float>[n];
+        for (int i = 0; i < n; i++) rows[i] = new SortedDictionary<int, float>();
+        void Pair(int a, int b, float w) { rows[a][b] = w; rows[b][a] = w; }
+        for (int a = 0; a < n; a++)
+            for (int b = a + 1; b < n; b++)
+                Pair(a, b, (a < 5) == (b < 5) ? 50 + a + b : 1);
+        Pair(2, 7, 5);
+        var offsets = new long[n + 1];
+        for (int i = 0; i < n; i++) offsets[i + 1] = offsets[i] + rows[i].Count;
+        var matrix = new CooccurrenceMatrix(EntityIds.FromIntegers(Enumerable.Range(0, n).Select(i => (long)i).ToArray()), Enumerable.Repeat(60, n).ToArray(),
+            offsets, rows.SelectMany(r => r.Keys).ToArray(), rows.SelectMany(r => r.Values).ToArray());
+        var options = new NeighborPreservationOptions { NeighborCount = 2, Init = Core.Mde.InitKind.Random, ConnectComponents = true, Seed = 1 };
+        var log = new RecordingStageLog();
+        var graph = NeighborPreservationBuilder.FromCooccurrence(matrix, options, log);
+        Assert.Contains(log.Warnings, w => w.Contains("2 connected components"));
+        var crossing = Enumerable.Range(0, graph.EdgeCount)
+            .Where(e => graph.Weights[e] > 0 && (graph.EdgeSource[e] < 5) != (graph.EdgeTarget[e] < 5))
+            .Select(e => (graph.EdgeSource[e], graph.EdgeTarget[e])).ToList();
+        Assert.Equal(new[] { (2, 7) }, crossing);
+    }
+}
