@@ -44,21 +44,9 @@ internal static class MdeSampleGraphs
         }
         var keys = weights.Keys.ToList();
         keys.Sort();
-        long pairs = (long)n * (n - 1) / 2;
-        long wanted = Math.Min((long)(repulsiveFraction * keys.Count), pairs - keys.Count);
-        var repulsive = new HashSet<long>();
-        var random = new DeterministicRandom(seed, 7);
-        while (repulsive.Count < wanted)
-        {
-            int i = random.NextInt(n), j = random.NextInt(n);
-            if (i == j) continue;
-            long key = Key(Math.Min(i, j), Math.Max(i, j), n);
-            if (weights.ContainsKey(key)) continue;
-            repulsive.Add(key);
-        }
-        var repulsiveKeys = repulsive.ToList();
-        repulsiveKeys.Sort();
-        int p = keys.Count + repulsiveKeys.Count;
+        // The neighbour stage's sampler: uniform, collisions re-drawn, seed- and thread-stable.
+        var repulsiveKeys = NeighborPreservation.RepulsiveSampler.Sample(n, keys.ToArray(), repulsiveFraction, seed);
+        int p = keys.Count + repulsiveKeys.Length;
         var source = new int[p]; var target = new int[p]; var weight = new float[p]; var distance = new float[p];
         int e = 0;
         foreach (var key in keys) { source[e] = (int)(key / n); target[e] = (int)(key % n); weight[e] = weights[key]; distance[e] = 1; e++; }
