@@ -110,7 +110,34 @@ public static class ParquetArtifact
             if (c.Values.Length != rows)
                 throw new ArgumentException($"Column '{c.Name}' has {c.Values.Length} values, expected {rows}.");
         }
+        WriteCore(path, kind, schema, provenance, columns.Select(c => CreateField(c)).ToArray(), rows,
+            (group, fields, start, count) =>
+            {
+                for (int c = 0; c < columns.Count; c++) WriteSlice(group, fields[c], columns[c].Values, (int)start, count, cancellation);
+            }, extraMetadata, cancellation);
+    }
 
+    /// <summary>
+    /// Writes an artifact one row group at a time: <paramref name="produceRowGroup"/> fills the columns' values for rows
+    /// [start, start + count) (arrays of at least count values, typed like <paramref name="columns"/>' samples). Memory is
+    /// one row group, whatever the number of rows — for artifacts whose columns would otherwise be materialised whole.
+    /// </summary>
+    public static void WriteStreaming(string path, ArtifactKind kind, int schema, Provenance provenance,
+        IReadOnlyList<ArtifactColumn> columns, long rows, Func<long, int, Array[]> produceRowGroup,
+        IReadOnlyDictionary<string, string>? extraMetadata = null, CancellationToken cancellation = default, int rowGroupSize = RowGroupSize)
+    {
+        WriteCore(path, kind, schema, provenance, columns.Select(c => CreateField(c)).ToArray(), rows,
+            (group, fields, start, count) =>
+            {
+                var values = produceRowGroup(start, count);
+                for (int c = 0; c < fields.Length; c++) WriteSlice(group, fields[c], values[c], 0, count, cancellation);
+            }, extraMetadata, cancellation, rowGroupSize);
+    }
+
+    private static void WriteCore(string path, ArtifactKind kind, int schema, Provenance provenance, DataField[] dataFields, long rows,
+        Action<ParquetRowGroupWriter, DataField[], long, int> writeRowGroup, IReadOnlyDictionary<string, string>? extraMetadata,
+        CancellationToken cancellation, int rowGroupSize = RowGroupSize)
+    {
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             [KindKey] = ArtifactKinds.Name(kind),
@@ -125,24 +152,20 @@ public static class ParquetArtifact
             foreach (var (key, value) in extraMetadata) metadata[key] = value;
         }
 
-        var fields = columns.Select(c => (Field)CreateField(c)).ToArray();
-        var dataFields = fields.Cast<DataField>().ToArray();
+        var fields = dataFields.Cast<Field>().ToArray();
         AtomicFile.Write(path, stream =>
         {
             var writer = ParquetWriter.CreateAsync(new ParquetSchema(fields), stream, cancellationToken: cancellation).GetAwaiter().GetResult();
             try
             {
-            writer.CustomMetadata = metadata;
-            for (long start = 0; start < Math.Max(rows, 1); start += RowGroupSize)
-            {
-                cancellation.ThrowIfCancellationRequested();
-                int count = (int)Math.Min(RowGroupSize, rows - start);
-                using var group = writer.CreateRowGroup();
-                for (int c = 0; c < columns.Count; c++)
+                writer.CustomMetadata = metadata;
+                for (long start = 0; start < Math.Max(rows, 1); start += rowGroupSize)
                 {
-                    WriteSlice(group, dataFields[c], columns[c].Values, (int)start, count, cancellation);
+                    cancellation.ThrowIfCancellationRequested();
+                    int count = (int)Math.Min(rowGroupSize, rows - start);
+                    using var group = writer.CreateRowGroup();
+                    writeRowGroup(group, dataFields, start, count);
                 }
-            }
             }
             finally
             {

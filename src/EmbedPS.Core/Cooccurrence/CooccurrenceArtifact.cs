@@ -12,33 +12,53 @@ public static class CooccurrenceArtifact
 {
     public const int Schema = 1;
 
-    public static void Write(CooccurrenceMatrix matrix, string path, CancellationToken cancellation = default)
+    public static void Write(CooccurrenceMatrix matrix, string path, CancellationToken cancellation = default) =>
+        Write(matrix, path, cancellation, ParquetArtifact.RowGroupSize);
+
+    internal static void Write(CooccurrenceMatrix matrix, string path, CancellationToken cancellation, int rowGroupSize)
     {
         int n = matrix.EntityCount;
         long rows = n + matrix.PairCount;
         if (rows > int.MaxValue) throw new EmbedPSException("ArtifactTooLarge", EmbedPSErrorKind.NotSupported, $"{rows} rows exceed one artifact file; use -MaxPartners to bound the matrix.");
-        var a = new int[rows];
-        var b = new int[rows];
-        var w = new float[rows];
-        for (int i = 0; i < n; i++) { a[i] = i; b[i] = i; w[i] = matrix.Popularity[i]; }
-        int r = n;
-        for (int i = 0; i < n; i++)
+        // Pairs above the diagonal before each row, so that a row group can start anywhere in the matrix: the file is
+        // written one row group at a time, never as whole columns (an atlas matrix has ~200 M pairs).
+        var upperBefore = new long[n + 1];
+        for (int i = 0; i < n; i++) upperBefore[i + 1] = upperBefore[i] + UpperCount(matrix.PartnersOf(i), i);
+        var idSample = matrix.Entities.IsInteger ? (Array)Array.Empty<long>() : Array.Empty<string>();
+        var columns = new List<ArtifactColumn> { new("entity_a", idSample), new("entity_b", idSample), new("weight", Array.Empty<float>()) };
+        ParquetArtifact.WriteStreaming(path, ArtifactKind.Cooccurrence, Schema, matrix.Provenance, columns, rows, (start, count) =>
         {
-            var partners = matrix.PartnersOf(i);
-            var weights = matrix.WeightsOf(i);
-            for (int k = 0; k < partners.Length; k++)
+            var a = new int[count];
+            var b = new int[count];
+            var w = new float[count];
+            int t = 0;
+            for (long r = start; t < count && r < n; r++, t++) { a[t] = (int)r; b[t] = (int)r; w[t] = matrix.Popularity[r]; }
+            if (t < count)
             {
-                if (partners[k] <= i) continue;
-                a[r] = i; b[r] = partners[k]; w[r] = weights[k]; r++;
+                long pair = start + t - n;
+                // The row holding this pair: the last i with upperBefore[i] <= pair.
+                int row = Array.BinarySearch(upperBefore, pair);
+                if (row < 0) row = ~row - 1;
+                while (row < n - 1 && upperBefore[row + 1] <= pair) row++;
+                long skip = pair - upperBefore[row];
+                for (int i = row; t < count; i++, skip = 0)
+                {
+                    var partners = matrix.PartnersOf(i);
+                    var weights = matrix.WeightsOf(i);
+                    int first = partners.Length - UpperCount(partners, i) + (int)skip;
+                    for (int k = first; k < partners.Length && t < count; k++, t++) { a[t] = i; b[t] = partners[k]; w[t] = weights[k]; }
+                }
             }
-        }
-        var columns = new List<ArtifactColumn>
-        {
-            ArtifactColumn.EntityIds("entity_a", matrix.Entities, a),
-            ArtifactColumn.EntityIds("entity_b", matrix.Entities, b),
-            new("weight", w),
-        };
-        ParquetArtifact.Write(path, ArtifactKind.Cooccurrence, Schema, matrix.Provenance, columns, cancellation: cancellation);
+            return new Array[] { ArtifactColumn.EntityIds("entity_a", matrix.Entities, a).Values, ArtifactColumn.EntityIds("entity_b", matrix.Entities, b).Values, w };
+        }, cancellation: cancellation, rowGroupSize: rowGroupSize);
+    }
+
+    /// <summary>Partners above the diagonal (rows are sorted, so they are the tail of the row).</summary>
+    private static int UpperCount(ReadOnlySpan<int> partners, int row)
+    {
+        int k = partners.BinarySearch(row);
+        int firstAbove = k >= 0 ? k + 1 : ~k;
+        return partners.Length - firstAbove;
     }
 
     public static CooccurrenceMatrix Read(string path, CancellationToken cancellation = default) =>

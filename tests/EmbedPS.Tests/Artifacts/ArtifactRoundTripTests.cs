@@ -194,3 +194,36 @@ public class ArtifactRoundTripTests
         Assert.Single(Directory.GetFiles(dir.Path));
     }
 }
+
+public class StreamingArtifactTests
+{
+    [Theory]
+    [InlineData(7)]
+    [InlineData(64)]
+    [InlineData(1000)]
+    [InlineData(1 << 20)]
+    public void Cooccurrence_written_in_small_row_groups_round_trips_every_pair(int rowGroupSize)
+    {
+        using var dir = new TempDirectory();
+        // A sample with empty rows, rows whose pairs straddle row groups, and string ids.
+        var random = new DeterministicRandom(3);
+        int n = 60;
+        var rows = new SortedDictionary<int, float>[n];
+        for (int i = 0; i < n; i++) rows[i] = new SortedDictionary<int, float>();
+        for (int i = 0; i < n; i++)
+            for (int j = i + 1; j < n; j++)
+                if (i % 7 != 3 && j % 7 != 3 && random.NextDouble() < 0.3) { float w = random.NextInt(9) + 1; rows[i][j] = w; rows[j][i] = w; }
+        var offsets = new long[n + 1];
+        for (int i = 0; i < n; i++) offsets[i + 1] = offsets[i] + rows[i].Count;
+        var ids = EntityIds.FromStrings(Enumerable.Range(0, n).Select(i => "e" + i).ToArray());
+        var matrix = new CooccurrenceMatrix(ids, Enumerable.Range(1, n).ToArray(), offsets, rows.SelectMany(r => r.Keys).ToArray(), rows.SelectMany(r => r.Values).ToArray());
+        var path = dir.File("m.parquet");
+        CooccurrenceArtifact.Write(matrix, path, CancellationToken.None, rowGroupSize);
+        var back = CooccurrenceArtifact.Read(path);
+        Assert.True(back.Entities.SequenceEqual(ids));
+        Assert.Equal(matrix.Popularity, back.Popularity);
+        Assert.Equal(matrix.RowOffsets, back.RowOffsets);
+        Assert.Equal(matrix.ColumnIndices, back.ColumnIndices);
+        Assert.Equal(matrix.Weights, back.Weights);
+    }
+}
