@@ -24,7 +24,7 @@ namespace EmbedPS.Commands.Cooccurrence;
 /// </example>
 [Cmdlet(VerbsData.Merge, "CooccurrenceMatrix", SupportsShouldProcess = true, DefaultParameterSetName = "InputObject")]
 [OutputType(typeof(CooccurrenceMatrix))]
-public sealed class MergeCooccurrenceMatrixCommand : EmbedPSStageCmdlet
+public sealed class MergeCooccurrenceMatrixCommand : CooccurrenceSizingCmdlet
 {
     private readonly List<CooccurrenceMatrix> _matrices = new();
 
@@ -37,20 +37,6 @@ public sealed class MergeCooccurrenceMatrixCommand : EmbedPSStageCmdlet
     [Alias("FullName", "PSPath", "InputPath")]
     public string[] Path { get; set; } = Array.Empty<string>();
 
-    /// <summary>Keep each entity's K strongest partners in the sum (union of both sides). Not given: exact when it fits, otherwise as many as fit. 0: always exact.</summary>
-    [Parameter]
-    [ValidateRange(0, int.MaxValue)]
-    public int MaxPartners { get; set; }
-
-    /// <summary>Memory budget in GiB (default: 75% of the memory available to the process).</summary>
-    [Parameter]
-    [ValidateRange(0.001, 1_000_000.0)]
-    public double MaxMemoryGB { get; set; }
-
-    /// <summary>Number of threads (default: all cores); the result does not depend on it.</summary>
-    [Parameter]
-    [ValidateRange(1, 4096)]
-    public int ThrottleLimit { get; set; }
 
     protected override void ProcessRecord()
     {
@@ -76,12 +62,7 @@ public sealed class MergeCooccurrenceMatrixCommand : EmbedPSStageCmdlet
             ThrowArgumentError("NoMatrices", "Merge-CooccurrenceMatrix received no matrices.");
             return;
         }
-        var options = new CooccurrenceOptions
-        {
-            MaxPartners = MyInvocation.BoundParameters.ContainsKey(nameof(MaxPartners)) ? MaxPartners : CooccurrenceOptions.AutoPartners,
-            MaxMemoryBytes = MaxMemoryGB > 0 ? (long)(MaxMemoryGB * (1L << 30)) : null,
-            MaxDegreeOfParallelism = ThrottleLimit > 0 ? ThrottleLimit : -1,
-        };
+        var options = SizingOptions();
         var merged = RunStage("Merging co-occurrence matrices", (log, ct) => CooccurrenceMerger.Merge(_matrices, options, log, ct));
         WriteVerbose($"Merged {_matrices.Count} matrices: {merged}.");
         SaveAndEmit(merged);

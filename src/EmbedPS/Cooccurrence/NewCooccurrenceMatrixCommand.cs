@@ -42,7 +42,7 @@ namespace EmbedPS.Commands.Cooccurrence;
 /// </example>
 [Cmdlet(VerbsCommon.New, "CooccurrenceMatrix", SupportsShouldProcess = true, DefaultParameterSetName = "InputObject")]
 [OutputType(typeof(CooccurrenceMatrix))]
-public sealed class NewCooccurrenceMatrixCommand : EmbedPSStageCmdlet
+public sealed class NewCooccurrenceMatrixCommand : CooccurrenceSizingCmdlet
 {
     /// <summary>The collections (from New-SyntheticCollection, Import-EntityCollection or Select-EntityCollection).</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = "InputObject")]
@@ -71,33 +71,16 @@ public sealed class NewCooccurrenceMatrixCommand : EmbedPSStageCmdlet
     [ValidateRange(0.0, double.MaxValue)]
     public double TimeScale { get; set; }
 
-    /// <summary>Keep each entity's K strongest partners (union of both sides, so symmetric). Not given: exact when it fits the memory budget, otherwise as many as fit. 0: always exact (error when it does not fit).</summary>
-    [Parameter]
-    [ValidateRange(0, int.MaxValue)]
-    public int MaxPartners { get; set; }
-
-    /// <summary>Memory budget for the matrix and working buffers, in GiB. Default: 75% of the memory available to the process, minus what it already uses.</summary>
-    [Parameter]
-    [ValidateRange(0.001, 1_000_000.0)]
-    public double MaxMemoryGB { get; set; }
-
-    /// <summary>Number of threads (default: all cores). The result is identical whatever the number.</summary>
-    [Parameter]
-    [ValidateRange(1, 4096)]
-    public int ThrottleLimit { get; set; }
 
     protected override void ProcessRecord()
     {
         var set = ParameterSetName == "InputPath" ? ReadArtifact<EntityCollectionSet>(InputPath) : InputObject;
-        var options = new CooccurrenceOptions
+        var options = SizingOptions() with
         {
             CollectionWeighting = CollectionWeighting,
             PairWeight = PairWeight,
             ValueScale = ValueScale,
             TimeScale = TimeScale,
-            MaxPartners = MyInvocation.BoundParameters.ContainsKey(nameof(MaxPartners)) ? MaxPartners : CooccurrenceOptions.AutoPartners,
-            MaxMemoryBytes = MaxMemoryGB > 0 ? (long)(MaxMemoryGB * (1L << 30)) : null,
-            MaxDegreeOfParallelism = ThrottleLimit > 0 ? ThrottleLimit : -1,
         };
         CooccurrenceMatrix matrix;
         try
