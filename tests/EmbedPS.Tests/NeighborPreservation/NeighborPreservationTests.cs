@@ -560,7 +560,7 @@ public class SpectralInitTests
 public class SampleDataAgreementTests
 {
     /// <summary>Co-occurrence counts of the Tiny sample, counted pair by pair (independent of the co-occurrence stage).</summary>
-    private static CooccurrenceMatrix TinyCooccurrence()
+    internal static CooccurrenceMatrix TinyCooccurrence()
     {
         var set = EmbedPS.Core.Collections.SyntheticCollectionGenerator.Generate(EmbedPS.Core.Collections.SyntheticCollectionOptions.Preset("Tiny")).Collections;
         var counts = new Dictionary<(int, int), float>();
@@ -617,20 +617,8 @@ public class HubTests
     [Fact]
     public void CosineNormalisationStopsHubsFromBeingEveryonesNeighbour()
     {
-        var set = EmbedPS.Core.Collections.SyntheticCollectionGenerator.Generate(EmbedPS.Core.Collections.SyntheticCollectionOptions.Preset("Tiny")).Collections;
-        var counts = new Dictionary<(int, int), float>();
-        for (int c = 0; c < set.CollectionCount; c++)
-        {
-            var members = set.MembersOf(c).ToArray();
-            for (int x = 0; x < members.Length; x++)
-                for (int y = x + 1; y < members.Length; y++)
-                {
-                    var key = (Math.Min(members[x], members[y]), Math.Max(members[x], members[y]));
-                    counts[key] = counts.GetValueOrDefault(key) + 1;
-                }
-        }
-        var matrix = TestData.Matrix(set.EntityCount, counts.Select(p => (p.Key.Item1, p.Key.Item2, p.Value)), set.Popularity);
-        int n = set.EntityCount, k = 10;
+        var matrix = SampleDataAgreementTests.TinyCooccurrence();
+        int n = matrix.EntityCount, k = 10;
         int[] InDegree(SimilarityNormalization normalization)
         {
             var lists = GraphKnn.Search(DistanceGraph.FromCooccurrence(matrix, normalization, SimilarityTransform.InverseLog), k, double.PositiveInfinity);
@@ -638,7 +626,7 @@ public class HubTests
             foreach (var j in lists.Indices) if (j >= 0) degree[j]++;
             return degree;
         }
-        var top = Enumerable.Range(0, n).OrderByDescending(i => set.Popularity[i]).Take(n / 50).ToArray();
+        var top = Enumerable.Range(0, n).OrderByDescending(i => matrix.Popularity[i]).Take(n / 50).ToArray();
         double HubShare(int[] degree) => (double)top.Sum(i => degree[i]) / degree.Sum();
         double raw = HubShare(InDegree(SimilarityNormalization.None)), cosine = HubShare(InDegree(SimilarityNormalization.Cosine));
         // The 2 % most popular entities take a large share of all neighbour slots with raw counts, far less after Cosine.
