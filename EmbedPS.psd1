@@ -24,6 +24,7 @@
         'Measure-Embedding'
         'Get-EntityNeighbor'
         'Export-EmbeddingPreview'
+        'Export-EmbeddingAtlas'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()
@@ -36,6 +37,7 @@
         'Mde.Format.ps1xml'
         'Projection.Format.ps1xml'
         'Preview.Format.ps1xml'
+        'Atlas.Format.ps1xml'
     )
     PrivateData          = @{
         PSData = @{

@@ -17,6 +17,8 @@ public sealed class EntityAttributes
     public int EntityCount { get; }
     /// <summary>Entities that found a metadata row.</summary>
     public int MatchedCount { get; private set; }
+
+    internal void SetMatchedCount(int matched) => MatchedCount = matched;
     public IReadOnlyList<string> ColumnNames => _names;
 
     public void Add(string name, string?[] values)

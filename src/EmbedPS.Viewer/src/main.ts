@@ -1,0 +1,158 @@
+// Entry point: loads the data, draws the first frame, wires the UI and the URL, and exposes window.embedAtlas,
+// the hooks that scripts and browser tests drive the atlas with.
+import { Atlas, FilterSpec } from './atlas';
+import { AtlasUi } from './ui';
+import { applyHash, currentState, toHash } from './state';
+import { byId } from './dom';
+import { loadData } from './data';
+
+interface AtlasHooks {
+  ready: Promise<void>;
+  pointCount(): number;
+  visibleCount(): number;
+  search(text: string): string[];
+  select(id: string | null): boolean;
+  setColor(field: string | null): void;
+  setFilter(field: string, spec: FilterSpec | string[] | null): void;
+  setLayout(name: string): Promise<void>;
+  highlight(ids: string[] | null): { matched: number; missing: string[] };
+  state(): ReturnType<typeof currentState>;
+  setMode(mode: 'map' | 'galaxy'): Promise<void>;
+  screenPosition(id: string): [number, number] | null;
+  transitionProgress(): number;
+  renderFrame(): number;
+  layoutPosition(id: string, layout: string): [number, number] | null;
+}
+
+declare global {
+  interface Window {
+    embedAtlas: AtlasHooks;
+  }
+}
+
+let resolveReady: () => void = () => {};
+let rejectReady: (e: unknown) => void = () => {};
+const ready = new Promise<void>((resolve, reject) => {
+  resolveReady = resolve;
+  rejectReady = reject;
+});
+
+function status(text: string): void {
+  byId('status').textContent = text;
+}
+
+async function showFallback(message: string): Promise<void> {
+  const box = byId('nogl');
+  box.hidden = false;
+  byId('nogl-message').textContent = message;
+  try {
+    const meta = (await loadData('meta')) as { preview: string | null; title: string };
+    byId('title').textContent = meta.title;
+    if (meta.preview) {
+      const img = byId('nogl-image') as HTMLImageElement;
+      img.src = meta.preview;
+      img.hidden = false;
+    }
+  } catch {
+    // The message alone has to do.
+  }
+}
+
+async function start(): Promise<void> {
+  const canvas = byId('gl') as HTMLCanvasElement;
+  const overlay = byId('overlay') as HTMLCanvasElement;
+  const probe = document.createElement('canvas').getContext('webgl2');
+  if (!probe) {
+    await showFallback('This browser or machine has no WebGL2, so the interactive atlas cannot run. Below is a still image of the map.');
+    rejectReady(new Error('WebGL2 unavailable'));
+    return;
+  }
+  const started = performance.now();
+  const atlas = await Atlas.load(canvas, overlay, status);
+  const ui = new AtlasUi(atlas);
+  ui.build();
+  if (location.hash.length > 1) await applyHash(atlas, location.hash);
+  let writing = 0;
+  let lastHash = '';
+  const writeHash = () => {
+    clearTimeout(writing);
+    writing = window.setTimeout(() => {
+      const hash = toHash(atlas);
+      if (hash !== lastHash) {
+        lastHash = hash;
+        history.replaceState(null, '', '#' + hash);
+      }
+    }, 150);
+  };
+  atlas.onChange(writeHash);
+  window.addEventListener('atlas-state', writeHash);
+  window.addEventListener('hashchange', () => {
+    if (location.hash.slice(1) !== lastHash) void applyHash(atlas, location.hash).then(() => ui.refresh());
+  });
+  const rowOf = (id: string) => {
+    const row = atlas.rowOfId(String(id));
+    return row;
+  };
+  window.embedAtlas = {
+    ready,
+    pointCount: () => atlas.count,
+    visibleCount: () => atlas.visibleCount(),
+    search: (text) => atlas.searchIndex().find(text, 100).map((row) => atlas.ids[row]),
+    select: (id) => {
+      const row = id === null ? -1 : rowOf(id);
+      ui.select(row, row >= 0);
+      return row >= 0 || id === null;
+    },
+    setColor: (field) => {
+      atlas.setColor(field);
+      ui.notify();
+    },
+    setFilter: (field, spec) => {
+      atlas.setFilter(field, spec);
+      ui.notify();
+    },
+    setLayout: (name) => {
+      const index = atlas.meta.layouts.findIndex((l) => l.name === name);
+      if (index < 0) return Promise.reject(new Error(`No layout '${name}'. Layouts: ${atlas.meta.layouts.map((l) => l.name).join(', ')}`));
+      return atlas.setLayout(index);
+    },
+    highlight: (ids) => {
+      const result = atlas.setHighlight(ids);
+      ui.notify();
+      return result;
+    },
+    state: () => ({ ...currentState(atlas), visible: atlas.visibleCount() } as ReturnType<typeof currentState>),
+    setMode: (mode) => atlas.setMode(mode === 'galaxy' ? '3d' : '2d'),
+    screenPosition: (id) => {
+      const row = rowOf(id);
+      return row < 0 ? null : atlas.screenPosition(row);
+    },
+    transitionProgress: () => atlas.transitionProgress(),
+    renderFrame: () => atlas.renderNow(),
+    layoutPosition: (id, layout) => {
+      const row = rowOf(id);
+      const index = atlas.meta.layouts.findIndex((l) => l.name === layout);
+      if (row < 0 || index < 0) return null;
+      return [atlas.layouts[index][2 * row], atlas.layouts[index][2 * row + 1]];
+    },
+  };
+  atlas.renderNow();
+  // The first frame is on screen once the GPU has finished it.
+  atlas.renderer.gl.finish();
+  requestAnimationFrame(() => {
+    status('');
+    byId('app').classList.add('loaded');
+    console.info(`EmbedPS atlas: ${atlas.count} points ready in ${Math.round(performance.now() - started)} ms`);
+    resolveReady();
+  });
+}
+
+ready.catch(() => {}); // The page shows the error itself; an unobserved rejection would only add console noise.
+window.embedAtlas = { ready } as AtlasHooks;
+document.addEventListener('DOMContentLoaded', () => {
+  start().catch((error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error);
+    status(`The atlas could not start: ${message}`);
+    rejectReady(error);
+  });
+});

@@ -1,0 +1,238 @@
+// WebGL2 point renderer: every point in one drawElements(POINTS) call. Per-point attributes are the position in
+// two layouts (the vertex shader mixes them, so a layout change animates on the GPU), a colour whose alpha
+// carries visibility (0 = filtered out: the point is not rasterised), and a size in pixels. The index buffer
+// fixes the draw order: big points first so small ones stay visible on top (the osu! atlas's rule), highlighted
+// points last. Galaxy mode draws the same colours and sizes at 3-D positions with a perspective camera.
+
+const VERTEX_2D = `#version 300 es
+in vec2 a_from;
+in vec2 a_to;
+in vec4 a_color;
+in float a_size;
+uniform float u_t;
+uniform vec2 u_center;
+uniform vec2 u_scale;
+uniform float u_sizeScale;
+uniform float u_maxSize;
+out vec4 v_color;
+out float v_size;
+void main() {
+  vec2 p = mix(a_from, a_to, u_t);
+  gl_Position = vec4((p - u_center) * u_scale, 0.0, 1.0);
+  float s = a_color.a <= 0.0 ? 0.0 : clamp(a_size * u_sizeScale, 1.0, u_maxSize);
+  gl_PointSize = s;
+  v_color = a_color;
+  v_size = s;
+}`;
+
+const VERTEX_3D = `#version 300 es
+in vec3 a_pos;
+in vec4 a_color;
+in float a_size;
+uniform mat4 u_viewProjection;
+uniform float u_sizeScale;
+uniform float u_maxSize;
+out vec4 v_color;
+out float v_size;
+void main() {
+  vec4 clip = u_viewProjection * vec4(a_pos, 1.0);
+  gl_Position = clip;
+  float s = a_color.a <= 0.0 || clip.w <= 0.0 ? 0.0 : clamp(a_size * u_sizeScale / clip.w, 1.0, u_maxSize);
+  gl_PointSize = s;
+  v_color = a_color;
+  v_size = s;
+}`;
+
+const FRAGMENT = `#version 300 es
+precision mediump float;
+in vec4 v_color;
+in float v_size;
+out vec4 outColor;
+void main() {
+  vec2 c = gl_PointCoord * 2.0 - 1.0;
+  float r = length(c);
+  float edge = 2.0 / max(v_size, 1.0);
+  float coverage = 1.0 - smoothstep(1.0 - edge, 1.0, r);
+  if (coverage <= 0.0) discard;
+  float rim = v_size > 7.0 ? smoothstep(1.0 - 3.0 * edge, 1.0 - edge, r) * 0.35 : 0.0;
+  outColor = vec4(v_color.rgb * (1.0 - rim), v_color.a * coverage);
+}`;
+
+function compile(gl: WebGL2RenderingContext, vertex: string, fragment: string): WebGLProgram {
+  const program = gl.createProgram()!;
+  for (const [type, source] of [[gl.VERTEX_SHADER, vertex], [gl.FRAGMENT_SHADER, fragment]] as const) {
+    const shader = gl.createShader(type)!;
+    gl.shaderSource(shader, source);
+    gl.compileShader(shader);
+    if (!gl.getShaderParameter(shader, gl.COMPILE_STATUS)) throw new Error('Shader: ' + gl.getShaderInfoLog(shader));
+    gl.attachShader(program, shader);
+  }
+  gl.linkProgram(program);
+  if (!gl.getProgramParameter(program, gl.LINK_STATUS)) throw new Error('Program: ' + gl.getProgramInfoLog(program));
+  return program;
+}
+
+export interface View2D {
+  centerX: number;
+  centerY: number;
+  /** Pixels per world unit. */
+  pixelsPerUnit: number;
+  t: number;
+  sizeScale: number;
+}
+
+export class PointRenderer {
+  readonly gl: WebGL2RenderingContext;
+  private readonly program2d: WebGLProgram;
+  private readonly program3d: WebGLProgram;
+  private readonly vao2d: WebGLVertexArrayObject;
+  private readonly vao3d: WebGLVertexArrayObject;
+  private readonly layoutBuffers: WebGLBuffer[] = [];
+  private galaxyBuffer: WebGLBuffer | null = null;
+  private readonly colorBuffer: WebGLBuffer;
+  private readonly sizeBuffer: WebGLBuffer;
+  private readonly indexBuffer: WebGLBuffer;
+  private readonly uniforms2d: Record<string, WebGLUniformLocation | null>;
+  private readonly uniforms3d: Record<string, WebGLUniformLocation | null>;
+  private drawCount = 0;
+  readonly maxPointSize: number;
+
+  constructor(readonly canvas: HTMLCanvasElement, readonly count: number) {
+    const gl = canvas.getContext('webgl2', { antialias: false, premultipliedAlpha: false, preserveDrawingBuffer: true });
+    if (!gl) throw new Error('WebGL2 is not available in this browser.');
+    this.gl = gl;
+    this.program2d = compile(gl, VERTEX_2D, FRAGMENT);
+    this.program3d = compile(gl, VERTEX_3D, FRAGMENT);
+    this.uniforms2d = Object.fromEntries(['u_t', 'u_center', 'u_scale', 'u_sizeScale', 'u_maxSize'].map((n) => [n, gl.getUniformLocation(this.program2d, n)]));
+    this.uniforms3d = Object.fromEntries(['u_viewProjection', 'u_sizeScale', 'u_maxSize'].map((n) => [n, gl.getUniformLocation(this.program3d, n)]));
+    this.colorBuffer = gl.createBuffer()!;
+    gl.bindBuffer(gl.ARRAY_BUFFER, this.colorBuffer);
+    gl.bufferData(gl.ARRAY_BUFFER, count * 4, gl.DYNAMIC_DRAW);
+    this.sizeBuffer = gl.createBuffer()!;
+    gl.bindBuffer(gl.ARRAY_BUFFER, this.sizeBuffer);
+    gl.bufferData(gl.ARRAY_BUFFER, count * 4, gl.DYNAMIC_DRAW);
+    this.indexBuffer = gl.createBuffer()!;
+    this.vao2d = gl.createVertexArray()!;
+    this.vao3d = gl.createVertexArray()!;
+    const range = gl.getParameter(gl.ALIASED_POINT_SIZE_RANGE) as Float32Array;
+    this.maxPointSize = Math.min(96, range[1]);
+    gl.enable(gl.BLEND);
+    gl.blendFuncSeparate(gl.SRC_ALPHA, gl.ONE_MINUS_SRC_ALPHA, gl.ONE, gl.ONE_MINUS_SRC_ALPHA);
+  }
+
+  addLayout(positions: Float32Array): number {
+    const gl = this.gl;
+    const buffer = gl.createBuffer()!;
+    gl.bindBuffer(gl.ARRAY_BUFFER, buffer);
+    gl.bufferData(gl.ARRAY_BUFFER, positions, gl.STATIC_DRAW);
+    this.layoutBuffers.push(buffer);
+    return this.layoutBuffers.length - 1;
+  }
+
+  setGalaxy(positions: Float32Array): void {
+    const gl = this.gl;
+    this.galaxyBuffer = gl.createBuffer()!;
+    gl.bindBuffer(gl.ARRAY_BUFFER, this.galaxyBuffer);
+    gl.bufferData(gl.ARRAY_BUFFER, positions, gl.STATIC_DRAW);
+    const p = this.program3d;
+    gl.bindVertexArray(this.vao3d);
+    this.bindAttribute(p, 'a_pos', this.galaxyBuffer, 3, gl.FLOAT, false);
+    this.bindAttribute(p, 'a_color', this.colorBuffer, 4, gl.UNSIGNED_BYTE, true);
+    this.bindAttribute(p, 'a_size', this.sizeBuffer, 1, gl.FLOAT, false);
+    gl.bindBuffer(gl.ELEMENT_ARRAY_BUFFER, this.indexBuffer);
+    gl.bindVertexArray(null);
+  }
+
+  /** Binds the two layouts the vertex shader mixes (from = to when no transition runs). */
+  setLayouts(from: number, to: number): void {
+    const gl = this.gl;
+    const p = this.program2d;
+    gl.bindVertexArray(this.vao2d);
+    this.bindAttribute(p, 'a_from', this.layoutBuffers[from], 2, gl.FLOAT, false);
+    this.bindAttribute(p, 'a_to', this.layoutBuffers[to], 2, gl.FLOAT, false);
+    this.bindAttribute(p, 'a_color', this.colorBuffer, 4, gl.UNSIGNED_BYTE, true);
+    this.bindAttribute(p, 'a_size', this.sizeBuffer, 1, gl.FLOAT, false);
+    gl.bindBuffer(gl.ELEMENT_ARRAY_BUFFER, this.indexBuffer);
+    gl.bindVertexArray(null);
+  }
+
+  private bindAttribute(program: WebGLProgram, name: string, buffer: WebGLBuffer, size: number, type: number, normalized: boolean): void {
+    const gl = this.gl;
+    const location = gl.getAttribLocation(program, name);
+    if (location < 0) return;
+    gl.bindBuffer(gl.ARRAY_BUFFER, buffer);
+    gl.enableVertexAttribArray(location);
+    gl.vertexAttribPointer(location, size, type, normalized, 0, 0);
+  }
+
+  setColors(rgba: Uint8Array): void {
+    const gl = this.gl;
+    gl.bindBuffer(gl.ARRAY_BUFFER, this.colorBuffer);
+    gl.bufferSubData(gl.ARRAY_BUFFER, 0, rgba);
+  }
+
+  setSizes(sizes: Float32Array): void {
+    const gl = this.gl;
+    gl.bindBuffer(gl.ARRAY_BUFFER, this.sizeBuffer);
+    gl.bufferSubData(gl.ARRAY_BUFFER, 0, sizes);
+  }
+
+  setOrder(order: Uint32Array): void {
+    const gl = this.gl;
+    gl.bindVertexArray(null);
+    gl.bindBuffer(gl.ELEMENT_ARRAY_BUFFER, this.indexBuffer);
+    gl.bufferData(gl.ELEMENT_ARRAY_BUFFER, order, gl.DYNAMIC_DRAW);
+    this.drawCount = order.length;
+  }
+
+  resize(): { width: number; height: number; ratio: number } {
+    const ratio = window.devicePixelRatio || 1;
+    const width = Math.max(1, Math.round(this.canvas.clientWidth * ratio));
+    const height = Math.max(1, Math.round(this.canvas.clientHeight * ratio));
+    if (this.canvas.width !== width || this.canvas.height !== height) {
+      this.canvas.width = width;
+      this.canvas.height = height;
+    }
+    return { width, height, ratio };
+  }
+
+  clear(background: [number, number, number]): void {
+    const gl = this.gl;
+    gl.viewport(0, 0, this.canvas.width, this.canvas.height);
+    gl.clearColor(background[0] / 255, background[1] / 255, background[2] / 255, 1);
+    gl.clear(gl.COLOR_BUFFER_BIT | gl.DEPTH_BUFFER_BIT);
+  }
+
+  draw2d(view: View2D): void {
+    const gl = this.gl;
+    const ratio = window.devicePixelRatio || 1;
+    gl.disable(gl.DEPTH_TEST);
+    gl.useProgram(this.program2d);
+    const u = this.uniforms2d;
+    gl.uniform1f(u.u_t, view.t);
+    gl.uniform2f(u.u_center, view.centerX, view.centerY);
+    // World units to clip space: pixels per unit over half the canvas size in CSS pixels.
+    gl.uniform2f(u.u_scale, (2 * view.pixelsPerUnit * ratio) / this.canvas.width, (2 * view.pixelsPerUnit * ratio) / this.canvas.height);
+    gl.uniform1f(u.u_sizeScale, view.sizeScale * ratio);
+    gl.uniform1f(u.u_maxSize, this.maxPointSize);
+    gl.bindVertexArray(this.vao2d);
+    gl.drawElements(gl.POINTS, this.drawCount, gl.UNSIGNED_INT, 0);
+    gl.bindVertexArray(null);
+  }
+
+  draw3d(viewProjection: Float32Array, sizeScale: number): void {
+    const gl = this.gl;
+    const ratio = window.devicePixelRatio || 1;
+    gl.enable(gl.DEPTH_TEST);
+    gl.depthFunc(gl.LEQUAL);
+    gl.useProgram(this.program3d);
+    const u = this.uniforms3d;
+    gl.uniformMatrix4fv(u.u_viewProjection, false, viewProjection);
+    gl.uniform1f(u.u_sizeScale, sizeScale * ratio);
+    gl.uniform1f(u.u_maxSize, this.maxPointSize);
+    gl.bindVertexArray(this.vao3d);
+    gl.drawElements(gl.POINTS, this.drawCount, gl.UNSIGNED_INT, 0);
+    gl.bindVertexArray(null);
+    gl.disable(gl.DEPTH_TEST);
+  }
+}
