@@ -7,7 +7,7 @@ import { SearchIndex } from './search';
 import { MISSING_COLOR, Rgb, categoryColor, scaleUnit, viridis } from './colors';
 
 // Galaxy point diameter in pixels = 2r · GALAXY_SIZE · focal length / depth.
-const GALAXY_SIZE = 0.006;
+const GALAXY_SIZE = 0.0035;
 
 export type FilterSpec = { in?: string[]; min?: number; max?: number };
 
@@ -597,14 +597,59 @@ export class Atlas {
     }
   }
 
+  /** Galaxy mode: each category's name at the 3-D mean of its visible points, nearest first. */
+  private drawGalaxyLabels(ctx: CanvasRenderingContext2D, width: number, height: number): void {
+    const column = this.column(this.colorField);
+    const galaxy = this.galaxy;
+    if (!galaxy) return;
+    const theme = THEMES[this.theme];
+    const m = this.orbit.viewProjection(width / height);
+    const labels: [number, number, number, string][] = [];
+    if (column?.kind === 'category' && column.meta.categories!.length <= 200) {
+      const k = column.meta.categories!.length;
+      const sum = new Float64Array(3 * k), n = new Uint32Array(k);
+      for (let i = 0; i < this.count; i++) {
+        if (!this.visible[i]) continue;
+        const c = column.codes[i];
+        sum[3 * c] += galaxy[3 * i]; sum[3 * c + 1] += galaxy[3 * i + 1]; sum[3 * c + 2] += galaxy[3 * i + 2]; n[c]++;
+      }
+      for (let c = 0; c < k; c++) {
+        if (n[c] < 3 || c === column.meta.missing) continue;
+        const p = projectToScreen(m, sum[3 * c] / n[c], sum[3 * c + 1] / n[c], sum[3 * c + 2] / n[c], width, height);
+        if (p) labels.push([p[0], p[1], p[2], column.meta.categories![c]]);
+      }
+    }
+    if (this.selected >= 0 && this.visible[this.selected]) {
+      const p = projectToScreen(m, galaxy[3 * this.selected], galaxy[3 * this.selected + 1], galaxy[3 * this.selected + 2], width, height);
+      if (p) labels.push([p[0], p[1] - 16, 0, this.label(this.selected)]);
+    }
+    labels.sort((a, b) => a[2] - b[2]);
+    ctx.textAlign = 'center';
+    ctx.textBaseline = 'middle';
+    ctx.font = 'bold 13px system-ui, sans-serif';
+    for (const [x, y, , text] of labels.slice(0, 60)) {
+      ctx.lineWidth = 3.5;
+      ctx.strokeStyle = theme.halo;
+      ctx.strokeText(text, x, y, 220);
+      ctx.fillStyle = theme.text;
+      ctx.fillText(text, x, y, 220);
+    }
+  }
+
   private drawLabels(ctx: CanvasRenderingContext2D, width: number, height: number): void {
-    if (this.mode === '3d' || this.transition) return;
+    if (this.transition) return;
+    if (this.mode === '3d') {
+      this.drawGalaxyLabels(ctx, width, height);
+      return;
+    }
     const placed: [number, number, number, number][] = [];
+    const placedTexts = new Set<string>();
     const ppu = this.pixelsPerUnit();
     const zoomLevel = Math.log2(Math.max(1, this.camera.zoom));
     const theme = THEMES[this.theme];
     const toScreen = (x: number, y: number): [number, number] => [width / 2 + (x - this.camera.centerX) * ppu, height / 2 - (y - this.camera.centerY) * ppu];
     const place = (text: string, x: number, y: number, font: string, maxWidth = 220): boolean => {
+      if (placedTexts.has(text)) return false;
       ctx.font = font;
       const w = Math.min(maxWidth, ctx.measureText(text).width) + 6;
       const h = 16;
@@ -612,6 +657,7 @@ export class Atlas {
       if (box[2] < 0 || box[0] > width || box[3] < 0 || box[1] > height) return false;
       for (const p of placed) if (box[0] < p[2] && box[2] > p[0] && box[1] < p[3] && box[3] > p[1]) return false;
       placed.push(box);
+      placedTexts.add(text);
       ctx.lineWidth = 3.5;
       ctx.strokeStyle = theme.halo;
       ctx.strokeText(text, x, y, maxWidth);

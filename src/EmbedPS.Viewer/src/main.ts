@@ -22,6 +22,8 @@ interface AtlasHooks {
   transitionProgress(): number;
   renderFrame(): number;
   layoutPosition(id: string, layout: string): [number, number] | null;
+  pick(x: number, y: number): string | null;
+  worldPosition(x: number, y: number): [number, number];
 }
 
 declare global {
@@ -129,6 +131,11 @@ async function start(): Promise<void> {
     },
     transitionProgress: () => atlas.transitionProgress(),
     renderFrame: () => atlas.renderNow(),
+    pick: (x, y) => {
+      const row = atlas.pick(x, y);
+      return row < 0 ? null : atlas.ids[row];
+    },
+    worldPosition: (x, y) => atlas.screenToWorld(x, y),
     layoutPosition: (id, layout) => {
       const row = rowOf(id);
       const index = atlas.meta.layouts.findIndex((l) => l.name === layout);
