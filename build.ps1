@@ -3,8 +3,10 @@
 .SYNOPSIS
     Builds, tests, demonstrates and benchmarks EmbedPS.
 .DESCRIPTION
-    Build  publishes the module into ./EmbedPS (flat linux-x64 layout, manifest, format file, help).
-    Test   builds, then runs the xunit suite and the Pester suite; ends with one line "N passed, N failed".
+    Build  publishes the module into ./EmbedPS (flat linux-x64 layout, manifest, format file, help). The atlas viewer
+           (src/EmbedPS.Viewer, TypeScript) is bundled by esbuild through npm and embedded in EmbedPS.Core.dll.
+    Test   builds, then runs the xunit suite (atlas tests in headless Chromium included) and the Pester suite;
+           ends with one line "N passed, N failed". Installs Chromium when missing (Debian, as root).
     Demo   builds, then runs the main job on the built-in sample; everything lands in ./out/demo.
     Bench  runs the benchmark harness (Release) and writes ./bench-results/results.md.
 .EXAMPLE
@@ -36,16 +38,31 @@ function Invoke-Native([string] $what, [scriptblock] $command) {
     if ($LASTEXITCODE -ne 0) { throw "$what failed (exit code $LASTEXITCODE)." }
 }
 
-function Test-Prerequisite {
+function Install-DebianPackage([string[]] $Packages, [string] $Why) {
+    if (-not $IsLinux) { return $false }
+    if ((Test-Path /usr/bin/apt-get) -and ((id -u) -eq '0')) {
+        Write-Host "Installing $($Packages -join ', ') ($Why)..."
+        apt-get -o DPkg::Lock::Timeout=600 update -qq | Out-Null
+        apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends @Packages | Out-Null
+        return $LASTEXITCODE -eq 0
+    }
+    return $false
+}
+
+function Test-Prerequisite([switch] $Browser) {
     # Fonts: the module ships its own font for previews, but headless Chromium (atlas tests) needs system fonts too.
     $hasFonts = (Test-Path /usr/share/fonts) -and @(Get-ChildItem /usr/share/fonts -Recurse -Include *.ttf, *.otf -ErrorAction SilentlyContinue).Count -gt 0
-    if (-not $hasFonts -and $IsLinux) {
-        if ((Test-Path /usr/bin/apt-get) -and ((id -u) -eq '0')) {
-            Write-Host 'Installing fonts-dejavu-core (no system fonts found)...'
-            apt-get -o DPkg::Lock::Timeout=600 update -qq | Out-Null
-            apt-get -o DPkg::Lock::Timeout=600 install -y -qq fonts-dejavu-core | Out-Null
-        } else {
-            Write-Warning 'No system fonts found. Install one, e.g. "sudo apt-get install fonts-dejavu-core".'
+    if (-not $hasFonts -and $IsLinux -and -not (Install-DebianPackage @('fonts-dejavu-core') 'no system fonts found')) {
+        Write-Warning 'No system fonts found. Install one, e.g. "sudo apt-get install fonts-dejavu-core".'
+    }
+    # Node.js and npm build the atlas viewer (TypeScript bundled by esbuild); users of the built module need neither.
+    if (-not (Get-Command npm -ErrorAction SilentlyContinue) -and -not (Install-DebianPackage @('nodejs', 'npm') 'the atlas viewer is built with npm')) {
+        throw 'Building EmbedPS needs Node.js 18+ and npm (they bundle the atlas viewer). Install them, e.g. "sudo apt-get install nodejs npm".'
+    }
+    # The atlas tests drive a real Chromium headless (WebGL2 through SwiftShader).
+    if ($Browser -and -not $env:EMBEDPS_CHROMIUM -and -not (Get-Command chromium, chromium-browser, google-chrome -ErrorAction SilentlyContinue)) {
+        if (-not (Install-DebianPackage @('chromium') 'the atlas tests run in headless Chromium')) {
+            Write-Warning 'Chromium not found: the atlas browser tests will fail. Install it ("sudo apt-get install chromium") or set EMBEDPS_CHROMIUM to a Chromium or Chrome executable.'
         }
     }
 }
@@ -71,7 +88,7 @@ function Get-TrxCount([string] $trx) {
 }
 
 function Invoke-Test {
-    Test-Prerequisite
+    Test-Prerequisite -Browser
     Invoke-Build
     $results = Join-Path $root 'out/test-results'
     if (Test-Path $results) { Remove-Item $results -Recurse -Force }
@@ -114,6 +131,7 @@ function Invoke-Demo {
 }
 
 function Invoke-Bench {
+    Test-Prerequisite -Browser
     $out = Join-Path $root 'bench-results'
     New-Item -ItemType Directory $out -Force | Out-Null
     $benchArgs = @('--output', (Join-Path $out 'results.md'))
@@ -124,7 +142,7 @@ function Invoke-Bench {
 Push-Location $root
 try {
     switch ($Task) {
-        'Build' { Invoke-Build }
+        'Build' { Test-Prerequisite; Invoke-Build }
         'Test' { Invoke-Test }
         'Demo' { Invoke-Demo }
         'Bench' { Invoke-Bench }
