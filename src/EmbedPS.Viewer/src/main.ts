@@ -23,6 +23,8 @@ interface AtlasHooks {
   renderFrame(): number;
   layoutPosition(id: string, layout: string): [number, number] | null;
   pick(x: number, y: number): string | null;
+  panBy(dx: number, dy: number): void;
+  zoomBy(factor: number): void;
   worldPosition(x: number, y: number): [number, number];
 }
 
@@ -136,6 +138,11 @@ async function start(): Promise<void> {
       return row < 0 ? null : atlas.ids[row];
     },
     worldPosition: (x, y) => atlas.screenToWorld(x, y),
+    panBy: (dx, dy) => atlas.pan(dx, dy),
+    zoomBy: (factor) => {
+      const c = canvas.getBoundingClientRect();
+      atlas.zoomAt(factor, c.width / 2, c.height / 2);
+    },
     layoutPosition: (id, layout) => {
       const row = rowOf(id);
       const index = atlas.meta.layouts.findIndex((l) => l.name === layout);

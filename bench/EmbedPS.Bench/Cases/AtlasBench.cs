@@ -1,0 +1,158 @@
+using System.Diagnostics;
+using EmbedPS.Core.Atlas;
+using EmbedPS.Core.Common;
+using EmbedPS.Core.Mde;
+using EmbedPS.Core.Preview;
+using Microsoft.Playwright;
+using ProjectionResult = EmbedPS.Core.Projection.Projection;
+
+namespace EmbedPS.Bench.Cases;
+
+/// <summary>
+/// Atlas inputs at scale: two 2-D layouts of Gaussian blobs (the second a rotated, jittered copy), a 3-D embedding,
+/// 50 categories, a number and a name per point. No UMAP here: export cost does not depend on how the layout was made.
+/// </summary>
+internal static class AtlasBenchData
+{
+    public static (ProjectionResult[] Layouts, Embedding Embedding, EntityAttributes Metadata) Create(int n)
+    {
+        var random = new DeterministicRandom(11, 3);
+        const int groups = 50;
+        var centres = Enumerable.Range(0, groups * 3).Select(_ => (float)(random.NextDouble() * 60 - 30)).ToArray();
+        var xyz = new float[3 * n];
+        var group = new int[n];
+        var popularity = new int[n];
+        for (int i = 0; i < n; i++)
+        {
+            group[i] = (int)(random.NextDouble() * random.NextDouble() * groups);
+            for (int d = 0; d < 3; d++) xyz[3 * i + d] = centres[3 * group[i] + d] + (float)random.NextGaussian() * 1.5f;
+            popularity[i] = (int)Math.Min(1_000_000, 1 / Math.Max(1e-6, random.NextDouble()));
+        }
+        var ids = EntityIds.FromIntegers(Enumerable.Range(0, n).Select(i => (long)i * 7 + 1000).ToArray());
+        var x = new float[n]; var y = new float[n]; var x2 = new float[n]; var y2 = new float[n];
+        for (int i = 0; i < n; i++)
+        {
+            x[i] = xyz[3 * i]; y[i] = xyz[3 * i + 1];
+            x2[i] = 0.6f * x[i] - 0.8f * xyz[3 * i + 2] + (float)random.NextGaussian() * 0.5f;
+            y2[i] = 0.8f * x[i] + 0.6f * xyz[3 * i + 2];
+        }
+        var layouts = new[] { new ProjectionResult(ids, popularity, x, y, "Umap"), new ProjectionResult(ids, popularity, x2, y2, "Tsne") };
+        var metadata = new EntityAttributes(n);
+        metadata.Add("name", Enumerable.Range(0, n).Select(i => $"Entity {i} of group {group[i]}").ToArray());
+        metadata.Add("group", group.Select(g => "group " + g).ToArray());
+        metadata.Add("score", Enumerable.Range(0, n).Select(i => (i % 1000 / 10.0).ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray());
+        return (layouts, new Embedding(ids, popularity, 3, xyz), metadata);
+    }
+}
+
+/// <summary>Export-EmbeddingAtlas's core: time to write the folder and its data size per point.</summary>
+public abstract class AtlasExportBench : BenchCase
+{
+    private (ProjectionResult[] Layouts, Embedding Embedding, EntityAttributes Metadata) _input;
+    private string _folder = "";
+    protected abstract int Points { get; }
+    public override string Stage => "atlas export";
+    public override string Dataset => $"{Points / 1000:N0}k points, 2 layouts, 3-D embedding, 3 metadata columns";
+
+    public override void Prepare()
+    {
+        _input = AtlasBenchData.Create(Points);
+        _folder = Path.Combine(Path.GetTempPath(), "embedps-bench-atlas-" + Guid.NewGuid().ToString("N")[..8]);
+    }
+
+    public override BenchOutcome RunCandidate()
+    {
+        var export = AtlasExporter.Write(_folder, _input.Layouts, _input.Embedding, _input.Metadata, new AtlasOptions(), StageLog.Null);
+        return new BenchOutcome { ["data MB"] = export.DataBytes / 1e6, ["bytes/point"] = export.BytesPerPoint, ["folder MB"] = export.TotalBytes / 1e6 };
+    }
+
+    public override void Cleanup()
+    {
+        _input = default;
+        if (Directory.Exists(_folder)) Directory.Delete(_folder, true);
+    }
+}
+
+public sealed class AtlasExport100kBench : AtlasExportBench { protected override int Points => 100_000; }
+public sealed class AtlasExport1mBench : AtlasExportBench { protected override int Points => 1_000_000; }
+
+/// <summary>
+/// The exported atlas in headless Chromium (SwiftShader: WebGL2 rendered on these 2 CPU cores, far slower than any GPU):
+/// the timed part is opening index.html from disk until the first frame is drawn; the metrics add the in-page parse time
+/// and, with the map fitted, the median frame interval while panning (one pan step a frame, 60 frames).
+/// </summary>
+public abstract class AtlasBrowserBench : BenchCase
+{
+    private string _folder = "";
+    private IPlaywright? _playwright;
+    private IBrowser? _browser;
+    protected abstract int Points { get; }
+    public override string Stage => "atlas first frame (Chromium)";
+    public override string Dataset => $"{Points / 1000:N0}k points, 2 layouts";
+
+    public override void Prepare()
+    {
+        var input = AtlasBenchData.Create(Points);
+        _folder = Path.Combine(Path.GetTempPath(), "embedps-bench-atlas-" + Guid.NewGuid().ToString("N")[..8]);
+        AtlasExporter.Write(_folder, input.Layouts, input.Embedding, input.Metadata, new AtlasOptions(), StageLog.Null);
+        _playwright = Playwright.CreateAsync().GetAwaiter().GetResult();
+        _browser = _playwright.Chromium.LaunchAsync(new()
+        {
+            ExecutablePath = Chromium(),
+            Headless = true,
+            Args = new[] { "--no-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--disable-background-networking", "--no-first-run" },
+        }).GetAwaiter().GetResult();
+    }
+
+    private static string Chromium() =>
+        Environment.GetEnvironmentVariable("EMBEDPS_CHROMIUM") is { Length: > 0 } configured ? configured
+        : new[] { "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome" }.FirstOrDefault(File.Exists)
+          ?? throw new InvalidOperationException("The atlas browser bench needs Chromium (apt-get install chromium, or set EMBEDPS_CHROMIUM).");
+
+    public override BenchOutcome RunCandidate() => RunAsync().GetAwaiter().GetResult();
+
+    private async Task<BenchOutcome> RunAsync()
+    {
+        var page = await _browser!.NewPageAsync(new() { ViewportSize = new() { Width = 1280, Height = 800 } });
+        var problems = new List<string>();
+        page.PageError += (_, e) => problems.Add(e);
+        var clock = Stopwatch.StartNew();
+        await page.GotoAsync(new Uri(Path.Combine(_folder, "index.html")).AbsoluteUri, new() { Timeout = 300_000 });
+        await page.EvaluateAsync("() => window.embedAtlas.ready");
+        double wall = clock.Elapsed.TotalMilliseconds;
+        if (problems.Count > 0) throw new InvalidOperationException("The atlas page failed: " + string.Join("; ", problems));
+        var ready = await page.EvaluateAsync<double>("() => performance.now()");
+        var frames = await page.EvaluateAsync<double[]>(@"async () => {
+            const times = [];
+            let last = performance.now();
+            for (let i = 0; i < 60; i++) {
+                window.embedAtlas.panBy(3, 1);
+                await new Promise(r => requestAnimationFrame(r));
+                const now = performance.now();
+                times.push(now - last);
+                last = now;
+            }
+            return times.sort((a, b) => a - b);
+        }");
+        var visible = await page.EvaluateAsync<int>("() => window.embedAtlas.visibleCount()");
+        await page.CloseAsync();
+        if (visible != Points) throw new InvalidOperationException($"The page shows {visible} points, not {Points}.");
+        return new BenchOutcome
+        {
+            ["to first frame ms"] = wall,
+            ["page ready ms"] = ready,
+            ["pan frame median ms"] = frames[frames.Length / 2],
+            ["pan frame p90 ms"] = frames[(int)(frames.Length * 0.9)],
+        };
+    }
+
+    public override void Cleanup()
+    {
+        _browser?.CloseAsync().GetAwaiter().GetResult();
+        _playwright?.Dispose();
+        if (Directory.Exists(_folder)) Directory.Delete(_folder, true);
+    }
+}
+
+public sealed class AtlasBrowser100kBench : AtlasBrowserBench { protected override int Points => 100_000; }
+public sealed class AtlasBrowser1mBench : AtlasBrowserBench { protected override int Points => 1_000_000; }
