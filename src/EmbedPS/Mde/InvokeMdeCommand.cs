@@ -45,8 +45,8 @@ namespace EmbedPS.Commands.Mde;
 ///   <para>Keeps the coordinates every 10 iterations, for an animation of the optimisation.</para>
 /// </example>
 /// <example>
-///   <code>Get-ChildItem ./graphs/*.parquet | Invoke-Mde -Device Gpu</code>
-///   <para>Embeds several graph artifacts (bound by their FullName) on a CUDA GPU.</para>
+///   <code>Get-ChildItem ./graphs/*.parquet | Invoke-Mde -Device Auto</code>
+///   <para>Embeds several graph artifacts (bound by their FullName), on a CUDA GPU when one is present (-Device Gpu insists on one).</para>
 /// </example>
 [Cmdlet(VerbsLifecycle.Invoke, "Mde", SupportsShouldProcess = true, DefaultParameterSetName = "InputObject")]
 [OutputType(typeof(Embedding))]

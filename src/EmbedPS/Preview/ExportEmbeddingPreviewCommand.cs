@@ -32,7 +32,7 @@ namespace EmbedPS.Commands.Preview;
 /// read-only one.</para>
 /// </summary>
 /// <example>
-///   <code>Import-EmbedArtifact ./out/demo/projection.parquet | Export-EmbeddingPreview -Path ./atlas.png -Metadata ./entities.csv -ColorProperty group -LabelTop 20</code>
+///   <code>Import-EmbedArtifact ./projection.parquet | Export-EmbeddingPreview -Path ./atlas.png -Metadata ./entities.csv -ColorProperty group -LabelTop 20</code>
 ///   <para>The atlas layout coloured by each entity's group from a CSV, with the 20 most popular entities labelled by their name column.</para>
 /// </example>
 /// <example>

@@ -15,11 +15,11 @@ namespace EmbedPS.Commands.Projection;
 /// distance or weight, the neighbour's popularity).</para>
 /// </summary>
 /// <example>
-///   <code>$Demo.Projection | Get-EntityNeighbor -Entity 17 -Count 10</code>
+///   <code>$projection | Get-EntityNeighbor -Entity 17 -Count 10</code>
 ///   <para>The ten entities placed closest to entity 17 on the map.</para>
 /// </example>
 /// <example>
-///   <code>Get-EntityNeighbor -InputPath ./cooccurrence.parquet -Entity 'Cowboy Bebop', 'Naruto' -Count 5 | Format-Table</code>
+///   <code>Get-EntityNeighbor -InputPath ./cooccurrence.parquet -Entity 17, 42 -Count 5 | Format-Table</code>
 ///   <para>The five strongest co-occurrence partners of two entities, read from an artifact.</para>
 /// </example>
 [Cmdlet(VerbsCommon.Get, "EntityNeighbor", DefaultParameterSetName = "InputObject")]
