@@ -30,14 +30,13 @@
     FunctionsToExport    = @()
     AliasesToExport      = @()
     VariablesToExport    = @()
+    TypesToProcess       = @('EmbedPS.Types.ps1xml')
     FormatsToProcess     = @(
         'EmbedPS.Format.ps1xml'
-        'Collections.Format.ps1xml'
         'Cooccurrence.Format.ps1xml'
         'NeighborPreservation.Format.ps1xml'
         'Mde.Format.ps1xml'
         'Projection.Format.ps1xml'
-        'Preview.Format.ps1xml'
     )
     PrivateData          = @{
         PSData = @{

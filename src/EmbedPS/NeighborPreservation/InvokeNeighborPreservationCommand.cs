@@ -1,6 +1,5 @@
 using System.Collections;
 using System.Management.Automation;
-using System.Management.Automation.Runspaces;
 using EmbedPS.Commands.Infrastructure;
 using EmbedPS.Core.Artifacts;
 using EmbedPS.Core.Common;
@@ -141,13 +140,8 @@ public sealed class InvokeNeighborPreservationCommand : EmbedPSStageCmdlet
     {
         if (path.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".tsv", StringComparison.OrdinalIgnoreCase))
         {
-            var rows = InvokeCommand.InvokeScript("param($p, $d) Import-Csv -LiteralPath $p -Delimiter $d", true, PipelineResultTypes.None, null,
-                path, path.EndsWith(".tsv", StringComparison.OrdinalIgnoreCase) ? '\t' : ',');
-            if (rows.Count == 0)
-                ThrowTerminatingError(new ErrorRecord(new InvalidDataException($"'{path}' has no data rows."), "EmptyTable", ErrorCategory.InvalidData, path));
-            var names = rows[0].Properties.Select(p => p.Name).ToList();
-            var columns = names.Select(n => (Array)rows.Select(r => r.Properties[n]?.Value).ToArray()).ToList();
-            return RunStage("Reading " + Path.GetFileName(path), (_, _) => FeatureTable.FromColumns(names, columns, IdProperty, FeatureProperty, $"'{path}'"), path);
+            // The same fast reader as the rest of EmbedPS (not Import-Csv): text cells, parsed as invariant-culture numbers.
+            return RunStage("Reading " + Path.GetFileName(path), (_, ct) => FeatureTable.ReadCsv(path, IdProperty, FeatureProperty, ct), path);
         }
         return RunStage("Reading " + Path.GetFileName(path), (_, ct) =>
         {

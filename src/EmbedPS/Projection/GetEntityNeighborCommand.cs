@@ -36,7 +36,7 @@ public sealed class GetEntityNeighborCommand : EmbedPSCmdlet
     public string InputPath { get; set; } = "";
 
     /// <summary>The entity id(s) whose neighbours to list.</summary>
-    [Parameter(Mandatory = true, Position = 0)]
+    [Parameter(Mandatory = true, Position = 0), ArgumentCompleter(typeof(EntityCompleter))]
     public object[] Entity { get; set; } = Array.Empty<object>();
 
     /// <summary>How many neighbours per entity (10).</summary>
