@@ -8,7 +8,9 @@
     Description          = 'Turns entity collections into an embedding atlas: co-occurrence, neighbour graphs, minimum-distortion embedding, UMAP/t-SNE projection, previews and a WebGL atlas.'
     CompatiblePSEditions = @('Core')
     PowerShellVersion    = '7.6'
-    RequiredAssemblies   = @('EmbedPS.Core.dll')
+    ScriptsToProcess     = @('EmbedPS.Loader.ps1')
+    # No RequiredAssemblies: EmbedPS.Core and its libraries load into the module's own AssemblyLoadContext when the module is
+    # imported (see src/EmbedPS/Infrastructure/ModuleLoadContext.cs), not into PowerShell's shared one.
     CmdletsToExport      = @(
         'Import-EntityCollection'
         'Select-EntityCollection'
@@ -29,21 +31,29 @@
     FunctionsToExport    = @()
     AliasesToExport      = @()
     VariablesToExport    = @()
+    TypesToProcess       = @('EmbedPS.Types.ps1xml')
     FormatsToProcess     = @(
         'EmbedPS.Format.ps1xml'
-        'Collections.Format.ps1xml'
         'Cooccurrence.Format.ps1xml'
         'NeighborPreservation.Format.ps1xml'
         'Mde.Format.ps1xml'
         'Projection.Format.ps1xml'
-        'Preview.Format.ps1xml'
         'Atlas.Format.ps1xml'
     )
     PrivateData          = @{
         PSData = @{
-            Tags         = @('embedding', 'umap', 'tsne', 'mde', 'cooccurrence', 'visualization', 'parquet')
+            Tags         = @('embedding', 'umap', 'tsne', 'mde', 'cooccurrence', 'visualization', 'parquet', 'PSEdition_Core', 'Windows', 'Linux', 'MacOS')
+            ProjectUri   = 'https://github.com/EmbedPS/EmbedPS'
             LicenseUri   = 'https://opensource.org/licenses/MIT'
-            ReleaseNotes = 'See README.md.'
+            ReleaseNotes = @'
+0.1.0
+- One package for Windows (x64), Linux (x64, arm64) and macOS (x64, arm64): the native libraries of each platform ship
+  under runtimes/<rid>/native and the module loads the right one.
+- Dependencies (Parquet.Net, SkiaSharp, ScottPlot, MathNet.Numerics, ILGPU, Sep) load in the module's own
+  AssemblyLoadContext, so other modules' versions of them do not conflict.
+- Invoke-Mde owns the embedding settings (-Dimension, penalties, -Constraint, -Init, -InitialEmbedding); a saved neighbour
+  graph can be re-solved with another penalty without the neighbour stage. Invoke-NeighborPreservation no longer takes them.
+'@
         }
     }
 }

@@ -3,10 +3,12 @@
 .SYNOPSIS
     Builds, tests, demonstrates and benchmarks EmbedPS.
 .DESCRIPTION
-    Build  publishes the module into ./EmbedPS (flat linux-x64 layout, manifest, format file, help). The atlas viewer
-           (src/EmbedPS.Viewer, TypeScript) is bundled by esbuild through npm and embedded in EmbedPS.Core.dll.
-    Test   builds, then runs the xunit suite (atlas tests in headless Chromium included) and the Pester suite;
-           ends with one line "N passed, N failed". Installs Chromium when missing (Debian, as root).
+    Build    publishes the module into ./EmbedPS (portable: cmdlets, dependencies/ for the module's own load context,
+             runtimes/<rid>/native for Windows, Linux and macOS; manifest, format files, help). The atlas viewer
+             (src/EmbedPS.Viewer, TypeScript) is bundled by esbuild through npm and embedded in EmbedPS.Core.dll.
+    Package  builds, then writes ./out/package/EmbedPS.<version>.nupkg for Install-PSResource.
+    Test     builds and packages, then runs the xunit suite (atlas tests in headless Chromium included) and the Pester
+             suite; ends with one line "N passed, N failed". Installs Chromium when missing (Debian, as root).
     Demo   builds, then runs the main job on the built-in sample; everything lands in ./out/demo.
     Bench  runs the benchmark harness (Release) and writes ./bench-results/results.md.
 .EXAMPLE
@@ -14,7 +16,7 @@
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Demo', 'Bench')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Package')]
     [string] $Task = 'Build',
     [ValidateSet('Debug', 'Release')]
     [string] $Configuration = 'Release',
@@ -67,18 +69,52 @@ function Test-Prerequisite([switch] $Browser) {
     }
 }
 
+# The module layout (one folder serves every platform):
+#   EmbedPS.psd1, EmbedPS.dll (the cmdlets), format files, en-US/ help
+#   dependencies/            EmbedPS.Core.dll and the libraries it uses, loaded into the module's own AssemblyLoadContext
+#   runtimes/<rid>/native/   Skia and HarfBuzz for win-x64, linux-x64, linux-arm64 and osx (one universal x64 + arm64 library)
+$script:NativeRuntimes = @('win-x64', 'linux-x64', 'linux-arm64', 'osx')
+
 function Invoke-Build {
     $module = Join-Path $root 'EmbedPS'
-    if (Test-Path $module) { Remove-Item $module -Recurse -Force }
-    Invoke-Native 'dotnet publish' { dotnet publish (Join-Path $root 'src/EmbedPS/EmbedPS.csproj') -c $Configuration -r linux-x64 --self-contained false -o $module --nologo -v quiet -p:GenerateDocumentationFile=true }
-    Copy-Item (Join-Path $root 'EmbedPS.psd1'), (Join-Path $root 'EmbedPS.Format.ps1xml') $module
+    $stage = Join-Path $root 'out/publish'
+    foreach ($dir in $module, $stage) { if (Test-Path $dir) { Remove-Item $dir -Recurse -Force } }
+    # Portable (RID-less) publish: managed assemblies once, natives for every runtime under runtimes/.
+    Invoke-Native 'dotnet publish' { dotnet publish (Join-Path $root 'src/EmbedPS/EmbedPS.csproj') -c $Configuration --self-contained false -o $stage --nologo -v quiet -p:GenerateDocumentationFile=true }
+    # Get-Help for a binary module comes from MAML generated from the cmdlets' XML doc comments (read from the flat stage,
+    # where the cmdlet assembly finds its dependencies beside it).
+    & (Join-Path $root 'tools/New-CmdletHelp.ps1') -AssemblyPath (Join-Path $stage 'EmbedPS.dll') -OutputPath (Join-Path $module 'en-US/EmbedPS.dll-Help.xml')
+    $dependencies = New-Item -ItemType Directory (Join-Path $module 'dependencies') -Force
+    Copy-Item (Join-Path $stage 'EmbedPS.dll') $module
+    Get-ChildItem $stage -Filter *.dll | Where-Object Name -ne 'EmbedPS.dll' | Copy-Item -Destination $dependencies
+    foreach ($rid in $script:NativeRuntimes) {
+        $native = Join-Path $stage "runtimes/$rid/native"
+        if (-not (Test-Path $native)) { throw "The publish output has no natives for $rid ($native)." }
+        $target = New-Item -ItemType Directory (Join-Path $module "runtimes/$rid/native") -Force
+        Copy-Item (Join-Path $native '*') $target
+    }
+    Copy-Item (Join-Path $stage 'Fonts') $module -Recurse
+    Copy-Item (Join-Path $root 'EmbedPS.psd1'), (Join-Path $root 'EmbedPS.Loader.ps1'), (Join-Path $root 'EmbedPS.Types.ps1xml'), (Join-Path $root 'EmbedPS.Format.ps1xml') $module
     Copy-Item (Join-Path $root 'formats/*.Format.ps1xml') $module
     Get-ChildItem (Join-Path $root 'src/EmbedPS/Assets') -ErrorAction SilentlyContinue | Copy-Item -Destination $module -Recurse -Force
-    # Get-Help for a binary module comes from MAML generated from the cmdlets' XML doc comments.
-    & (Join-Path $root 'tools/New-CmdletHelp.ps1') -AssemblyPath (Join-Path $module 'EmbedPS.dll') -OutputPath (Join-Path $module 'en-US/EmbedPS.dll-Help.xml')
     Copy-Item (Join-Path $root 'docs/about_EmbedPS.help.txt') (Join-Path $module 'en-US') -ErrorAction SilentlyContinue
     $null = Test-ModuleManifest (Join-Path $module 'EmbedPS.psd1')
     Write-Host "Built module: $module"
+}
+
+# Package: the built module as a .nupkg that Install-PSResource installs from a folder repository (out/package).
+function Invoke-Package {
+    Invoke-Build
+    $packages = Join-Path $root 'out/package'
+    if (Test-Path $packages) { Remove-Item $packages -Recurse -Force }
+    New-Item -ItemType Directory $packages -Force | Out-Null
+    # Compress-PSResource (PSResourceGet, shipped with PowerShell 7.4+) writes the same package Publish-PSResource would
+    # push, without registering a repository.
+    Import-Module Microsoft.PowerShell.PSResourceGet -ErrorAction Stop
+    Compress-PSResource -Path (Join-Path $root 'EmbedPS') -DestinationPath $packages
+    $nupkg = Get-ChildItem $packages -Filter '*.nupkg' | Select-Object -First 1
+    if (-not $nupkg) { throw "Compress-PSResource wrote no package into $packages." }
+    Write-Host ("Package: {0} ({1:N1} MB)" -f $nupkg.FullName, ($nupkg.Length / 1MB))
 }
 
 function Get-TrxCount([string] $trx) {
@@ -89,7 +125,7 @@ function Get-TrxCount([string] $trx) {
 
 function Invoke-Test {
     Test-Prerequisite -Browser
-    Invoke-Build
+    Invoke-Package   # builds ./EmbedPS, then the .nupkg that Pester/Package.Tests.ps1 installs
     $results = Join-Path $root 'out/test-results'
     if (Test-Path $results) { Remove-Item $results -Recurse -Force }
     New-Item -ItemType Directory $results -Force | Out-Null
@@ -146,6 +182,7 @@ try {
         'Test' { Invoke-Test }
         'Demo' { Invoke-Demo }
         'Bench' { Invoke-Bench }
+        'Package' { Invoke-Package }
     }
 } finally {
     Pop-Location

@@ -4,15 +4,20 @@ BeforeAll {
     New-Item -ItemType Directory $script:dir | Out-Null
     $script:tiny = New-SyntheticCollection -Size Tiny -Seed 5
 
-    # A plain Parquet edge list (no EmbedPS footer), written with Parquet.Net the way DuckDB or Spark lay it out.
+    # A plain Parquet edge list (no EmbedPS footer), written with Parquet.Net the way DuckDB or Spark lay it out. Parquet.Net
+    # lives in EmbedPS's own load context (not visible to type literals), so its types are taken from there.
+    $script:parquet = [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext([EmbedPS.Core.Common.EntityIds].Assembly).LoadFromAssemblyName([Reflection.AssemblyName]::new('Parquet'))
     function Write-PlainEdgeList([string] $Path, [long[]] $A, [long[]] $B, [double[]] $W) {
-        $fields = [Parquet.Schema.Field[]]@(
-            [Parquet.Schema.DataField]::new('entity_a', [long]),
-            [Parquet.Schema.DataField]::new('entity_b', [long]),
-            [Parquet.Schema.DataField]::new('weight', [double]))
+        $field = $script:parquet.GetType('Parquet.Schema.Field', $true)
+        $dataField = $script:parquet.GetType('Parquet.Schema.DataField', $true)
+        $fields = [Array]::CreateInstance($field, 3)
+        $fields[0] = $dataField::new('entity_a', [long])
+        $fields[1] = $dataField::new('entity_b', [long])
+        $fields[2] = $dataField::new('weight', [double])
         $stream = [IO.File]::Create($Path)
         try {
-            $writer = [Parquet.ParquetWriter]::CreateAsync([Parquet.Schema.ParquetSchema]::new($fields), $stream).GetAwaiter().GetResult()
+            $schema = $script:parquet.GetType('Parquet.Schema.ParquetSchema', $true)::new($fields)
+            $writer = $script:parquet.GetType('Parquet.ParquetWriter', $true)::CreateAsync($schema, $stream).GetAwaiter().GetResult()
             $group = $writer.CreateRowGroup()
             $none = [Threading.CancellationToken]::None
             $group.WriteAsync[long]($fields[0], [ReadOnlyMemory[long]]::new($A), $null, $null, $none).GetAwaiter().GetResult()

@@ -13,7 +13,7 @@ BeforeAll {
             $offset = if ($i % 2) { 8.0 } else { 0.0 }
             for ($a = 0; $a -lt $dimension; $a++) { $data[$i * $dimension + $a] = [float]($offset + $random.NextDouble() * 2) }
         }
-        $knn = [EmbedPS.Core.NeighborPreservation.VectorKnn]::Exact($data, $Count, $dimension, 6, $null, [Threading.CancellationToken]::None)
+        $knn = [EmbedPS.Core.Knn.VectorKnn]::Exact($data, $Count, $dimension, 6, $null, [Threading.CancellationToken]::None)
         $weights = [Collections.Generic.SortedDictionary[long, float]]::new()
         for ($i = 0; $i -lt $Count; $i++) {
             foreach ($j in $knn.Indices[($i * 6)..($i * 6 + 5)]) {
@@ -32,8 +32,7 @@ BeforeAll {
         $target = [int[]]@($weights.Keys | ForEach-Object { [int]($_ % $Count) })
         $w = [float[]]@($weights.Values)
         $ids = [EmbedPS.Core.Common.EntityIds]::FromIntegers([long[]](0..($Count - 1)))
-        $configuration = [EmbedPS.Core.NeighborPreservation.EmbeddingConfiguration]@{ Dimension = 3; Constraint = 'Centered'; Seed = $Seed }
-        [EmbedPS.Core.NeighborPreservation.NeighborGraph]::new($ids, [int[]]::new($Count), $source, $target, $w, [float[]]::new($w.Count), $configuration, $null)
+        [EmbedPS.Core.NeighborPreservation.NeighborGraph]::new($ids, [int[]]::new($Count), $source, $target, $w, [float[]]::new($w.Count), $null)
     }
     $script:graph = New-TestGraph
 }
@@ -60,6 +59,36 @@ Describe 'Invoke-Mde' {
         }
         $gap = [Math]::Sqrt((0..2 | ForEach-Object { [Math]::Pow($centroid[0][$_] - $centroid[1][$_], 2) } | Measure-Object -Sum).Sum)
         $gap | Should -BeGreaterThan 1
+    }
+    It 're-solves a saved neighbour graph with another penalty, constraint, dimension and start, without the neighbour stage' {
+        $graphPath = Join-Path $script:dir 'resolve-graph.parquet'
+        New-SyntheticCollection -Size Tiny -Seed 2 | New-CooccurrenceMatrix | Invoke-NeighborPreservation -Seed 1 -OutFile $graphPath -WarningAction SilentlyContinue | Out-Null
+        $default = Invoke-Mde -InputPath $graphPath -MaxIterations 30 -Device Cpu
+        $default.Provenance.Parameters['AttractivePenalty'] | Should -BeLike 'Log1p*'
+        $default.Provenance.Parameters['Constraint'] | Should -Be 'Centered'
+        $default.Provenance.Parameters['Init'] | Should -Be 'Quadratic'
+        $default.Dimension | Should -Be 3
+        $quadratic = Invoke-Mde -InputPath $graphPath -AttractivePenalty Quadratic -Constraint Standardized -Dimension 2 -Init Random -MaxIterations 30 -Device Cpu
+        $quadratic.Dimension | Should -Be 2
+        $quadratic.Provenance.Parameters['AttractivePenalty'] | Should -BeLike 'Quadratic*'
+        $quadratic.Provenance.Parameters['Constraint'] | Should -Be 'Standardized'
+        $quadratic.Provenance.Parameters['Init'] | Should -Be 'Random'
+        # Standardized: (1/n) XᵀX = I, so each column's mean square is 1.
+        $n = $quadratic.EntityCount
+        $sq = 0.0; for ($i = 0; $i -lt $n; $i++) { $sq += [double]$quadratic.Coordinates[$i * 2] * $quadratic.Coordinates[$i * 2] }
+        ($sq / $n) | Should -BeGreaterThan 0.999
+        ($sq / $n) | Should -BeLessThan 1.001
+        $quadratic.FinalDistortion | Should -Not -Be $default.FinalDistortion
+    }
+    It 'starts from -InitialEmbedding (matched by id) and refuses -Init Embedding without one' {
+        $start = $script:graph | Invoke-Mde -Seed 3 -MaxIterations 10 -Device Cpu
+        $again = $script:graph | Invoke-Mde -InitialEmbedding $start -MaxIterations 0 -Device Cpu
+        $again.Provenance.Parameters['Init'] | Should -Be 'Embedding'
+        # Centered projection of an already centred start changes nothing (up to rounding).
+        $worst = 0.0; for ($t = 0; $t -lt $start.Coordinates.Length; $t++) { $worst = [Math]::Max($worst, [Math]::Abs($start.Coordinates[$t] - $again.Coordinates[$t])) }
+        $worst | Should -BeLessThan 1e-4
+        { $script:graph | Invoke-Mde -Init Embedding -ErrorAction Stop } | Should -Throw -ErrorId 'MissingInitEmbedding*'
+        { $script:graph | Invoke-Mde -InitialEmbedding $start -Dimension 2 -ErrorAction Stop } | Should -Throw -ErrorId 'InitDimensionMismatch*'
     }
     It 'is deterministic under -Seed' {
         $a = $script:graph | Invoke-Mde -Seed 5 -MaxIterations 20

@@ -64,18 +64,17 @@ Describe 'Invoke-NeighborPreservation' {
         $g.EntityCount | Should -Be 40
         $g.NeighborEdgeCount | Should -BeGreaterOrEqual 60   # 40 × 3 directed, at most halved by mutuality
         $g.RepulsiveEdgeCount | Should -Be $g.NeighborEdgeCount
-        $g.Configuration.Dimension | Should -Be 3
-        $g.Configuration.Constraint | Should -Be 'Centered'
-        $g.Configuration.Init | Should -Be 'Quadratic'
-        $g.Configuration.InitialCoordinates.Length | Should -Be 120
+        # Data only: neighbour edges weigh 1 (one-way) or 2 (mutual), repulsive pairs -1; no embedding settings.
+        @($g.Weights | Sort-Object -Unique) | Should -Be @(-1, 1, 2)
+        $g.PSObject.Properties.Name | Should -Not -Contain 'Configuration'
         foreach ($e in 0..($g.EdgeCount - 1)) { $g.EdgeSource[$e] | Should -BeLessThan $g.EdgeTarget[$e] }
         $g.Provenance.Parameters['NeighborCount'] | Should -Be 3
     }
 
     It 'is deterministic under -Seed and changes with it' {
-        $a = $script:ring | Invoke-NeighborPreservation -NeighborCount 3 -Seed 5 -Init Random
-        $b = $script:ring | Invoke-NeighborPreservation -NeighborCount 3 -Seed 5 -Init Random
-        $c = $script:ring | Invoke-NeighborPreservation -NeighborCount 3 -Seed 6 -Init Random
+        $a = $script:ring | Invoke-NeighborPreservation -NeighborCount 3 -Seed 5
+        $b = $script:ring | Invoke-NeighborPreservation -NeighborCount 3 -Seed 5
+        $c = $script:ring | Invoke-NeighborPreservation -NeighborCount 3 -Seed 6
         ($a.EdgeTarget -join ',') | Should -Be ($b.EdgeTarget -join ',')
         ($a.EdgeTarget -join ',') | Should -Not -Be ($c.EdgeTarget -join ',')
     }
@@ -86,7 +85,7 @@ Describe 'Invoke-NeighborPreservation' {
         $g = $cooc | Invoke-NeighborPreservation -Seed 42 -WarningAction SilentlyContinue
         $g.EntityCount | Should -Be $set.EntityCount
         $g.NeighborEdgeCount | Should -BeGreaterThan ($set.EntityCount * 2)
-        $g.Configuration.InitialCoordinates.Length | Should -Be ($set.EntityCount * 3)
+        $g.RepulsiveEdgeCount | Should -Be $g.NeighborEdgeCount
     }
 
     It 'takes rows of a numeric table from Import-Csv, using every numeric column and the id column' {
@@ -102,9 +101,9 @@ Describe 'Invoke-NeighborPreservation' {
     }
 
     It 'warns when a parameter does not apply to the input' {
-        $null = Import-Csv $script:csv | Invoke-NeighborPreservation -NeighborCount 5 -Normalize Ppmi -Init Random -WarningVariable w -WarningAction SilentlyContinue
+        $null = Import-Csv $script:csv | Invoke-NeighborPreservation -NeighborCount 5 -Normalize Ppmi -WarningVariable w -WarningAction SilentlyContinue
         ($w -join "`n") | Should -BeLike '*-Normalize applies to co-occurrence input only*'
-        $null = $script:ring | Invoke-NeighborPreservation -NeighborCount 3 -Algorithm Exact -Init Random -WarningVariable w2 -WarningAction SilentlyContinue
+        $null = $script:ring | Invoke-NeighborPreservation -NeighborCount 3 -Algorithm Exact -WarningVariable w2 -WarningAction SilentlyContinue
         ($w2 -join "`n") | Should -BeLike '*-Algorithm applies to vector input only*'
     }
 
@@ -116,13 +115,23 @@ Describe 'Invoke-NeighborPreservation' {
         $a.Provenance.Inputs[0].Sha256 | Should -Not -BeNullOrEmpty
     }
 
-    It 'takes an Embedding and starts from a previous embedding' {
+    It 'takes an Embedding as vectors' {
         $ids = [EmbedPS.Core.Common.EntityIds]::FromIntegers([long[]](1..30))
         $coords = [float[]]::new(60); for ($i = 0; $i -lt 60; $i++) { $coords[$i] = [float](($i * 7919) % 101) / 10 }
         $emb = [EmbedPS.Core.Mde.Embedding]::new($ids, [int[]]::new(30), 2, $coords, $null)
-        $g = $emb | Invoke-NeighborPreservation -NeighborCount 4 -EmbeddingDimension 2 -Init $emb
-        $g.Configuration.Init | Should -Be 'Embedding'
-        ($g.Configuration.InitialCoordinates -join ',') | Should -Be ($coords -join ',')
+        $g = $emb | Invoke-NeighborPreservation -NeighborCount 4
+        $g.EntityCount | Should -Be 30
+        $g.Entities[0] | Should -Be 1
+        $g.NeighborEdgeCount | Should -BeGreaterOrEqual 60
+    }
+
+    It 'leaves the embedding settings to Invoke-Mde' {
+        $names = (Get-Command Invoke-NeighborPreservation).Parameters.Keys
+        $mde = @((Get-Command Invoke-Mde).Parameters.Values | ForEach-Object { $_.Name; $_.Aliases })
+        foreach ($p in 'EmbeddingDimension', 'AttractivePenalty', 'AttractiveExponent', 'RepulsivePenalty', 'RepulsiveExponent', 'Constraint', 'Init') {
+            $names | Should -Not -Contain $p
+            $mde | Should -Contain $p
+        }
     }
 
     It 'round-trips through -OutFile' {
@@ -134,7 +143,6 @@ Describe 'Invoke-NeighborPreservation' {
         ($back.EdgeSource -join ',') | Should -Be ($g.EdgeSource -join ',')
         ($back.EdgeTarget -join ',') | Should -Be ($g.EdgeTarget -join ',')
         ($back.Weights -join ',') | Should -Be ($g.Weights -join ',')
-        ($back.Configuration.InitialCoordinates -join ',') | Should -Be ($g.Configuration.InitialCoordinates -join ',')
         $back.Provenance.Parameters['Seed'] | Should -Be 1
     }
 
@@ -147,7 +155,7 @@ Describe 'Invoke-NeighborPreservation' {
 
     It 'warns about isolated entities and components, and -ConnectComponents links them' {
         $m = New-TestMatrix 7 @(@(0, 1, [float]3), @(1, 2, [float]3), @(0, 2, [float]3), @(3, 4, [float]3), @(4, 5, [float]3), @(3, 5, [float]3))
-        $null = $m | Invoke-NeighborPreservation -NeighborCount 2 -Init Random -WarningVariable warnings -WarningAction SilentlyContinue
+        $null = $m | Invoke-NeighborPreservation -NeighborCount 2 -WarningVariable warnings -WarningAction SilentlyContinue
         ($warnings -join "`n") | Should -BeLike '*1 have none*'
         ($warnings -join "`n") | Should -BeLike '*3 connected components*'
         $g = $m | Invoke-NeighborPreservation -NeighborCount 2 -ConnectComponents -WarningAction SilentlyContinue
@@ -161,9 +169,8 @@ Describe 'Invoke-NeighborPreservation' {
         $err.Exception.Message | Should -BeLike "*row 1*'label'*L0*"
     }
 
-    It 'refuses the wrong stage object and a bad -Init' {
+    It 'refuses the wrong stage object' {
         { New-SyntheticCollection -Size Tiny | Invoke-NeighborPreservation -ErrorAction Stop } | Should -Throw -ErrorId 'WrongInputType*'
-        { $script:ring | Invoke-NeighborPreservation -Init Bogus -ErrorAction Stop } | Should -Throw -ErrorId 'BadInit*'
         { Invoke-NeighborPreservation -InputPath (Join-Path $script:dir 'missing.parquet') -ErrorAction Stop } | Should -Throw -ErrorId 'InputNotFound*'
     }
 }

@@ -6,7 +6,7 @@ param(
 $ErrorActionPreference = 'Stop'
 $nuget = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else { Join-Path $HOME '.nuget/packages' }
 $pester = Join-Path $nuget 'pester/6.2.0/tools/Pester.psd1'
-if (-not (Test-Path $pester)) {
+if (-not (Test-Path $pester) -or -not (Test-Path (Join-Path $nuget 'mathnet.numerics/4.15.0'))) {
     & dotnet restore (Join-Path $PSScriptRoot '../tools/pester.csproj') --nologo -v quiet | Out-Null
 }
 Import-Module $pester -Force

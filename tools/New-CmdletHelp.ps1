@@ -26,7 +26,22 @@ function Get-Text($node) {
     if ($node -is [string]) { return ($node -replace '\s+', ' ').Trim() }
     ($node.InnerText -replace '\s+', ' ').Trim()
 }
-function Escape([string] $s) { [System.Security.SecurityElement]::Escape($s) }
+function Escape([string] $s) { [System.Security.SecurityElement]::Escape(($s -replace '[\x00-\x08\x0B\x0C\x0E-\x1F]', '')) }
+function Format-Default($value) {
+    if ($null -eq $value) { return '' }
+    if ($value -is [string]) { return $value }
+    if ($value -is [char]) { if ($value -eq [char]0) { return '' }; return [string]$value }
+    if ($value -is [double] -or $value -is [float]) { if ([double]::IsNaN($value)) { return '' }; return $value.ToString('R', [cultureinfo]::InvariantCulture) }
+    if ($value -is [Array]) { if ($value.Length -eq 0) { return '' }; return ($value | ForEach-Object { Format-Default $_ }) -join ', ' }
+    [string]::Format([cultureinfo]::InvariantCulture, '{0}', $value)
+}
+# -WhatIf and -Confirm, which PowerShell adds to every cmdlet that supports ShouldProcess (Get-Help shows them only when the help lists them).
+$shouldProcessParameters = @(
+    [pscustomobject]@{ Name = 'WhatIf'; Type = 'SwitchParameter'; IsSwitch = $true; Default = 'False'; Description = 'Shows what would happen: the stage runs and emits its object, but no file is written.'
+        Required = $false; Position = 'named'; Pipeline = 'false'; Aliases = 'wi'; ValidValues = @(); Sets = @('__AllParameterSets'); EnumValues = @() }
+    [pscustomobject]@{ Name = 'Confirm'; Type = 'SwitchParameter'; IsSwitch = $true; Default = 'False'; Description = 'Prompts for confirmation before writing a file.'
+        Required = $false; Position = 'named'; Pipeline = 'false'; Aliases = 'cf'; ValidValues = @(); Sets = @('__AllParameterSets'); EnumValues = @() }
+)
 
 $types = $assembly.GetExportedTypes() | Where-Object { $_.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false).Count -gt 0 } | Sort-Object Name
 $sb = [System.Text.StringBuilder]::new()
@@ -47,6 +62,8 @@ foreach ($type in $types) {
         }
     }
     $outputTypes = $type.GetCustomAttributes([System.Management.Automation.OutputTypeAttribute], $false) | ForEach-Object { $_.Type } | ForEach-Object { $_.Name }
+    # Defaults are what a fresh cmdlet object holds (the property initialisers); null, empty and unset values show none.
+    $fresh = try { [Activator]::CreateInstance($type) } catch { $null }
     $parameters = foreach ($prop in $type.GetProperties()) {
         $attrs = $prop.GetCustomAttributes([System.Management.Automation.ParameterAttribute], $true)
         if ($attrs.Count -eq 0) { continue }
@@ -57,14 +74,20 @@ foreach ($type in $types) {
         if ($attrs | Where-Object ValueFromPipeline) { $pipeline += 'ByValue' }
         if ($attrs | Where-Object ValueFromPipelineByPropertyName) { $pipeline += 'ByPropertyName' }
         $pos = ($attrs | Where-Object { $_.Position -ge 0 } | Select-Object -First 1).Position
+        $isSwitch = $prop.PropertyType -eq [System.Management.Automation.SwitchParameter]
+        $default = if ($isSwitch) { 'False' } elseif ($fresh) { Format-Default ($prop.GetValue($fresh)) } else { '' }
+        if ([bool]($attrs | Where-Object Mandatory)) { $default = '' }
         [pscustomobject]@{
-            Name = $prop.Name; Type = $prop.PropertyType.Name; Description = (Get-Text $(if ($pm) { $pm.SelectSingleNode('summary') }))
+            Name = $prop.Name; Type = $prop.PropertyType.Name; IsSwitch = $isSwitch; Default = $default
+            EnumValues = @(if ($prop.PropertyType.IsEnum) { [Enum]::GetNames($prop.PropertyType) } elseif ([Nullable]::GetUnderlyingType($prop.PropertyType).IsEnum) { [Enum]::GetNames([Nullable]::GetUnderlyingType($prop.PropertyType)) })
+            Description = (Get-Text $(if ($pm) { $pm.SelectSingleNode('summary') }))
             Required = [bool]($attrs | Where-Object Mandatory); Position = if ($null -ne $pos) { "$pos" } else { 'named' }
             Pipeline = if ($pipeline) { 'true (' + ($pipeline -join ', ') + ')' } else { 'false' }
             Aliases = $aliases; ValidValues = @($validate)
             Sets = @($attrs | ForEach-Object ParameterSetName | Sort-Object -Unique)
         }
     }
+    if ($cmdletAttr.SupportsShouldProcess) { $parameters = @($parameters) + $shouldProcessParameters }
     $sets = @($parameters | ForEach-Object Sets | Where-Object { $_ -ne '__AllParameterSets' } | Sort-Object -Unique)
     if ($sets.Count -eq 0) { $sets = @('__AllParameterSets') }
     [void]$sb.AppendLine('  <command:command xmlns:maml="http://schemas.microsoft.com/maml/2004/10" xmlns:command="http://schemas.microsoft.com/maml/dev/command/2004/10" xmlns:dev="http://schemas.microsoft.com/maml/dev/2004/10">')
@@ -75,7 +98,12 @@ foreach ($type in $types) {
     foreach ($set in $sets) {
         [void]$sb.AppendLine("      <command:syntaxItem><maml:name>$name</maml:name>")
         foreach ($p in $parameters | Where-Object { $_.Sets -contains $set -or $_.Sets -contains '__AllParameterSets' }) {
-            [void]$sb.AppendLine("        <command:parameter required=`"$($p.Required.ToString().ToLower())`" position=`"$($p.Position)`" pipelineInput=`"$($p.Pipeline)`"><maml:name>$($p.Name)</maml:name><command:parameterValue required=`"true`">$($p.Type)</command:parameterValue></command:parameter>")
+            # A switch takes no value: its syntax is [-Name], not [-Name <SwitchParameter>].
+            $choices = if ($p.ValidValues.Count) { $p.ValidValues } else { $p.EnumValues }
+            $value = if ($p.IsSwitch) { '' }
+                elseif ($choices.Count) { '<command:parameterValueGroup>' + (($choices | ForEach-Object { "<command:parameterValue required=`"false`" variableLength=`"false`">$_</command:parameterValue>" }) -join '') + '</command:parameterValueGroup>' }
+                else { "<command:parameterValue required=`"true`">$($p.Type)</command:parameterValue>" }
+            [void]$sb.AppendLine("        <command:parameter required=`"$($p.Required.ToString().ToLower())`" position=`"$($p.Position)`" pipelineInput=`"$($p.Pipeline)`"><maml:name>$($p.Name)</maml:name>$value</command:parameter>")
         }
         [void]$sb.AppendLine('      </command:syntaxItem>')
     }
@@ -84,7 +112,8 @@ foreach ($type in $types) {
     foreach ($p in $parameters) {
         $desc = $p.Description
         if ($p.ValidValues.Count) { $desc += " Valid values: $($p.ValidValues -join ', ')." }
-        [void]$sb.AppendLine("      <command:parameter required=`"$($p.Required.ToString().ToLower())`" position=`"$($p.Position)`" pipelineInput=`"$($p.Pipeline)`" aliases=`"$(Escape $p.Aliases)`"><maml:name>$($p.Name)</maml:name><maml:description><maml:para>$(Escape $desc)</maml:para></maml:description><command:parameterValue required=`"true`">$($p.Type)</command:parameterValue><dev:type><maml:name>$($p.Type)</maml:name></dev:type></command:parameter>")
+        $valueRequired = if ($p.IsSwitch) { 'false' } else { 'true' }
+        [void]$sb.AppendLine("      <command:parameter required=`"$($p.Required.ToString().ToLower())`" position=`"$($p.Position)`" pipelineInput=`"$($p.Pipeline)`" aliases=`"$(Escape $p.Aliases)`"><maml:name>$($p.Name)</maml:name><maml:description><maml:para>$(Escape $desc)</maml:para></maml:description><command:parameterValue required=`"$valueRequired`">$($p.Type)</command:parameterValue><dev:type><maml:name>$($p.Type)</maml:name></dev:type><dev:defaultValue>$(Escape $p.Default)</dev:defaultValue></command:parameter>")
     }
     [void]$sb.AppendLine('    </command:parameters>')
     [void]$sb.AppendLine('    <command:returnValues>')

@@ -2,6 +2,7 @@ using EmbedPS.Core.Artifacts;
 using EmbedPS.Core.Compute;
 using EmbedPS.Core.Mde;
 using EmbedPS.Core.NeighborPreservation;
+using EmbedPS.Core.Knn;
 
 namespace EmbedPS.Bench.Cases;
 
@@ -51,7 +52,7 @@ public abstract class MdeBenchBase : BenchCase
 
     public override BenchOutcome RunCandidate()
     {
-        var embedding = MinimumDistortionEmbedding.Run(_graph!, Options);
+        var embedding = MinimumDistortionEmbedding.Run(_graph!, PyMdeDefaults(), Options);
         return new BenchOutcome
         {
             ["edges"] = _graph!.EdgeCount,
@@ -63,9 +64,10 @@ public abstract class MdeBenchBase : BenchCase
     public override BenchOutcome RunBaseline()
     {
         var graph = _graph!;
-        var problem = MdeProblem.FromGraph(graph, graph.Configuration.Dimension);
-        var constraint = MinimumDistortionEmbedding.CreateConstraint(graph.Configuration, graph.EntityCount, graph.Configuration.Dimension);
-        var start = MinimumDistortionEmbedding.StartingPoint(graph, problem, constraint, 0, Core.Common.StageLog.Null);
+        var configuration = PyMdeDefaults();
+        var problem = MdeProblem.FromGraph(graph, configuration);
+        var constraint = MinimumDistortionEmbedding.CreateConstraint(configuration, graph.EntityCount, configuration.Dimension);
+        var start = MinimumDistortionEmbedding.StartingPoint(graph, problem, constraint, null, configuration.Init, 0, Core.Common.StageLog.Null);
         using var backend = new ScalarMdeBackend(problem);
         var result = MinimumDistortionEmbedding.Optimize(problem, backend, constraint, start, Options);
         return new BenchOutcome { ["distortion"] = result.FinalDistortion, ["iterations"] = result.Iterations };
@@ -84,7 +86,7 @@ public sealed class MdeFashionMnistBench : MdeBenchBase
     {
         var (pixels, _, count) = FashionMnist.Load();
         var knn = VectorKnn.Exact(pixels, count, 784, 15);
-        return MdeSampleGraphs.FromKnn(knn, 1.0, 0, PyMdeDefaults());
+        return MdeSampleGraphs.FromKnn(knn, 1.0, 0);
     }
 }
 
@@ -100,5 +102,5 @@ public sealed class MdeAtlasBench : MdeBenchBase
 
     protected override NeighborGraph BuildGraph() =>
         NeighborPreservationBuilder.FromCooccurrence(BenchData.AtlasCooccurrence,
-            new NeighborPreservationOptions { NeighborCount = 15, Init = InitKind.Random, Seed = 0 });
+            new NeighborPreservationOptions { NeighborCount = 15, Seed = 0 });
 }

@@ -3,6 +3,7 @@ using EmbedPS.Core.Common;
 using EmbedPS.Core.Cooccurrence;
 using EmbedPS.Core.Mde;
 using EmbedPS.Core.NeighborPreservation;
+using EmbedPS.Core.Knn;
 
 namespace EmbedPS.Bench.Cases;
 
@@ -174,7 +175,7 @@ public sealed class NeighborsAtlasGraphBench : BenchCase
 
     public override BenchOutcome RunCandidate()
     {
-        var graph = NeighborPreservationBuilder.FromCooccurrence(Matrix!, new NeighborPreservationOptions { NeighborCount = 15, Init = InitKind.Random, Seed = 1 });
+        var graph = NeighborPreservationBuilder.FromCooccurrence(Matrix!, new NeighborPreservationOptions { NeighborCount = 15, Seed = 1 });
         return new BenchOutcome { ["non-zeros"] = Matrix!.NonZeroCount, ["neighbour edges"] = graph.NeighborEdgeCount, ["repulsive"] = graph.RepulsiveEdgeCount };
     }
 
@@ -222,7 +223,7 @@ public sealed class NeighborsSpectralInitBench : BenchCase
     public override void Prepare()
     {
         NeighborsAtlasGraphBench.Matrix ??= NeighborsAtlasGraphBench.Build(50_000, 50, 7);
-        _graph = NeighborPreservationBuilder.FromCooccurrence(NeighborsAtlasGraphBench.Matrix, new NeighborPreservationOptions { NeighborCount = 15, Init = InitKind.Random, RepulsiveFraction = 0 });
+        _graph = NeighborPreservationBuilder.FromCooccurrence(NeighborsAtlasGraphBench.Matrix, new NeighborPreservationOptions { NeighborCount = 15, RepulsiveFraction = 0 });
     }
 
     public override BenchOutcome RunCandidate()

@@ -5,7 +5,7 @@ using System.Text.Json;
 using EmbedPS.Core.Artifacts;
 using EmbedPS.Core.Common;
 using EmbedPS.Core.Mde;
-using EmbedPS.Core.NeighborPreservation;
+using EmbedPS.Core.Knn;
 using EmbedPS.Core.Preview;
 using EmbedPS.Core.Projection;
 using ProjectionResult = EmbedPS.Core.Projection.Projection;

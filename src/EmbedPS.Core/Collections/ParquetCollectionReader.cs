@@ -164,7 +164,7 @@ internal static class ParquetCollectionReader
         return list.Count == 1 ? list[0] : null;
     }
 
-    internal static Array ReadColumn(ParquetRowGroupReader group, DataField field, int count, CancellationToken ct)
+    private static Array ReadColumn(ParquetRowGroupReader group, DataField field, int count, CancellationToken ct)
     {
         var t = field.ClrType;
         if (t == typeof(string) || t == typeof(ReadOnlyMemory<char>))

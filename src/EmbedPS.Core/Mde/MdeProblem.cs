@@ -103,9 +103,9 @@ public sealed class MdeProblem
     /// The problem of a neighbour graph. With an Anchored constraint, edges between two anchors are dropped
     /// (they carry no information; PyMDE does the same).
     /// </summary>
-    public static MdeProblem FromGraph(NeighborGraph graph, int dimension)
+    public static MdeProblem FromGraph(NeighborGraph graph, EmbeddingConfiguration c)
     {
-        var c = graph.Configuration;
+        int dimension = c.Dimension;
         var attractive = Penalty(c.AttractivePenalty, c.AttractiveExponent, c.HuberThreshold);
         var repulsive = Penalty(c.RepulsivePenalty, c.RepulsiveExponent, c.HuberThreshold);
         int[] source = graph.EdgeSource, target = graph.EdgeTarget;

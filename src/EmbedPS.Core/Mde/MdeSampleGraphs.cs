@@ -1,4 +1,5 @@
 using EmbedPS.Core.Common;
+using EmbedPS.Core.Knn;
 using EmbedPS.Core.NeighborPreservation;
 
 namespace EmbedPS.Core.Mde;
@@ -29,7 +30,7 @@ internal static class MdeSampleGraphs
 
     /// <summary>PyMDE's preserve_neighbors graph of a kNN result: symmetrised kNN edges (2 mutual, 1 one-way) and
     /// int(fraction × #kNN edges) uniform random pairs (i &lt; j, not kNN edges, distinct) with weight −1.</summary>
-    public static NeighborGraph FromKnn(KnnResult knn, double repulsiveFraction, int seed, EmbeddingConfiguration configuration)
+    public static NeighborGraph FromKnn(KnnResult knn, double repulsiveFraction, int seed)
     {
         int n = knn.Count;
         var weights = new Dictionary<long, float>();
@@ -53,7 +54,7 @@ internal static class MdeSampleGraphs
         foreach (var key in repulsiveKeys) { source[e] = (int)(key / n); target[e] = (int)(key % n); weight[e] = -1; distance[e] = 0; e++; }
         var ids = new long[n];
         for (int i = 0; i < n; i++) ids[i] = i;
-        return new NeighborGraph(EntityIds.FromIntegers(ids), new int[n], source, target, weight, distance, configuration);
+        return new NeighborGraph(EntityIds.FromIntegers(ids), new int[n], source, target, weight, distance);
     }
 
     private static long Key(int i, int j, int n) => (long)i * n + j;

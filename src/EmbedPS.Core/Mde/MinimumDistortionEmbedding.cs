@@ -46,17 +46,19 @@ public sealed record MdeOptions
 /// </summary>
 public static class MinimumDistortionEmbedding
 {
-    /// <summary>Embeds the graph as its configuration describes and returns the embedding with its optimiser record.</summary>
-    public static Embedding Run(NeighborGraph graph, MdeOptions options, IStageLog? log = null, CancellationToken cancellation = default)
+    /// <summary>Embeds the graph as the configuration describes (dimension, penalties, constraint, start) and returns the
+    /// embedding with its optimiser record.</summary>
+    public static Embedding Run(NeighborGraph graph, EmbeddingConfiguration configuration, MdeOptions options, IStageLog? log = null, CancellationToken cancellation = default)
     {
         log ??= StageLog.Null;
-        var configuration = graph.Configuration;
         int n = graph.EntityCount, m = configuration.Dimension;
         if (options.MaxIterations < 0) throw new EmbedPSException("BadMaxIterations", EmbedPSErrorKind.InvalidArgument, $"MaxIterations must be ≥ 0, not {options.MaxIterations}.");
-        var problem = MdeProblem.FromGraph(graph, m);
+        var problem = MdeProblem.FromGraph(graph, configuration);
         var constraint = CreateConstraint(configuration, n, m, options.MaxDegreeOfParallelism);
         int seed = options.Seed ?? configuration.Seed;
-        var start = StartingPoint(graph, problem, constraint, seed, log);
+        var startConfiguration = configuration.Seed == seed ? configuration : Reseeded(configuration, seed);
+        var initial = MdeStart.Coordinates(graph, startConfiguration, log, cancellation);
+        var start = StartingPoint(graph, problem, constraint, initial, configuration.Init, seed, log);
         using var backend = CreateBackend(problem, options, log);
         var result = Optimize(problem, backend, constraint, start, options, log, cancellation);
         var parameters = new Dictionary<string, object?>
@@ -70,7 +72,9 @@ public static class MinimumDistortionEmbedding
             ["Constraint"] = configuration.Constraint.ToString(),
             ["AttractivePenalty"] = problem.Attractive.ToString(),
             ["RepulsivePenalty"] = problem.Repulsive.ToString(),
-            ["Init"] = configuration.InitialCoordinates is null ? "Random" : configuration.Init.ToString(),
+            ["AttractiveExponent"] = configuration.AttractiveExponent,
+            ["RepulsiveExponent"] = configuration.RepulsiveExponent,
+            ["Init"] = initial is null ? "Random" : configuration.Init.ToString(),
         };
         var provenance = Provenance.Derived(graph.Provenance, ArtifactKind.NeighborGraph, parameters);
         return new Embedding(graph.Entities, graph.Popularity, m, result.Coordinates, provenance)
@@ -84,6 +88,13 @@ public static class MinimumDistortionEmbedding
         };
     }
 
+    private static EmbeddingConfiguration Reseeded(EmbeddingConfiguration configuration, int seed)
+    {
+        var copy = configuration.Clone();
+        copy.Seed = seed;
+        return copy;
+    }
+
     public static MdeConstraint CreateConstraint(EmbeddingConfiguration configuration, int n, int m, int maxDegreeOfParallelism = -1) => configuration.Constraint switch
     {
         ConstraintKind.Standardized => MdeConstraint.Standardized(n, m, maxDegreeOfParallelism),
@@ -93,27 +104,26 @@ public static class MinimumDistortionEmbedding
     };
 
     /// <summary>
-    /// The start: the configuration's InitialCoordinates (spectral init or a previous embedding) projected onto the constraint,
-    /// else PyMDE's seeded random start for the constraint. Like PyMDE, if an edge has zero length the start is perturbed by
+    /// The start: the given initial coordinates (spectral start or a previous embedding, see <see cref="MdeStart"/>) projected
+    /// onto the constraint, else PyMDE's seeded random start for the constraint. Like PyMDE, if an edge has zero length the start is perturbed by
     /// 1e-4·N(0, 1) noise (the penalties are not differentiable at d = 0).
     /// </summary>
-    public static float[] StartingPoint(NeighborGraph graph, MdeProblem problem, MdeConstraint constraint, int seed, IStageLog log)
+    public static float[] StartingPoint(NeighborGraph graph, MdeProblem problem, MdeConstraint constraint, float[]? initial, InitKind init, int seed, IStageLog log)
     {
-        var configuration = graph.Configuration;
         int n = problem.EntityCount, m = problem.Dimension;
         float[] x;
-        if (configuration.InitialCoordinates is { } initial)
+        if (initial is not null)
         {
             if (initial.Length != (long)n * m)
                 throw new EmbedPSException("BadInitialCoordinates", EmbedPSErrorKind.InvalidData,
-                    $"The graph's initial coordinates hold {initial.Length:N0} values; {n:N0} entities × {m} dimensions need {(long)n * m:N0}.");
+                    $"The initial coordinates hold {initial.Length:N0} values; {n:N0} entities × {m} dimensions need {(long)n * m:N0}.");
             for (int t = 0; t < initial.Length; t++)
                 if (!float.IsFinite(initial[t]))
                     throw new EmbedPSException("BadInitialCoordinates", EmbedPSErrorKind.InvalidData,
                         $"Initial coordinate {t % m} of entity {graph.Entities.GetText(t / m)} is {initial[t]}.") { Row = t / m + 1, Value = initial[t].ToString(CultureInfo.InvariantCulture) };
             x = (float[])initial.Clone();
             constraint.Project(x);
-            log.Verbose($"Starting from the given {configuration.Init} coordinates, projected onto the {constraint} constraint.");
+            log.Verbose($"Starting from the {init} coordinates, projected onto the {constraint} constraint.");
         }
         else
         {

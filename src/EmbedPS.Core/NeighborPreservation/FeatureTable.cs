@@ -1,4 +1,5 @@
 using System.Globalization;
+using nietras.SeparatedValues;
 using EmbedPS.Core.Common;
 
 namespace EmbedPS.Core.NeighborPreservation;
@@ -8,6 +9,31 @@ public sealed record FeatureTable(EntityIds Entities, float[] Data, int Dimensio
 {
     /// <summary>Id columns recognised without -IdProperty (case-insensitive), in order of preference.</summary>
     public static readonly string[] DefaultIdColumns = { "entity", "id", "name" };
+
+    /// <summary>
+    /// Reads a CSV or TSV file (header row; the separator detected from the header, as every EmbedPS reader does) with the
+    /// same fast parser as Import-EntityCollection, then builds vectors as <see cref="FromColumns"/> does. Cells stay text
+    /// until <see cref="FromColumns"/> parses them as invariant-culture numbers.
+    /// </summary>
+    public static FeatureTable ReadCsv(string path, string? idColumn, string[]? featureColumns, CancellationToken cancellation = default)
+    {
+        if (!File.Exists(path))
+            throw new EmbedPSException("InputNotFound", EmbedPSErrorKind.ObjectNotFound, $"The file '{path}' does not exist.") { File = path };
+        using var reader = Sep.Reader(o => o with { Unescape = true }).FromFile(path);
+        var names = reader.Header.ColNames.Select(n => n.Trim()).ToList();
+        var cells = names.Select(_ => new List<string>()).ToList();
+        foreach (var row in reader)
+        {
+            if ((row.RowIndex & 0xFFF) == 0) cancellation.ThrowIfCancellationRequested();
+            if (row.ColCount != names.Count)
+                throw new EmbedPSException("BadRowLength", EmbedPSErrorKind.InvalidData,
+                    $"'{path}', row {row.RowIndex + 1}: {row.ColCount} fields, the header has {names.Count}.") { File = path, Row = row.RowIndex + 1 };
+            for (int c = 0; c < names.Count; c++) cells[c].Add(row[c].ToString());
+        }
+        if (cells.Count == 0 || cells[0].Count == 0)
+            throw new EmbedPSException("EmptyTable", EmbedPSErrorKind.InvalidData, $"'{path}' has no data rows.") { File = path };
+        return FromColumns(names, cells.Select(c => (Array)c.ToArray()).ToList(), idColumn, featureColumns, $"'{path}'");
+    }
 
     /// <summary>
     /// Builds vectors from named columns (each an array of one value per row). Features: the given columns, or else every column

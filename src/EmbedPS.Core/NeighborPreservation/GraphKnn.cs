@@ -1,5 +1,6 @@
 using EmbedPS.Core.Common;
 using EmbedPS.Core.Cooccurrence;
+using EmbedPS.Core.Knn;
 
 namespace EmbedPS.Core.NeighborPreservation;
 

@@ -1,46 +1,17 @@
 using EmbedPS.Core.Artifacts;
 using EmbedPS.Core.Common;
-using EmbedPS.Core.Mde;
 
 namespace EmbedPS.Core.NeighborPreservation;
-
-/// <summary>What <c>Invoke-Mde</c> should do with a neighbour graph: the embedding problem's configuration.</summary>
-public sealed class EmbeddingConfiguration
-{
-    public int Dimension { get; set; } = 3;
-    public PenaltyKind AttractivePenalty { get; set; } = PenaltyKind.Log1p;
-    public double AttractiveExponent { get; set; } = 1.5;
-    public PenaltyKind RepulsivePenalty { get; set; } = PenaltyKind.Log;
-    public double RepulsiveExponent { get; set; } = 1.0;
-    /// <summary>Huber threshold δ when a Huber penalty is chosen.</summary>
-    public double HuberThreshold { get; set; } = 1.0;
-    public ConstraintKind Constraint { get; set; } = ConstraintKind.Standardized;
-    public InitKind Init { get; set; } = InitKind.Quadratic;
-    public int Seed { get; set; }
-    /// <summary>
-    /// Row-major n × Dimension start coordinates, aligned to the graph's entities: the spectral start when <see cref="Init"/> is
-    /// Quadratic (computed by Invoke-NeighborPreservation, standardized columns), the previous embedding's when it is Embedding;
-    /// null for Random (the optimiser draws them from <see cref="Seed"/>).
-    /// </summary>
-    public float[]? InitialCoordinates { get; set; }
-    /// <summary>Dense indices of anchored entities (Anchored constraint).</summary>
-    public int[]? AnchorIndices { get; set; }
-    /// <summary>Row-major anchors × Dimension pinned coordinates.</summary>
-    public float[]? AnchorCoordinates { get; set; }
-
-    public EmbeddingConfiguration Clone() => (EmbeddingConfiguration)MemberwiseClone();
-
-    public override string ToString() => $"dim {Dimension}, {AttractivePenalty}/{RepulsivePenalty}, {Constraint}, init {Init}";
-}
 
 /// <summary>
 /// The neighbour-preservation problem: canonical edges (i &lt; j) with a weight and a distance.
 /// Positive weight = neighbour edge (2 mutual, 1 one-way); negative weight = repulsive pair.
+/// It is data only: how to embed it (dimension, penalties, constraint, start) is <c>Invoke-Mde</c>'s business
+/// (its embedding configuration), so one graph can be re-solved with other settings.
 /// </summary>
 public sealed class NeighborGraph
 {
-    public NeighborGraph(EntityIds entities, int[] popularity, int[] edgeSource, int[] edgeTarget, float[] weights, float[] distances,
-        EmbeddingConfiguration configuration, Provenance? provenance = null)
+    public NeighborGraph(EntityIds entities, int[] popularity, int[] edgeSource, int[] edgeTarget, float[] weights, float[] distances, Provenance? provenance = null)
     {
         if (popularity.Length != entities.Count) throw new ArgumentException("popularity must have one entry per entity.");
         int m = edgeSource.Length;
@@ -51,7 +22,6 @@ public sealed class NeighborGraph
         EdgeTarget = edgeTarget;
         Weights = weights;
         Distances = distances;
-        Configuration = configuration;
         Provenance = provenance ?? new Provenance();
         foreach (var w in weights) { if (w > 0) NeighborEdgeCount++; else if (w < 0) RepulsiveEdgeCount++; }
     }
@@ -62,7 +32,6 @@ public sealed class NeighborGraph
     public int[] EdgeTarget { get; }
     public float[] Weights { get; }
     public float[] Distances { get; }
-    public EmbeddingConfiguration Configuration { get; }
     public Provenance Provenance { get; }
 
     public int EntityCount => Entities.Count;

@@ -1,7 +1,5 @@
-using System.Text.Json;
 using EmbedPS.Core.Artifacts;
 using EmbedPS.Core.Common;
-using EmbedPS.Core.Mde;
 
 namespace EmbedPS.Core.NeighborPreservation;
 
@@ -9,15 +7,13 @@ namespace EmbedPS.Core.NeighborPreservation;
 /// Persists a <see cref="NeighborGraph"/> as a 'neighbor-graph' artifact: columns
 /// <c>entity_a, entity_b, weight, distance</c>. First one row per entity with entity_a = entity_b,
 /// weight = popularity and distance 0 (these rows keep isolated entities and fix the order); then the edges.
-/// The embedding configuration is in the footer key <c>embedps.configuration</c>.
+/// The graph is data only. Artifacts written before the embedding settings moved to <c>Invoke-Mde</c> carry them in the
+/// footer key <c>embedps.configuration</c>; it is ignored on reading (Invoke-Mde's parameters decide), so those files keep working.
 /// </summary>
 public static class NeighborGraphArtifact
 {
     public const int Schema = 1;
     public const string ConfigurationKey = "embedps.configuration";
-
-    private sealed record ConfigurationDto(int Dimension, string AttractivePenalty, double AttractiveExponent, string RepulsivePenalty,
-        double RepulsiveExponent, double HuberThreshold, string Constraint, string Init, int Seed, float[]? InitialCoordinates, int[]? AnchorIndices, float[]? AnchorCoordinates);
 
     public static void Write(NeighborGraph graph, string path, CancellationToken cancellation = default)
     {
@@ -31,9 +27,6 @@ public static class NeighborGraphArtifact
         graph.EdgeTarget.CopyTo(b, n);
         graph.Weights.CopyTo(w, n);
         graph.Distances.CopyTo(d, n);
-        var c = graph.Configuration;
-        var dto = new ConfigurationDto(c.Dimension, c.AttractivePenalty.ToString(), c.AttractiveExponent, c.RepulsivePenalty.ToString(),
-            c.RepulsiveExponent, c.HuberThreshold, c.Constraint.ToString(), c.Init.ToString(), c.Seed, c.InitialCoordinates, c.AnchorIndices, c.AnchorCoordinates);
         var columns = new List<ArtifactColumn>
         {
             ArtifactColumn.EntityIds("entity_a", graph.Entities, a),
@@ -41,8 +34,7 @@ public static class NeighborGraphArtifact
             new("weight", w),
             new("distance", d),
         };
-        ParquetArtifact.Write(path, ArtifactKind.NeighborGraph, Schema, graph.Provenance, columns,
-            new Dictionary<string, string> { [ConfigurationKey] = JsonSerializer.Serialize(dto, Provenance.Json) }, cancellation);
+        ParquetArtifact.Write(path, ArtifactKind.NeighborGraph, Schema, graph.Provenance, columns, new Dictionary<string, string>(), cancellation);
     }
 
     public static NeighborGraph Read(string path, CancellationToken cancellation = default) =>
@@ -62,28 +54,6 @@ public static class NeighborGraphArtifact
             int i = Math.Min(edges.A[r], edges.B[r]), j = Math.Max(edges.A[r], edges.B[r]);
             src.Add(i); dst.Add(j); ws.Add(weight[r]); ds.Add(distance[r]);
         }
-        var configuration = new EmbeddingConfiguration();
-        var json = table.MetadataValue(ConfigurationKey);
-        if (json is not null)
-        {
-            var dto = JsonSerializer.Deserialize<ConfigurationDto>(json, Provenance.Json)
-                ?? throw new EmbedPSException("BadConfiguration", EmbedPSErrorKind.InvalidData, $"'{table.Path}': footer '{ConfigurationKey}' is empty.") { File = table.Path };
-            configuration = new EmbeddingConfiguration
-            {
-                Dimension = dto.Dimension,
-                AttractivePenalty = Enum.Parse<PenaltyKind>(dto.AttractivePenalty),
-                AttractiveExponent = dto.AttractiveExponent,
-                RepulsivePenalty = Enum.Parse<PenaltyKind>(dto.RepulsivePenalty),
-                RepulsiveExponent = dto.RepulsiveExponent,
-                HuberThreshold = dto.HuberThreshold,
-                Constraint = Enum.Parse<ConstraintKind>(dto.Constraint),
-                Init = Enum.Parse<InitKind>(dto.Init),
-                Seed = dto.Seed,
-                InitialCoordinates = dto.InitialCoordinates,
-                AnchorIndices = dto.AnchorIndices,
-                AnchorCoordinates = dto.AnchorCoordinates,
-            };
-        }
-        return new NeighborGraph(edges.Entities, popularity, src.ToArray(), dst.ToArray(), ws.ToArray(), ds.ToArray(), configuration, table.Provenance);
+        return new NeighborGraph(edges.Entities, popularity, src.ToArray(), dst.ToArray(), ws.ToArray(), ds.ToArray(), table.Provenance);
     }
 }

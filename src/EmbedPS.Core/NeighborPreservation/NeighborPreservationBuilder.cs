@@ -1,7 +1,7 @@
 using EmbedPS.Core.Artifacts;
 using EmbedPS.Core.Common;
 using EmbedPS.Core.Cooccurrence;
-using EmbedPS.Core.Mde;
+using EmbedPS.Core.Knn;
 
 namespace EmbedPS.Core.NeighborPreservation;
 
@@ -10,24 +10,13 @@ public sealed record NeighborPreservationOptions
 {
     /// <summary>k; null → PyMDE's int(max(min(15, (n−1)/200), 5)): about 1 % of all pairs, between 5 and 15.</summary>
     public int? NeighborCount { get; init; }
-    public int EmbeddingDimension { get; init; } = 3;
     public SimilarityNormalization Normalize { get; init; } = SimilarityNormalization.Cosine;
     public SimilarityTransform Transform { get; init; } = SimilarityTransform.InverseLog;
     /// <summary>Neighbourhood radius; null → 3 × the 75th percentile of edge lengths for graphs, unlimited for vectors.</summary>
     public double? MaxDistance { get; init; }
     public bool ConnectComponents { get; init; }
-    /// <summary>#repulsive / #neighbour edges; null → 1.0 under Centered/Anchored, 0.5 under Standardized (PyMDE).</summary>
-    public double? RepulsiveFraction { get; init; }
-    public PenaltyKind AttractivePenalty { get; init; } = PenaltyKind.Log1p;
-    public double AttractiveExponent { get; init; } = 1.5;
-    public PenaltyKind RepulsivePenalty { get; init; } = PenaltyKind.Log;
-    public double RepulsiveExponent { get; init; } = 1.0;
-    public double HuberThreshold { get; init; } = 1.0;
-    /// <summary>null → Centered (PyMDE's choice when there is a repulsive penalty).</summary>
-    public ConstraintKind? Constraint { get; init; }
-    public InitKind Init { get; init; } = InitKind.Quadratic;
-    /// <summary>Start coordinates when <see cref="Init"/> is Embedding: aligned by entity id.</summary>
-    public Embedding? InitialEmbedding { get; init; }
+    /// <summary>#repulsive / #neighbour edges (PyMDE: 1 under its default Centered constraint, 0.5 under Standardized).</summary>
+    public double RepulsiveFraction { get; init; } = 1.0;
     public KnnAlgorithm Algorithm { get; init; } = KnnAlgorithm.Auto;
     public int Seed { get; init; }
 
@@ -36,7 +25,7 @@ public sealed record NeighborPreservationOptions
 
 /// <summary>
 /// PyMDE's preserve_neighbors as a stage: kNN graph (weights 2 mutual / 1 one-way, distance = the kNN distance), uniformly
-/// sampled repulsive pairs (weight −1), and the embedding problem's configuration, including the spectral start.
+/// sampled repulsive pairs (weight −1). How to embed the graph (penalties, constraint, start) is Invoke-Mde's business.
 /// </summary>
 public static class NeighborPreservationBuilder
 {
@@ -146,34 +135,21 @@ public static class NeighborPreservationBuilder
         var components = new Components(n);
         foreach (var key in keys) components.Union((int)(key / n), (int)(key % n));
         var (labels, sizes) = components.Label();
-        List<(int A, int B, float Distance)>? initLinks = null;
         if (sizes.Length > 1)
         {
             log.Warning($"The neighbour graph has {sizes.Length:N0} connected components (sizes {DescribeSizes(sizes)})" +
                         (options.ConnectComponents ? "; linking them (-ConnectComponents)." : "; without -ConnectComponents the smaller ones drift apart freely."));
-            if (options.ConnectComponents || options.Init == InitKind.Quadratic)
+            if (options.ConnectComponents)
             {
-                // The spectral start always uses the links: otherwise each component's indicator vector is an eigenvector of
-                // eigenvalue 0, and a few isolated entities would take over the smallest eigenvectors (PyMDE's trap).
                 var links = isGraph ? LinkByGraph(n, popularity, keys, distances, crossingEdges!) : LinkByVectors(data!, dimension, labels, sizes, popularity, distances, cancellation);
-                if (options.ConnectComponents)
-                {
-                    (keys, weights, distances) = MergeLinks(keys, weights, distances, links, n);
-                    log.Verbose($"Added {links.Count:N0} linking edges.");
-                }
-                else
-                {
-                    initLinks = links;
-                    log.Verbose($"The spectral start links the components with {links.Count:N0} edges (not kept as neighbour edges).");
-                }
+                (keys, weights, distances) = MergeLinks(keys, weights, distances, links, n);
+                log.Verbose($"Added {links.Count:N0} linking edges.");
             }
         }
         int neighborEdges = keys.Length;
         log.Verbose($"{neighborEdges:N0} neighbour edges ({weights.Count(w => w == 2):N0} mutual).");
 
-        // Constraint and repulsive fraction, as PyMDE's recipe chooses them.
-        var constraint = options.Constraint ?? ConstraintKind.Centered;
-        double fraction = options.RepulsiveFraction ?? (constraint == ConstraintKind.Standardized ? 0.5 : 1.0);
+        double fraction = options.RepulsiveFraction;
         if (fraction < 0 || double.IsNaN(fraction)) throw new EmbedPSException("BadRepulsiveFraction", EmbedPSErrorKind.InvalidArgument, $"-RepulsiveFraction must be ≥ 0 (got {fraction}).");
         var repulsive = RepulsiveSampler.Sample(n, keys, fraction, options.Seed, cancellation);
         log.Verbose($"{repulsive.Length:N0} repulsive pairs sampled (fraction {fraction:G3}).");
@@ -196,40 +172,7 @@ public static class NeighborPreservationBuilder
             d[e] = data is null ? float.NaN : MathF.Sqrt(VectorKnn.SquaredDistance(data.AsSpan(a * dimension, dimension), data.AsSpan(b * dimension, dimension)));
         });
 
-        var configuration = new EmbeddingConfiguration
-        {
-            Dimension = options.EmbeddingDimension,
-            AttractivePenalty = options.AttractivePenalty,
-            AttractiveExponent = options.AttractiveExponent,
-            RepulsivePenalty = options.RepulsivePenalty,
-            RepulsiveExponent = options.RepulsiveExponent,
-            HuberThreshold = options.HuberThreshold,
-            Constraint = constraint,
-            Init = options.Init,
-            Seed = options.Seed,
-        };
-        switch (options.Init)
-        {
-            case InitKind.Quadratic:
-                var initSource = source.AsSpan(0, neighborEdges).ToArray();
-                var initTarget = target.AsSpan(0, neighborEdges).ToArray();
-                var initWeights = w.AsSpan(0, neighborEdges).ToArray();
-                if (initLinks is { Count: > 0 })
-                {
-                    initSource = initSource.Concat(initLinks.Select(l => l.A)).ToArray();
-                    initTarget = initTarget.Concat(initLinks.Select(l => l.B)).ToArray();
-                    initWeights = initWeights.Concat(initLinks.Select(_ => 1f)).ToArray();
-                }
-                var spectral = SpectralInit.Compute(n, options.EmbeddingDimension, initSource, initTarget, initWeights, options.Seed, log: log, cancellation: cancellation);
-                configuration.InitialCoordinates = spectral.Coordinates;
-                break;
-            case InitKind.Embedding:
-                configuration.InitialCoordinates = AlignEmbedding(entities, options.InitialEmbedding
-                    ?? throw new EmbedPSException("MissingInitEmbedding", EmbedPSErrorKind.InvalidArgument, "Init 'Embedding' needs an embedding to start from."),
-                    options.EmbeddingDimension, options.Seed, log);
-                break;
-        }
-        return new NeighborGraph(entities, popularity, source, target, w, d, configuration, provenance);
+        return new NeighborGraph(entities, popularity, source, target, w, d, provenance);
     }
 
     /// <summary>Canonical edges from directed lists: sorted keys i·n + j (i &lt; j), weight = 1 or 2 directions, the kNN distance.</summary>
@@ -382,35 +325,4 @@ public static class NeighborPreservationBuilder
     }
 
     /// <summary>Start coordinates from a previous embedding, by entity id; entities it lacks get Gaussian coordinates with its per-axis mean and spread.</summary>
-    internal static float[] AlignEmbedding(EntityIds entities, Embedding embedding, int dimension, int seed, IStageLog log)
-    {
-        if (embedding.Dimension != dimension)
-            throw new EmbedPSException("InitDimensionMismatch", EmbedPSErrorKind.InvalidArgument,
-                $"The -Init embedding has {embedding.Dimension} dimensions but -EmbeddingDimension is {dimension}.");
-        int n = entities.Count;
-        var mean = new double[dimension];
-        var spread = new double[dimension];
-        int m = embedding.EntityCount;
-        for (int i = 0; i < m; i++) for (int j = 0; j < dimension; j++) mean[j] += embedding.Coordinates[i * dimension + j];
-        for (int j = 0; j < dimension; j++) mean[j] /= Math.Max(1, m);
-        for (int i = 0; i < m; i++) for (int j = 0; j < dimension; j++) { double x = embedding.Coordinates[i * dimension + j] - mean[j]; spread[j] += x * x; }
-        for (int j = 0; j < dimension; j++) spread[j] = m > 1 ? Math.Sqrt(spread[j] / (m - 1)) : 1;
-        var result = new float[n * dimension];
-        int missing = 0;
-        for (int i = 0; i < n; i++)
-        {
-            int source = embedding.Entities.IndexOf(entities[i]);
-            if (source >= 0)
-            {
-                embedding.Coordinates.AsSpan(source * dimension, dimension).CopyTo(result.AsSpan(i * dimension, dimension));
-                continue;
-            }
-            missing++;
-            var random = new DeterministicRandom(seed, 0x494E_0000L + i);
-            for (int j = 0; j < dimension; j++) result[i * dimension + j] = (float)(mean[j] + spread[j] * random.NextGaussian());
-        }
-        if (missing > 0) log.Warning($"{missing:N0} of {n:N0} entities are not in the -Init embedding; they start at random positions.");
-        if (missing == n) log.Warning("No entity of the graph is in the -Init embedding: check that both use the same ids.");
-        return result;
-    }
 }

@@ -17,8 +17,6 @@ public sealed class EntityAttributes
     public int EntityCount { get; }
     /// <summary>Entities that found a metadata row.</summary>
     public int MatchedCount { get; private set; }
-
-    internal void SetMatchedCount(int matched) => MatchedCount = matched;
     public IReadOnlyList<string> ColumnNames => _names;
 
     public void Add(string name, string?[] values)
@@ -33,6 +31,69 @@ public sealed class EntityAttributes
 
     /// <summary>The column's actual spelling, or null.</summary>
     public string? ColumnName(string name) => _names.FirstOrDefault(n => string.Equals(n, name, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>
+    /// Joins a table given as named text columns (column-major; pipeline objects such as Import-Csv rows, or a plain Parquet
+    /// file) to <paramref name="entities"/> by <paramref name="idColumn"/>, with the same rules as <see cref="ReadCsv"/>.
+    /// </summary>
+    public static EntityAttributes FromColumns(IReadOnlyList<string> names, IReadOnlyList<string?[]> columns, string idColumn, EntityIds entities, IStageLog log, string source)
+    {
+        int idIndex = -1;
+        for (int c = 0; c < names.Count; c++) if (string.Equals(names[c].Trim(), idColumn, StringComparison.OrdinalIgnoreCase)) { idIndex = c; break; }
+        if (idIndex < 0)
+            throw new EmbedPSException("MetadataIdColumnMissing", EmbedPSErrorKind.InvalidData,
+                $"The metadata ({source}) has no id column '{idColumn}'; its columns are: {string.Join(", ", names)}. Use -IdProperty to name the id column.") { Column = idColumn };
+        var result = new EntityAttributes(entities.Count);
+        var aligned = new string?[names.Count][];
+        for (int c = 0; c < names.Count; c++) aligned[c] = new string?[entities.Count];
+        var seen = new bool[entities.Count];
+        int matched = 0, rows = columns.Count == 0 ? 0 : columns[idIndex].Length;
+        string? firstUnknown = null;
+        for (int r = 0; r < rows; r++)
+        {
+            var id = columns[idIndex][r]?.Trim();
+            int entity = id is null ? -1 : entities.IndexOf(id);
+            if (entity < 0) { firstUnknown ??= id; continue; }
+            if (seen[entity]) continue;
+            seen[entity] = true;
+            matched++;
+            for (int c = 0; c < names.Count; c++) if (c != idIndex) aligned[c][entity] = columns[c][r];
+        }
+        if (matched == 0)
+            throw new EmbedPSException("MetadataNoMatch", EmbedPSErrorKind.InvalidData,
+                $"None of the ids in column '{names[idIndex]}' of the metadata ({source}) is an entity of the input (first metadata id '{firstUnknown}', first entity id '{(entities.Count > 0 ? entities.GetText(0) : "")}').")
+            { Column = names[idIndex], Value = firstUnknown };
+        for (int c = 0; c < names.Count; c++) if (c != idIndex) result.Add(names[c].Trim(), aligned[c]);
+        result.MatchedCount = matched;
+        log.Verbose($"Metadata ({source}): {matched:N0} of {entities.Count:N0} entities matched.");
+        return result;
+    }
+
+    /// <summary>Reads a plain Parquet table (any columns; values as invariant text) and joins it like <see cref="ReadCsv"/>.</summary>
+    public static EntityAttributes ReadParquet(string path, string idColumn, EntityIds entities, IStageLog log, CancellationToken cancellation = default)
+    {
+        if (!File.Exists(path))
+            throw new EmbedPSException("MetadataNotFound", EmbedPSErrorKind.ObjectNotFound, $"The metadata file '{path}' does not exist.") { File = path };
+        var (columns, order, _) = Artifacts.ParquetArtifact.ReadPlain(path, cancellation);
+        var text = order.Select(name =>
+        {
+            var values = columns[name];
+            var strings = new string?[values.Length];
+            for (int r = 0; r < values.Length; r++) strings[r] = values.GetValue(r) is { } v ? Convert.ToString(v, System.Globalization.CultureInfo.InvariantCulture) : null;
+            return strings;
+        }).ToList();
+        return FromColumns(order.ToList(), text, idColumn, entities, log, $"'{path}'");
+    }
+
+    /// <summary>The entity → value map of one column (entities without a value are left out), for label lookups.</summary>
+    public Dictionary<string, string> ToDictionary(string column, EntityIds entities)
+    {
+        var values = Column(column) ?? throw new EmbedPSException("MetadataColumnMissing", EmbedPSErrorKind.InvalidArgument,
+            $"The metadata has no column '{column}' (columns: {string.Join(", ", _names)}).") { Column = column };
+        var map = new Dictionary<string, string>();
+        for (int i = 0; i < values.Length; i++) if (values[i] is { } v) map[entities.GetText(i)] = v;
+        return map;
+    }
 
     /// <summary>
     /// Reads a CSV (or TSV: the separator is detected from the header) with a header row and joins it to

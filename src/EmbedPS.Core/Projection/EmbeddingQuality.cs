@@ -2,6 +2,7 @@ using System.Globalization;
 using EmbedPS.Core.Common;
 using EmbedPS.Core.Mde;
 using EmbedPS.Core.NeighborPreservation;
+using EmbedPS.Core.Knn;
 
 namespace EmbedPS.Core.Projection;
 
@@ -278,11 +279,12 @@ public static class EmbeddingQuality
         return ((double)correct / labelled, labelled);
     }
 
-    /// <summary>PyMDE average distortion: mean over the graph's edges of w·f(d), f the configured attractive (w &gt; 0) or repulsive (w &lt; 0) penalty.</summary>
-    public static double AverageDistortion(PointSet points, NeighborGraph graph, CancellationToken cancellation = default)
+    /// <summary>PyMDE average distortion: mean over the graph's edges of w·f(d), f the attractive (w &gt; 0) or repulsive (w &lt; 0)
+    /// penalty of <paramref name="configuration"/> (default: Invoke-Mde's defaults, Log1p 1.5 / Log 1).</summary>
+    public static double AverageDistortion(PointSet points, NeighborGraph graph, CancellationToken cancellation = default, EmbeddingConfiguration? configuration = null)
     {
         if (graph.EdgeCount == 0) return 0;
-        var config = graph.Configuration;
+        var config = configuration ?? new EmbeddingConfiguration();
         var map = new int[graph.EntityCount];
         for (int t = 0; t < graph.EntityCount; t++) map[t] = points.Entities.IndexOf(graph.Entities[t]);
         double sum = 0; long edges = 0;

@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 using EmbedPS.Core.Common;
-using EmbedPS.Core.NeighborPreservation;
+using EmbedPS.Core.Knn;
 
 namespace EmbedPS.Core.Projection;
 

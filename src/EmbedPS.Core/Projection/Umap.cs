@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using EmbedPS.Core.Common;
-using EmbedPS.Core.NeighborPreservation;
+using EmbedPS.Core.Knn;
 
 namespace EmbedPS.Core.Projection;
 

@@ -16,11 +16,11 @@ namespace EmbedPS.Commands.Artifacts;
 /// terminating error that names the file.</para>
 /// </summary>
 /// <example>
-///   <code>Import-EmbedArtifact ./out/demo/embedding.parquet | Invoke-Mde -MaxIterations 100</code>
-///   <para>Reads an embedding artifact and continues the pipeline from it.</para>
+///   <code>Import-EmbedArtifact ./neighbors.parquet | Invoke-Mde -MaxIterations 100</code>
+///   <para>Reads a neighbour-graph artifact and continues the pipeline from it.</para>
 /// </example>
 /// <example>
-///   <code>Get-ChildItem ./out/demo/*.parquet | Import-EmbedArtifact</code>
+///   <code>Get-ChildItem ./*.parquet | Import-EmbedArtifact</code>
 ///   <para>Reads every artifact of a folder; file objects bind by their FullName.</para>
 /// </example>
 [Cmdlet(VerbsData.Import, "EmbedArtifact", DefaultParameterSetName = "Path")]

@@ -1,5 +1,3 @@
-using System.Collections;
-using System.Globalization;
 using System.Management.Automation;
 using EmbedPS.Commands.Infrastructure;
 using EmbedPS.Core.Atlas;
@@ -29,16 +27,17 @@ namespace EmbedPS.Commands.Atlas;
 /// earlier atlas is refused (never overwritten). Where WebGL2 is missing, the page shows a still image of the map (preview.png).</para>
 /// </summary>
 /// <example>
-///   <code>Import-EmbedArtifact ./out/demo/projection.parquet | Export-EmbeddingAtlas -Path ./atlas -Metadata ./out/demo/entities.csv -Title 'Sample atlas'</code>
-///   <para>The demo's UMAP layout with the sample's metadata: colour by group (found automatically), names from the name column. Open ./atlas/index.html.</para>
+///   <code>Import-EmbedArtifact ./projection.parquet | Export-EmbeddingAtlas -Path ./atlas -Metadata ./entities.csv -Title 'Sample atlas'</code>
+///   <para>A UMAP layout with the sample's metadata: colour by group (found automatically), names from the name column. Open ./atlas/index.html in a browser.</para>
 /// </example>
 /// <example>
-///   <code>$umap, $tsne | Export-EmbeddingAtlas -Path ./atlas -Embedding $embedding -Metadata (Import-Csv ./out/demo/entities.csv) -ColorProperty subgroup -Theme Light -PassThru</code>
-///   <para>Two layouts of the same entities (switch between them with an animated transition), neighbours and galaxy mode from the 3-D embedding, metadata as objects; returns a summary of what was written.</para>
+///   <code>$tsne = $embedding | ConvertTo-Projection -Method Tsne -AlignTo $projection
+/// $projection, $tsne | Export-EmbeddingAtlas -Path ./atlas -Embedding $embedding -Metadata (Import-Csv ./entities.csv) -ColorProperty subgroup -Theme Light -PassThru</code>
+///   <para>Two layouts of the same entities (switch between them with an animated transition; the page highlights the entities whose neighbourhoods differ most), neighbours and galaxy mode from the 3-D embedding, metadata as Import-Csv objects; returns a summary of what was written.</para>
 /// </example>
 /// <example>
-///   <code>Export-EmbeddingAtlas -InputPath ./out/demo/projection.parquet -Path ./atlas -Embedding ./out/demo/embedding.parquet -Metadata ./out/demo/entities.csv -SizeProperty popularity -TooltipProperty group, subgroup -SearchProperty subgroup -Force</code>
-///   <para>Everything from files, with chosen tooltip and search fields, replacing an earlier atlas in ./atlas.</para>
+///   <code>Export-EmbeddingAtlas -InputPath ./projection.parquet, ./last-month.parquet -LayoutName 'this month', 'last month' -Path ./atlas -Embedding ./embedding.parquet -Metadata ./entities.csv -TooltipProperty group, subgroup -SearchProperty subgroup</code>
+///   <para>Everything from files: two layouts named for the viewer's layout menu, chosen tooltip and search fields. Running it again replaces the atlas in ./atlas only once the new one is complete.</para>
 /// </example>
 [Cmdlet(VerbsData.Export, "EmbeddingAtlas", SupportsShouldProcess = true, DefaultParameterSetName = "InputObject")]
 [OutputType(typeof(AtlasExport))]
@@ -67,39 +66,39 @@ public sealed class ExportEmbeddingAtlasCommand : EmbedPSCmdlet
 
     /// <summary>Metadata: objects with an id property (Import-Csv output, any objects), or the path of a CSV, TSV or Parquet file.</summary>
     [Parameter]
-    public object? Metadata { get; set; }
+    public PSObject[]? Metadata { get; set; }
 
     /// <summary>The metadata column holding entity ids (default 'entity').</summary>
     [Parameter]
     public string IdProperty { get; set; } = "entity";
 
     /// <summary>The column shown as each entity's name (default: a column named name, title or label; else the id).</summary>
-    [Parameter]
+    [Parameter, ArgumentCompleter(typeof(MetadataColumnCompleter))]
     public string? LabelProperty { get; set; }
 
     /// <summary>The initial colouring, a category or number column (default: a column named group, category, genre, class, cluster…, else the first categorical column).</summary>
-    [Parameter]
+    [Parameter, ArgumentCompleter(typeof(MetadataColumnCompleter))]
     [Alias("ColorBy")]
     public string? ColorProperty { get; set; }
 
     /// <summary>The number column that sizes points on a partial log scale (default: popularity).</summary>
-    [Parameter]
+    [Parameter, ArgumentCompleter(typeof(MetadataColumnCompleter))]
     public string? SizeProperty { get; set; }
 
     /// <summary>Columns searched besides the name and the id.</summary>
-    [Parameter]
+    [Parameter, ArgumentCompleter(typeof(MetadataColumnCompleter))]
     public string[] SearchProperty { get; set; } = Array.Empty<string>();
 
     /// <summary>Columns shown on hover under the name (default: the colour and size columns).</summary>
-    [Parameter]
+    [Parameter, ArgumentCompleter(typeof(MetadataColumnCompleter))]
     public string[]? TooltipProperty { get; set; }
 
     /// <summary>A column of URLs shown as a link in the details panel (only http and https become links; default: a column named url or link).</summary>
-    [Parameter]
+    [Parameter, ArgumentCompleter(typeof(MetadataColumnCompleter))]
     public string? LinkProperty { get; set; }
 
     /// <summary>Columns to treat as categories even though every value is a number (cluster ids, years).</summary>
-    [Parameter]
+    [Parameter, ArgumentCompleter(typeof(MetadataColumnCompleter))]
     public string[] CategoryProperty { get; set; } = Array.Empty<string>();
 
     /// <summary>One name per layout, in input order (default: the method plus the parameters that differ, e.g. 'UMAP (minDist 0.5)').</summary>
@@ -172,7 +171,10 @@ public sealed class ExportEmbeddingAtlasCommand : EmbedPSCmdlet
         var embedding = ResolveEmbedding();
         var entities = _projections[0].Entities;
         if (!ShouldProcess(target, $"Write an atlas of {entities.Count:N0} entities and {_projections.Count} layout(s)")) return;
-        var metadataRows = Metadata is null ? null : MetadataRows(Metadata);
+        var metadataPath = MetadataInput.PathOf(Metadata) is { } given ? ResolveInputPath(given) : null;
+        var metadataRows = Metadata is { Length: > 0 } ? Metadata : null;
+        if (metadataRows is not null)
+            _sources.Add(metadataPath is not null ? System.IO.Path.GetFileName(metadataPath) : $"{metadataRows.Length:N0} objects");
         var options = new AtlasOptions
         {
             Title = Title,
@@ -193,12 +195,10 @@ public sealed class ExportEmbeddingAtlasCommand : EmbedPSCmdlet
         var result = RunStage("Writing atlas " + System.IO.Path.GetFileName(target), (log, ct) =>
         {
             EntityAttributes? metadata = null;
-            if (metadataRows is { } m)
+            if (metadataRows is not null)
             {
                 log.Progress(0.01, "Reading metadata");
-                metadata = m.Path is not null
-                    ? EntityMetadata.Read(m.Path, IdProperty, entities, log, ct)
-                    : EntityMetadata.FromColumns("the -Metadata objects", m.Columns!, m.Rows!.Count, (c, r) => m.Rows[r][c], IdProperty, entities, log);
+                metadata = MetadataInput.Read(metadataRows, metadataPath, IdProperty, entities, log, ct);
             }
             try
             {
@@ -228,60 +228,4 @@ public sealed class ExportEmbeddingAtlasCommand : EmbedPSCmdlet
         }
     }
 
-    private sealed record MetadataSource(string? Path, List<string>? Columns, List<string?[]>? Rows);
-
-    /// <summary>A path (string or file) is read later by the core; objects are flattened here into text rows.</summary>
-    private MetadataSource MetadataRows(object metadata)
-    {
-        var value = metadata is PSObject ps ? ps.BaseObject : metadata;
-        if (value is string path)
-        {
-            var full = ResolveInputPath(path);
-            _sources.Add(System.IO.Path.GetFileName(full));
-            return new MetadataSource(full, null, null);
-        }
-        if (value is FileInfo file)
-        {
-            var full = ResolveInputPath(file.FullName);
-            _sources.Add(file.Name);
-            return new MetadataSource(full, null, null);
-        }
-        IEnumerable items = value is IEnumerable enumerable and not IDictionary ? enumerable : new[] { metadata };
-        var columns = new List<string>();
-        var index = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
-        var rows = new List<string?[]>();
-        foreach (var item in items)
-        {
-            if (item is null) continue;
-            var row = new List<(int Column, string? Value)>();
-            if ((item is PSObject p ? p.BaseObject : item) is IDictionary dictionary)
-            {
-                foreach (DictionaryEntry entry in dictionary) row.Add((ColumnOf(entry.Key?.ToString() ?? ""), EntityMetadata.Format(Unwrap(entry.Value))));
-            }
-            else
-            {
-                foreach (var property in PSObject.AsPSObject(item).Properties)
-                {
-                    if (!property.IsGettable) continue;
-                    row.Add((ColumnOf(property.Name), EntityMetadata.Format(Unwrap(property.Value))));
-                }
-            }
-            var cells = new string?[columns.Count];
-            foreach (var (column, text) in row) cells[column] = text;
-            rows.Add(cells);
-        }
-        // Rows read before a later object brought a new property are padded with nulls.
-        for (int r = 0; r < rows.Count; r++) if (rows[r].Length < columns.Count) { var cells = rows[r]; Array.Resize(ref cells, columns.Count); rows[r] = cells; }
-        if (rows.Count == 0) ThrowArgumentError("MetadataEmpty", "-Metadata holds no objects.");
-        _sources.Add(string.Create(CultureInfo.InvariantCulture, $"{rows.Count:N0} objects with {columns.Count} properties"));
-        return new MetadataSource(null, columns, rows);
-
-        int ColumnOf(string name)
-        {
-            if (!index.TryGetValue(name, out var c)) { c = columns.Count; columns.Add(name); index[name] = c; }
-            return c;
-        }
-    }
-
-    private static object? Unwrap(object? value) => value is PSObject ps ? ps.BaseObject : value;
 }

@@ -99,7 +99,7 @@ public sealed class ImportEntityCollectionCommand : EmbedPSStageCmdlet
     /// <summary>Field separator of CSV input. Default: tab for .tsv and .tab files, comma otherwise. Ignored for Parquet.</summary>
     [Parameter(ParameterSetName = PathSet)]
     [Parameter(ParameterSetName = LiteralPathSet)]
-    public char Delimiter { get; set; }
+    public char? Delimiter { get; set; }
 
     protected override void BeginProcessing()
     {
@@ -110,7 +110,7 @@ public sealed class ImportEntityCollectionCommand : EmbedPSStageCmdlet
             WeightColumn = WeightProperty,
             ValueColumn = ValueProperty,
             TimestampColumn = TimestampProperty,
-            Delimiter = MyInvocation.BoundParameters.ContainsKey(nameof(Delimiter)) ? Delimiter : null,
+            Delimiter = Delimiter,
         };
         _importer = new CollectionImporter(options);
     }

@@ -17,7 +17,7 @@ namespace EmbedPS.Commands.Collections;
 /// The result's provenance records the parameters and the upstream artifact; -OutFile saves it.</para>
 /// </summary>
 /// <example>
-///   <code>Import-EntityCollection ./ratings.csv -CollectionProperty user -EntityProperty anime | Select-EntityCollection -MinCollections 5 -MinCollectionSize 2 -Verbose</code>
+///   <code>Import-EntityCollection ./ratings.csv -CollectionProperty user_id -EntityProperty anime_id | Select-EntityCollection -MinCollections 5 -MinCollectionSize 2 -Verbose</code>
 ///   <para>Drops anime rated by fewer than 5 users and users left with fewer than 2 anime, repeating until stable.</para>
 /// </example>
 /// <example>

@@ -8,14 +8,16 @@ namespace EmbedPS.Commands.Mde;
 /// <summary>
 /// <para type="synopsis">Places every entity of a neighbour graph in 3–4 dimensions so that neighbours are close and random pairs are apart (minimum-distortion embedding).</para>
 /// <para type="description">Invoke-Mde solves PyMDE's minimum-distortion problem for a NeighborGraph (from Invoke-NeighborPreservation,
-/// or an artifact read with -InputPath): it minimises the average distortion (1/p) Σ w·p(d) over all edges, with the penalties,
-/// dimension and constraint the graph's configuration names — by default Log1p (exponent 1.5) on neighbour edges and Log
-/// (exponent 1) on repulsive pairs — under the Standardized (XᵀX = n·I, zero mean), Centered or Anchored (given entities pinned)
-/// constraint. The optimiser is projected L-BFGS (memory 10, strong-Wolfe line search, every trial point projected onto the
+/// or an artifact read with -InputPath): it minimises the average distortion (1/p) Σ w·p(d) over all edges in -Dimension
+/// dimensions (default 3), with -AttractivePenalty on neighbour edges (default Log1p, exponent 1.5) and -RepulsivePenalty on
+/// repulsive pairs (default Log, exponent 1), under the -Constraint Centered (default: zero mean) or Standardized (XᵀX = n·I,
+/// zero mean). The graph is data only, so a saved graph can be re-solved with other penalties without recomputing the
+/// neighbours. The optimiser is projected L-BFGS (memory 10, strong-Wolfe line search, every trial point projected onto the
 /// constraint), as in PyMDE. It stops when the norm of the projected gradient is at most -Tolerance or after -MaxIterations
 /// iterations (300 by default; use 2000 for final maps).</para>
-/// <para type="description">It starts from the graph's initial coordinates (the spectral initialisation or a previous embedding)
-/// projected onto the constraint, or from a seeded random embedding when there are none. The CPU path is the default: multi-threaded,
+/// <para type="description">-Init chooses the start, projected onto the constraint: Quadratic (default; the spectral
+/// initialisation of the neighbour edges, computed with LOBPCG), Random (seeded), or Embedding: the coordinates of
+/// -InitialEmbedding (a previous map, matched by entity id; new entities start at random). The CPU path is the default: multi-threaded,
 /// SIMD, and gives the same result whatever the number of cores. -Device Gpu runs the distortion and gradient as ILGPU kernels on a
 /// CUDA GPU; -Device Auto uses one when present. The result is an Embedding with the coordinates, entity ids, popularity, final
 /// average distortion, iterations, the distortion after every iteration and why it stopped; -OutFile persists it as an 'embedding'
@@ -27,6 +29,14 @@ namespace EmbedPS.Commands.Mde;
 ///   <para>Embeds a neighbour graph with 300 iterations and saves the embedding artifact.</para>
 /// </example>
 /// <example>
+///   <code>Invoke-Mde -InputPath ./neighbors.parquet -AttractivePenalty Quadratic -Constraint Standardized -Dimension 2 -Init Random</code>
+///   <para>Re-solves a saved neighbour graph with another penalty, constraint, dimension and start; the neighbour stage does not run again.</para>
+/// </example>
+/// <example>
+///   <code>Invoke-Mde -InputPath ./neighbors.parquet -InitialEmbedding (Import-EmbedArtifact ./embedding.parquet)</code>
+///   <para>Starts from a previous embedding (entities matched by id), so that this month's map stays close to last month's.</para>
+/// </example>
+/// <example>
 ///   <code>Invoke-Mde -InputPath ./neighbors.parquet -MaxIterations 2000 -Tolerance 1e-6 -Verbose</code>
 ///   <para>A final map: more iterations, a tighter tolerance, and the optimiser's progress every 200 iterations.</para>
 /// </example>
@@ -35,8 +45,8 @@ namespace EmbedPS.Commands.Mde;
 ///   <para>Keeps the coordinates every 10 iterations, for an animation of the optimisation.</para>
 /// </example>
 /// <example>
-///   <code>Get-ChildItem ./graphs/*.parquet | Invoke-Mde -Device Gpu</code>
-///   <para>Embeds several graph artifacts (bound by their FullName) on a CUDA GPU.</para>
+///   <code>Get-ChildItem ./graphs/*.parquet | Invoke-Mde -Device Auto</code>
+///   <para>Embeds several graph artifacts (bound by their FullName), on a CUDA GPU when one is present (-Device Gpu insists on one).</para>
 /// </example>
 [Cmdlet(VerbsLifecycle.Invoke, "Mde", SupportsShouldProcess = true, DefaultParameterSetName = "InputObject")]
 [OutputType(typeof(Embedding))]
@@ -51,7 +61,44 @@ public sealed class InvokeMdeCommand : EmbedPSStageCmdlet
     [Alias("FullName", "PSPath")]
     public string InputPath { get; set; } = "";
 
-    /// <summary>Seed of the random start (used when the graph carries no initial coordinates); defaults to the graph configuration's seed.</summary>
+    /// <summary>Dimensions of the embedding (embed in 3–4, then project to 2 with ConvertTo-Projection).</summary>
+    [Parameter, ValidateRange(1, 64)]
+    [Alias("EmbeddingDimension")]
+    public int Dimension { get; set; } = 3;
+
+    /// <summary>Penalty on neighbour edges: Log1p (PyMDE's default), Quadratic, Huber or Log.</summary>
+    [Parameter]
+    public PenaltyKind AttractivePenalty { get; set; } = PenaltyKind.Log1p;
+
+    /// <summary>Exponent α of a Log1p or Log attractive penalty.</summary>
+    [Parameter, ValidateRange(1e-6, 100.0)]
+    public double AttractiveExponent { get; set; } = 1.5;
+
+    /// <summary>Penalty on repulsive pairs: Log (PyMDE's default), Log1p, Quadratic or Huber.</summary>
+    [Parameter]
+    public PenaltyKind RepulsivePenalty { get; set; } = PenaltyKind.Log;
+
+    /// <summary>Exponent α of a Log or Log1p repulsive penalty.</summary>
+    [Parameter, ValidateRange(1e-6, 100.0)]
+    public double RepulsiveExponent { get; set; } = 1.0;
+
+    /// <summary>Threshold δ of a Huber penalty.</summary>
+    [Parameter, ValidateRange(1e-9, 1e9)]
+    public double HuberThreshold { get; set; } = 1.0;
+
+    /// <summary>Centered (zero mean; PyMDE's choice when there are repulsive pairs) or Standardized (zero mean, XᵀX = n·I).</summary>
+    [Parameter, ValidateSet("Centered", "Standardized")]
+    public ConstraintKind Constraint { get; set; } = ConstraintKind.Centered;
+
+    /// <summary>The start: Quadratic (spectral), Random (seeded), or Embedding (the coordinates of -InitialEmbedding).</summary>
+    [Parameter]
+    public InitKind Init { get; set; } = InitKind.Quadratic;
+
+    /// <summary>A previous embedding to start from (matched by entity id; entities it lacks start at random); implies -Init Embedding. Its dimension must equal -Dimension.</summary>
+    [Parameter]
+    public Embedding? InitialEmbedding { get; set; }
+
+    /// <summary>Seed of the random start, of the spectral start's random block and of the start of entities missing from -InitialEmbedding.</summary>
     [Parameter]
     public int Seed { get; set; }
 
@@ -89,17 +136,36 @@ public sealed class InvokeMdeCommand : EmbedPSStageCmdlet
             graph = InputObject;
             target = graph.ToString();
         }
+        var bound = MyInvocation.BoundParameters;
+        var init = bound.ContainsKey(nameof(Init)) ? Init : InitialEmbedding is null ? InitKind.Quadratic : InitKind.Embedding;
+        if (init == InitKind.Embedding && InitialEmbedding is null)
+            ThrowArgumentError("MissingInitEmbedding", "-Init Embedding needs -InitialEmbedding, the embedding to start from.", Init);
+        if (init != InitKind.Embedding && InitialEmbedding is not null)
+            ThrowArgumentError("InitialEmbeddingIgnored", $"-InitialEmbedding is only used with -Init Embedding, not -Init {init}.", Init);
+        var configuration = new EmbeddingConfiguration
+        {
+            Dimension = Dimension,
+            AttractivePenalty = AttractivePenalty,
+            AttractiveExponent = AttractiveExponent,
+            RepulsivePenalty = RepulsivePenalty,
+            RepulsiveExponent = RepulsiveExponent,
+            HuberThreshold = HuberThreshold,
+            Constraint = Constraint,
+            Init = init,
+            InitialEmbedding = InitialEmbedding,
+            Seed = Seed,
+        };
         var options = new MdeOptions
         {
             MaxIterations = MaxIterations,
             Tolerance = Tolerance,
-            Seed = MyInvocation.BoundParameters.ContainsKey(nameof(Seed)) ? Seed : null,
+            Seed = Seed,
             Device = Device,
             SnapshotEvery = SnapshotEvery,
             VerboseEvery = VerboseEvery,
         };
-        WriteVerbose($"Embedding {graph} ({graph.Configuration}).");
-        var embedding = RunStage("Minimum-distortion embedding", (log, ct) => MinimumDistortionEmbedding.Run(graph, options, log, ct), target);
+        WriteVerbose($"Embedding {graph} ({configuration}).");
+        var embedding = RunStage("Minimum-distortion embedding", (log, ct) => MinimumDistortionEmbedding.Run(graph, configuration, options, log, ct), target);
         WriteVerbose($"{embedding}; stopped: {embedding.StopReason}; device: {embedding.Device}.");
         SaveAndEmit(embedding);
     }

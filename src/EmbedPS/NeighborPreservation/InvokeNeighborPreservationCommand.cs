@@ -1,17 +1,17 @@
 using System.Collections;
 using System.Management.Automation;
-using System.Management.Automation.Runspaces;
 using EmbedPS.Commands.Infrastructure;
 using EmbedPS.Core.Artifacts;
 using EmbedPS.Core.Common;
 using EmbedPS.Core.Cooccurrence;
 using EmbedPS.Core.Mde;
 using EmbedPS.Core.NeighborPreservation;
+using EmbedPS.Core.Knn;
 
 namespace EmbedPS.Commands.NeighborPreservation;
 
 /// <summary>
-/// <para type="synopsis">Builds the neighbour-preservation problem (PyMDE's preserve_neighbors): a sparse kNN graph plus repulsive pairs and the embedding configuration for Invoke-Mde.</para>
+/// <para type="synopsis">Builds the neighbour-preservation problem (PyMDE's preserve_neighbors): a sparse kNN graph plus repulsive pairs, the data Invoke-Mde embeds.</para>
 /// <para type="description">From a co-occurrence matrix (a graph of similarities) or from vectors (an Embedding, or a numeric table:
 /// CSV or Parquet file, or pipeline objects such as Import-Csv rows) it builds what Invoke-Mde optimises. Graphs: each co-occurrence
 /// weight is normalised (-Normalize, default Cosine: w / √(popularityᵢ·popularityⱼ), so that hubs stop being everybody's nearest
@@ -20,9 +20,8 @@ namespace EmbedPS.Commands.NeighborPreservation;
 /// multi-hop paths fill in neighbours for weakly connected entities. Vectors: Euclidean kNN, exact (blocked, SIMD, parallel) for
 /// up to 10,000 rows or n²·d ≤ 5·10¹⁰, approximate (NN-descent, recall ≥ 0.95) beyond. Edges get weight 2 when the two entities are
 /// each other's neighbours, 1 when one-way; repulsive pairs (weight −1) are sampled uniformly among the other pairs
-/// (-RepulsiveFraction × the neighbour edges, re-drawn on collision). The configuration carries the dimension, penalties
-/// (Log1p 1.5 attractive, Log repulsive), constraint (Centered) and the start: by default the spectral (quadratic) initialisation,
-/// computed here with LOBPCG. Warnings report entities with fewer than k neighbours and the connected components;
+/// (-RepulsiveFraction × the neighbour edges, re-drawn on collision). The graph is data only: the embedding's dimension,
+/// penalties, constraint and start are Invoke-Mde's parameters, so one graph can be re-solved with other settings. Warnings report entities with fewer than k neighbours and the connected components;
 /// -ConnectComponents links components so that none floats away. Deterministic under -Seed whatever the thread count.</para>
 /// </summary>
 /// <example>
@@ -30,12 +29,12 @@ namespace EmbedPS.Commands.NeighborPreservation;
 ///   <para>The atlas pipeline's third stage: a 15-nearest-neighbour graph by shortest path over the co-occurrence graph, persisted.</para>
 /// </example>
 /// <example>
-///   <code>Import-Csv ./cells.csv | Invoke-NeighborPreservation -IdProperty cell -EmbeddingDimension 4 -Init Random</code>
-///   <para>Vectors from a table: every numeric column except 'cell' is a feature; random start.</para>
+///   <code>Import-Csv ./cells.csv | Invoke-NeighborPreservation -IdProperty cell -NeighborCount 5</code>
+///   <para>Vectors from a table: every numeric column except 'cell' is a feature.</para>
 /// </example>
 /// <example>
-///   <code>$graph = Import-EmbedArtifact ./cooc.parquet | Invoke-NeighborPreservation -Normalize Ppmi -ConnectComponents -Init (Import-EmbedArtifact ./last-embedding.parquet)</code>
-///   <para>Positive PMI weights, components linked, starting from last month's embedding (entities are matched by id; new ones start at random).</para>
+///   <code>$graph = Import-EmbedArtifact ./cooc.parquet | Invoke-NeighborPreservation -Normalize Ppmi -ConnectComponents</code>
+///   <para>Positive PMI weights, components linked so that none floats away.</para>
 /// </example>
 [Cmdlet(VerbsLifecycle.Invoke, "NeighborPreservation", SupportsShouldProcess = true, DefaultParameterSetName = "InputObject")]
 [OutputType(typeof(NeighborGraph))]
@@ -59,9 +58,6 @@ public sealed class InvokeNeighborPreservationCommand : EmbedPSStageCmdlet
     /// <summary>Neighbours per entity, k (default: PyMDE's rule, about 1 % of all pairs: 5 up to 1,200 entities, 15 from 3,001).</summary>
     [Parameter, ValidateRange(1, 1000)] public int NeighborCount { get; set; }
 
-    /// <summary>Dimensions of the embedding Invoke-Mde will make (default 3: embed in 3–4 dimensions, then project to 2).</summary>
-    [Parameter, ValidateRange(1, 64)] public int EmbeddingDimension { get; set; } = 3;
-
     /// <summary>Graph input: how co-occurrence weights are normalised first: None, Pmi (lift), Ppmi, Cosine (default) or Jaccard.</summary>
     [Parameter] public SimilarityNormalization Normalize { get; set; } = SimilarityNormalization.Cosine;
 
@@ -74,26 +70,8 @@ public sealed class InvokeNeighborPreservationCommand : EmbedPSStageCmdlet
     /// <summary>Link the neighbour graph's connected components so that none floats away (see docs/neighbors.md for how).</summary>
     [Parameter] public SwitchParameter ConnectComponents { get; set; }
 
-    /// <summary>Repulsive pairs per neighbour edge (default 1 under the Centered constraint, 0.5 under Standardized, as PyMDE).</summary>
-    [Parameter, ValidateRange(0.0, 100.0)] public double RepulsiveFraction { get; set; } = double.NaN;
-
-    /// <summary>Penalty on neighbour edges (default Log1p).</summary>
-    [Parameter] public PenaltyKind AttractivePenalty { get; set; } = PenaltyKind.Log1p;
-
-    /// <summary>Exponent of the attractive penalty (default 1.5).</summary>
-    [Parameter] public double AttractiveExponent { get; set; } = 1.5;
-
-    /// <summary>Penalty on repulsive pairs (default Log).</summary>
-    [Parameter] public PenaltyKind RepulsivePenalty { get; set; } = PenaltyKind.Log;
-
-    /// <summary>Exponent of the repulsive penalty (default 1).</summary>
-    [Parameter] public double RepulsiveExponent { get; set; } = 1.0;
-
-    /// <summary>Constraint for Invoke-Mde: Centered (default, as PyMDE with repulsion) or Standardized.</summary>
-    [Parameter] public ConstraintKind Constraint { get; set; } = ConstraintKind.Centered;
-
-    /// <summary>The start: Quadratic (default, spectral), Random, or an Embedding object (matched by entity id).</summary>
-    [Parameter] public object Init { get; set; } = "Quadratic";
+    /// <summary>Repulsive pairs per neighbour edge (PyMDE: 1 for its default Centered constraint; use 0.5 for a graph you will embed with -Constraint Standardized).</summary>
+    [Parameter, ValidateRange(0.0, 100.0)] public double RepulsiveFraction { get; set; } = 1.0;
 
     /// <summary>Vector input: Auto (default: exact up to 10,000 rows or n²·d ≤ 5·10¹⁰), Exact or Approximate (NN-descent).</summary>
     [Parameter] public KnnAlgorithm Algorithm { get; set; } = KnnAlgorithm.Auto;
@@ -162,13 +140,8 @@ public sealed class InvokeNeighborPreservationCommand : EmbedPSStageCmdlet
     {
         if (path.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".tsv", StringComparison.OrdinalIgnoreCase))
         {
-            var rows = InvokeCommand.InvokeScript("param($p, $d) Import-Csv -LiteralPath $p -Delimiter $d", true, PipelineResultTypes.None, null,
-                path, path.EndsWith(".tsv", StringComparison.OrdinalIgnoreCase) ? '\t' : ',');
-            if (rows.Count == 0)
-                ThrowTerminatingError(new ErrorRecord(new InvalidDataException($"'{path}' has no data rows."), "EmptyTable", ErrorCategory.InvalidData, path));
-            var names = rows[0].Properties.Select(p => p.Name).ToList();
-            var columns = names.Select(n => (Array)rows.Select(r => r.Properties[n]?.Value).ToArray()).ToList();
-            return RunStage("Reading " + Path.GetFileName(path), (_, _) => FeatureTable.FromColumns(names, columns, IdProperty, FeatureProperty, $"'{path}'"), path);
+            // The same fast reader as the rest of EmbedPS (not Import-Csv): text cells, parsed as invariant-culture numbers.
+            return RunStage("Reading " + Path.GetFileName(path), (_, ct) => FeatureTable.ReadCsv(path, IdProperty, FeatureProperty, ct), path);
         }
         return RunStage("Reading " + Path.GetFileName(path), (_, ct) =>
         {
@@ -241,36 +214,14 @@ public sealed class InvokeNeighborPreservationCommand : EmbedPSStageCmdlet
     private NeighborPreservationOptions BuildOptions()
     {
         var bound = MyInvocation.BoundParameters;
-        if (Constraint == ConstraintKind.Anchored)
-            ThrowArgumentError("AnchoredNotSupported", "-Constraint Anchored needs anchor entities and coordinates, which this cmdlet does not take; use Centered or Standardized.", Constraint);
-        InitKind init = InitKind.Quadratic;
-        Embedding? initial = null;
-        var initValue = Init is PSObject ps ? ps.BaseObject : Init;
-        switch (initValue)
-        {
-            case Embedding e: init = InitKind.Embedding; initial = e; break;
-            case string s when Enum.TryParse<InitKind>(s, true, out var parsed) && parsed != InitKind.Embedding: init = parsed; break;
-            case InitKind kind when kind != InitKind.Embedding: init = kind; break;
-            default:
-                ThrowArgumentError("BadInit", $"-Init must be Quadratic, Random or an Embedding object (got '{initValue}').", initValue);
-                break;
-        }
         return new NeighborPreservationOptions
         {
             NeighborCount = bound.ContainsKey(nameof(NeighborCount)) ? NeighborCount : null,
-            EmbeddingDimension = EmbeddingDimension,
             Normalize = Normalize,
             Transform = Transform,
             MaxDistance = bound.ContainsKey(nameof(MaxDistance)) ? MaxDistance : null,
             ConnectComponents = ConnectComponents,
-            RepulsiveFraction = double.IsNaN(RepulsiveFraction) ? null : RepulsiveFraction,
-            AttractivePenalty = AttractivePenalty,
-            AttractiveExponent = AttractiveExponent,
-            RepulsivePenalty = RepulsivePenalty,
-            RepulsiveExponent = RepulsiveExponent,
-            Constraint = Constraint,
-            Init = init,
-            InitialEmbedding = initial,
+            RepulsiveFraction = RepulsiveFraction,
             Algorithm = Algorithm,
             Seed = Seed,
         };
@@ -279,16 +230,11 @@ public sealed class InvokeNeighborPreservationCommand : EmbedPSStageCmdlet
     private static Dictionary<string, object?> ProvenanceParameters(NeighborPreservationOptions o) => new()
     {
         ["NeighborCount"] = o.NeighborCount,
-        ["EmbeddingDimension"] = o.EmbeddingDimension,
         ["Normalize"] = o.Normalize.ToString(),
         ["Transform"] = o.Transform.ToString(),
         ["MaxDistance"] = o.MaxDistance,
         ["ConnectComponents"] = o.ConnectComponents,
         ["RepulsiveFraction"] = o.RepulsiveFraction,
-        ["AttractivePenalty"] = o.AttractivePenalty.ToString(),
-        ["RepulsivePenalty"] = o.RepulsivePenalty.ToString(),
-        ["Constraint"] = o.Constraint?.ToString(),
-        ["Init"] = o.Init.ToString(),
         ["Algorithm"] = o.Algorithm.ToString(),
         ["Seed"] = o.Seed,
     };

@@ -32,8 +32,12 @@ namespace EmbedPS.Commands.Preview;
 /// read-only one.</para>
 /// </summary>
 /// <example>
-///   <code>Import-EmbedArtifact ./out/demo/projection.parquet | Export-EmbeddingPreview -Path ./atlas.png -Metadata ./entities.csv -ColorProperty group -LabelTop 20</code>
+///   <code>Import-EmbedArtifact ./projection.parquet | Export-EmbeddingPreview -Path ./atlas.png -Metadata ./entities.csv -ColorProperty group -LabelTop 20</code>
 ///   <para>The atlas layout coloured by each entity's group from a CSV, with the 20 most popular entities labelled by their name column.</para>
+/// </example>
+/// <example>
+///   <code>$projection | Export-EmbeddingPreview -Path ./runtime.png -Metadata (Import-Csv ./entities.csv | Where-Object group -ne 'G01') -ColorProperty subgroup</code>
+///   <para>Metadata as pipeline objects: rows filtered with Where-Object first (entities without a row are drawn as '(missing)').</para>
 /// </example>
 /// <example>
 ///   <code>$embedding | Export-EmbeddingPreview -Path ./pairs.png -View Pairs -Theme Dark -Width 1600 -Height 1000</code>
@@ -72,16 +76,16 @@ public sealed class ExportEmbeddingPreviewCommand : EmbedPSCmdlet
     [ValidateSet("Auto", "Scatter", "Pairs", "Distortion", IgnoreCase = true)]
     public string View { get; set; } = "Auto";
 
-    /// <summary>A CSV (or TSV) with one row per entity, joined on -IdProperty; its columns can colour (-ColorProperty) and label (-LabelProperty) the points.</summary>
+    /// <summary>One row per entity, joined on -IdProperty: a CSV/TSV or Parquet path, or objects (Import-Csv rows, any objects with the id property); its columns can colour (-ColorProperty) and label (-LabelProperty) the points.</summary>
     [Parameter]
-    public string? Metadata { get; set; }
+    public PSObject[]? Metadata { get; set; }
 
     /// <summary>The metadata column holding entity ids (default 'entity').</summary>
     [Parameter]
     public string IdProperty { get; set; } = "entity";
 
     /// <summary>What colours the points: a metadata column, or popularity, entity, x, y (Projection), dim1, dim2 … (Embedding).</summary>
-    [Parameter]
+    [Parameter, ArgumentCompleter(typeof(MetadataColumnCompleter))]
     [Alias("ColorBy")]
     public string? ColorProperty { get; set; }
 
@@ -91,7 +95,7 @@ public sealed class ExportEmbeddingPreviewCommand : EmbedPSCmdlet
     public string ColorMode { get; set; } = "Auto";
 
     /// <summary>The column that labels points with -LabelTop (default: the metadata's 'name' column when present, else the entity id).</summary>
-    [Parameter]
+    [Parameter, ArgumentCompleter(typeof(MetadataColumnCompleter))]
     public string? LabelProperty { get; set; }
 
     /// <summary>Label the N most popular entities, at most 1,000 (labels that would overlap one already placed are skipped).</summary>
@@ -186,7 +190,8 @@ public sealed class ExportEmbeddingPreviewCommand : EmbedPSCmdlet
         }
         var view = Enum.Parse<PreviewView>(View, ignoreCase: true);
         if (!ShouldProcess(path, $"Write {(view == PreviewView.Auto ? "" : view + " ")}preview of a {stage.GetType().Name} as PNG")) return;
-        var metadataPath = Metadata is null ? null : ResolveInputPath(Metadata);
+        var metadataPath = MetadataInput.PathOf(Metadata) is { } given ? ResolveInputPath(given) : null;
+        var metadata = Metadata is { Length: > 0 } ? Metadata : null;
         var options = new PreviewOptions
         {
             Width = Width,
@@ -206,10 +211,10 @@ public sealed class ExportEmbeddingPreviewCommand : EmbedPSCmdlet
         RunStage("Drawing preview " + System.IO.Path.GetFileName(path), (log, ct) =>
         {
             var withMetadata = options;
-            if (metadataPath is not null)
+            if (metadata is not null)
             {
                 log.Progress(0.05, "Reading metadata");
-                withMetadata = options with { Attributes = EntityAttributes.ReadCsv(metadataPath, IdProperty, EntitiesOf(stage), log, ct) };
+                withMetadata = options with { Attributes = MetadataInput.Read(metadata, metadataPath, IdProperty, EntitiesOf(stage), log, ct) };
             }
             log.Progress(0.2, "Drawing");
             try

@@ -21,6 +21,10 @@ namespace EmbedPS.Commands.Projection;
 /// Exact nearest neighbours use a k-d tree for inputs up to 16 dimensions.</para>
 /// </summary>
 /// <example>
+///   <code>$projection.Rows | Sort-Object Popularity -Descending | Select-Object -First 20 | Export-Csv ./top.csv</code>
+///   <para>Per-entity rows (Entity, X, Y, Popularity; an Embedding's rows have X0 … X{d-1}) for Export-Csv, Where-Object and Sort-Object.</para>
+/// </example>
+/// <example>
 ///   <code>$map = Import-EmbedArtifact ./embedding.parquet | ConvertTo-Projection -Method Umap -Seed 42 -OutFile ./projection.parquet</code>
 ///   <para>UMAP with umap-learn's defaults, persisted as a projection artifact.</para>
 /// </example>

@@ -15,11 +15,11 @@ namespace EmbedPS.Commands.Projection;
 /// distance or weight, the neighbour's popularity).</para>
 /// </summary>
 /// <example>
-///   <code>$Demo.Projection | Get-EntityNeighbor -Entity 17 -Count 10</code>
+///   <code>$projection | Get-EntityNeighbor -Entity 17 -Count 10</code>
 ///   <para>The ten entities placed closest to entity 17 on the map.</para>
 /// </example>
 /// <example>
-///   <code>Get-EntityNeighbor -InputPath ./cooccurrence.parquet -Entity 'Cowboy Bebop', 'Naruto' -Count 5 | Format-Table</code>
+///   <code>Get-EntityNeighbor -InputPath ./cooccurrence.parquet -Entity 17, 42 -Count 5 | Format-Table</code>
 ///   <para>The five strongest co-occurrence partners of two entities, read from an artifact.</para>
 /// </example>
 [Cmdlet(VerbsCommon.Get, "EntityNeighbor", DefaultParameterSetName = "InputObject")]
@@ -36,7 +36,7 @@ public sealed class GetEntityNeighborCommand : EmbedPSCmdlet
     public string InputPath { get; set; } = "";
 
     /// <summary>The entity id(s) whose neighbours to list.</summary>
-    [Parameter(Mandatory = true, Position = 0)]
+    [Parameter(Mandatory = true, Position = 0), ArgumentCompleter(typeof(EntityCompleter))]
     public object[] Entity { get; set; } = Array.Empty<object>();
 
     /// <summary>How many neighbours per entity (10).</summary>

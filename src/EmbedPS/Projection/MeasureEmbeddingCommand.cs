@@ -14,12 +14,16 @@ namespace EmbedPS.Commands.Projection;
 /// reference neighbours found among its K nearest here); trustworthiness and continuity at K (Venna and Kaski: penalties for
 /// false and for missing neighbours, by their reference rank; on more than -RankQueries entities an evenly spaced sample of
 /// query entities is used); with -LabelProperty and -Metadata, the leave-one-out accuracy of a majority vote of the 10 nearest
-/// labelled entities; and, for an Embedding measured against a NeighborGraph, the average distortion under the graph's MDE penalties (PyMDE's definition).
+/// labelled entities; and, for an Embedding measured against a NeighborGraph, the average distortion under Invoke-Mde's default penalties (PyMDE's definition).
 /// The result is an EmbeddingQualityReport.</para>
 /// </summary>
 /// <example>
 ///   <code>$projection | Measure-Embedding -Reference $embedding -LabelProperty group -Metadata ./entities.csv</code>
 ///   <para>How much of the 3-D neighbourhood structure survives in 2-D, and how well groups separate.</para>
+/// </example>
+/// <example>
+///   <code>$projection | Measure-Embedding -LabelProperty subgroup -Metadata (Import-Csv ./entities.csv)</code>
+///   <para>Labels from pipeline objects (Import-Csv rows, or any objects with an 'entity' property; -IdProperty names another).</para>
 /// </example>
 /// <example>
 ///   <code>$embedding | Measure-Embedding -Reference $graph -K 15</code>
@@ -46,10 +50,13 @@ public sealed class MeasureEmbeddingCommand : EmbedPSCmdlet
     [Parameter, ValidateRange(1, 1000)] public int K { get; set; } = 10;
 
     /// <summary>Metadata column holding each entity's label (with -Metadata).</summary>
-    [Parameter] public string? LabelProperty { get; set; }
+    [Parameter, ArgumentCompleter(typeof(MetadataColumnCompleter))] public string? LabelProperty { get; set; }
 
     /// <summary>CSV file with an 'entity' column and the -LabelProperty column.</summary>
-    [Parameter] public string? Metadata { get; set; }
+    [Parameter] public PSObject[]? Metadata { get; set; }
+
+    /// <summary>The id column of -Metadata objects or of a Parquet -Metadata file (a CSV path finds 'entity', else its first column).</summary>
+    [Parameter] public string IdProperty { get; set; } = "entity";
 
     /// <summary>Query entities for trustworthiness and continuity on large inputs (2,000).</summary>
     [Parameter, ValidateRange(10, 10_000_000)] public int RankQueries { get; set; } = EmbeddingQuality.DefaultRankQueries;
@@ -64,10 +71,14 @@ public sealed class MeasureEmbeddingCommand : EmbedPSCmdlet
             ThrowArgumentError("InvalidReference", $"-Reference must be a NeighborGraph, Embedding or Projection, not a {reference.GetType().Name}.", reference);
         if ((LabelProperty is null) != (Metadata is null))
             ThrowArgumentError("LabelNeedsMetadata", "-LabelProperty and -Metadata go together: name the label column and the CSV file that holds it.");
-        string? metadataPath = Metadata is null ? null : ResolveInputPath(Metadata);
+        string? metadataPath = MetadataInput.PathOf(Metadata) is { } given ? ResolveInputPath(given) : null;
+        var metadata = Metadata;
+        var entities = subject is Embedding e ? e.Entities : ((ProjectionResult)subject).Entities;
         var report = RunStage("Measure-Embedding", (log, ct) =>
         {
-            var labels = metadataPath is null ? null : EmbeddingQuality.ReadLabels(metadataPath, LabelProperty!);
+            var labels = metadata is null ? null
+                : metadataPath is not null && !metadataPath.EndsWith(".parquet", StringComparison.OrdinalIgnoreCase) ? EmbeddingQuality.ReadLabels(metadataPath, LabelProperty!)
+                : MetadataInput.Read(metadata, metadataPath, IdProperty, entities, log, ct).ToDictionary(LabelProperty!, entities);
             return EmbeddingQuality.Measure(subject, reference, K, labels, LabelProperty, RankQueries, log, ct);
         }, subject);
         WriteObject(report);

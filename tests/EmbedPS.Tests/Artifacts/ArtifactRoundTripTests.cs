@@ -105,12 +105,11 @@ public class ArtifactRoundTripTests
     }
 
     [Fact]
-    public void Neighbor_graph_round_trip_keeps_configuration_and_isolated_entities()
+    public void Neighbor_graph_round_trip_keeps_isolated_entities()
     {
         using var dir = new TempDirectory();
         var ids = EntityIds.FromIntegers(new long[] { 5, 6, 7, 8 });
-        var config = new EmbeddingConfiguration { Dimension = 4, Constraint = ConstraintKind.Centered, Init = InitKind.Random, Seed = 9, AttractiveExponent = 2 };
-        var graph = new NeighborGraph(ids, new[] { 1, 2, 3, 4 }, new[] { 0, 1, 0 }, new[] { 1, 2, 2 }, new[] { 2f, 1f, -1f }, new[] { 0.5f, 1.5f, 3f }, config);
+        var graph = new NeighborGraph(ids, new[] { 1, 2, 3, 4 }, new[] { 0, 1, 0 }, new[] { 1, 2, 2 }, new[] { 2f, 1f, -1f }, new[] { 0.5f, 1.5f, 3f });
         var path = dir.File("g.parquet");
         NeighborGraphArtifact.Write(graph, path);
         var back = NeighborGraphArtifact.Read(path);
@@ -122,11 +121,33 @@ public class ArtifactRoundTripTests
         Assert.Equal(graph.Distances, back.Distances);
         Assert.Equal(2, back.NeighborEdgeCount);
         Assert.Equal(1, back.RepulsiveEdgeCount);
-        Assert.Equal(4, back.Configuration.Dimension);
-        Assert.Equal(ConstraintKind.Centered, back.Configuration.Constraint);
-        Assert.Equal(InitKind.Random, back.Configuration.Init);
-        Assert.Equal(9, back.Configuration.Seed);
-        Assert.Equal(2.0, back.Configuration.AttractiveExponent);
+        Assert.Null(ParquetArtifact.Read(path).MetadataValue(NeighborGraphArtifact.ConfigurationKey)); // data only: no embedding settings
+    }
+
+    [Fact]
+    public void Neighbor_graph_written_with_the_old_configuration_footer_still_reads_and_embeds()
+    {
+        // Graph artifacts written before the embedding settings moved to Invoke-Mde carry them (and a spectral start) in the footer.
+        using var dir = new TempDirectory();
+        int n = 12;
+        var ids = EntityIds.FromIntegers(Enumerable.Range(0, n).Select(i => (long)i * 10).ToArray());
+        var a = new List<int>(); var b = new List<int>(); var w = new List<float>(); var d = new List<float>();
+        for (int i = 0; i < n; i++) { a.Add(i); b.Add(i); w.Add(i + 1); d.Add(0); }
+        for (int i = 0; i < n; i++) { a.Add(i); b.Add((i + 1) % n); w.Add(2); d.Add(1); }
+        for (int i = 0; i < n; i++) { a.Add(i); b.Add((i + n / 2) % n); w.Add(-1); d.Add(float.NaN); }
+        var legacy = """{"dimension":4,"attractivePenalty":"Log1p","attractiveExponent":1.5,"repulsivePenalty":"Log","repulsiveExponent":1,"huberThreshold":1,"constraint":"Centered","init":"Quadratic","seed":3,"initialCoordinates":null,"anchorIndices":null,"anchorCoordinates":null}""";
+        var path = dir.File("legacy.parquet");
+        ParquetArtifact.Write(path, ArtifactKind.NeighborGraph, NeighborGraphArtifact.Schema, new Provenance(),
+            new List<ArtifactColumn> { ArtifactColumn.EntityIds("entity_a", ids, a.ToArray()), ArtifactColumn.EntityIds("entity_b", ids, b.ToArray()), new("weight", w.ToArray()), new("distance", d.ToArray()) },
+            new Dictionary<string, string> { [NeighborGraphArtifact.ConfigurationKey] = legacy });
+        var graph = NeighborGraphArtifact.Read(path);
+        Assert.Equal(n, graph.EntityCount);
+        Assert.Equal(n, graph.NeighborEdgeCount);
+        Assert.Equal(n, graph.RepulsiveEdgeCount);
+        Assert.Equal(n, graph.Popularity[n - 1]);
+        var embedding = MinimumDistortionEmbedding.Run(graph, new EmbeddingConfiguration { Dimension = 2, Init = InitKind.Random }, new MdeOptions { MaxIterations = 20 });
+        Assert.Equal(2, embedding.Dimension);
+        Assert.True(embedding.FinalDistortion < embedding.DistortionHistory[0] || embedding.Iterations <= 1);
     }
 
     [Fact]

@@ -38,7 +38,7 @@ public class DuckDbInteropTests
         var ids = EntityIds.FromIntegers(new long[] { 11, 22, 33 });
         yield return new object[] { "collections", (Func<object>)(() => SyntheticCollectionGenerator.Generate(SyntheticCollectionOptions.Tiny).Collections) };
         yield return new object[] { "cooccurrence", (Func<object>)(() => new CooccurrenceMatrix(ids, new[] { 1, 2, 3 }, new long[] { 0, 1, 2, 2 }, new[] { 1, 0 }, new[] { 4f, 4f })) };
-        yield return new object[] { "neighbor-graph", (Func<object>)(() => new NeighborGraph(ids, new[] { 1, 2, 3 }, new[] { 0 }, new[] { 2 }, new[] { 2f }, new[] { 1f }, new EmbeddingConfiguration())) };
+        yield return new object[] { "neighbor-graph", (Func<object>)(() => new NeighborGraph(ids, new[] { 1, 2, 3 }, new[] { 0 }, new[] { 2 }, new[] { 2f }, new[] { 1f })) };
         yield return new object[] { "embedding", (Func<object>)(() => new Embedding(ids, new[] { 1, 2, 3 }, 2, new float[] { 1, 2, 3, 4, 5, 6 })) };
         yield return new object[] { "projection", (Func<object>)(() => new Projection(ids, new[] { 1, 2, 3 }, new float[] { 1, 2, 3 }, new float[] { 4, 5, 6 }, "Pca")) };
     }

@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json;
 using EmbedPS.Core.Atlas;
 using EmbedPS.Core.Common;
-using EmbedPS.Core.NeighborPreservation;
+using EmbedPS.Core.Knn;
 using EmbedPS.Core.Preview;
 using EmbedPS.Core.Projection;
 using EmbedPS.Tests.Infrastructure;

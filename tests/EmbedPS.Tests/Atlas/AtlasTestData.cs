@@ -43,14 +43,15 @@ internal sealed class AtlasTestData
         names[7] = XssName;
         var urls = Enumerable.Range(0, count).Select(i => i % 2 == 0 ? $"https://example.org/item/{i}" : "javascript:alert(2)").ToArray();
         var columns = new[] { "entity", "name", "group", "score", "url" };
-        var metadata = EntityMetadata.FromColumns("test metadata", columns, count, (c, r) => c switch
+        var table = new List<string?[]>
         {
-            0 => ids[r],
-            1 => names[r],
-            2 => Groups[labels[r]],
-            3 => score[r].ToString(System.Globalization.CultureInfo.InvariantCulture),
-            _ => urls[r],
-        }, "entity", entities, StageLog.Null);
+            ids,
+            names,
+            labels.Select(g => Groups[g]).ToArray(),
+            score.Select(v => v.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray(),
+            urls,
+        };
+        var metadata = EntityAttributes.FromColumns(columns, table, "entity", entities, StageLog.Null, "test metadata");
         return new AtlasTestData { Embedding = embedding, Umap = umap, Pca = pca, Metadata = metadata, Ids = ids, Group = labels, Score = score };
     }
 

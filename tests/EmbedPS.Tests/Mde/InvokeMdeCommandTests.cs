@@ -15,7 +15,7 @@ public class InvokeMdeCommandTests
         var path = Path.Combine(temp.Path, "embedding.parquet");
         using var ps = PowerShellHost.Create();
         ps.AddCommand("Invoke-Mde").AddParameter("MaxIterations", 25).AddParameter("Seed", 4).AddParameter("Device", "Cpu").AddParameter("OutFile", path).AddParameter("Verbose");
-        var output = ps.Invoke(new[] { graph });
+        var output = ps.Invoke(new[] { graph.Graph });
         Assert.False(ps.HadErrors, string.Join("; ", ps.Streams.Error));
         var embedding = Assert.IsType<Embedding>(Assert.Single(output).BaseObject);
         Assert.Equal(graph.EntityCount, embedding.EntityCount);
@@ -56,7 +56,7 @@ public class InvokeMdeCommandTests
         if (EmbedPS.Core.Compute.IlgpuRuntime.TryCreateCudaContext(out _) is { } context) { context.Dispose(); return; } // a CUDA machine: nothing to check here
         using var ps = PowerShellHost.Create();
         ps.AddCommand("Invoke-Mde").AddParameter("Device", "Gpu").AddParameter("MaxIterations", 2);
-        var error = Assert.ThrowsAny<System.Management.Automation.RuntimeException>(() => ps.Invoke(new[] { MdeTestData.Small(40) }));
+        var error = Assert.ThrowsAny<System.Management.Automation.RuntimeException>(() => ps.Invoke(new[] { MdeTestData.Small(40).Graph }));
         Assert.Equal("NoGpu", error.ErrorRecord.FullyQualifiedErrorId.Split(',')[0]);
     }
 }

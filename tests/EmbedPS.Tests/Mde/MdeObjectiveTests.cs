@@ -117,7 +117,7 @@ public class MdeObjectiveTests
     public void CpuBackendAgreesWithScalarReferenceAndIgnoresThreadCount()
     {
         var graph = MdeTestData.Small(400);
-        var problem = MdeProblem.FromGraph(graph, 3);
+        var problem = MdeProblem.FromGraph(graph.Graph, graph.Configuration);
         var x = MdeConstraint.Centered(graph.EntityCount, 3).RandomInitialization(2);
         var reference = new float[x.Length];
         double referenceValue = new ScalarMdeBackend(problem).Evaluate(x, reference);
@@ -162,7 +162,7 @@ public class MdeObjectiveTests
     public void IlgpuBackendRunsTheWholeOptimisationLikeTheCpuPath()
     {
         var graph = MdeTestData.Small(60);
-        var problem = MdeProblem.FromGraph(graph, 3);
+        var problem = MdeProblem.FromGraph(graph.Graph, graph.Configuration);
         var constraint = MdeConstraint.Centered(graph.EntityCount, 3);
         var options = new MdeOptions { MaxIterations = 15 };
         var cpu = MinimumDistortionEmbedding.Optimize(problem, new CpuMdeBackend(problem), constraint, constraint.RandomInitialization(1), options);

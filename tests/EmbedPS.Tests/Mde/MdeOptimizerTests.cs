@@ -3,6 +3,7 @@ using EmbedPS.Core.Compute;
 using EmbedPS.Core.Mde;
 using EmbedPS.Core.NeighborPreservation;
 using MathNet.Numerics.LinearAlgebra;
+using EmbedPS.Core.Knn;
 
 namespace EmbedPS.Tests.Mde;
 
@@ -13,7 +14,7 @@ public class MdeOptimizerTests
     {
         var graph = MdeTestData.Small(150, ConstraintKind.Standardized);
         int n = graph.EntityCount, checkedIterations = 0;
-        var embedding = MinimumDistortionEmbedding.Run(graph, new MdeOptions
+        var embedding = MinimumDistortionEmbedding.Run(graph.Graph, graph.Configuration, new MdeOptions
         {
             MaxIterations = 40,
             AfterIteration = (_, x) =>
@@ -32,7 +33,7 @@ public class MdeOptimizerTests
     {
         var graph = MdeTestData.Small(200);
         int n = graph.EntityCount;
-        var embedding = MinimumDistortionEmbedding.Run(graph, new MdeOptions
+        var embedding = MinimumDistortionEmbedding.Run(graph.Graph, graph.Configuration, new MdeOptions
         {
             MaxIterations = 60,
             AfterIteration = (_, x) => Assert.True(MdeTestData.ColumnMeanMax(x, n, 3) <= 1e-4),
@@ -41,7 +42,7 @@ public class MdeOptimizerTests
         Assert.Equal(60, history.Length);
         for (int i = 1; i < history.Length; i++) Assert.True(history[i] <= history[i - 1] + 1e-9, $"iteration {i + 1}: {history[i]} > {history[i - 1]}");
         // The start (random, centred) has a much larger distortion than the result.
-        var problem = MdeProblem.FromGraph(graph, 3);
+        var problem = MdeProblem.FromGraph(graph.Graph, graph.Configuration);
         var constraint = MdeConstraint.Centered(n, 3);
         double start = new ScalarMdeBackend(problem).Evaluate(constraint.RandomInitialization(graph.Configuration.Seed), new float[n * 3]);
         Assert.True(embedding.FinalDistortion < 0.7 * start, $"final {embedding.FinalDistortion} vs start {start}");
@@ -52,7 +53,7 @@ public class MdeOptimizerTests
     public void PlantedTwoClustersComeOutSeparated()
     {
         var (graph, labels) = MdeTestData.TwoClusters(300);
-        var embedding = MinimumDistortionEmbedding.Run(graph, new MdeOptions { MaxIterations = 150 });
+        var embedding = MinimumDistortionEmbedding.Run(graph.Graph, graph.Configuration, new MdeOptions { MaxIterations = 150 });
         int n = graph.EntityCount, m = embedding.Dimension;
         // Nearest-centroid classification in the embedding recovers the planted clusters, and the centroids are far apart
         // compared with the spread inside the clusters.
@@ -86,14 +87,13 @@ public class MdeOptimizerTests
         // Σ w d² subject to XᵀX = nI, 1ᵀX = 0 is minimised by the Laplacian eigenvectors: optimum n·(λ₂ + … + λ_{m+1}).
         // One blob, so the kNN graph is connected and λ₂ > 0.
         var (data, _) = MdeSampleGraphs.GaussianBlobs(80, 4, 1, spread: 0, seed: 8);
-        var graph = MdeSampleGraphs.FromKnn(VectorKnn.Exact(data, 80, 4, 6), 1.0, 8,
-            new EmbeddingConfiguration { Dimension = 2, Constraint = ConstraintKind.Standardized, Seed = 8 });
-        var configuration = graph.Configuration.Clone();
+        var graph = MdeSampleGraphs.FromKnn(VectorKnn.Exact(data, 80, 4, 6), 1.0, 8);
+        var configuration = new EmbeddingConfiguration { Dimension = 2, Constraint = ConstraintKind.Standardized, Init = InitKind.Random, Seed = 8 };
         configuration.AttractivePenalty = PenaltyKind.Quadratic;
         int n = graph.EntityCount;
         var attractive = Enumerable.Range(0, graph.EdgeCount).Where(k => graph.Weights[k] > 0).ToArray();
         var neighbours = new NeighborGraph(graph.Entities, graph.Popularity, attractive.Select(k => graph.EdgeSource[k]).ToArray(),
-            attractive.Select(k => graph.EdgeTarget[k]).ToArray(), attractive.Select(k => graph.Weights[k]).ToArray(), new float[attractive.Length], configuration);
+            attractive.Select(k => graph.EdgeTarget[k]).ToArray(), attractive.Select(k => graph.Weights[k]).ToArray(), new float[attractive.Length]);
         var laplacian = Matrix<double>.Build.Dense(n, n);
         for (int k = 0; k < neighbours.EdgeCount; k++)
         {
@@ -104,7 +104,7 @@ public class MdeOptimizerTests
         var eigenvalues = laplacian.Evd(Symmetricity.Symmetric).EigenValues.Select(v => v.Real).OrderBy(v => v).ToArray();
         Assert.True(eigenvalues[1] > 1e-6, "the test graph must be connected");
         double optimum = n * (eigenvalues[1] + eigenvalues[2]) / neighbours.EdgeCount;
-        var embedding = MinimumDistortionEmbedding.Run(neighbours, new MdeOptions { MaxIterations = 500, Tolerance = 1e-7 });
+        var embedding = MinimumDistortionEmbedding.Run(neighbours, configuration, new MdeOptions { MaxIterations = 500, Tolerance = 1e-7 });
         Assert.True(embedding.FinalDistortion >= optimum * (1 - 1e-4), $"below the optimum? {embedding.FinalDistortion} < {optimum}");
         Assert.True(embedding.FinalDistortion <= optimum * 1.002, $"MDE {embedding.FinalDistortion} vs spectral optimum {optimum}");
     }
@@ -113,10 +113,10 @@ public class MdeOptimizerTests
     public void SameSeedGivesSameResultAndThreadCountDoesNotMatter()
     {
         var graph = MdeTestData.Small(200);
-        var a = MinimumDistortionEmbedding.Run(graph, new MdeOptions { MaxIterations = 30, Seed = 9 });
-        var b = MinimumDistortionEmbedding.Run(graph, new MdeOptions { MaxIterations = 30, Seed = 9, MaxDegreeOfParallelism = 1 });
-        var c = MinimumDistortionEmbedding.Run(graph, new MdeOptions { MaxIterations = 30, Seed = 9, MaxDegreeOfParallelism = 3 });
-        var other = MinimumDistortionEmbedding.Run(graph, new MdeOptions { MaxIterations = 30, Seed = 10 });
+        var a = MinimumDistortionEmbedding.Run(graph.Graph, graph.Configuration, new MdeOptions { MaxIterations = 30, Seed = 9 });
+        var b = MinimumDistortionEmbedding.Run(graph.Graph, graph.Configuration, new MdeOptions { MaxIterations = 30, Seed = 9, MaxDegreeOfParallelism = 1 });
+        var c = MinimumDistortionEmbedding.Run(graph.Graph, graph.Configuration, new MdeOptions { MaxIterations = 30, Seed = 9, MaxDegreeOfParallelism = 3 });
+        var other = MinimumDistortionEmbedding.Run(graph.Graph, graph.Configuration, new MdeOptions { MaxIterations = 30, Seed = 10 });
         Assert.Equal(a.Coordinates, b.Coordinates);
         Assert.Equal(a.Coordinates, c.Coordinates);
         Assert.Equal(a.DistortionHistory, c.DistortionHistory);
@@ -135,7 +135,7 @@ public class MdeOptimizerTests
         configuration.AnchorIndices = anchors;
         configuration.AnchorCoordinates = pinned;
         int checkedIterations = 0;
-        var embedding = MinimumDistortionEmbedding.Run(graph, new MdeOptions
+        var embedding = MinimumDistortionEmbedding.Run(graph.Graph, graph.Configuration, new MdeOptions
         {
             MaxIterations = 50,
             AfterIteration = (_, x) =>
@@ -160,14 +160,14 @@ public class MdeOptimizerTests
         var random = new DeterministicRandom(3, 0);
         for (int t = 0; t < start.Length; t++) start[t] = (float)(5 + 3 * random.NextGaussian());
         graph.Configuration.InitialCoordinates = start;
-        var zero = MinimumDistortionEmbedding.Run(graph, new MdeOptions { MaxIterations = 0 });
+        var zero = MinimumDistortionEmbedding.Run(graph.Graph, graph.Configuration, new MdeOptions { MaxIterations = 0 });
         Assert.True(MdeTestData.StandardizationError(zero.Coordinates, n, 3) <= 1e-4);
         // The projection of the start is the polar factor: it keeps the centred start's directions, so it correlates with it.
         double dot = 0;
         for (int t = 0; t < start.Length; t++) dot += (start[t] - 5) * zero.Coordinates[t];
         Assert.True(dot > 0);
-        Assert.NotEqual(zero.Coordinates, MinimumDistortionEmbedding.Run(graph, new MdeOptions { MaxIterations = 0, Seed = 99 }).Coordinates.Select(v => v + 1).ToArray());
-        var seeded = MinimumDistortionEmbedding.Run(graph, new MdeOptions { MaxIterations = 0, Seed = 99 });
+        Assert.NotEqual(zero.Coordinates, MinimumDistortionEmbedding.Run(graph.Graph, graph.Configuration, new MdeOptions { MaxIterations = 0, Seed = 99 }).Coordinates.Select(v => v + 1).ToArray());
+        var seeded = MinimumDistortionEmbedding.Run(graph.Graph, graph.Configuration, new MdeOptions { MaxIterations = 0, Seed = 99 });
         Assert.Equal(zero.Coordinates, seeded.Coordinates); // a given start does not depend on the seed
     }
 
@@ -175,10 +175,10 @@ public class MdeOptimizerTests
     public void StopsOnToleranceAndRecordsWhy()
     {
         var graph = MdeTestData.Small(60);
-        var loose = MinimumDistortionEmbedding.Run(graph, new MdeOptions { MaxIterations = 300, Tolerance = 1e-2 });
+        var loose = MinimumDistortionEmbedding.Run(graph.Graph, graph.Configuration, new MdeOptions { MaxIterations = 300, Tolerance = 1e-2 });
         Assert.StartsWith("Converged", loose.StopReason);
         Assert.True(loose.Iterations < 300);
-        var capped = MinimumDistortionEmbedding.Run(graph, new MdeOptions { MaxIterations = 5, Tolerance = 0 });
+        var capped = MinimumDistortionEmbedding.Run(graph.Graph, graph.Configuration, new MdeOptions { MaxIterations = 5, Tolerance = 0 });
         Assert.Equal(5, capped.Iterations);
         Assert.StartsWith("MaxIterations", capped.StopReason);
     }
@@ -188,7 +188,7 @@ public class MdeOptimizerTests
     {
         var graph = MdeTestData.Small(60);
         var log = new RecordingStageLog();
-        var embedding = MinimumDistortionEmbedding.Run(graph, new MdeOptions { MaxIterations = 20, Tolerance = 0, SnapshotEvery = 5, VerboseEvery = 4 }, log);
+        var embedding = MinimumDistortionEmbedding.Run(graph.Graph, graph.Configuration, new MdeOptions { MaxIterations = 20, Tolerance = 0, SnapshotEvery = 5, VerboseEvery = 4 }, log);
         Assert.Equal(new[] { 0, 5, 10, 15 }, embedding.Snapshots.Select(s => s.Iteration).ToArray());
         Assert.Equal(5, log.Verbose.Count(line => line.StartsWith("iteration ")));
         Assert.Contains(log.Verbose, line => line.StartsWith("Finished fitting"));
@@ -200,7 +200,7 @@ public class MdeOptimizerTests
     {
         var graph = MdeTestData.Small(100);
         using var source = new CancellationTokenSource();
-        Assert.ThrowsAny<OperationCanceledException>(() => MinimumDistortionEmbedding.Run(graph,
+        Assert.ThrowsAny<OperationCanceledException>(() => MinimumDistortionEmbedding.Run(graph.Graph, graph.Configuration,
             new MdeOptions { MaxIterations = 100, Tolerance = 0, AfterIteration = (it, _) => { if (it == 3) source.Cancel(); } }, null, source.Token));
     }
 
@@ -209,13 +209,13 @@ public class MdeOptimizerTests
     {
         var graph = MdeTestData.Small(50);
         graph.Configuration.InitialCoordinates = new float[7];
-        var error = Assert.Throws<EmbedPSException>(() => MinimumDistortionEmbedding.Run(graph, new MdeOptions()));
+        var error = Assert.Throws<EmbedPSException>(() => MinimumDistortionEmbedding.Run(graph.Graph, graph.Configuration, new MdeOptions()));
         Assert.Equal("BadInitialCoordinates", error.ErrorId);
         graph.Configuration.InitialCoordinates = null;
         graph.Configuration.Constraint = ConstraintKind.Anchored;
         graph.Configuration.AnchorIndices = new[] { 3, 500 };
         graph.Configuration.AnchorCoordinates = new float[6];
-        Assert.Equal("AnchorOutOfRange", Assert.Throws<EmbedPSException>(() => MinimumDistortionEmbedding.Run(graph, new MdeOptions())).ErrorId);
+        Assert.Equal("AnchorOutOfRange", Assert.Throws<EmbedPSException>(() => MinimumDistortionEmbedding.Run(graph.Graph, graph.Configuration, new MdeOptions())).ErrorId);
         Assert.Equal("BadPenaltyExponent", Assert.Throws<EmbedPSException>(() => MdeProblem.Penalty(PenaltyKind.Log1p, -1, 1)).ErrorId);
     }
 }

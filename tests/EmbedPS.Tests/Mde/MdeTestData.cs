@@ -1,26 +1,38 @@
 using EmbedPS.Core.Mde;
 using EmbedPS.Core.NeighborPreservation;
+using EmbedPS.Core.Knn;
 
 namespace EmbedPS.Tests.Mde;
+
+/// <summary>A neighbour graph and the configuration Invoke-Mde would embed it with (random start unless a test says otherwise).</summary>
+internal sealed record MdeCase(NeighborGraph Graph, EmbeddingConfiguration Configuration)
+{
+    public int EntityCount => Graph.EntityCount;
+    public int EdgeCount => Graph.EdgeCount;
+    public int[] EdgeSource => Graph.EdgeSource;
+    public int[] EdgeTarget => Graph.EdgeTarget;
+    public float[] Weights => Graph.Weights;
+    public static implicit operator NeighborGraph(MdeCase c) => c.Graph;
+}
 
 internal static class MdeTestData
 {
     /// <summary>Two well-separated Gaussian blobs in 10 dims, exact kNN (k = 8) plus as many random repulsive pairs.</summary>
-    public static (NeighborGraph Graph, int[] Labels) TwoClusters(int count = 300, ConstraintKind constraint = ConstraintKind.Centered, int seed = 5)
+    public static (MdeCase Graph, int[] Labels) TwoClusters(int count = 300, ConstraintKind constraint = ConstraintKind.Centered, int seed = 5)
     {
         var (data, labels) = MdeSampleGraphs.GaussianBlobs(count, 10, 2, spread: 6.0, seed);
         var knn = VectorKnn.Exact(data, count, 10, 8);
-        var configuration = new EmbeddingConfiguration { Dimension = 3, Constraint = constraint, Seed = seed };
-        return (MdeSampleGraphs.FromKnn(knn, 1.0, seed, configuration), labels);
+        var configuration = new EmbeddingConfiguration { Dimension = 3, Constraint = constraint, Init = InitKind.Random, Seed = seed };
+        return (new MdeCase(MdeSampleGraphs.FromKnn(knn, 1.0, seed), configuration), labels);
     }
 
     /// <summary>A small graph: 5 blobs, k = 6.</summary>
-    public static NeighborGraph Small(int count = 120, ConstraintKind constraint = ConstraintKind.Centered, int dimension = 3, int seed = 3)
+    public static MdeCase Small(int count = 120, ConstraintKind constraint = ConstraintKind.Centered, int dimension = 3, int seed = 3)
     {
         var (data, _) = MdeSampleGraphs.GaussianBlobs(count, 8, 5, spread: 3.0, seed);
         var knn = VectorKnn.Exact(data, count, 8, 6);
-        var configuration = new EmbeddingConfiguration { Dimension = dimension, Constraint = constraint, Seed = seed };
-        return MdeSampleGraphs.FromKnn(knn, 1.0, seed, configuration);
+        var configuration = new EmbeddingConfiguration { Dimension = dimension, Constraint = constraint, Init = InitKind.Random, Seed = seed };
+        return new MdeCase(MdeSampleGraphs.FromKnn(knn, 1.0, seed), configuration);
     }
 
     public static double ColumnMeanMax(float[] x, int n, int m)

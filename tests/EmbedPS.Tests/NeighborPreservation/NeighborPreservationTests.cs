@@ -5,6 +5,7 @@ using EmbedPS.Core.Mde;
 using EmbedPS.Core.NeighborPreservation;
 using EmbedPS.Tests.Infrastructure;
 using MathNet.Numerics.LinearAlgebra;
+using EmbedPS.Core.Knn;
 
 namespace EmbedPS.Tests.NeighborPreservation;
 
@@ -277,8 +278,9 @@ public class VectorKnnTests
     public void SpectralStartNeedsEnoughEntities()
     {
         var ids = EntityIds.FromIntegers(new long[] { 1, 2, 3, 4 });
-        var ex = Assert.Throws<EmbedPSException>(() => NeighborPreservationBuilder.FromVectors(ids, new int[4], new float[] { 0, 1, 2, 3 }, 1,
-            new NeighborPreservationOptions { NeighborCount = 1 }));
+        var graph = NeighborPreservationBuilder.FromVectors(ids, new int[4], new float[] { 0, 1, 2, 3 }, 1, new NeighborPreservationOptions { NeighborCount = 1 });
+        // The graph is fine; the spectral start of Invoke-Mde in 3 dimensions needs 5 entities.
+        var ex = Assert.Throws<EmbedPSException>(() => MinimumDistortionEmbedding.Run(graph, new EmbeddingConfiguration(), new MdeOptions { MaxIterations = 1 }));
         Assert.Equal("TooFewEntitiesForSpectralInit", ex.ErrorId);
         Assert.Contains("-Init Random", ex.Message);
     }
@@ -295,7 +297,7 @@ public class VectorKnnTests
 
 public class NeighborGraphBuildTests
 {
-    private static readonly NeighborPreservationOptions NoFrills = new() { Init = InitKind.Random, RepulsiveFraction = 0 };
+    private static readonly NeighborPreservationOptions NoFrills = new() { RepulsiveFraction = 0 };
 
     [Fact]
     public void MutualNeighboursWeighTwoAndOneWayOne()
@@ -368,12 +370,12 @@ public class NeighborGraphBuildTests
         var matrix = TestData.Matrix(n, pairs);
         var log = new RecordingStageLog();
         var graph = NeighborPreservationBuilder.FromCooccurrence(matrix, new NeighborPreservationOptions { NeighborCount = 4, Seed = 3 }, log);
-        var x = graph.Configuration.InitialCoordinates!;
+        var x = MdeStart.Spectral(graph, 3, 3, log);
         int argmax = Array.IndexOf(x, x.MaxBy(v => Math.Abs(v)));
         Assert.Equal(n * 3, x.Length);
         double largest = x.Max(v => Math.Abs(v));
         Assert.True(largest < 0.5 * Math.Sqrt(n), $"largest coordinate {largest:F2} of √n = {Math.Sqrt(n):F2} at {argmax}; {string.Join(" | ", log.Verbose.Concat(log.Warnings))}");
-        // Without -ConnectComponents the links are used for the start only, not as edges.
+        // Without -ConnectComponents the graph has no links; the spectral start adds its own, for the start only.
         Assert.DoesNotContain(Enumerable.Range(0, graph.EdgeCount), e => graph.Weights[e] > 0 && graph.EdgeTarget[e] >= 50);
     }
 
@@ -406,9 +408,7 @@ public class NeighborGraphBuildTests
         Assert.Equal(a.EdgeSource, b.EdgeSource);
         Assert.Equal(a.EdgeTarget, b.EdgeTarget);
         Assert.Equal(a.Weights, b.Weights);
-        Assert.Equal(a.Configuration.InitialCoordinates, b.Configuration.InitialCoordinates);
-        Assert.Equal(ConstraintKind.Centered, a.Configuration.Constraint);
-        Assert.Equal(a.NeighborEdgeCount, a.RepulsiveEdgeCount); // fraction 1 under Centered, exactly, thanks to re-drawing
+        Assert.Equal(a.NeighborEdgeCount, a.RepulsiveEdgeCount); // default fraction 1, exactly, thanks to re-drawing
 
         using var dir = new TempDirectory();
         var path = Path.Combine(dir.Path, "graph.parquet");
@@ -419,8 +419,6 @@ public class NeighborGraphBuildTests
         Assert.Equal(a.EdgeTarget, back.EdgeTarget);
         Assert.Equal(a.Weights, back.Weights);
         Assert.Equal(a.Distances, back.Distances);
-        Assert.Equal(a.Configuration.InitialCoordinates, back.Configuration.InitialCoordinates);
-        Assert.Equal(a.Configuration.ToString(), back.Configuration.ToString());
     }
 
     [Fact]
@@ -429,12 +427,12 @@ public class NeighborGraphBuildTests
         var ids = EntityIds.FromStrings(new[] { "x", "y", "z", "w" });
         var previous = new Embedding(EntityIds.FromStrings(new[] { "z", "x", "q" }), new int[3], 2, new float[] { 5, 6, 1, 2, 9, 9 });
         var log = new RecordingStageLog();
-        var coordinates = NeighborPreservationBuilder.AlignEmbedding(ids, previous, 2, 1, log);
+        var coordinates = MdeStart.AlignEmbedding(ids, previous, 2, 1, log);
         Assert.Equal(new float[] { 1, 2 }, coordinates[0..2]);
         Assert.Equal(new float[] { 5, 6 }, coordinates[4..6]);
         Assert.True(float.IsFinite(coordinates[2]) && float.IsFinite(coordinates[7]));
-        Assert.Contains(log.Warnings, w => w.Contains("2 of 4 entities are not in the -Init embedding"));
-        var ex = Assert.Throws<EmbedPSException>(() => NeighborPreservationBuilder.AlignEmbedding(ids, previous, 3, 1, log));
+        Assert.Contains(log.Warnings, w => w.Contains("2 of 4 entities are not in the -InitialEmbedding"));
+        var ex = Assert.Throws<EmbedPSException>(() => MdeStart.AlignEmbedding(ids, previous, 3, 1, log));
         Assert.Equal("InitDimensionMismatch", ex.ErrorId);
     }
 }
@@ -582,7 +580,7 @@ public class SampleDataAgreementTests
     public void SampleGraphMatchesPlainDijkstraForSampledEntities()
     {
         var matrix = TinyCooccurrence();
-        var options = new NeighborPreservationOptions { Seed = 4, Init = InitKind.Random };
+        var options = new NeighborPreservationOptions { Seed = 4 };
         var graph = NeighborPreservationBuilder.FromCooccurrence(matrix, options, new RecordingStageLog());
         int n = matrix.EntityCount, k = NeighborPreservationOptions.DefaultNeighborCount(n);
         var lengths = DistanceGraph.FromCooccurrence(matrix, SimilarityNormalization.Cosine, SimilarityTransform.InverseLog);

@@ -92,7 +92,7 @@ public class ComponentLinkTests
         for (int i = 0; i < n; i++) offsets[i + 1] = offsets[i] + rows[i].Count;
         var matrix = new CooccurrenceMatrix(EntityIds.FromIntegers(Enumerable.Range(0, n).Select(i => (long)i).ToArray()), Enumerable.Repeat(60, n).ToArray(),
             offsets, rows.SelectMany(r => r.Keys).ToArray(), rows.SelectMany(r => r.Values).ToArray());
-        var options = new NeighborPreservationOptions { NeighborCount = 2, Init = Core.Mde.InitKind.Random, ConnectComponents = true, Seed = 1 };
+        var options = new NeighborPreservationOptions { NeighborCount = 2, ConnectComponents = true, Seed = 1 };
         var log = new RecordingStageLog();
         var graph = NeighborPreservationBuilder.FromCooccurrence(matrix, options, log);
         Assert.Contains(log.Warnings, w => w.Contains("2 connected components"));

@@ -65,7 +65,7 @@ public sealed class PreviewStatisticsTests
         Assert.Equal(new[] { 2.0, 5.0 }, GraphStatistics.PairWeights(matrix).OrderBy(w => w));
         Assert.Equal(new ComponentSummary(2, 3, 1, 4), GraphStatistics.Components(matrix));
         // A repulsive pair (negative weight) joins nothing.
-        var graph = new NeighborGraph(ids, new[] { 1, 1, 1, 1 }, new[] { 0, 2 }, new[] { 1, 3 }, new[] { 2f, -1f }, new[] { 0.5f, 1f }, new EmbeddingConfiguration());
+        var graph = new NeighborGraph(ids, new[] { 1, 1, 1, 1 }, new[] { 0, 2 }, new[] { 1, 3 }, new[] { 2f, -1f }, new[] { 0.5f, 1f });
         Assert.Equal(new[] { 1, 1, 0, 0 }, GraphStatistics.NeighborDegrees(graph));
         Assert.Equal(new ComponentSummary(3, 2, 2, 4), GraphStatistics.Components(graph));
     }

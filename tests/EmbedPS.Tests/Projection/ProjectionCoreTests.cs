@@ -149,10 +149,13 @@ public class ProjectionCoreTests
         var ids = EntityIds.FromIntegers([10, 20, 30]);
         var config = new EmbeddingConfiguration { AttractivePenalty = PenaltyKind.Log1p, AttractiveExponent = 1.5, RepulsivePenalty = PenaltyKind.Log, RepulsiveExponent = 1 };
         // Edge (10, 20) neighbour weight 2; pair (10, 30) repulsive weight −0.5.
-        var graph = new NeighborGraph(ids, new int[3], [0, 0], [1, 2], [2f, -0.5f], [1f, 3f], config);
+        var graph = new NeighborGraph(ids, new int[3], [0, 0], [1, 2], [2f, -0.5f], [1f, 3f]);
         var points = new PointSet(ids, [0, 0, 2, 0, 0, 3], 2);
         double expected = (2 * Math.Log(1 + Math.Pow(2, 1.5)) + -0.5 * Math.Log(1 - Math.Exp(-3))) / 2;
-        Assert.Equal(expected, EmbeddingQuality.AverageDistortion(points, graph), 10);
+        Assert.Equal(expected, EmbeddingQuality.AverageDistortion(points, graph, default, config), 10);
+        Assert.Equal(expected, EmbeddingQuality.AverageDistortion(points, graph), 10); // the same as Invoke-Mde's defaults
+        var quadratic = new EmbeddingConfiguration { AttractivePenalty = PenaltyKind.Quadratic, RepulsivePenalty = PenaltyKind.Quadratic };
+        Assert.Equal((2 * 4.0 - 0.5 * 9.0) / 2, EmbeddingQuality.AverageDistortion(points, graph, default, quadratic), 10);
         var report = EmbeddingQuality.Measure(new Embedding(ids, new int[3], 2, [0, 0, 2, 0, 0, 3]), graph, 1, null, null);
         Assert.Equal(expected, report.AverageDistortion!.Value, 10);
         // Graph recall at k = 1: 10's shortest edge is to 20, and 20 is also its nearest point; 20 → 10 found; 30 has no neighbour edge.

@@ -1,7 +1,7 @@
 using EmbedPS.Core.Common;
 using MathNet.Numerics.LinearAlgebra;
 
-namespace EmbedPS.Core.NeighborPreservation;
+namespace EmbedPS.Core.Mde;
 
 /// <summary>The spectral ("quadratic") initialisation and what it converged to.</summary>
 public sealed record SpectralResult(float[] Coordinates, double[] Eigenvalues, double[] Residuals, int Iterations, bool Converged);
@@ -27,7 +27,7 @@ public static class SpectralInit
         if (dimension < 1) throw new ArgumentOutOfRangeException(nameof(dimension));
         if (n < dimension + 2)
             throw new EmbedPSException("TooFewEntitiesForSpectralInit", EmbedPSErrorKind.InvalidData,
-                $"A spectral (quadratic) start in {dimension} dimensions needs at least {dimension + 2} entities; there are {n}. Use -Init Random or a lower -EmbeddingDimension.");
+                $"A spectral (quadratic) start in {dimension} dimensions needs at least {dimension + 2} entities; there are {n}. Use -Init Random or a lower -Dimension.");
         var laplacian = Laplacian.Build(n, edgeSource, edgeTarget, edgeWeights);
         int block = Math.Min(dimension + 3, n - 1);
         var options = new ParallelOptions { CancellationToken = cancellation };

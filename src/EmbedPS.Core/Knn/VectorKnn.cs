@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using EmbedPS.Core.Common;
 
-namespace EmbedPS.Core.NeighborPreservation;
+namespace EmbedPS.Core.Knn;
 
 /// <summary>k nearest neighbours of every row: <c>Indices[i*K + r]</c> is row i's r-th nearest (self excluded), ascending distance.</summary>
 public sealed class KnnResult

@@ -1,0 +1,101 @@
+using EmbedPS.Core.Common;
+using EmbedPS.Core.NeighborPreservation;
+
+namespace EmbedPS.Core.Mde;
+
+/// <summary>
+/// The start of the optimisation, computed from the graph and the configuration: the spectral (quadratic) start, the
+/// coordinates of a previous embedding matched by entity id, or none (the optimiser then draws a seeded random start).
+/// </summary>
+public static class MdeStart
+{
+    /// <summary>Row-major n × Dimension start coordinates for <paramref name="configuration"/>, or null for a random start.</summary>
+    public static float[]? Coordinates(NeighborGraph graph, EmbeddingConfiguration configuration, IStageLog? log = null, CancellationToken cancellation = default)
+    {
+        log ??= StageLog.Null;
+        if (configuration.InitialCoordinates is { } given) return given;
+        return configuration.Init switch
+        {
+            InitKind.Quadratic => Spectral(graph, configuration.Dimension, configuration.Seed, log, cancellation),
+            InitKind.Embedding => AlignEmbedding(graph.Entities, configuration.InitialEmbedding
+                ?? throw new EmbedPSException("MissingInitEmbedding", EmbedPSErrorKind.InvalidArgument, "-Init Embedding needs -InitialEmbedding, the embedding to start from."),
+                configuration.Dimension, configuration.Seed, log),
+            _ => null,
+        };
+    }
+
+    /// <summary>
+    /// The spectral start of the graph's neighbour edges (<see cref="SpectralInit"/>). When those edges leave several connected
+    /// components, each smaller component's most popular entity is linked (weight 1) to the largest component's, for the start
+    /// only: otherwise each component's indicator vector is an eigenvector of eigenvalue 0, and a few isolated entities would
+    /// take over the smallest eigenvectors (PyMDE's trap).
+    /// </summary>
+    public static float[] Spectral(NeighborGraph graph, int dimension, int seed, IStageLog? log = null, CancellationToken cancellation = default)
+    {
+        log ??= StageLog.Null;
+        int n = graph.EntityCount;
+        var source = new List<int>(graph.NeighborEdgeCount);
+        var target = new List<int>(graph.NeighborEdgeCount);
+        var weights = new List<float>(graph.NeighborEdgeCount);
+        var components = new Components(n);
+        for (int e = 0; e < graph.EdgeCount; e++)
+        {
+            if (!(graph.Weights[e] > 0)) continue;
+            source.Add(graph.EdgeSource[e]); target.Add(graph.EdgeTarget[e]); weights.Add(graph.Weights[e]);
+            components.Union(graph.EdgeSource[e], graph.EdgeTarget[e]);
+        }
+        var (labels, sizes) = components.Label();
+        if (sizes.Length > 1)
+        {
+            var hub = new int[sizes.Length];
+            Array.Fill(hub, -1);
+            for (int i = 0; i < n; i++)
+            {
+                int c = labels[i];
+                if (hub[c] < 0 || graph.Popularity[i] > graph.Popularity[hub[c]]) hub[c] = i;
+            }
+            int largest = 0;
+            for (int c = 1; c < sizes.Length; c++) if (sizes[c] > sizes[largest]) largest = c;
+            for (int c = 0; c < sizes.Length; c++)
+            {
+                if (c == largest) continue;
+                source.Add(Math.Min(hub[c], hub[largest])); target.Add(Math.Max(hub[c], hub[largest])); weights.Add(1f);
+            }
+            log.Verbose($"The spectral start links the graph's {sizes.Length:N0} components through their most popular entities ({sizes.Length - 1:N0} edges, for the start only).");
+        }
+        var result = SpectralInit.Compute(n, dimension, source.ToArray(), target.ToArray(), weights.ToArray(), seed, log: log, cancellation: cancellation);
+        return result.Coordinates;
+    }
+
+    public static float[] AlignEmbedding(EntityIds entities, Embedding embedding, int dimension, int seed, IStageLog log)
+    {
+        if (embedding.Dimension != dimension)
+            throw new EmbedPSException("InitDimensionMismatch", EmbedPSErrorKind.InvalidArgument,
+                $"The -InitialEmbedding has {embedding.Dimension} dimensions but -Dimension is {dimension}.");
+        int n = entities.Count;
+        var mean = new double[dimension];
+        var spread = new double[dimension];
+        int m = embedding.EntityCount;
+        for (int i = 0; i < m; i++) for (int j = 0; j < dimension; j++) mean[j] += embedding.Coordinates[i * dimension + j];
+        for (int j = 0; j < dimension; j++) mean[j] /= Math.Max(1, m);
+        for (int i = 0; i < m; i++) for (int j = 0; j < dimension; j++) { double x = embedding.Coordinates[i * dimension + j] - mean[j]; spread[j] += x * x; }
+        for (int j = 0; j < dimension; j++) spread[j] = m > 1 ? Math.Sqrt(spread[j] / (m - 1)) : 1;
+        var result = new float[n * dimension];
+        int missing = 0;
+        for (int i = 0; i < n; i++)
+        {
+            int source = embedding.Entities.IndexOf(entities[i]);
+            if (source >= 0)
+            {
+                embedding.Coordinates.AsSpan(source * dimension, dimension).CopyTo(result.AsSpan(i * dimension, dimension));
+                continue;
+            }
+            missing++;
+            var random = new DeterministicRandom(seed, 0x494E_0000L + i);
+            for (int j = 0; j < dimension; j++) result[i * dimension + j] = (float)(mean[j] + spread[j] * random.NextGaussian());
+        }
+        if (missing > 0) log.Warning($"{missing:N0} of {n:N0} entities are not in the -InitialEmbedding; they start at random positions.");
+        if (missing == n) log.Warning("No entity of the graph is in the -InitialEmbedding: check that both use the same ids.");
+        return result;
+    }
+}
