@@ -113,6 +113,7 @@ Describe 'Format views' {
             ($script:projection | Measure-Embedding -Reference $script:embedding)
             ($script:projection | Get-EntityNeighbor -Entity 5 -Count 3)
             ($script:graph | Invoke-Mde -MaxIterations 4 -SnapshotEvery 2 -Device Cpu).Snapshots
+            ($script:projection | Export-EmbeddingAtlas -Path (Join-Path $script:dir 'atlas') -PassThru)
         )
         $emitted = @($objects | ForEach-Object { $_.PSObject.TypeNames } | Sort-Object -Unique)
         foreach ($file in Get-ChildItem $env:EMBEDPS_MODULE_PATH -Filter *.Format.ps1xml) {

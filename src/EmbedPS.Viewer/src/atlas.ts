@@ -87,6 +87,7 @@ export class Atlas {
   }
 
   static async load(canvas: HTMLCanvasElement, overlay: HTMLCanvasElement, progress: (text: string) => void): Promise<Atlas> {
+    const started = performance.now();
     progress('Loading the atlas description');
     const meta = (await loadData('meta')) as AtlasMeta;
     progress(`Loading ${meta.count.toLocaleString('en-US')} points`);
@@ -95,6 +96,7 @@ export class Atlas {
       Promise.all(meta.layouts.map((l) => loadFloat32(l.file))),
       Promise.all(meta.fields.map((f) => loadColumn(f))),
     ]);
+    const loaded = performance.now();
     const atlas = new Atlas(meta, ids, canvas, overlay);
     for (const column of columns) atlas.columns.set(column.meta.name, column);
     for (const positions of layouts) {
@@ -106,8 +108,12 @@ export class Atlas {
     atlas.computeSizes();
     atlas.fitCamera();
     atlas.refreshVisibility();
+    atlas.loadTimings = { data: Math.round(loaded - started), prepare: Math.round(performance.now() - loaded) };
     return atlas;
   }
+
+  /** Milliseconds spent loading and decoding the data files, and preparing buffers, grids and colours. */
+  loadTimings = { data: 0, prepare: 0 };
 
   onChange(listener: () => void): void {
     this.listeners.push(listener);
@@ -212,12 +218,28 @@ export class Atlas {
     this.computeOrder();
   }
 
+  /**
+   * Draw order: highlighted points last, then bigger before smaller, ties by row. A numeric sort of packed keys
+   * (highlight bit, quantised radius, row) on a Float64Array: no comparator calls, so a million points sort in ~0.1 s.
+   */
   private computeOrder(): void {
-    const order = new Uint32Array(this.count);
-    for (let i = 0; i < this.count; i++) order[i] = i;
+    const n = this.count;
+    const order = new Uint32Array(n);
     const h = this.highlighted;
     const r = this.radius;
-    order.sort((p, q) => (h ? h[p] - h[q] : 0) || r[q] - r[p] || p - q);
+    if (n < 1 << 21) {
+      const keys = new Float64Array(n);
+      const scale = 1023 / Math.max(this.maxRadius, 1e-9);
+      for (let i = 0; i < n; i++) {
+        const quantised = 1023 - Math.round(r[i] * scale);
+        keys[i] = ((h ? h[i] : 0) * 1024 + quantised) * 2097152 + i;
+      }
+      keys.sort();
+      for (let i = 0; i < n; i++) order[i] = keys[i] % 2097152;
+    } else {
+      for (let i = 0; i < n; i++) order[i] = i;
+      order.sort((p, q) => (h ? h[p] - h[q] : 0) || r[q] - r[p] || p - q);
+    }
     this.renderer.setOrder(order);
   }
 

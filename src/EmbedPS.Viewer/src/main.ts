@@ -156,7 +156,7 @@ async function start(): Promise<void> {
   requestAnimationFrame(() => {
     status('');
     byId('app').classList.add('loaded');
-    console.info(`EmbedPS atlas: ${atlas.count} points ready in ${Math.round(performance.now() - started)} ms`);
+    console.info(`EmbedPS atlas: ${atlas.count} points ready in ${Math.round(performance.now() - started)} ms (data ${atlas.loadTimings.data} ms, preparation ${atlas.loadTimings.prepare} ms)`);
     resolveReady();
   });
 }
