@@ -676,7 +676,7 @@ export class Atlas {
       const w = Math.min(maxWidth, ctx.measureText(text).width) + 6;
       const h = 16;
       const box: [number, number, number, number] = [x - w / 2, y - h / 2, x + w / 2, y + h / 2];
-      if (box[2] < 0 || box[0] > width || box[3] < 0 || box[1] > height) return false;
+      if (box[0] < 0 || box[2] > width || box[1] < 0 || box[3] > height) return false;
       for (const p of placed) if (box[0] < p[2] && box[2] > p[0] && box[1] < p[3] && box[3] > p[1]) return false;
       placed.push(box);
       placedTexts.add(text);
@@ -687,6 +687,14 @@ export class Atlas {
       ctx.fillText(text, x, y, maxWidth);
       return true;
     };
+    // Panels floating over the map (legend, details) are taken: no label is placed under them.
+    const canvasBox = this.renderer.canvas.getBoundingClientRect();
+    for (const id of ['legend', 'details']) {
+      const panel = document.getElementById(id);
+      if (!panel || panel.hidden) continue;
+      const r = panel.getBoundingClientRect();
+      if (r.width > 0) placed.push([r.left - canvasBox.left, r.top - canvasBox.top, r.right - canvasBox.left, r.bottom - canvasBox.top]);
+    }
     ctx.textAlign = 'center';
     ctx.textBaseline = 'middle';
     // The selection first, then category names, then cluster labels of deepening levels as the zoom grows, then the

@@ -75,7 +75,10 @@ async function start(): Promise<void> {
   const atlas = await Atlas.load(canvas, overlay, status);
   const ui = new AtlasUi(atlas);
   ui.build();
-  if (location.hash.length > 1) await applyHash(atlas, location.hash);
+  if (location.hash.length > 1) {
+    await applyHash(atlas, location.hash);
+    ui.refresh();
+  }
   let writing = 0;
   let lastHash = '';
   const writeHash = () => {

@@ -150,6 +150,7 @@ public sealed class AtlasBrowserTests
         Assert.Equal(10, state.GetProperty("filters").GetProperty("score").GetProperty("min").GetDouble());
         Assert.Equal(new[] { "e1", "e2", "e3" }, state.GetProperty("highlight").EnumerateArray().Select(e => e.GetString()).ToArray());
         Assert.Equal("e9", state.GetProperty("selected").GetString());
+        Assert.Equal("Item 0009", await page.Page.Locator("[data-testid=details] h2").TextContentAsync());
         Assert.Equal("light", state.GetProperty("theme").GetString());
         int expected = Enumerable.Range(0, 2000).Count(i => Data.Group[i] != 1 && Data.Score[i] >= 10 && Data.Score[i] <= 500);
         Assert.Equal(expected, state.GetProperty("visible").GetInt32());
