@@ -222,7 +222,7 @@ public static class ParquetArtifact
             if (expectedKind is { } expected && expected != kind)
             {
                 throw new EmbedPSException("WrongArtifactKind", EmbedPSErrorKind.InvalidData,
-                    $"'{full}' is a '{kindName}' artifact; expected '{ArtifactKinds.Name(expected)}'.") { File = full, Value = kindName };
+                    $"'{full}' is {Grammar.WithArticle(kindName)} artifact; expected {Grammar.WithArticle(ArtifactKinds.Name(expected))} artifact.") { File = full, Value = kindName };
             }
             var table = ReadColumns(reader, full, cancellation, out var order, out var rows);
             var provenance = new Provenance

@@ -276,7 +276,7 @@ internal static class ParquetCollectionReader
                         $"{CollectionImporter.Describe(file, row, source.Name, false)}: the {what} is null.") { File = file, Row = row, Column = source.Name };
                 if (boxed is bool)
                     throw new EmbedPSException("InvalidValue", EmbedPSErrorKind.InvalidData,
-                        $"{CollectionImporter.Describe(file, row, source.Name, false)}: a boolean column cannot hold a {what}.") { File = file, Row = row, Column = source.Name };
+                        $"{CollectionImporter.Describe(file, row, source.Name, false)}: a boolean column cannot hold {Grammar.WithArticle(what)}.") { File = file, Row = row, Column = source.Name };
                 result = Convert.ToDouble(boxed, CultureInfo.InvariantCulture);
                 break;
         }

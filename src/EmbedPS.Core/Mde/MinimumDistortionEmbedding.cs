@@ -10,7 +10,7 @@ namespace EmbedPS.Core.Mde;
 /// <summary>Where the distortion and its gradient are computed.</summary>
 public enum MdeDevice
 {
-    /// <summary>A CUDA GPU when one is present, the CPU otherwise.</summary>
+    /// <summary>The CPU. The CUDA path has not yet passed tools/gpu-check on real hardware, so Auto never picks it; GPU is opt-in (-Device Gpu).</summary>
     Auto,
     /// <summary>The multi-threaded CPU path.</summary>
     Cpu,
@@ -142,7 +142,10 @@ public static class MinimumDistortionEmbedding
         return false;
     }
 
-    /// <summary>The back-end the options ask for. Auto picks CUDA when an ILGPU CUDA device is present.</summary>
+    /// <summary>
+    /// The back-end the options ask for. Auto picks the CPU: the CUDA path is opt-in (-Device Gpu) and unverified until it has
+    /// passed tools/gpu-check on a real GPU (see docs/mde.md); Auto should only start to prefer a GPU after that.
+    /// </summary>
     public static IMdeBackend CreateBackend(MdeProblem problem, MdeOptions options, IStageLog log)
     {
         switch (options.Device)
@@ -158,14 +161,8 @@ public static class MinimumDistortionEmbedding
             }
             default:
             {
-                var gpu = GpuMdeBackend.TryCreateCuda(problem, log, out var why);
-                if (gpu is not null)
-                {
-                    log.Verbose($"Device Auto: found a CUDA device, using {gpu.DeviceName}.");
-                    return gpu;
-                }
                 var cpu = new CpuMdeBackend(problem, options.MaxDegreeOfParallelism);
-                log.Verbose($"Device Auto: no CUDA device ({why}); using {cpu.DeviceName}.");
+                log.Verbose($"Device Auto: using {cpu.DeviceName} (the CUDA path is unverified on real GPUs; -Device Gpu opts in).");
                 return cpu;
             }
         }

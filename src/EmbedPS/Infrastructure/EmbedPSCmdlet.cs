@@ -117,7 +117,7 @@ public abstract class EmbedPSCmdlet : PSCmdlet
         var full = ResolveInputPath(path);
         var result = RunStage("Reading " + Path.GetFileName(full), (_, ct) => ArtifactStore.Read(full, ct), full);
         if (result is T typed) return typed;
-        ThrowTerminatingError(new ErrorRecord(new InvalidDataException($"'{full}' holds a {ArtifactKinds.Name(ArtifactStore.KindOf(result))} artifact, not a {typeof(T).Name}."),
+        ThrowTerminatingError(new ErrorRecord(new InvalidDataException($"'{full}' holds {Grammar.WithArticle(ArtifactKinds.Name(ArtifactStore.KindOf(result)))} artifact, not {Grammar.WithArticle(typeof(T).Name)}."),
             "WrongArtifactKind", ErrorCategory.InvalidData, full));
         return null!;
     }

@@ -161,7 +161,7 @@ public sealed class ExportEmbeddingPreviewCommand : EmbedPSCmdlet
         if (stage is not (EntityCollectionSet or CooccurrenceMatrix or NeighborGraph or Embedding or EmbedPS.Core.Projection.Projection))
         {
             ThrowTerminatingError(new ErrorRecord(new ArgumentException(
-                $"Cannot preview a {stage?.GetType().Name ?? "null"}: pipe an EntityCollectionSet, CooccurrenceMatrix, NeighborGraph, Embedding or Projection."),
+                $"Cannot preview {(stage is null ? "null" : Grammar.WithArticle(stage.GetType().Name))}: pipe an EntityCollectionSet, CooccurrenceMatrix, NeighborGraph, Embedding or Projection."),
                 "NotAStageObject", ErrorCategory.InvalidType, stage));
         }
         var path = ResolveOutputPath(Path);
@@ -185,7 +185,7 @@ public sealed class ExportEmbeddingPreviewCommand : EmbedPSCmdlet
             }
         }
         var view = Enum.Parse<PreviewView>(View, ignoreCase: true);
-        if (!ShouldProcess(path, $"Write {(view == PreviewView.Auto ? "" : view + " ")}preview of a {stage.GetType().Name} as PNG")) return;
+        if (!ShouldProcess(path, $"Write {(view == PreviewView.Auto ? "" : view + " ")}preview of {Grammar.WithArticle(stage.GetType().Name)} as PNG")) return;
         var metadataPath = Metadata is null ? null : ResolveInputPath(Metadata);
         var options = new PreviewOptions
         {
