@@ -103,6 +103,7 @@ public sealed class ImportEntityCollectionCommand : EmbedPSStageCmdlet
 
     protected override void BeginProcessing()
     {
+        base.BeginProcessing();
         var options = new CollectionImportOptions
         {
             CollectionColumn = CollectionProperty,

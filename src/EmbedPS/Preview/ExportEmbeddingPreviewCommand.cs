@@ -172,20 +172,9 @@ public sealed class ExportEmbeddingPreviewCommand : EmbedPSCmdlet
                 "OneObjectPerPath", ErrorCategory.InvalidOperation, stage));
             return;
         }
-        if (File.Exists(path))
-        {
-            if (NoClobber)
-                ThrowTerminatingError(new ErrorRecord(new IOException($"The file '{path}' already exists and -NoClobber was specified."), "NoClobber", ErrorCategory.ResourceExists, path));
-            var attributes = File.GetAttributes(path);
-            if ((attributes & FileAttributes.ReadOnly) != 0)
-            {
-                if (!Force)
-                    ThrowTerminatingError(new ErrorRecord(new UnauthorizedAccessException($"The file '{path}' is read-only; use -Force to overwrite it."), "FileReadOnly", ErrorCategory.PermissionDenied, path));
-                if (ShouldProcess(path, "Clear the read-only attribute")) File.SetAttributes(path, attributes & ~FileAttributes.ReadOnly);
-            }
-        }
+        CheckOutputTarget(Path, NoClobber, Force, nameof(Path));
         var view = Enum.Parse<PreviewView>(View, ignoreCase: true);
-        if (!ShouldProcess(path, $"Write {(view == PreviewView.Auto ? "" : view + " ")}preview of {Grammar.WithArticle(stage.GetType().Name)} as PNG")) return;
+        if (!ConfirmOverwrite(path, $"Write {(view == PreviewView.Auto ? "" : view + " ")}preview of {Grammar.WithArticle(stage!.GetType().Name)} as PNG", NoClobber, Force)) return;
         var metadataPath = Metadata is null ? null : ResolveInputPath(Metadata);
         var options = new PreviewOptions
         {
