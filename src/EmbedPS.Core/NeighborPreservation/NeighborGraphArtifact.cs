@@ -45,12 +45,17 @@ public static class NeighborGraphArtifact
             new Dictionary<string, string> { [ConfigurationKey] = JsonSerializer.Serialize(dto, Provenance.Json) }, cancellation);
     }
 
+    private static T ParseName<T>(string text) where T : struct, Enum =>
+        Enum.TryParse<T>(text, ignoreCase: false, out var value) && Enum.IsDefined(value) && !char.IsAsciiDigit(text[0]) && text[0] != '-'
+            ? value : throw new FormatException($"'{text}' is not one of {string.Join(", ", Enum.GetNames<T>())}");
+
     public static NeighborGraph Read(string path, CancellationToken cancellation = default) =>
         FromTable(ParquetArtifact.Read(path, ArtifactKind.NeighborGraph, cancellation));
 
     public static NeighborGraph FromTable(ArtifactTable table)
     {
         var edges = Cooccurrence.EdgeListReader.Index(table.GetEntityIdColumn("entity_a"), table.GetEntityIdColumn("entity_b"), table.Path);
+        Cooccurrence.EdgeListReader.CheckKnownEntities(edges, table.Path);
         var weight = table.Get<float>("weight");
         var distance = table.Get<float>("distance");
         int n = edges.Entities.Count;
@@ -62,28 +67,35 @@ public static class NeighborGraphArtifact
             int i = Math.Min(edges.A[r], edges.B[r]), j = Math.Max(edges.A[r], edges.B[r]);
             src.Add(i); dst.Add(j); ws.Add(weight[r]); ds.Add(distance[r]);
         }
-        var configuration = new EmbeddingConfiguration();
-        var json = table.MetadataValue(ConfigurationKey);
-        if (json is not null)
+        var json = table.MetadataValue(ConfigurationKey)
+            ?? throw new EmbedPSException("FooterKeyMissing", EmbedPSErrorKind.InvalidData, $"'{table.Path}': the footer has no '{ConfigurationKey}' key, which holds the embedding problem; nothing is assumed in its place.") { File = table.Path, Column = ConfigurationKey };
+        var configuration = ParquetArtifact.ParseFooter(table.Path, ConfigurationKey, () =>
         {
             var dto = JsonSerializer.Deserialize<ConfigurationDto>(json, Provenance.Json)
-                ?? throw new EmbedPSException("BadConfiguration", EmbedPSErrorKind.InvalidData, $"'{table.Path}': footer '{ConfigurationKey}' is empty.") { File = table.Path };
-            configuration = new EmbeddingConfiguration
+                ?? throw new EmbedPSException("BadConfiguration", EmbedPSErrorKind.InvalidData, $"'{table.Path}': footer '{ConfigurationKey}' is empty.") { File = table.Path, Column = ConfigurationKey };
+            if (dto.AttractivePenalty is null || dto.RepulsivePenalty is null || dto.Constraint is null || dto.Init is null)
+                throw new FormatException("it lacks one of attractivePenalty, repulsivePenalty, constraint, init");
+            if (dto.Dimension < 1 || dto.Dimension > 64) throw new FormatException($"dimension {dto.Dimension} is outside [1, 64]");
+            if (dto.InitialCoordinates is { } init && (init.LongLength != (long)n * dto.Dimension || init.Any(v => !float.IsFinite(v))))
+                throw new FormatException($"initialCoordinates must hold {(long)n * dto.Dimension:N0} finite values ({n:N0} entities × {dto.Dimension})");
+            if (dto.AnchorIndices is { } anchors && anchors.Any(i => (uint)i >= (uint)n))
+                throw new FormatException($"an anchor index is outside [0, {n})");
+            return new EmbeddingConfiguration
             {
                 Dimension = dto.Dimension,
-                AttractivePenalty = Enum.Parse<PenaltyKind>(dto.AttractivePenalty),
+                AttractivePenalty = ParseName<PenaltyKind>(dto.AttractivePenalty),
                 AttractiveExponent = dto.AttractiveExponent,
-                RepulsivePenalty = Enum.Parse<PenaltyKind>(dto.RepulsivePenalty),
+                RepulsivePenalty = ParseName<PenaltyKind>(dto.RepulsivePenalty),
                 RepulsiveExponent = dto.RepulsiveExponent,
                 HuberThreshold = dto.HuberThreshold,
-                Constraint = Enum.Parse<ConstraintKind>(dto.Constraint),
-                Init = Enum.Parse<InitKind>(dto.Init),
+                Constraint = ParseName<ConstraintKind>(dto.Constraint),
+                Init = ParseName<InitKind>(dto.Init),
                 Seed = dto.Seed,
                 InitialCoordinates = dto.InitialCoordinates,
                 AnchorIndices = dto.AnchorIndices,
                 AnchorCoordinates = dto.AnchorCoordinates,
             };
-        }
+        });
         return new NeighborGraph(edges.Entities, popularity, src.ToArray(), dst.ToArray(), ws.ToArray(), ds.ToArray(), configuration, table.Provenance);
     }
 }
