@@ -133,7 +133,7 @@ internal static class ParquetCollectionReader
                         long row = rowBase + i + 1;
                         var c = Id(collection, collectionChunk, i, collectionBuffer, file, row);
                         var e = Id(entity, entityChunk, i, entityBuffer, file, row);
-                        float wv = weight is null ? 1f : (float)Number(weight, weightChunk, i, file, row, "weight");
+                        float wv = weight is null ? 1f : CollectionImporter.CheckSign((float)Number(weight, weightChunk, i, file, row, "weight"), importer.Options, file, row, weight.Name);
                         double vv = value is null ? 0 : Number(value, valueChunk, i, file, row, "value");
                         double tv = timestamp is null ? 0 : Number(timestamp, timestampChunk, i, file, row, "timestamp");
                         builder.Add(c, e, wv, vv, tv);
