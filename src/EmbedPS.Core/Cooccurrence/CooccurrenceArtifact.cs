@@ -128,6 +128,16 @@ public static class EdgeListReader
         }
     }
 
+    /// <summary>The same edges with entities renumbered into the canonical order.</summary>
+    public static IndexedEdges Canonical(IndexedEdges edges)
+    {
+        var (sorted, rank) = CanonicalOrder.Sort(edges.Entities);
+        if (rank is null) return edges;
+        var a = (int[])edges.A.Clone(); var b = (int[])edges.B.Clone();
+        CanonicalOrder.Apply(a, rank); CanonicalOrder.Apply(b, rank);
+        return new IndexedEdges(sorted, a, b);
+    }
+
     private static string Text(Array ids, int r, string source, string column) => ids switch
     {
         long[] l => l[r].ToString(System.Globalization.CultureInfo.InvariantCulture),

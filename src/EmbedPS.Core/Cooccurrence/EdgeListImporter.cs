@@ -66,7 +66,8 @@ public static class EdgeListImporter
         }
         var allW = weights.Count == 1 ? weights[0] : weights.SelectMany(x => x).ToArray();
         string source = files.Count == 1 ? files[0] : full;
-        var edges = EdgeListReader.Index(allA, allB, source);
+        // A Spark or DuckDB job writes rows in no particular order: the entity order is the canonical one, not the order of appearance.
+        var edges = EdgeListReader.Canonical(EdgeListReader.Index(allA, allB, source));
         var result = EdgeListReader.BuildSymmetric(edges, allW, provenance, source, out long repeated);
         if (repeated > 0)
             log.Warning($"'{source}': {repeated:N0} of {result.PairCount:N0} pairs were listed more than once (in either orientation or in several files) and their weights summed. " +
