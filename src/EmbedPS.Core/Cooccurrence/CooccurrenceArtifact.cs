@@ -199,11 +199,14 @@ public static class EdgeListReader
             var vals = values.AsSpan((int)start, (int)(end - start));
             cols.Sort(vals);
             offsets[i] = write;
+            // Repeated pairs are summed in double precision and rounded once (float32 sums stop growing at 2^24).
+            double sum = 0;
             for (int k = 0; k < cols.Length; k++)
             {
-                if (write > offsets[i] && columns[write - 1] == cols[k]) { values[write - 1] += vals[k]; merged++; continue; }
+                if (write > offsets[i] && columns[write - 1] == cols[k]) { sum += vals[k]; values[write - 1] = (float)sum; merged++; continue; }
                 columns[write] = cols[k];
                 values[write] = vals[k];
+                sum = vals[k];
                 write++;
             }
         }

@@ -161,7 +161,7 @@ internal sealed class CollectionRowSource : RowSource
     /// <summary>Upper triangle of a dense row, plain weights: a bare scatter-add (the row is then collected by a scan).</summary>
     private void AccumulatePlainUntracked(int row, RowScratch s)
     {
-        ref float acc = ref MemoryMarshal.GetArrayDataReference(s.Acc);
+        ref double acc = ref MemoryMarshal.GetArrayDataReference(s.Acc);
         ref int members = ref MemoryMarshal.GetArrayDataReference(_members);
         var offsets = _collectionOffsets;
         for (int k = _entityOffsets[row], kEnd = _entityOffsets[row + 1]; k < kEnd; k++)
@@ -206,7 +206,7 @@ internal sealed class CollectionRowSource : RowSource
 
     private void AccumulatePlain(int row, RowScratch s, bool upper)
     {
-        ref float acc = ref MemoryMarshal.GetArrayDataReference(s.Acc);
+        ref double acc = ref MemoryMarshal.GetArrayDataReference(s.Acc);
         ref int mark = ref MemoryMarshal.GetArrayDataReference(s.Mark);
         ref int members = ref MemoryMarshal.GetArrayDataReference(_members);
         ref int touched = ref MemoryMarshal.GetArrayDataReference(s.Touched);

@@ -6,8 +6,8 @@ namespace EmbedPS.Core.Cooccurrence;
 /// <summary>
 /// Sums co-occurrence matrices computed from shards of the collections (per month, per machine) into one:
 /// weights and popularity add up pair by pair, entities are matched by id. Because co-occurrence is a sum over
-/// collections, the merge of disjoint shards equals the matrix of all collections at once (exactly for counts;
-/// up to float rounding for fractional weights). Entities are in the canonical order (ids sorted by value), whatever the
+/// collections, the merge of disjoint shards equals the matrix of all collections at once (sums in float64, rounded once
+/// to float32: exact for counts up to 2^24 per pair, within 2^-24 relative beyond; fractional weights to float32 precision). Entities are in the canonical order (ids sorted by value), whatever the
 /// order of the shards. Shards must be computed without a cap for the sum to be exact; a cap can be applied to the merge.
 /// </summary>
 public static class CooccurrenceMerger
