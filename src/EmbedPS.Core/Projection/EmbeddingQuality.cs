@@ -278,38 +278,24 @@ public static class EmbeddingQuality
         return ((double)correct / labelled, labelled);
     }
 
-    /// <summary>PyMDE average distortion: mean over the graph's edges of w·f(d), f the configured attractive (w &gt; 0) or repulsive (w &lt; 0) penalty.</summary>
+    /// <summary>
+    /// PyMDE average distortion of the points under the graph's problem — the same <see cref="MdeProblem"/> Invoke-Mde builds
+    /// (anchor–anchor edges dropped under an Anchored constraint, w ≥ 0 attractive) and the same penalties
+    /// (<see cref="MdePenalty.Value"/>), so both report the same number. Edges with an end missing from the points are left out.
+    /// </summary>
     public static double AverageDistortion(PointSet points, NeighborGraph graph, CancellationToken cancellation = default)
     {
         if (graph.EdgeCount == 0) return 0;
-        var config = graph.Configuration;
+        int dim = points.Dimension;
+        var problem = MdeProblem.FromGraph(graph, dim);
         var map = new int[graph.EntityCount];
         for (int t = 0; t < graph.EntityCount; t++) map[t] = points.Entities.IndexOf(graph.Entities[t]);
-        double sum = 0; long edges = 0;
-        int dim = points.Dimension;
-        for (int e = 0; e < graph.EdgeCount; e++)
-        {
-            int a = map[graph.EdgeSource[e]], b = map[graph.EdgeTarget[e]];
-            if (a < 0 || b < 0) continue;
-            double d2 = 0;
-            for (int c = 0; c < dim; c++) { double t = points.Coordinates[a * dim + c] - points.Coordinates[b * dim + c]; d2 += t * t; }
-            double d = Math.Sqrt(d2), w = graph.Weights[e];
-            sum += w > 0 ? w * Penalty(config.AttractivePenalty, config.AttractiveExponent, config.HuberThreshold, d)
-                         : w * Penalty(config.RepulsivePenalty, config.RepulsiveExponent, config.HuberThreshold, d);
-            edges++;
-        }
-        return edges == 0 ? 0 : sum / edges;
+        var coordinates = new float[(long)graph.EntityCount * dim];
+        for (int t = 0; t < graph.EntityCount; t++)
+            if (map[t] >= 0) Array.Copy(points.Coordinates, (long)map[t] * dim, coordinates, (long)t * dim, dim);
+        cancellation.ThrowIfCancellationRequested();
+        return problem.Restrict(t => map[t] >= 0).AverageDistortion(coordinates);
     }
-
-    /// <summary>The penalty functions of <see cref="PenaltyKind"/> (pymde.penalties), without the weight.</summary>
-    public static double Penalty(PenaltyKind kind, double exponent, double huber, double d) => kind switch
-    {
-        PenaltyKind.Log1p => Math.Log(1 + Math.Pow(d, exponent)),
-        PenaltyKind.Log => Math.Log(Math.Max(1e-300, 1 - Math.Exp(-Math.Pow(d, exponent)))),
-        PenaltyKind.Quadratic => d * d,
-        PenaltyKind.Huber => d <= huber ? d * d / 2 : huber * (d - huber / 2),
-        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
-    };
 
     /// <summary>Reads entity → label from a CSV file with a header: the id column is 'entity' (else the first), the label column is named.</summary>
     public static Dictionary<string, string> ReadLabels(string path, string labelColumn)
