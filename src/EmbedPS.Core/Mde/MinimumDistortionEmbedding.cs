@@ -54,6 +54,11 @@ public static class MinimumDistortionEmbedding
         int n = graph.EntityCount, m = configuration.Dimension;
         if (options.MaxIterations < 0) throw new EmbedPSException("BadMaxIterations", EmbedPSErrorKind.InvalidArgument, $"MaxIterations must be ≥ 0, not {options.MaxIterations}.");
         var problem = MdeProblem.FromGraph(graph, m);
+        if (problem.AttractiveCount == 0)
+            throw new EmbedPSException("DegenerateInput", EmbedPSErrorKind.InvalidData,
+                $"The neighbour graph ({graph.EntityCount:N0} entities) has no neighbour edges{(problem.EdgeCount > 0 ? $", only {problem.EdgeCount:N0} repulsive pairs" : "")}: " +
+                "there is nothing to preserve, and the embedding would only spread the points apart (or collapse them). Check the co-occurrence matrix: no pair co-occurs.")
+            { File = graph.Provenance.ArtifactPath };
         var constraint = CreateConstraint(configuration, n, m, options.MaxDegreeOfParallelism);
         int seed = options.Seed ?? configuration.Seed;
         var start = StartingPoint(graph, problem, constraint, seed, log);
