@@ -176,7 +176,7 @@ public static class ParquetArtifact
             {
                 if (completed && stream.CurrentHash() is { } hash)
                 {
-                    metadata[ContentHashKey] = hash;
+                    metadata[ContentHashKey] = ContentHash(hash, dataFields.Select(f => (f.Name, f.ClrType)), rows, metadata);
                     writer.CustomMetadata = metadata;
                 }
                 writer.DisposeAsync().AsTask().GetAwaiter().GetResult();
@@ -258,11 +258,14 @@ public static class ParquetArtifact
             }
             int schema = ArtifactValidation.CheckFooter(full, kind, metadata, problems);
             Stop();
-            var (contentHash, fileHash) = HashFile(stream, footerStart, cancellation);
+            var (pagesHash, fileHash) = HashFile(stream, footerStart, cancellation);
+            long totalRows = 0;
+            for (int g = 0; g < reader.RowGroupCount; g++) { using var group = reader.OpenRowGroupReader(g); totalRows += group.RowCount; }
+            var contentHash = ContentHash(pagesHash, reader.Schema.GetDataFields().Select(f => (f.Name, f.ClrType)), totalRows, metadata);
             if (metadata.TryGetValue(ContentHashKey, out var expectedHash) && !string.Equals(expectedHash, contentHash, StringComparison.OrdinalIgnoreCase))
             {
                 problems.Add(new ArtifactProblem("ContentHashMismatch",
-                    $"'{full}': the data pages do not match the SHA-256 recorded in footer key '{ContentHashKey}' when the file was written: the file was corrupted or modified after writing. Rewrite it from its inputs.",
+                    $"'{full}': the data pages, schema or EmbedPS footer keys do not match the SHA-256 recorded in footer key '{ContentHashKey}' when the file was written: the file was corrupted or modified after writing. Rewrite it from its inputs.",
                     full, ContentHashKey, Value: contentHash));
                 Stop();
                 if (collect is not null) return null; // corrupt pages: decoding them could only add noise
@@ -313,8 +316,22 @@ public static class ParquetArtifact
         }
     }
 
-    /// <summary>Footer key of the SHA-256 (hex) of every byte before the Parquet footer (magic, row groups, pages), written by EmbedPS.</summary>
+    /// <summary>
+    /// Footer key of the content hash EmbedPS writes: SHA-256 over the SHA-256 of every byte before the Parquet footer (magic,
+    /// row groups, pages), the columns' names and types, the row count, and every other 'embedps.*' footer key and value.
+    /// Parquet.Net writes no page checksums, so this is what finds a corrupted page or a tampered footer key on import.
+    /// </summary>
     public const string ContentHashKey = "embedps.content-sha256";
+
+    private static string ContentHash(string pagesHash, IEnumerable<(string Name, Type Type)> fields, long rows, IReadOnlyDictionary<string, string> metadata)
+    {
+        var text = new System.Text.StringBuilder(pagesHash).Append('\n');
+        foreach (var (name, type) in fields) text.Append(name).Append(':').Append(type.Name).Append('\n');
+        text.Append("rows=").Append(rows.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        foreach (var (key, value) in metadata.Where(kv => kv.Key.StartsWith("embedps.", StringComparison.Ordinal) && kv.Key != ContentHashKey).OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            text.Append(key).Append('=').Append(value.Length.ToString(CultureInfo.InvariantCulture)).Append(':').Append(value).Append('\n');
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text.ToString())));
+    }
 
     /// <summary>
     /// Checks the Parquet frame before a parser sees it ("PAR1" at both ends, a footer length inside the file) and returns
