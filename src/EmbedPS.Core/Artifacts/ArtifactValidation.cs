@@ -113,6 +113,7 @@ public static class ArtifactValidation
             return;
         }
         bool allowNegative = table.Provenance.Parameters.TryGetValue(AllowNegativeWeightParameter, out var allow) && allow is true;
+        KnownColumns(table, problems);
         switch (table.Kind)
         {
             case ArtifactKind.Collections:
@@ -128,7 +129,7 @@ public static class ArtifactValidation
                 bool ida = Ids(table, "entity_a", unique: false, problems), idb = Ids(table, "entity_b", unique: false, problems);
                 var rule = table.Kind == ArtifactKind.Cooccurrence && !allowNegative ? NumberRule.Finite | NumberRule.NonNegative : NumberRule.Finite;
                 var weight = Numbers(table, "weight", required: true, rule, problems, "weight");
-                if (table.Kind == ArtifactKind.NeighborGraph) Numbers(table, "distance", required: true, NumberRule.Finite | NumberRule.NonNegative, problems, "distance");
+                if (table.Kind == ArtifactKind.NeighborGraph && weight is not null) GraphDistances(table, weight, problems);
                 if (ida && idb && weight is not null) SelfRows(table, weight, problems);
                 break;
             }
@@ -148,6 +149,35 @@ public static class ArtifactValidation
                 Numbers(table, "popularity", required: true, NumberRule.Finite | NumberRule.NonNegative | NumberRule.Integer, problems, "popularity");
                 break;
         }
+    }
+
+    /// <summary>
+    /// The columns of each kind's contract. Any other column is refused: a renamed optional column (weight → Weight) or a
+    /// renamed coordinate (x1 → X1) would otherwise be silently dropped, giving an unweighted set or a lower-dimensional embedding.
+    /// </summary>
+    private static void KnownColumns(ArtifactTable table, List<ArtifactProblem> problems)
+    {
+        string[] known = table.Kind switch
+        {
+            ArtifactKind.Collections => ["collection", "entity", "weight", "value", "timestamp"],
+            ArtifactKind.Cooccurrence => ["entity_a", "entity_b", "weight"],
+            ArtifactKind.NeighborGraph => ["entity_a", "entity_b", "weight", "distance"],
+            ArtifactKind.Embedding => ["entity", "popularity"],
+            _ => ["entity", "x", "y", "popularity"],
+        };
+        int dimension = 0;
+        if (table.Kind == ArtifactKind.Embedding) while (table.Has("x" + dimension)) dimension++;
+        foreach (var column in table.ColumnOrder)
+        {
+            if (known.Contains(column, StringComparer.Ordinal)) continue;
+            if (table.Kind == ArtifactKind.Embedding && column.Length > 1 && column[0] == 'x' && int.TryParse(column.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out var axis)
+                && axis < dimension && column == "x" + axis) continue;
+            problems.Add(new("UnexpectedColumn", $"'{table.Path}': column '{column}' is not part of the {ArtifactKinds.Name(table.Kind)} artifact contract " +
+                $"({(table.Kind == ArtifactKind.Embedding ? "entity, x0 … x{d-1}, popularity" : string.Join(", ", known))}); was the file edited?", table.Path, Column: column));
+            return;
+        }
+        if (table.Kind == ArtifactKind.Embedding && table.Provenance.Parameters.TryGetValue("Dimension", out var recorded) && recorded is long d && d != dimension)
+            problems.Add(new("DimensionMismatch", $"'{table.Path}': the footer's parameters record dimension {d}, but the table has coordinate columns x0 … x{dimension - 1} ({dimension}).", table.Path, ParquetArtifact.ParametersKey, Column: "x" + dimension));
     }
 
     [Flags]
@@ -187,6 +217,21 @@ public static class ArtifactValidation
             }
         }
         return numbers;
+    }
+
+    /// <summary>Neighbour-graph distances: finite and ≥ 0, except NaN on repulsive pairs of graph inputs (their distance is unknown).</summary>
+    private static void GraphDistances(ArtifactTable table, double[] weight, List<ArtifactProblem> problems)
+    {
+        var distance = Numbers(table, "distance", required: true, 0, problems, "distance");
+        if (distance is null) return;
+        for (int r = 0; r < distance.Length; r++)
+        {
+            double v = distance[r];
+            if ((double.IsNaN(v) && weight[r] < 0) || (double.IsFinite(v) && v >= 0)) continue;
+            problems.Add(new("BadValue", $"'{table.Path}', column 'distance', row {r + 1}: {Format(v)} is not a distance (finite and ≥ 0; NaN only on a repulsive pair).",
+                table.Path, Column: "distance", Row: r + 1, Value: Format(v)));
+            return;
+        }
     }
 
     private static bool Ids(ArtifactTable table, string column, bool unique, List<ArtifactProblem> problems)

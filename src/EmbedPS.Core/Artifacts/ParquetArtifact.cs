@@ -262,7 +262,16 @@ public static class ParquetArtifact
             long totalRows = 0;
             for (int g = 0; g < reader.RowGroupCount; g++) { using var group = reader.OpenRowGroupReader(g); totalRows += group.RowCount; }
             var contentHash = ContentHash(pagesHash, reader.Schema.GetDataFields().Select(f => (f.Name, f.ClrType)), totalRows, metadata);
-            if (metadata.TryGetValue(ContentHashKey, out var expectedHash) && !string.Equals(expectedHash, contentHash, StringComparison.OrdinalIgnoreCase))
+            if (!metadata.TryGetValue(ContentHashKey, out var expectedHash))
+            {
+                problems.Add(new ArtifactProblem("ContentHashMissing",
+                    $"'{full}': the footer has no '{ContentHashKey}' key. Every artifact EmbedPS writes carries this hash of its content, so the file was damaged, " +
+                    "edited or rewritten by another tool, or written by an EmbedPS build older than the hash; its content cannot be verified. Rewrite it from its inputs.",
+                    full, ContentHashKey));
+                Stop();
+                if (collect is not null) return null;
+            }
+            else if (!string.Equals(expectedHash, contentHash, StringComparison.OrdinalIgnoreCase))
             {
                 problems.Add(new ArtifactProblem("ContentHashMismatch",
                     $"'{full}': the data pages, schema or EmbedPS footer keys do not match the SHA-256 recorded in footer key '{ContentHashKey}' when the file was written: the file was corrupted or modified after writing. Rewrite it from its inputs.",
@@ -322,6 +331,24 @@ public static class ParquetArtifact
     /// Parquet.Net writes no page checksums, so this is what finds a corrupted page or a tampered footer key on import.
     /// </summary>
     public const string ContentHashKey = "embedps.content-sha256";
+
+    /// <summary>
+    /// The content hash (<see cref="ContentHashKey"/>) the file's footer should carry for its current pages, schema and
+    /// 'embedps.*' keys. For tools that rewrite an artifact's footer on purpose, and for tests.
+    /// </summary>
+    public static string ComputeContentHash(string path, CancellationToken cancellation = default)
+    {
+        var full = Path.GetFullPath(path);
+        using var stream = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        long footerStart = CheckFrame(stream, full);
+        var reader = ParquetReader.CreateAsync(stream, cancellationToken: cancellation).GetAwaiter().GetResult();
+        using var disposeReader = new SyncDispose(reader);
+        var metadata = new Dictionary<string, string>(reader.CustomMetadata ?? new Dictionary<string, string>(), StringComparer.Ordinal);
+        var (pagesHash, _) = HashFile(stream, footerStart, cancellation);
+        long totalRows = 0;
+        for (int g = 0; g < reader.RowGroupCount; g++) { using var group = reader.OpenRowGroupReader(g); totalRows += group.RowCount; }
+        return ContentHash(pagesHash, reader.Schema.GetDataFields().Select(f => (f.Name, f.ClrType)), totalRows, metadata);
+    }
 
     private static string ContentHash(string pagesHash, IEnumerable<(string Name, Type Type)> fields, long rows, IReadOnlyDictionary<string, string> metadata)
     {

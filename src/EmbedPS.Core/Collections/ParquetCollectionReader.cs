@@ -149,10 +149,10 @@ internal static class ParquetCollectionReader
         }
         catch (EmbedPSException) { throw; }
         catch (OperationCanceledException) { throw; }
-        catch (Exception ex) when (ex is IOException or InvalidDataException or ArgumentException or NotSupportedException or IndexOutOfRangeException or InvalidOperationException or OverflowException)
+        catch (Exception ex) // whatever a corrupt file makes the Parquet library throw (Thrift errors included), the user gets the file named
         {
             throw new EmbedPSException("ParquetUnreadable", EmbedPSErrorKind.InvalidData,
-                $"'{file}' is not a readable Parquet file (truncated or corrupt?): {ex.Message}", ex) { File = file };
+                $"'{file}' is not a readable Parquet file (truncated or corrupt?): {ex.GetType().Name}: {ex.Message}", ex) { File = file };
         }
     }
 

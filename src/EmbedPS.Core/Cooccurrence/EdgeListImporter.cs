@@ -147,8 +147,26 @@ public static class EdgeListImporter
 
     private static (Array A, Array B, float[] W) ReadCsv(string file, EdgeListColumns names, StreamReader text, System.Text.Encoding? encoding, CancellationToken cancellation)
     {
-        using var reader = Sep.Reader(o => o with { Unescape = true }).From(text);
+        SepReader reader;
+        try { reader = Sep.Reader(o => o with { Unescape = true, DisableColCountCheck = true }).From(text); }
+        catch (InvalidDataException ex)
+        {
+            throw new EmbedPSException("MalformedCsv", EmbedPSErrorKind.InvalidData, $"'{file}', line 1: malformed CSV header ({ex.Message}).", ex) { File = file, Row = 1 };
+        }
+        using var disposeReader = reader;
         TextDecoding.CheckHeader(file, reader.Header.ColNames, encoding ?? text.CurrentEncoding);
+        try
+        {
+            return ReadRows(file, names, reader, cancellation);
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new EmbedPSException("MalformedCsv", EmbedPSErrorKind.InvalidData, $"'{file}': malformed CSV ({ex.Message}).", ex) { File = file };
+        }
+    }
+
+    private static (Array A, Array B, float[] W) ReadRows(string file, EdgeListColumns names, SepReader reader, CancellationToken cancellation)
+    {
         int Index(string name)
         {
             var header = reader.Header.ColNames;
@@ -167,6 +185,10 @@ public static class EdgeListImporter
         foreach (var row in reader)
         {
             if ((a.Count & 65535) == 0) cancellation.ThrowIfCancellationRequested();
+            if (row.ColCount != reader.Header.ColNames.Count)
+                throw new EmbedPSException("ColumnCountMismatch", EmbedPSErrorKind.InvalidData,
+                    $"'{file}', line {row.LineNumberFrom}: the row has {row.ColCount} column(s) but the header has {reader.Header.ColNames.Count} ({string.Join(", ", reader.Header.ColNames)}).")
+                { File = file, Row = row.LineNumberFrom };
             var textA = row[ia].ToString();
             var textB = row[ib].ToString();
             var weightText = row[iw].Span;

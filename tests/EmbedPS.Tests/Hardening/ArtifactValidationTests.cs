@@ -23,8 +23,26 @@ public sealed class ArtifactValidationTests
         return new ProjectionResult(EntityIds.FromIntegers(Enumerable.Range(1, n).Select(i => (long)i).ToArray()), pop, x, y, "Umap");
     }
 
-    /// <summary>Writes a Parquet file with exactly these columns and footer keys (no EmbedPS writer in between).</summary>
-    internal static void WriteRaw(string path, IReadOnlyDictionary<string, string> footer, params (string Name, Array Values)[] columns)
+    /// <summary>
+    /// Writes a Parquet file with exactly these columns and footer keys (no EmbedPS writer in between). An artifact footer
+    /// (one with embedps.kind) is sealed with the content hash of what was written unless <paramref name="seal"/> is false,
+    /// so that the checks behind the hash can be reached.
+    /// </summary>
+    internal static void WriteRaw(string path, IReadOnlyDictionary<string, string> footer, params (string Name, Array Values)[] columns) =>
+        WriteRaw(path, footer, seal: true, columns);
+
+    internal static void WriteRaw(string path, IReadOnlyDictionary<string, string> footer, bool seal, params (string Name, Array Values)[] columns)
+    {
+        WriteUnsealed(path, footer, columns);
+        if (seal && footer.ContainsKey("embedps.kind"))
+        {
+            var sealedFooter = new Dictionary<string, string>(footer) { [ParquetArtifact.ContentHashKey] = ParquetArtifact.ComputeContentHash(path) };
+            WriteUnsealed(path, sealedFooter, columns);
+            Assert.Equal(sealedFooter[ParquetArtifact.ContentHashKey], ParquetArtifact.ComputeContentHash(path)); // the pages are written identically
+        }
+    }
+
+    private static void WriteUnsealed(string path, IReadOnlyDictionary<string, string> footer, (string Name, Array Values)[] columns)
     {
         var fields = columns.Select(c => c.Values switch
         {
