@@ -46,6 +46,9 @@ public static class CooccurrenceBuilder
                     (options.TimeScale > 0 ? $", time scale {options.TimeScale.ToString(CultureInfo.InvariantCulture)}" : "") + ".");
         var result = SparseRowEngine.Build(source, options, log, cancellation);
         var provenance = Provenance.Derived(set.Provenance, ArtifactKind.Collections, Parameters(options, result));
+        // Negative item weights that the import was told are meant stay meant in the matrix (and its artifact re-imports).
+        if (set.Provenance.Parameters.TryGetValue(ArtifactValidation.AllowNegativeWeightParameter, out var allow) && allow is true)
+            provenance.Parameters[ArtifactValidation.AllowNegativeWeightParameter] = true;
         return new CooccurrenceMatrix(set.Entities, (int[])set.Popularity.Clone(), result.Offsets, result.Columns, result.Weights, provenance);
     }
 

@@ -43,6 +43,8 @@ public static class CooccurrenceMerger
         provenance.Parameters["MaxPartners"] = options.MaxPartners == CooccurrenceOptions.AutoPartners ? "Auto" : options.MaxPartners;
         provenance.Parameters["AppliedMaxPartners"] = result.AppliedMaxPartners;
         provenance.Parameters["ExactNonZeros"] = result.ExactNonZeros;
+        if (matrices.Any(x => x.Provenance.Parameters.TryGetValue(ArtifactValidation.AllowNegativeWeightParameter, out var allow) && allow is true))
+            provenance.Parameters[ArtifactValidation.AllowNegativeWeightParameter] = true;
         foreach (var matrix in matrices) provenance.Inputs.Add(matrix.Provenance.AsUpstream(ArtifactKind.Cooccurrence));
         return new CooccurrenceMatrix(entities, popularity, result.Offsets, result.Columns, result.Weights, provenance);
     }

@@ -301,7 +301,14 @@ public static class EmbeddingQuality
     public static Dictionary<string, string> ReadLabels(string path, string labelColumn)
     {
         if (!File.Exists(path)) throw new EmbedPSException("MetadataNotFound", EmbedPSErrorKind.ObjectNotFound, $"Metadata file '{path}' does not exist.") { File = path };
-        using var reader = new StreamReader(path);
+        try { return ReadLabelsStrict(path, labelColumn); }
+        catch (System.Text.DecoderFallbackException ex) { throw TextDecoding.InvalidBytes(path, null, ex); }
+    }
+
+    private static Dictionary<string, string> ReadLabelsStrict(string path, string labelColumn)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        using var reader = TextDecoding.Open(stream, null);
         var header = reader.ReadLine();
         if (header is null) throw new EmbedPSException("MetadataEmpty", EmbedPSErrorKind.InvalidData, $"Metadata file '{path}' is empty.") { File = path };
         var columns = SplitCsv(header);

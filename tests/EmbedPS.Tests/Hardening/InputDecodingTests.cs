@@ -103,3 +103,38 @@ public sealed class InputDecodingTests
         Assert.Equal(-1f, matrix.WeightOf(0, 1));
     }
 }
+
+/// <summary>Metadata files (preview colours, Measure-Embedding labels) decode strictly too, and negative weights that were meant survive the artifact round trip.</summary>
+public sealed class MetadataDecodingTests
+{
+    [Fact]
+    public void Metadata_CSV_with_an_invalid_byte_is_an_error_naming_file_and_line()
+    {
+        using var dir = new TempDirectory();
+        var path = dir.File("meta.csv");
+        File.WriteAllBytes(path, Encoding.Latin1.GetBytes("entity,genre\n1,caf\u00e9\n2,caf\u00e8\n"));
+        var ex = Assert.Throws<EmbedPSException>(() => EmbedPS.Core.Projection.EmbeddingQuality.ReadLabels(path, "genre"));
+        Assert.Equal(("InvalidTextEncoding", path, 2L), (ex.ErrorId, ex.File, ex.Row!.Value));
+        ex = Assert.Throws<EmbedPSException>(() => EmbedPS.Core.Preview.EntityAttributes.ReadCsv(path, "entity", EntityIds.FromIntegers(new long[] { 1, 2 }), StageLog.Null));
+        Assert.Equal(("InvalidTextEncoding", path), (ex.ErrorId, ex.File));
+    }
+
+    [Fact]
+    public void Negative_weights_allowed_at_import_survive_co_occurrence_and_its_artifact()
+    {
+        using var dir = new TempDirectory();
+        var csv = CsvImportTests.Write(dir, "w.csv", "c,e,w\n1,a,2\n1,b,-3\n2,a,1\n2,b,1\n");
+        var set = CsvImportTests.Import(csv, new CollectionImportOptions { CollectionColumn = "c", EntityColumn = "e", WeightColumn = "w", AllowNegativeWeight = true });
+        var collections = dir.File("collections.parquet");
+        CollectionsArtifact.Write(set, collections);
+        Assert.Contains(-3f, CollectionsArtifact.Read(collections).Weights!);
+
+        // An edge list imported with -AllowNegativeWeight, merged, saved and re-imported keeps its negative pair.
+        var edges = CsvImportTests.Write(dir, "edges.csv", "entity_a,entity_b,weight\na,a,2\nb,b,2\na,b,-1\n");
+        var matrix = EdgeListImporter.Read(edges, new EdgeListColumns { AllowNegativeWeight = true });
+        var merged = CooccurrenceMerger.Merge(new[] { matrix, matrix });
+        var path = dir.File("cooc.parquet");
+        CooccurrenceArtifact.Write(merged, path);
+        Assert.Equal(-2f, CooccurrenceArtifact.Read(path).WeightOf(0, 1));
+    }
+}
