@@ -16,6 +16,7 @@
         'Select-EntityCollection'
         'New-SyntheticCollection'
         'Import-EmbedArtifact'
+        'Test-EmbedArtifact'
         'Export-EmbedArtifact'
         'New-CooccurrenceMatrix'
         'Merge-CooccurrenceMatrix'

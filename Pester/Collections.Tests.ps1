@@ -20,7 +20,7 @@ AfterAll { Remove-Item $script:dir -Recurse -Force -ErrorAction SilentlyContinue
 Describe 'Parameter contract' {
     It '<Name> has exactly the expected parameters' -ForEach @(
         @{ Name = 'Import-EntityCollection'; Expected = @('Path', 'LiteralPath', 'InputObject', 'CollectionProperty', 'EntityProperty',
-                'WeightProperty', 'ValueProperty', 'TimestampProperty', 'Delimiter', 'OutFile', 'NoClobber', 'Force') }
+                'WeightProperty', 'ValueProperty', 'TimestampProperty', 'Delimiter', 'Encoding', 'AllowNegativeWeight', 'OutFile', 'NoClobber', 'Force') }
         @{ Name = 'Select-EntityCollection'; Expected = @('InputObject', 'InputPath', 'MinCollections', 'Top', 'MinCollectionSize',
                 'MaxCollectionSize', 'Include', 'Exclude', 'OutFile', 'NoClobber', 'Force') }
     ) {

@@ -8,9 +8,34 @@ namespace EmbedPS.Core.Artifacts;
 /// <summary>Reads any artifact back as its typed object, and writes any stage object.</summary>
 public static class ArtifactStore
 {
-    public static object Read(string path, CancellationToken cancellation = default)
+    public static object Read(string path, CancellationToken cancellation = default) =>
+        FromTable(ParquetArtifact.Read(path, null, cancellation));
+
+    /// <summary>
+    /// Every check an import makes, without stopping at the first problem: the file and its footer, the columns, then the typed
+    /// object's own checks (edges to unknown entities, the neighbour graph's configuration). Empty when the artifact would import.
+    /// </summary>
+    public static List<ArtifactProblem> Test(string path, ArtifactKind? expectedKind = null, CancellationToken cancellation = default) =>
+        TestKind(path, expectedKind, cancellation).Problems;
+
+    /// <summary>As <see cref="Test"/>, with the artifact's kind when its footer could be read.</summary>
+    public static (List<ArtifactProblem> Problems, ArtifactKind? Kind) TestKind(string path, ArtifactKind? expectedKind = null, CancellationToken cancellation = default)
     {
-        var table = ParquetArtifact.Read(path, null, cancellation);
+        var problems = new List<ArtifactProblem>();
+        var table = ParquetArtifact.Inspect(path, problems, expectedKind, cancellation);
+        if (table is not null && problems.Count == 0)
+        {
+            try { FromTable(table); }
+            catch (Common.EmbedPSException ex)
+            {
+                problems.Add(new ArtifactProblem(ex.ErrorId, ex.Message, ex.File ?? table.Path, Column: ex.Column, Row: ex.Row, Value: ex.Value));
+            }
+        }
+        return (problems, table?.Kind);
+    }
+
+    public static object FromTable(ArtifactTable table)
+    {
         return table.Kind switch
         {
             ArtifactKind.Collections => CollectionsArtifact.FromTable(table),

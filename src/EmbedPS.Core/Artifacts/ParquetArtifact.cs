@@ -153,9 +153,13 @@ public static class ParquetArtifact
         }
 
         var fields = dataFields.Cast<Field>().ToArray();
-        AtomicFile.Write(path, stream =>
+        AtomicFile.Write(path, file =>
         {
+            // Every byte before the footer is hashed as it is written; the hash goes into the footer (embedps.content-sha256),
+            // so that a corrupted page is found on import even though Parquet.Net writes no page checksums.
+            using var stream = new HashingWriteStream(file);
             var writer = ParquetWriter.CreateAsync(new ParquetSchema(fields), stream, cancellationToken: cancellation).GetAwaiter().GetResult();
+            bool completed = false;
             try
             {
                 writer.CustomMetadata = metadata;
@@ -166,9 +170,15 @@ public static class ParquetArtifact
                     using var group = writer.CreateRowGroup();
                     writeRowGroup(group, dataFields, start, count);
                 }
+                completed = true;
             }
             finally
             {
+                if (completed && stream.CurrentHash() is { } hash)
+                {
+                    metadata[ContentHashKey] = ContentHash(hash, dataFields.Select(f => (f.Name, f.ClrType)), rows, metadata);
+                    writer.CustomMetadata = metadata;
+                }
                 writer.DisposeAsync().AsTask().GetAwaiter().GetResult();
             }
         }, cancellation);
@@ -202,14 +212,36 @@ public static class ParquetArtifact
     }
 
     /// <summary>Reads an artifact whole. Throws a clear error when the file is not an EmbedPS artifact of the expected kind.</summary>
-    public static ArtifactTable Read(string path, ArtifactKind? expectedKind = null, CancellationToken cancellation = default)
+    public static ArtifactTable Read(string path, ArtifactKind? expectedKind = null, CancellationToken cancellation = default) =>
+        ReadCore(path, expectedKind, null, cancellation)!;
+
+    /// <summary>
+    /// Every problem <see cref="Read"/> would stop at, without stopping: an unreadable file gives one problem; otherwise the footer
+    /// and column checks of <see cref="ArtifactValidation"/> each add theirs. An empty list means the artifact passes the checks.
+    /// </summary>
+    public static ArtifactTable? Inspect(string path, List<ArtifactProblem> problems, ArtifactKind? expectedKind = null, CancellationToken cancellation = default)
+    {
+        try { return ReadCore(path, expectedKind, problems, cancellation); }
+        catch (EmbedPSException ex)
+        {
+            problems.Add(new ArtifactProblem(ex.ErrorId, ex.Message, ex.File ?? Path.GetFullPath(path), Column: ex.Column, Row: ex.Row, Value: ex.Value));
+            return null;
+        }
+    }
+
+    private static ArtifactTable? ReadCore(string path, ArtifactKind? expectedKind, List<ArtifactProblem>? collect, CancellationToken cancellation)
     {
         var full = Path.GetFullPath(path);
+        if (Directory.Exists(full))
+            throw new EmbedPSException("ArtifactIsDirectory", EmbedPSErrorKind.InvalidArgument, $"'{full}' is a directory, not an artifact file.") { File = full };
         if (!File.Exists(full))
             throw new EmbedPSException("ArtifactNotFound", EmbedPSErrorKind.ObjectNotFound, $"Artifact file '{full}' does not exist.") { File = full };
+        var problems = collect ?? new List<ArtifactProblem>();
+        void Stop() { if (collect is null && problems.Count > 0) throw problems[0].ToException(); }
         try
         {
             using var stream = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+            long footerStart = CheckFrame(stream, full);
             var reader = ParquetReader.CreateAsync(stream, cancellationToken: cancellation).GetAwaiter().GetResult();
             using var disposeReader = new SyncDispose(reader);
             var metadata = new Dictionary<string, string>(reader.CustomMetadata ?? new Dictionary<string, string>(), StringComparer.Ordinal);
@@ -217,43 +249,157 @@ public static class ParquetArtifact
             {
                 throw new EmbedPSException("NotAnEmbedPSArtifact", EmbedPSErrorKind.InvalidData,
                     $"'{full}' is a Parquet file but not an EmbedPS artifact: its footer has no valid '{KindKey}' key" +
-                    (kindName is null ? "." : $" (found '{kindName}').")) { File = full };
+                    (kindName is null ? "." : $" (found '{kindName}').")) { File = full, Column = KindKey };
             }
             if (expectedKind is { } expected && expected != kind)
             {
                 throw new EmbedPSException("WrongArtifactKind", EmbedPSErrorKind.InvalidData,
-                    $"'{full}' is a '{kindName}' artifact; expected '{ArtifactKinds.Name(expected)}'.") { File = full, Value = kindName };
+                    $"'{full}' is {Grammar.WithArticle(kindName)} artifact; expected {Grammar.WithArticle(ArtifactKinds.Name(expected))} artifact.") { File = full, Value = kindName };
             }
+            int schema = ArtifactValidation.CheckFooter(full, kind, metadata, problems);
+            Stop();
+            var (pagesHash, fileHash) = HashFile(stream, footerStart, cancellation);
+            long totalRows = 0;
+            for (int g = 0; g < reader.RowGroupCount; g++) { using var group = reader.OpenRowGroupReader(g); totalRows += group.RowCount; }
+            var contentHash = ContentHash(pagesHash, reader.Schema.GetDataFields().Select(f => (f.Name, f.ClrType)), totalRows, metadata);
+            if (!metadata.TryGetValue(ContentHashKey, out var expectedHash))
+            {
+                problems.Add(new ArtifactProblem("ContentHashMissing",
+                    $"'{full}': the footer has no '{ContentHashKey}' key. Every artifact EmbedPS writes carries this hash of its content, so the file was damaged, " +
+                    "edited or rewritten by another tool, or written by an EmbedPS build older than the hash; its content cannot be verified. Rewrite it from its inputs.",
+                    full, ContentHashKey));
+                Stop();
+                if (collect is not null) return null;
+            }
+            else if (!string.Equals(expectedHash, contentHash, StringComparison.OrdinalIgnoreCase))
+            {
+                problems.Add(new ArtifactProblem("ContentHashMismatch",
+                    $"'{full}': the data pages, schema or EmbedPS footer keys do not match the SHA-256 recorded in footer key '{ContentHashKey}' when the file was written: the file was corrupted or modified after writing. Rewrite it from its inputs.",
+                    full, ContentHashKey, Value: contentHash));
+                Stop();
+                if (collect is not null) return null; // corrupt pages: decoding them could only add noise
+            }
+            stream.Position = 0;
             var table = ReadColumns(reader, full, cancellation, out var order, out var rows);
             var provenance = new Provenance
             {
                 Parameters = Provenance.ParseParameters(metadata.GetValueOrDefault(ParametersKey)),
-                Inputs = Provenance.ParseInputs(metadata.GetValueOrDefault(InputsKey)),
+                Inputs = ParseFooter(full, InputsKey, () => Provenance.ParseInputs(metadata.GetValueOrDefault(InputsKey))),
                 Created = DateTime.TryParse(metadata.GetValueOrDefault(CreatedKey), CultureInfo.InvariantCulture,
                     DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var created) ? created : File.GetLastWriteTimeUtc(full),
                 ArtifactPath = full,
-                ArtifactSha256 = FileHash.Sha256(full),
+                ArtifactSha256 = fileHash,
                 WriterVersion = metadata.GetValueOrDefault(VersionKey),
             };
-            return new ArtifactTable
+            var result = new ArtifactTable
             {
                 Path = full,
                 Kind = kind,
-                Schema = int.TryParse(metadata.GetValueOrDefault(SchemaKey), NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) ? s : 0,
+                Schema = schema,
                 Provenance = provenance,
                 Metadata = metadata,
                 Columns = table,
                 ColumnOrder = order,
                 RowCount = rows,
             };
+            ArtifactValidation.CheckColumns(result, problems);
+            Stop();
+            return result;
         }
         catch (EmbedPSException) { throw; }
         catch (OperationCanceledException) { throw; }
-        catch (Exception ex) when (ex is IOException or InvalidDataException or ArgumentException or NotSupportedException or IndexOutOfRangeException or InvalidOperationException or OverflowException)
+        catch (Exception ex) // whatever a corrupt file makes the Parquet library throw, the user gets the file named
         {
             throw new EmbedPSException("ArtifactUnreadable", EmbedPSErrorKind.InvalidData,
-                $"'{full}' is not a readable Parquet file (truncated or corrupt?): {ex.Message}", ex) { File = full };
+                $"'{full}' is not a readable Parquet file (truncated or corrupt?): {ex.GetType().Name}: {ex.Message}", ex) { File = full };
         }
+    }
+
+    /// <summary>Runs a footer parser; a JSON error names the file and the key.</summary>
+    public static T ParseFooter<T>(string path, string key, Func<T> parse)
+    {
+        try { return parse(); }
+        catch (Exception ex) when (ex is System.Text.Json.JsonException or FormatException or ArgumentException or InvalidOperationException or NotSupportedException or OverflowException)
+        {
+            throw new EmbedPSException("BadFooterJson", EmbedPSErrorKind.InvalidData, $"'{path}': footer key '{key}' does not hold what EmbedPS wrote there: {ex.Message}", ex) { File = path, Column = key };
+        }
+    }
+
+    /// <summary>
+    /// Footer key of the content hash EmbedPS writes: SHA-256 over the SHA-256 of every byte before the Parquet footer (magic,
+    /// row groups, pages), the columns' names and types, the row count, and every other 'embedps.*' footer key and value.
+    /// Parquet.Net writes no page checksums, so this is what finds a corrupted page or a tampered footer key on import.
+    /// </summary>
+    public const string ContentHashKey = "embedps.content-sha256";
+
+    /// <summary>
+    /// The content hash (<see cref="ContentHashKey"/>) the file's footer should carry for its current pages, schema and
+    /// 'embedps.*' keys. For tools that rewrite an artifact's footer on purpose, and for tests.
+    /// </summary>
+    public static string ComputeContentHash(string path, CancellationToken cancellation = default)
+    {
+        var full = Path.GetFullPath(path);
+        using var stream = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        long footerStart = CheckFrame(stream, full);
+        var reader = ParquetReader.CreateAsync(stream, cancellationToken: cancellation).GetAwaiter().GetResult();
+        using var disposeReader = new SyncDispose(reader);
+        var metadata = new Dictionary<string, string>(reader.CustomMetadata ?? new Dictionary<string, string>(), StringComparer.Ordinal);
+        var (pagesHash, _) = HashFile(stream, footerStart, cancellation);
+        long totalRows = 0;
+        for (int g = 0; g < reader.RowGroupCount; g++) { using var group = reader.OpenRowGroupReader(g); totalRows += group.RowCount; }
+        return ContentHash(pagesHash, reader.Schema.GetDataFields().Select(f => (f.Name, f.ClrType)), totalRows, metadata);
+    }
+
+    private static string ContentHash(string pagesHash, IEnumerable<(string Name, Type Type)> fields, long rows, IReadOnlyDictionary<string, string> metadata)
+    {
+        var text = new System.Text.StringBuilder(pagesHash).Append('\n');
+        foreach (var (name, type) in fields) text.Append(name).Append(':').Append(type.Name).Append('\n');
+        text.Append("rows=").Append(rows.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        foreach (var (key, value) in metadata.Where(kv => kv.Key.StartsWith("embedps.", StringComparison.Ordinal) && kv.Key != ContentHashKey).OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            text.Append(key).Append('=').Append(value.Length.ToString(CultureInfo.InvariantCulture)).Append(':').Append(value).Append('\n');
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text.ToString())));
+    }
+
+    /// <summary>
+    /// Checks the Parquet frame before a parser sees it ("PAR1" at both ends, a footer length inside the file) and returns
+    /// where the footer starts.
+    /// </summary>
+    private static long CheckFrame(FileStream stream, string path)
+    {
+        long length = stream.Length;
+        Span<byte> head = stackalloc byte[4];
+        Span<byte> tail = stackalloc byte[8];
+        if (length < 12) throw new EmbedPSException("ArtifactUnreadable", EmbedPSErrorKind.InvalidData, $"'{path}' is not a Parquet file: it has only {length} bytes (truncated?).") { File = path };
+        stream.Position = 0; stream.ReadExactly(head);
+        stream.Position = length - 8; stream.ReadExactly(tail);
+        stream.Position = 0;
+        if (!head.SequenceEqual("PAR1"u8))
+            throw new EmbedPSException("ArtifactUnreadable", EmbedPSErrorKind.InvalidData, $"'{path}' is not a Parquet file: it does not start with the 'PAR1' magic bytes.") { File = path };
+        if (!tail[4..].SequenceEqual("PAR1"u8))
+            throw new EmbedPSException("ArtifactUnreadable", EmbedPSErrorKind.InvalidData, $"'{path}' is not a complete Parquet file: it does not end with the 'PAR1' magic bytes (truncated?).") { File = path };
+        long footer = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(tail);
+        if (footer <= 0 || footer > length - 12)
+            throw new EmbedPSException("ArtifactUnreadable", EmbedPSErrorKind.InvalidData, $"'{path}' is not a readable Parquet file: its footer length {footer} does not fit a file of {length} bytes (truncated or corrupt?).") { File = path };
+        return length - 8 - footer;
+    }
+
+    /// <summary>One read of the file: the SHA-256 of the bytes before the footer and of the whole file.</summary>
+    private static (string Content, string File) HashFile(FileStream stream, long footerStart, CancellationToken cancellation)
+    {
+        using var content = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        using var whole = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        var buffer = new byte[1 << 20];
+        stream.Position = 0;
+        long position = 0;
+        int read;
+        while ((read = stream.Read(buffer, 0, buffer.Length)) > 0)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            whole.AppendData(buffer, 0, read);
+            if (position < footerStart) content.AppendData(buffer, 0, (int)Math.Min(read, footerStart - position));
+            position += read;
+        }
+        return (Convert.ToHexStringLower(content.GetHashAndReset()), Convert.ToHexStringLower(whole.GetHashAndReset()));
     }
 
     /// <summary>Reads a plain Parquet file (no EmbedPS footer required), e.g. an edge list written by Spark or DuckDB.</summary>
@@ -263,6 +409,7 @@ public static class ParquetArtifact
         try
         {
             using var stream = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+            CheckFrame(stream, full);
             var reader = ParquetReader.CreateAsync(stream, cancellationToken: cancellation).GetAwaiter().GetResult();
             using var disposeReader = new SyncDispose(reader);
             var columns = ReadColumns(reader, full, cancellation, out var order, out var rows);
@@ -270,11 +417,51 @@ public static class ParquetArtifact
         }
         catch (EmbedPSException) { throw; }
         catch (OperationCanceledException) { throw; }
-        catch (Exception ex) when (ex is IOException or InvalidDataException or ArgumentException or NotSupportedException or IndexOutOfRangeException or InvalidOperationException or OverflowException)
+        catch (Exception ex)
         {
             throw new EmbedPSException("ParquetUnreadable", EmbedPSErrorKind.InvalidData,
-                $"'{full}' is not a readable Parquet file (truncated or corrupt?): {ex.Message}", ex) { File = full };
+                $"'{full}' is not a readable Parquet file (truncated or corrupt?): {ex.GetType().Name}: {ex.Message}", ex) { File = full };
         }
+    }
+
+    /// <summary>A write-through stream that hashes every byte written, in order; <see cref="CurrentHash"/> is null after a seek backwards.</summary>
+    private sealed class HashingWriteStream(Stream inner) : Stream
+    {
+        private readonly System.Security.Cryptography.IncrementalHash _hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        private bool _broken;
+
+        public string? CurrentHash() => _broken ? null : Convert.ToHexStringLower(_hash.GetCurrentHash());
+        public override bool CanRead => false;
+        public override bool CanSeek => inner.CanSeek;
+        public override bool CanWrite => true;
+        public override long Length => inner.Length;
+        public override long Position
+        {
+            get => inner.Position;
+            set { if (value != inner.Position) _broken = true; inner.Position = value; }
+        }
+        public override void Flush() => inner.Flush();
+        public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin)
+        {
+            long before = inner.Position;
+            long after = inner.Seek(offset, origin);
+            if (after != before) _broken = true;
+            return after;
+        }
+        public override void SetLength(long value) { _broken = true; inner.SetLength(value); }
+        public override void Write(byte[] buffer, int offset, int count) { _hash.AppendData(buffer, offset, count); inner.Write(buffer, offset, count); }
+        public override void Write(ReadOnlySpan<byte> buffer) { _hash.AppendData(buffer); inner.Write(buffer); }
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            _hash.AppendData(buffer.Span);
+            await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+        }
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+        public override void WriteByte(byte value) { Span<byte> one = [value]; Write(one); }
+        protected override void Dispose(bool disposing) { if (disposing) _hash.Dispose(); base.Dispose(disposing); }
     }
 
     private sealed class SyncDispose(IAsyncDisposable inner) : IDisposable

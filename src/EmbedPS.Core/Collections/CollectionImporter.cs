@@ -14,6 +14,10 @@ public sealed record CollectionImportOptions
     public string? TimestampColumn { get; init; }
     /// <summary>CSV field separator; null picks one from the extension (tab for .tsv and .tab, else comma).</summary>
     public char? Delimiter { get; init; }
+    /// <summary>Text encoding of CSV input (an -Encoding name); null: a byte order mark's, else strict UTF-8.</summary>
+    public string? Encoding { get; init; }
+    /// <summary>Accept negative weights (they are rejected otherwise: most weightings and the neighbour search assume w ≥ 0).</summary>
+    public bool AllowNegativeWeight { get; init; }
 
     /// <summary>The parameters as recorded in the artifact footer.</summary>
     public IEnumerable<KeyValuePair<string, object?>> AsParameters()
@@ -24,6 +28,8 @@ public sealed record CollectionImportOptions
         if (ValueColumn is not null) yield return new("ValueProperty", ValueColumn);
         if (TimestampColumn is not null) yield return new("TimestampProperty", TimestampColumn);
         if (Delimiter is { } d) yield return new("Delimiter", d.ToString());
+        if (Encoding is not null) yield return new("Encoding", Encoding);
+        if (AllowNegativeWeight) yield return new(Artifacts.ArtifactValidation.AllowNegativeWeightParameter, true);
     }
 }
 
@@ -105,7 +111,7 @@ public sealed class CollectionImporter
         Span<char> entityBuffer = stackalloc char[32];
         var c = IdText(collection, collectionBuffer, source, row, Options.CollectionColumn);
         var e = IdText(entity, entityBuffer, source, row, Options.EntityColumn);
-        float w = Options.WeightColumn is { } wc ? Weight(weight, source, row, wc) : 1f;
+        float w = Options.WeightColumn is { } wc ? CheckSign(Weight(weight, source, row, wc), Options, source, row, wc) : 1f;
         double v = Options.ValueColumn is { } vc ? Number(value, source, row, vc, "value") : 0;
         double t = Options.TimestampColumn is { } tc ? Timestamp(timestamp, source, row, tc) : 0;
         _builder.Add(c, e, w, v, t);
@@ -143,6 +149,16 @@ public sealed class CollectionImporter
             throw new EmbedPSException("InvalidWeight", EmbedPSErrorKind.InvalidData,
                 $"{Describe(source, row, column, isLine)}: the weight '{Shorten(text)}' is not a finite number.")
             { File = source, Row = row, Column = column, Value = text.ToString() };
+        return w;
+    }
+
+    /// <summary>A negative weight is an error naming its place unless the import allows them.</summary>
+    internal static float CheckSign(float w, CollectionImportOptions options, string source, long row, string column, bool isLine = false)
+    {
+        if (w < 0 && !options.AllowNegativeWeight)
+            throw new EmbedPSException("NegativeWeight", EmbedPSErrorKind.InvalidData,
+                $"{Describe(source, row, column, isLine)}: the weight {w.ToString(CultureInfo.InvariantCulture)} is negative. Weights must be ≥ 0; add -AllowNegativeWeight if negative weights are meant.")
+            { File = source, Row = row, Column = column, Value = w.ToString(CultureInfo.InvariantCulture) };
         return w;
     }
 

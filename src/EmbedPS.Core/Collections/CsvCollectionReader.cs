@@ -26,10 +26,16 @@ internal static class CsvCollectionReader
             DisableQuotesParsing = false,
             Unescape = false,            // unescaped below, so that malformed quotes are caught
         };
+        var encoding = TextDecoding.Parse(options.Encoding);
+        using var text = TextDecoding.Open(stream, encoding);
         SepReader reader;
         try
         {
-            reader = readerOptions.From(stream);
+            reader = readerOptions.From(text);
+        }
+        catch (System.Text.DecoderFallbackException ex)
+        {
+            throw TextDecoding.InvalidBytes(path, encoding, ex);
         }
         catch (InvalidDataException ex)
         {
@@ -54,6 +60,7 @@ internal static class CsvCollectionReader
                     line = blankLinesBeforeHeader + 1;
                     header = new string[row.ColCount];
                     for (int c = 0; c < header.Length; c++) header[c] = Field(row[c].Span, ref collectionScratch, path, line, $"#{c + 1}").ToString();
+                    TextDecoding.CheckHeader(path, header, encoding ?? text.CurrentEncoding);
                     collectionCol = ColumnIndex(header, options.CollectionColumn, path, "collection");
                     entityCol = ColumnIndex(header, options.EntityColumn, path, "entity");
                     weightCol = options.WeightColumn is { } w ? ColumnIndex(header, w, path, "weight") : -1;
@@ -74,7 +81,8 @@ internal static class CsvCollectionReader
                 var entity = Field(row[entityCol].Span, ref entityScratch, path, line, header[entityCol]);
                 if (entity.IsEmpty) throw CollectionImporter.EmptyId(path, line, header[entityCol], isLine: true);
                 float weight = weightCol < 0 ? 1f
-                    : CollectionImporter.ParseWeight(Field(row[weightCol].Span, ref numberScratch, path, line, header[weightCol]), path, line, header[weightCol], isLine: true);
+                    : CollectionImporter.CheckSign(CollectionImporter.ParseWeight(Field(row[weightCol].Span, ref numberScratch, path, line, header[weightCol]), path, line, header[weightCol], isLine: true),
+                        options, path, line, header[weightCol], isLine: true);
                 double value = valueCol < 0 ? 0
                     : CollectionImporter.ParseNumber(Field(row[valueCol].Span, ref numberScratch, path, line, header[valueCol]), path, line, header[valueCol], "value", isLine: true);
                 double timestamp = timestampCol < 0 ? 0
@@ -86,6 +94,10 @@ internal static class CsvCollectionReader
                     log.Progress(length == 0 ? 0 : (double)stream.Position / length, $"{name}: {rows:N0} rows, {builder.CollectionCount:N0} collections, {builder.EntityCount:N0} entities");
                 }
             }
+        }
+        catch (System.Text.DecoderFallbackException ex)
+        {
+            throw TextDecoding.InvalidBytes(path, encoding, ex);
         }
         catch (InvalidDataException ex)
         {

@@ -98,6 +98,37 @@ public sealed class EntityCollectionBuilder
         return found;
     }
 
+    /// <summary>
+    /// Sorts the interned ids canonically, renumbers <paramref name="pairs"/> to match, and rebuilds the lookup so that the
+    /// builder stays usable. Returns the typed ids.
+    /// </summary>
+    private EntityIds Canonical(List<string> ids, bool forceText, int[] pairs, int count)
+    {
+        var text = ids.ToArray();
+        var typed = forceText ? EntityIds.FromStrings(text) : EntityIds.FromTextPreferIntegers(text);
+        var order = new int[text.Length];
+        for (int i = 0; i < order.Length; i++) order[i] = i;
+        if (typed.IsInteger)
+        {
+            var keys = (long[])typed.Integers!.Clone();
+            Array.Sort(keys, order);
+        }
+        else
+        {
+            var keys = (string[])text.Clone();
+            Array.Sort(keys, order, StringComparer.Ordinal);
+        }
+        var rank = new int[order.Length];
+        bool identity = true;
+        for (int k = 0; k < order.Length; k++) { rank[order[k]] = k; identity &= order[k] == k; }
+        if (identity) return typed;
+        for (int i = 0; i < count; i++) pairs[i] = rank[pairs[i]];
+        var index = ReferenceEquals(ids, _entityIds) ? _entityIndex : _collectionIndex;
+        ids.Clear();
+        for (int k = 0; k < order.Length; k++) { ids.Add(text[order[k]]); index[text[order[k]]] = k; }
+        return typed.IsInteger ? EntityIds.FromIntegers(order.Select(o => typed.Integers![o]).ToArray()) : EntityIds.FromStrings(ids.ToArray());
+    }
+
     private void Grow()
     {
         int size = _pairCollection.Length * 2;
@@ -110,6 +141,12 @@ public sealed class EntityCollectionBuilder
 
     public EntityCollectionSet Build(Provenance? provenance = null)
     {
+        // Entity and collection order is a function of the data alone (not of row order, file order or the path the data
+        // took): ids sorted by value (numerically when they are all integers, else ordinally), so that a set re-imported from
+        // its artifact, a shuffled file and the in-memory set give the same indices and the same seeded maps.
+        var entityIds = Canonical(_entityIds, _forceStringEntities == true, _pairEntity, _count);
+        var collectionIds = Canonical(_collectionIds, _forceStringCollections == true, _pairCollection, _count);
+        _lastCollection = -1;
         int collections = _collectionIds.Count;
         // Counting sort by collection keeps arrival order inside a collection; then sort each collection by entity.
         var offsets = new int[collections + 1];
@@ -171,8 +208,6 @@ public sealed class EntityCollectionBuilder
             if (timestamps is not null) Array.Resize(ref timestamps, write);
         }
 
-        var entityIds = _forceStringEntities == true ? EntityIds.FromStrings(_entityIds.ToArray()) : EntityIds.FromTextPreferIntegers(_entityIds.ToArray());
-        var collectionIds = _forceStringCollections == true ? EntityIds.FromStrings(_collectionIds.ToArray()) : EntityIds.FromTextPreferIntegers(_collectionIds.ToArray());
         return new EntityCollectionSet(entityIds, collectionIds, newOffsets, members, weights, values, timestamps, provenance)
         {
             DuplicatePairsMerged = duplicates,

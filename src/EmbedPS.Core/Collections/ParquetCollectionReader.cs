@@ -133,7 +133,7 @@ internal static class ParquetCollectionReader
                         long row = rowBase + i + 1;
                         var c = Id(collection, collectionChunk, i, collectionBuffer, file, row);
                         var e = Id(entity, entityChunk, i, entityBuffer, file, row);
-                        float wv = weight is null ? 1f : (float)Number(weight, weightChunk, i, file, row, "weight");
+                        float wv = weight is null ? 1f : CollectionImporter.CheckSign((float)Number(weight, weightChunk, i, file, row, "weight"), importer.Options, file, row, weight.Name);
                         double vv = value is null ? 0 : Number(value, valueChunk, i, file, row, "value");
                         double tv = timestamp is null ? 0 : Number(timestamp, timestampChunk, i, file, row, "timestamp");
                         builder.Add(c, e, wv, vv, tv);
@@ -149,10 +149,10 @@ internal static class ParquetCollectionReader
         }
         catch (EmbedPSException) { throw; }
         catch (OperationCanceledException) { throw; }
-        catch (Exception ex) when (ex is IOException or InvalidDataException or ArgumentException or NotSupportedException or IndexOutOfRangeException or InvalidOperationException or OverflowException)
+        catch (Exception ex) // whatever a corrupt file makes the Parquet library throw (Thrift errors included), the user gets the file named
         {
             throw new EmbedPSException("ParquetUnreadable", EmbedPSErrorKind.InvalidData,
-                $"'{file}' is not a readable Parquet file (truncated or corrupt?): {ex.Message}", ex) { File = file };
+                $"'{file}' is not a readable Parquet file (truncated or corrupt?): {ex.GetType().Name}: {ex.Message}", ex) { File = file };
         }
     }
 
@@ -276,7 +276,7 @@ internal static class ParquetCollectionReader
                         $"{CollectionImporter.Describe(file, row, source.Name, false)}: the {what} is null.") { File = file, Row = row, Column = source.Name };
                 if (boxed is bool)
                     throw new EmbedPSException("InvalidValue", EmbedPSErrorKind.InvalidData,
-                        $"{CollectionImporter.Describe(file, row, source.Name, false)}: a boolean column cannot hold a {what}.") { File = file, Row = row, Column = source.Name };
+                        $"{CollectionImporter.Describe(file, row, source.Name, false)}: a boolean column cannot hold {Grammar.WithArticle(what)}.") { File = file, Row = row, Column = source.Name };
                 result = Convert.ToDouble(boxed, CultureInfo.InvariantCulture);
                 break;
         }

@@ -8,6 +8,10 @@ public enum EmbedPSErrorKind
     ObjectNotFound,
     ResourceUnavailable,
     NotSupported,
+    /// <summary>The target exists and may not be overwritten (-NoClobber).</summary>
+    ResourceExists,
+    /// <summary>The target is read-only or its folder cannot be written.</summary>
+    PermissionDenied,
 }
 
 /// <summary>

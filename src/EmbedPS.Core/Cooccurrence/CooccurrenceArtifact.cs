@@ -70,6 +70,7 @@ public static class CooccurrenceArtifact
         var idsB = table.GetEntityIdColumn("entity_b");
         var weight = table.Get<float>("weight");
         var edges = EdgeListReader.Index(idsA, idsB, table.Path);
+        EdgeListReader.CheckKnownEntities(edges, table.Path);
         return EdgeListReader.BuildSymmetric(edges, weight, table.Provenance, table.Path);
     }
 }
@@ -104,6 +105,37 @@ public static class EdgeListReader
             b[r] = Lookup(smap, sorder, Text(idsB, r, source, "entity_b"));
         }
         return new IndexedEdges(EntityIds.FromStrings(sorder.ToArray()), a, b);
+    }
+
+    /// <summary>
+    /// An artifact lists every entity in its leading self rows (entity_a = entity_b), so entities first seen after them are
+    /// unknown: an edge to one is an error naming its row.
+    /// </summary>
+    public static void CheckKnownEntities(IndexedEdges edges, string source)
+    {
+        int known = 0;
+        while (known < edges.A.Length && edges.A[known] == edges.B[known]) known++;
+        for (int r = known; r < edges.A.Length; r++)
+        {
+            int unknown = edges.A[r] >= known ? edges.A[r] : edges.B[r] >= known ? edges.B[r] : -1;
+            if (unknown >= 0)
+            {
+                var column = edges.A[r] >= known ? "entity_a" : "entity_b";
+                throw new EmbedPSException("UnknownEntity", EmbedPSErrorKind.InvalidData,
+                    $"'{source}', row {r + 1}, column '{column}': entity '{edges.Entities.GetText(unknown)}' has no self row (the artifact lists its {known:N0} entities first); the edge points to an unknown entity.")
+                { File = source, Row = r + 1, Column = column, Value = edges.Entities.GetText(unknown) };
+            }
+        }
+    }
+
+    /// <summary>The same edges with entities renumbered into the canonical order.</summary>
+    public static IndexedEdges Canonical(IndexedEdges edges)
+    {
+        var (sorted, rank) = CanonicalOrder.Sort(edges.Entities);
+        if (rank is null) return edges;
+        var a = (int[])edges.A.Clone(); var b = (int[])edges.B.Clone();
+        CanonicalOrder.Apply(a, rank); CanonicalOrder.Apply(b, rank);
+        return new IndexedEdges(sorted, a, b);
     }
 
     private static string Text(Array ids, int r, string source, string column) => ids switch
@@ -167,11 +199,14 @@ public static class EdgeListReader
             var vals = values.AsSpan((int)start, (int)(end - start));
             cols.Sort(vals);
             offsets[i] = write;
+            // Repeated pairs are summed in double precision and rounded once (float32 sums stop growing at 2^24).
+            double sum = 0;
             for (int k = 0; k < cols.Length; k++)
             {
-                if (write > offsets[i] && columns[write - 1] == cols[k]) { values[write - 1] += vals[k]; merged++; continue; }
+                if (write > offsets[i] && columns[write - 1] == cols[k]) { sum += vals[k]; values[write - 1] = (float)sum; merged++; continue; }
                 columns[write] = cols[k];
                 values[write] = vals[k];
+                sum = vals[k];
                 write++;
             }
         }

@@ -17,17 +17,38 @@ namespace EmbedPS.Core.Cooccurrence;
 /// </summary>
 public static class CooccurrenceBuilder
 {
+    /// <summary>
+    /// Stops before any work when no pair can co-occur (no collections, or every collection has fewer than two entities):
+    /// the matrix would be empty and every later stage would embed noise. One collection is allowed, with a warning.
+    /// </summary>
+    public static void CheckNotDegenerate(EntityCollectionSet set, IStageLog log)
+    {
+        if (set.CollectionCount == 0 || set.EntityCount < 2)
+            throw new EmbedPSException("DegenerateInput", EmbedPSErrorKind.InvalidData,
+                $"{set}: a co-occurrence matrix needs at least two entities in one collection; there are {set.EntityCount:N0} entities in {set.CollectionCount:N0} collections.");
+        if (set.MaxCollectionSize < 2)
+            throw new EmbedPSException("DegenerateInput", EmbedPSErrorKind.InvalidData,
+                $"{set}: every collection holds a single entity, so no two entities ever co-occur and the matrix would have zero pairs. " +
+                "Check -CollectionProperty and -EntityProperty (are they swapped, or is the collection column unique per row?).");
+        if (set.CollectionCount == 1)
+            log.Warning($"{set}: there is a single collection, so every pair of its entities co-occurs exactly once: the matrix, and any map made from it, carries no structure.");
+    }
+
     public static CooccurrenceMatrix Build(EntityCollectionSet set, CooccurrenceOptions? options = null, IStageLog? log = null, CancellationToken cancellation = default)
     {
         options ??= new CooccurrenceOptions();
         log ??= StageLog.Null;
         options.Validate();
+        CheckNotDegenerate(set, log);
         var source = new CollectionRowSource(set, options, cancellation);
         log.Verbose($"{set}: mean collection size {set.MeanCollectionSize:F1}, largest {set.MaxCollectionSize:N0}; weighting {options.CollectionWeighting}, pair weight {options.PairWeight}" +
                     (options.ValueScale > 0 ? $", value scale {options.ValueScale.ToString(CultureInfo.InvariantCulture)}" : "") +
                     (options.TimeScale > 0 ? $", time scale {options.TimeScale.ToString(CultureInfo.InvariantCulture)}" : "") + ".");
         var result = SparseRowEngine.Build(source, options, log, cancellation);
         var provenance = Provenance.Derived(set.Provenance, ArtifactKind.Collections, Parameters(options, result));
+        // Negative item weights that the import was told are meant stay meant in the matrix (and its artifact re-imports).
+        if (set.Provenance.Parameters.TryGetValue(ArtifactValidation.AllowNegativeWeightParameter, out var allow) && allow is true)
+            provenance.Parameters[ArtifactValidation.AllowNegativeWeightParameter] = true;
         return new CooccurrenceMatrix(set.Entities, (int[])set.Popularity.Clone(), result.Offsets, result.Columns, result.Weights, provenance);
     }
 
@@ -161,7 +182,7 @@ internal sealed class CollectionRowSource : RowSource
     /// <summary>Upper triangle of a dense row, plain weights: a bare scatter-add (the row is then collected by a scan).</summary>
     private void AccumulatePlainUntracked(int row, RowScratch s)
     {
-        ref float acc = ref MemoryMarshal.GetArrayDataReference(s.Acc);
+        ref double acc = ref MemoryMarshal.GetArrayDataReference(s.Acc);
         ref int members = ref MemoryMarshal.GetArrayDataReference(_members);
         var offsets = _collectionOffsets;
         for (int k = _entityOffsets[row], kEnd = _entityOffsets[row + 1]; k < kEnd; k++)
@@ -206,7 +227,7 @@ internal sealed class CollectionRowSource : RowSource
 
     private void AccumulatePlain(int row, RowScratch s, bool upper)
     {
-        ref float acc = ref MemoryMarshal.GetArrayDataReference(s.Acc);
+        ref double acc = ref MemoryMarshal.GetArrayDataReference(s.Acc);
         ref int mark = ref MemoryMarshal.GetArrayDataReference(s.Mark);
         ref int members = ref MemoryMarshal.GetArrayDataReference(_members);
         ref int touched = ref MemoryMarshal.GetArrayDataReference(s.Touched);

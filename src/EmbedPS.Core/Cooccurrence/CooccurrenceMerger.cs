@@ -6,9 +6,9 @@ namespace EmbedPS.Core.Cooccurrence;
 /// <summary>
 /// Sums co-occurrence matrices computed from shards of the collections (per month, per machine) into one:
 /// weights and popularity add up pair by pair, entities are matched by id. Because co-occurrence is a sum over
-/// collections, the merge of disjoint shards equals the matrix of all collections at once (exactly for counts;
-/// up to float rounding for fractional weights). Entities keep the order of the first matrix, then new ids in order of
-/// appearance. Shards must be computed without a cap for the sum to be exact; a cap can be applied to the merge.
+/// collections, the merge of disjoint shards equals the matrix of all collections at once (sums in float64, rounded once
+/// to float32: exact for counts up to 2^24 per pair, within 2^-24 relative beyond; fractional weights to float32 precision). Entities are in the canonical order (ids sorted by value), whatever the
+/// order of the shards. Shards must be computed without a cap for the sum to be exact; a cap can be applied to the merge.
 /// </summary>
 public static class CooccurrenceMerger
 {
@@ -43,12 +43,30 @@ public static class CooccurrenceMerger
         provenance.Parameters["MaxPartners"] = options.MaxPartners == CooccurrenceOptions.AutoPartners ? "Auto" : options.MaxPartners;
         provenance.Parameters["AppliedMaxPartners"] = result.AppliedMaxPartners;
         provenance.Parameters["ExactNonZeros"] = result.ExactNonZeros;
+        if (matrices.Any(x => x.Provenance.Parameters.TryGetValue(ArtifactValidation.AllowNegativeWeightParameter, out var allow) && allow is true))
+            provenance.Parameters[ArtifactValidation.AllowNegativeWeightParameter] = true;
         foreach (var matrix in matrices) provenance.Inputs.Add(matrix.Provenance.AsUpstream(ArtifactKind.Cooccurrence));
         return new CooccurrenceMatrix(entities, popularity, result.Offsets, result.Columns, result.Weights, provenance);
     }
 
-    /// <summary>The merged entity list and, per matrix, local index → merged index.</summary>
+    /// <summary>The merged entity list (canonical order: the same whatever the order of the shards) and, per matrix, local index → merged index.</summary>
     private static (EntityIds Entities, int[][] MergedOf) UnionOfEntities(IReadOnlyList<CooccurrenceMatrix> matrices)
+    {
+        var (entities, mergedOf) = UnionInOrderOfAppearance(matrices);
+        var (sorted, rank) = CanonicalOrder.Sort(entities);
+        if (rank is not null)
+        {
+            for (int m = 0; m < mergedOf.Length; m++)
+            {
+                // Shards may share one identity array: renumber a copy.
+                mergedOf[m] = (int[])mergedOf[m].Clone();
+                CanonicalOrder.Apply(mergedOf[m], rank);
+            }
+        }
+        return (sorted, mergedOf);
+    }
+
+    private static (EntityIds Entities, int[][] MergedOf) UnionInOrderOfAppearance(IReadOnlyList<CooccurrenceMatrix> matrices)
     {
         var mergedOf = new int[matrices.Count][];
         bool sameIds = matrices.All(m => m.Entities.SequenceEqual(matrices[0].Entities));

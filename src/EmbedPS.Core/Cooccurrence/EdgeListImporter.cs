@@ -6,7 +6,13 @@ using nietras.SeparatedValues;
 namespace EmbedPS.Core.Cooccurrence;
 
 /// <summary>Column names of an edge list.</summary>
-public sealed record EdgeListColumns(string EntityA = "entity_a", string EntityB = "entity_b", string Weight = "weight");
+public sealed record EdgeListColumns(string EntityA = "entity_a", string EntityB = "entity_b", string Weight = "weight")
+{
+    /// <summary>Text encoding of CSV edge lists (an -Encoding name); null: a byte order mark's, else strict UTF-8.</summary>
+    public string? Encoding { get; init; }
+    /// <summary>Accept negative weights (rejected otherwise, with the file, line and value).</summary>
+    public bool AllowNegativeWeight { get; init; }
+}
 
 /// <summary>
 /// Reads a co-occurrence matrix from an EmbedPS 'cooccurrence' artifact or from a plain edge list
@@ -42,6 +48,7 @@ public static class EdgeListImporter
         provenance.Parameters["EntityAColumn"] = columns.EntityA;
         provenance.Parameters["EntityBColumn"] = columns.EntityB;
         provenance.Parameters["WeightColumn"] = columns.Weight;
+        if (columns.AllowNegativeWeight) provenance.Parameters[ArtifactValidation.AllowNegativeWeightParameter] = true;
         foreach (var file in files)
         {
             cancellation.ThrowIfCancellationRequested();
@@ -59,7 +66,8 @@ public static class EdgeListImporter
         }
         var allW = weights.Count == 1 ? weights[0] : weights.SelectMany(x => x).ToArray();
         string source = files.Count == 1 ? files[0] : full;
-        var edges = EdgeListReader.Index(allA, allB, source);
+        // A Spark or DuckDB job writes rows in no particular order: the entity order is the canonical one, not the order of appearance.
+        var edges = EdgeListReader.Canonical(EdgeListReader.Index(allA, allB, source));
         var result = EdgeListReader.BuildSymmetric(edges, allW, provenance, source, out long repeated);
         if (repeated > 0)
             log.Warning($"'{source}': {repeated:N0} of {result.PairCount:N0} pairs were listed more than once (in either orientation or in several files) and their weights summed. " +
@@ -114,12 +122,51 @@ public static class EdgeListImporter
             _ => throw new EmbedPSException("EdgeListColumnType", EmbedPSErrorKind.InvalidData,
                 $"'{file}', column '{names.Weight}': weights must be numbers, not {weightColumn.GetType().GetElementType()?.Name}.") { File = file, Column = names.Weight },
         };
+        if (!names.AllowNegativeWeight)
+        {
+            for (int r = 0; r < weights.Length; r++)
+                if (weights[r] < 0) throw NegativeWeight(file, r + 1, names.Weight, weights[r], isLine: false);
+        }
         return (Ids(names.EntityA), Ids(names.EntityB), weights);
     }
 
     private static (Array A, Array B, float[] W) ReadCsv(string file, EdgeListColumns names, CancellationToken cancellation)
     {
-        using var reader = Sep.Reader(o => o with { Unescape = true }).FromFile(file);
+        var encoding = TextDecoding.Parse(names.Encoding);
+        using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        using var text = TextDecoding.Open(stream, encoding);
+        try
+        {
+            return ReadCsv(file, names, text, encoding, cancellation);
+        }
+        catch (System.Text.DecoderFallbackException ex)
+        {
+            throw TextDecoding.InvalidBytes(file, encoding, ex);
+        }
+    }
+
+    private static (Array A, Array B, float[] W) ReadCsv(string file, EdgeListColumns names, StreamReader text, System.Text.Encoding? encoding, CancellationToken cancellation)
+    {
+        SepReader reader;
+        try { reader = Sep.Reader(o => o with { Unescape = true, DisableColCountCheck = true }).From(text); }
+        catch (InvalidDataException ex)
+        {
+            throw new EmbedPSException("MalformedCsv", EmbedPSErrorKind.InvalidData, $"'{file}', line 1: malformed CSV header ({ex.Message}).", ex) { File = file, Row = 1 };
+        }
+        using var disposeReader = reader;
+        TextDecoding.CheckHeader(file, reader.Header.ColNames, encoding ?? text.CurrentEncoding);
+        try
+        {
+            return ReadRows(file, names, reader, cancellation);
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new EmbedPSException("MalformedCsv", EmbedPSErrorKind.InvalidData, $"'{file}': malformed CSV ({ex.Message}).", ex) { File = file };
+        }
+    }
+
+    private static (Array A, Array B, float[] W) ReadRows(string file, EdgeListColumns names, SepReader reader, CancellationToken cancellation)
+    {
         int Index(string name)
         {
             var header = reader.Header.ColNames;
@@ -138,6 +185,10 @@ public static class EdgeListImporter
         foreach (var row in reader)
         {
             if ((a.Count & 65535) == 0) cancellation.ThrowIfCancellationRequested();
+            if (row.ColCount != reader.Header.ColNames.Count)
+                throw new EmbedPSException("ColumnCountMismatch", EmbedPSErrorKind.InvalidData,
+                    $"'{file}', line {row.LineNumberFrom}: the row has {row.ColCount} column(s) but the header has {reader.Header.ColNames.Count} ({string.Join(", ", reader.Header.ColNames)}).")
+                { File = file, Row = row.LineNumberFrom };
             var textA = row[ia].ToString();
             var textB = row[ib].ToString();
             var weightText = row[iw].Span;
@@ -149,10 +200,17 @@ public static class EdgeListImporter
                 throw new EmbedPSException("InvalidWeight", EmbedPSErrorKind.InvalidData,
                     $"'{file}', line {row.LineNumberFrom}, column '{names.Weight}': '{weightText.ToString()}' is not a finite number.")
                 { File = file, Row = row.LineNumberFrom, Column = names.Weight, Value = weightText.ToString() };
+            if (weight < 0 && !names.AllowNegativeWeight)
+                throw NegativeWeight(file, row.LineNumberFrom, names.Weight, weight, isLine: true);
             a.Add(textA); b.Add(textB); w.Add(weight);
         }
         return (IntegersIfAll(a), IntegersIfAll(b), w.ToArray());
     }
+
+    internal static EmbedPSException NegativeWeight(string file, long row, string column, float weight, bool isLine) =>
+        new("NegativeWeight", EmbedPSErrorKind.InvalidData,
+            $"'{file}', {(isLine ? "line" : "row")} {row}, column '{column}': the weight {weight.ToString(CultureInfo.InvariantCulture)} is negative. Co-occurrence weights must be ≥ 0; add -AllowNegativeWeight if negative weights are meant.")
+        { File = file, Row = row, Column = column, Value = weight.ToString(CultureInfo.InvariantCulture) };
 
     /// <summary>int64 ids when every id is the canonical text of one (so '007' stays text), otherwise the text.</summary>
     private static Array IntegersIfAll(List<string> ids)

@@ -12,13 +12,16 @@ internal sealed class RowScratch
 {
     public RowScratch(int entityCount)
     {
-        Acc = new float[entityCount];
+        Acc = new double[entityCount];
         Mark = new int[entityCount];
         Touched = new int[entityCount];
     }
 
-    /// <summary>Dense accumulator over partners; all zero between rows.</summary>
-    public readonly float[] Acc;
+    /// <summary>
+    /// Dense accumulator over partners; all zero between rows. Double precision, so that counts stay exact far beyond
+    /// float32's 2^24 = 16,777,216 (where x + 1f == x); the stored weight is the sum rounded once to float32.
+    /// </summary>
+    public readonly double[] Acc;
     /// <summary>Mark[j] == Stamp when j is already in <see cref="Touched"/> for the current row.</summary>
     public readonly int[] Mark;
     /// <summary>The current row's partners in discovery order (first <see cref="Count"/> entries).</summary>
@@ -267,6 +270,7 @@ internal static class SparseRowEngine
             Array.Resize(ref columns, (int)write);
             Array.Resize(ref weights, (int)write);
         }
+        WarnBeyondFloatPrecision(weights, log);
         return new SparseRowResult(offsets, columns, weights, 0, total, upperBound);
     }
 
@@ -337,6 +341,7 @@ internal static class SparseRowEngine
         log.Progress(0.9, "Symmetrizing");
         var (unionOffsets, unionColumns, unionWeights) = SymmetrizeUnion(offsets, columns, weights, parallel, cancellation);
         log.Verbose($"Kept {unionColumns.LongLength:N0} of {exact:N0} non-zeros (each entity's {cap:N0} strongest partners, plus the entities that keep it among theirs).");
+        WarnBeyondFloatPrecision(unionWeights, log);
         return new SparseRowResult(unionOffsets, unionColumns, unionWeights, cap, exact, upperBound);
     }
 
@@ -369,6 +374,23 @@ internal static class SparseRowEngine
         return pool;
     }
 
+    /// <summary>2^24: the largest count below which every integer is exactly a float32.</summary>
+    internal const float ExactFloatLimit = 16_777_216f;
+
+    /// <summary>Says so when a stored weight is above 2^24, where a float32 no longer holds every integer.</summary>
+    private static void WarnBeyondFloatPrecision(float[] weights, IStageLog log)
+    {
+        float max = 0;
+        var span = weights.AsSpan();
+        int width = Vector<float>.Count, j = 0;
+        var vmax = Vector<float>.Zero;
+        for (; j + width <= span.Length; j += width) vmax = Vector.Max(vmax, Vector.Abs(new Vector<float>(span.Slice(j, width))));
+        for (int t = 0; t < width; t++) max = Math.Max(max, vmax[t]);
+        for (; j < span.Length; j++) max = Math.Max(max, Math.Abs(span[j]));
+        if (max > ExactFloatLimit)
+            log.Warning($"The largest co-occurrence weight is {max.ToString("N0", CultureInfo.InvariantCulture)}, above 2^24 = 16,777,216: sums were exact (float64) but are stored as float32, so weights this large are rounded to within a relative 6e-8.");
+    }
+
     /// <summary>
     /// A dense row is cheaper to collect by scanning the accumulator in order (8 floats per step, skipping all-zero
     /// blocks) than by sorting its m partners: scanning costs about (n − first) / 8 steps, sorting m·log2(m).
@@ -389,28 +411,28 @@ internal static class SparseRowEngine
         var acc = s.Acc;
         int n = acc.Length, k = 0, at = (int)start;
         int j = firstColumn;
-        int width = Vector<float>.Count;
-        ref float accRef = ref MemoryMarshal.GetArrayDataReference(acc);
+        int width = Vector<double>.Count;
+        ref double accRef = ref MemoryMarshal.GetArrayDataReference(acc);
         for (; j + width <= n; j += width)
         {
-            if (Vector.EqualsAll(Unsafe.As<float, Vector<float>>(ref Unsafe.Add(ref accRef, j)), Vector<float>.Zero)) continue;
+            if (Vector.EqualsAll(Unsafe.As<double, Vector<double>>(ref Unsafe.Add(ref accRef, j)), Vector<double>.Zero)) continue;
             for (int t = j; t < j + width; t++)
             {
-                float v = acc[t];
+                double v = acc[t];
                 if (v == 0) continue;
                 acc[t] = 0;
                 columns[at + k] = t;
-                weights[at + k] = v;
+                weights[at + k] = (float)v;
                 k++;
             }
         }
         for (; j < n; j++)
         {
-            float v = acc[j];
+            double v = acc[j];
             if (v == 0) continue;
             acc[j] = 0;
             columns[at + k] = j;
-            weights[at + k] = v;
+            weights[at + k] = (float)v;
             k++;
         }
         return k;
@@ -428,11 +450,11 @@ internal static class SparseRowEngine
         for (int t = 0; t < m; t++)
         {
             int j = touched[t];
-            float v = acc[j];
+            double sum = acc[j];
             acc[j] = 0;
-            if (v == 0) continue;
+            if (sum == 0) continue;
             columns[at + k] = j;
-            weights[at + k] = v;
+            weights[at + k] = (float)sum;
             k++;
         }
         return k;
@@ -453,9 +475,10 @@ internal static class SparseRowEngine
         for (int t = 0; t < s.Count; t++)
         {
             int j = touched[t];
-            float v = acc[j];
+            double sum = acc[j];
             acc[j] = 0;
-            if (v == 0) continue;
+            if (sum == 0) continue;
+            float v = (float)sum;
             if (h < cap)
             {
                 int at = h++;

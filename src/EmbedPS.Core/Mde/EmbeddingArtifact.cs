@@ -51,8 +51,9 @@ public static class EmbeddingArtifact
             var axis = table.Get<float>("x" + k);
             for (int i = 0; i < n; i++) coordinates[i * d + k] = axis[i];
         }
-        var popularity = table.Has("popularity") ? table.Get<int>("popularity") : new int[n];
-        var history = table.MetadataValue("embedps.history") is { } h ? JsonSerializer.Deserialize<double[]>(h) ?? Array.Empty<double>() : Array.Empty<double>();
+        var popularity = table.Get<int>("popularity");
+        var history = table.MetadataValue("embedps.history") is { } h
+            ? ParquetArtifact.ParseFooter(table.Path, "embedps.history", () => JsonSerializer.Deserialize<double[]>(h) ?? Array.Empty<double>()) : Array.Empty<double>();
         return new Embedding(ids, popularity, d, coordinates, table.Provenance)
         {
             FinalDistortion = double.TryParse(table.MetadataValue("embedps.distortion"), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var dist) ? dist : null,

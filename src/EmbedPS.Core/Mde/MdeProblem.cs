@@ -100,6 +100,34 @@ public sealed class MdeProblem
     public MdePenalty PenaltyOf(int edge) => edge < AttractiveCount ? Attractive : Repulsive;
 
     /// <summary>
+    /// The average distortion E(X) = (1/p) Σ_k w_k · p(‖x_i − x_j‖) at <paramref name="coordinates"/> (n × m, row-major), in
+    /// double precision with <see cref="MdePenalty.Value"/>: the one definition Invoke-Mde optimises and Measure-Embedding reports.
+    /// </summary>
+    public double AverageDistortion(ReadOnlySpan<float> coordinates)
+    {
+        int m = Dimension, p = EdgeCount;
+        if (p == 0) return 0;
+        double total = 0;
+        for (int k = 0; k < p; k++)
+        {
+            int i = Source[k] * m, j = Target[k] * m;
+            double squared = 0;
+            for (int a = 0; a < m; a++) { double t = (double)coordinates[i + a] - coordinates[j + a]; squared += t * t; }
+            total += Weights[k] * PenaltyOf(k).Value(Math.Sqrt(squared));
+        }
+        return total / p;
+    }
+
+    /// <summary>The same problem restricted to the edges whose both ends satisfy <paramref name="keep"/>.</summary>
+    public MdeProblem Restrict(Func<int, bool> keep)
+    {
+        var kept = Enumerable.Range(0, EdgeCount).Where(k => keep(Source[k]) && keep(Target[k])).ToArray();
+        if (kept.Length == EdgeCount) return this;
+        return new MdeProblem(EntityCount, Dimension, kept.Select(k => Source[k]).ToArray(), kept.Select(k => Target[k]).ToArray(),
+            kept.Select(k => Weights[k]).ToArray(), Attractive, Repulsive);
+    }
+
+    /// <summary>
     /// The problem of a neighbour graph. With an Anchored constraint, edges between two anchors are dropped
     /// (they carry no information; PyMDE does the same).
     /// </summary>

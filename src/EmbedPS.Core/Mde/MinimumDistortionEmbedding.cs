@@ -10,7 +10,7 @@ namespace EmbedPS.Core.Mde;
 /// <summary>Where the distortion and its gradient are computed.</summary>
 public enum MdeDevice
 {
-    /// <summary>A CUDA GPU when one is present, the CPU otherwise.</summary>
+    /// <summary>The CPU. The CUDA path has not yet passed tools/gpu-check on real hardware, so Auto never picks it; GPU is opt-in (-Device Gpu).</summary>
     Auto,
     /// <summary>The multi-threaded CPU path.</summary>
     Cpu,
@@ -54,6 +54,11 @@ public static class MinimumDistortionEmbedding
         int n = graph.EntityCount, m = configuration.Dimension;
         if (options.MaxIterations < 0) throw new EmbedPSException("BadMaxIterations", EmbedPSErrorKind.InvalidArgument, $"MaxIterations must be ≥ 0, not {options.MaxIterations}.");
         var problem = MdeProblem.FromGraph(graph, configuration);
+        if (problem.AttractiveCount == 0)
+            throw new EmbedPSException("DegenerateInput", EmbedPSErrorKind.InvalidData,
+                $"The neighbour graph ({graph.EntityCount:N0} entities) has no neighbour edges{(problem.EdgeCount > 0 ? $", only {problem.EdgeCount:N0} repulsive pairs" : "")}: " +
+                "there is nothing to preserve, and the embedding would only spread the points apart (or collapse them). Check the co-occurrence matrix: no pair co-occurs.")
+            { File = graph.Provenance.ArtifactPath };
         var constraint = CreateConstraint(configuration, n, m, options.MaxDegreeOfParallelism);
         int seed = options.Seed ?? configuration.Seed;
         var startConfiguration = configuration.Seed == seed ? configuration : Reseeded(configuration, seed);
@@ -70,10 +75,11 @@ public static class MinimumDistortionEmbedding
             ["Device"] = options.Device.ToString(),
             ["Dimension"] = m,
             ["Constraint"] = configuration.Constraint.ToString(),
-            ["AttractivePenalty"] = problem.Attractive.ToString(),
-            ["RepulsivePenalty"] = problem.Repulsive.ToString(),
+            ["AttractivePenalty"] = configuration.AttractivePenalty.ToString(),
+            ["RepulsivePenalty"] = configuration.RepulsivePenalty.ToString(),
             ["AttractiveExponent"] = configuration.AttractiveExponent,
             ["RepulsiveExponent"] = configuration.RepulsiveExponent,
+            ["HuberThreshold"] = configuration.HuberThreshold,
             ["Init"] = initial is null ? "Random" : configuration.Init.ToString(),
         };
         var provenance = Provenance.Derived(graph.Provenance, ArtifactKind.NeighborGraph, parameters);
@@ -152,7 +158,10 @@ public static class MinimumDistortionEmbedding
         return false;
     }
 
-    /// <summary>The back-end the options ask for. Auto picks CUDA when an ILGPU CUDA device is present.</summary>
+    /// <summary>
+    /// The back-end the options ask for. Auto picks the CPU: the CUDA path is opt-in (-Device Gpu) and unverified until it has
+    /// passed tools/gpu-check on a real GPU (see docs/mde.md); Auto should only start to prefer a GPU after that.
+    /// </summary>
     public static IMdeBackend CreateBackend(MdeProblem problem, MdeOptions options, IStageLog log)
     {
         switch (options.Device)
@@ -168,14 +177,8 @@ public static class MinimumDistortionEmbedding
             }
             default:
             {
-                var gpu = GpuMdeBackend.TryCreateCuda(problem, log, out var why);
-                if (gpu is not null)
-                {
-                    log.Verbose($"Device Auto: found a CUDA device, using {gpu.DeviceName}.");
-                    return gpu;
-                }
                 var cpu = new CpuMdeBackend(problem, options.MaxDegreeOfParallelism);
-                log.Verbose($"Device Auto: no CUDA device ({why}); using {cpu.DeviceName}.");
+                log.Verbose($"Device Auto: using {cpu.DeviceName} (the CUDA path is unverified on real GPUs; -Device Gpu opts in).");
                 return cpu;
             }
         }

@@ -43,6 +43,7 @@ public static class NeighborGraphArtifact
     public static NeighborGraph FromTable(ArtifactTable table)
     {
         var edges = Cooccurrence.EdgeListReader.Index(table.GetEntityIdColumn("entity_a"), table.GetEntityIdColumn("entity_b"), table.Path);
+        Cooccurrence.EdgeListReader.CheckKnownEntities(edges, table.Path);
         var weight = table.Get<float>("weight");
         var distance = table.Get<float>("distance");
         int n = edges.Entities.Count;

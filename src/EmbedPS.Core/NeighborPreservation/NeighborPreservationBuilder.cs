@@ -36,6 +36,21 @@ public static class NeighborPreservationBuilder
         log ??= StageLog.Null;
         int n = matrix.EntityCount;
         CheckCount(n);
+        if (matrix.PairCount == 0)
+            throw new EmbedPSException("DegenerateInput", EmbedPSErrorKind.InvalidData,
+                $"{matrix}: no pair of entities co-occurs, so there are no neighbours to preserve (an embedding would collapse to a point). " +
+                "Check the collections: every one holds a single entity.") { File = matrix.Provenance.ArtifactPath };
+        for (long t = 0; t < matrix.Weights.LongLength; t++)
+        {
+            if (matrix.Weights[t] < 0)
+            {
+                int row = 0;
+                while (matrix.RowOffsets[row + 1] <= t) row++;
+                throw new EmbedPSException("NegativeWeight", EmbedPSErrorKind.InvalidData,
+                    $"{matrix}: the pair ({matrix.Entities.GetText(row)}, {matrix.Entities.GetText(matrix.ColumnIndices[t])}) has weight {matrix.Weights[t].ToString(System.Globalization.CultureInfo.InvariantCulture)}; graph distances need weights ≥ 0, so the neighbour search cannot use negative weights.")
+                { File = matrix.Provenance.ArtifactPath, Value = matrix.Weights[t].ToString(System.Globalization.CultureInfo.InvariantCulture) };
+            }
+        }
         int k = ResolveK(n, options, log);
         // The k nearest by path length only ever use each entity's k + 1 shortest edges (see GraphKnn), so the length graph
         // keeps just those — a dense 50,000-entity co-occurrence matrix holds ~400 M pairs, the kept graph under a million.

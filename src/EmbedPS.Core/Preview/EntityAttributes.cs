@@ -107,7 +107,9 @@ public sealed class EntityAttributes
         var result = new EntityAttributes(entities.Count);
         try
         {
-            using var reader = Sep.Reader(o => o with { Unescape = true, DisableColCountCheck = true }).FromFile(path);
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+            using var text = TextDecoding.Open(stream, null); // strict: an invalid byte is an error, not a merged label
+            using var reader = Sep.Reader(o => o with { Unescape = true, DisableColCountCheck = true }).From(text);
             var header = reader.Header;
             var names = header.ColNames;
             int idIndex = -1;
@@ -142,6 +144,10 @@ public sealed class EntityAttributes
             log.Verbose($"Metadata '{Path.GetFileName(path)}': {matched:N0} of {entities.Count:N0} entities matched; {unknown:N0} rows for unknown ids, {duplicates:N0} repeated ids ignored.");
             if (matched < entities.Count) log.Verbose($"{entities.Count - matched:N0} entities have no metadata row: they are drawn as '(missing)'.");
             return result;
+        }
+        catch (System.Text.DecoderFallbackException ex)
+        {
+            throw TextDecoding.InvalidBytes(path, null, ex);
         }
         catch (Exception ex) when (ex is not EmbedPSException and not OperationCanceledException)
         {

@@ -48,7 +48,7 @@ public static class PreviewRenderer
             EntityCollectionSet s => RequireView(s, options.View) ?? CollectionsFigure(s, options, theme, log),
             null => throw new ArgumentNullException(nameof(stage)),
             _ => throw new EmbedPSException("NotAStageObject", EmbedPSErrorKind.InvalidArgument,
-                $"Cannot preview a {stage.GetType().Name}: pipe an EntityCollectionSet, CooccurrenceMatrix, NeighborGraph, Embedding or Projection."),
+                $"Cannot preview {Grammar.WithArticle(stage.GetType().Name)}: pipe an EntityCollectionSet, CooccurrenceMatrix, NeighborGraph, Embedding or Projection."),
         };
         cancellation.ThrowIfCancellationRequested();
         return Compose(figure, options, theme, cancellation);
@@ -58,7 +58,7 @@ public static class PreviewRenderer
     {
         if (view == PreviewView.Auto || view == allowed) return null;
         throw new EmbedPSException("ViewNotApplicable", EmbedPSErrorKind.InvalidArgument,
-            $"-View {view} does not apply to a {stage.GetType().Name}: Pairs and Distortion need an Embedding.");
+            $"-View {view} does not apply to {Grammar.WithArticle(stage.GetType().Name)}: Pairs and Distortion need an Embedding.");
     }
 
     // ---------------------------------------------------------------- figures

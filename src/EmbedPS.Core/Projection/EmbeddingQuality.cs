@@ -72,7 +72,7 @@ public static class EmbeddingQuality
     public const int DefaultRankQueries = 2000;
 
     public static EmbeddingQualityReport Measure(object subject, object? reference, int k, IReadOnlyDictionary<string, string>? labels, string? labelProperty,
-        int rankQueries = DefaultRankQueries, IStageLog? log = null, CancellationToken cancellation = default)
+        int rankQueries = DefaultRankQueries, IStageLog? log = null, CancellationToken cancellation = default, EmbeddingConfiguration? configuration = null)
     {
         log ??= StageLog.Null;
         var points = PointSet.From(subject);
@@ -88,7 +88,7 @@ public static class EmbeddingQuality
             shared = subjectIndex.Length;
             recall = GraphRecall(points, graph, subjectIndex, graphIndex, k, cancellation);
             // Distortion only means something for an embedding of the graph's own problem (not for a 2-D map of it).
-            if (subject is Embedding) distortion = AverageDistortion(points, graph, cancellation);
+            if (subject is Embedding embedding) distortion = AverageDistortion(points, graph, cancellation, configuration ?? ConfigurationOf(embedding));
         }
         else if (reference is not null)
         {
@@ -279,45 +279,56 @@ public static class EmbeddingQuality
         return ((double)correct / labelled, labelled);
     }
 
-    /// <summary>PyMDE average distortion: mean over the graph's edges of w·f(d), f the attractive (w &gt; 0) or repulsive (w &lt; 0)
-    /// penalty of <paramref name="configuration"/> (default: Invoke-Mde's defaults, Log1p 1.5 / Log 1).</summary>
+    /// <summary>
+    /// The penalties an embedding was optimised with, as Invoke-Mde records them in its provenance (an embedding from
+    /// elsewhere: Invoke-Mde's defaults). Anchors are not recorded; pass the configuration to measure an anchored problem.
+    /// </summary>
+    public static EmbeddingConfiguration ConfigurationOf(Embedding embedding)
+    {
+        var parameters = embedding.Provenance.Parameters;
+        var configuration = new EmbeddingConfiguration { Dimension = embedding.Dimension };
+        if (parameters.GetValueOrDefault("AttractivePenalty") is string a && Enum.TryParse<PenaltyKind>(a, out var attractive)) configuration.AttractivePenalty = attractive;
+        if (parameters.GetValueOrDefault("RepulsivePenalty") is string r && Enum.TryParse<PenaltyKind>(r, out var repulsive)) configuration.RepulsivePenalty = repulsive;
+        if (parameters.GetValueOrDefault("AttractiveExponent") is { } ae) configuration.AttractiveExponent = Convert.ToDouble(ae, System.Globalization.CultureInfo.InvariantCulture);
+        if (parameters.GetValueOrDefault("RepulsiveExponent") is { } re) configuration.RepulsiveExponent = Convert.ToDouble(re, System.Globalization.CultureInfo.InvariantCulture);
+        if (parameters.GetValueOrDefault("HuberThreshold") is { } h) configuration.HuberThreshold = Convert.ToDouble(h, System.Globalization.CultureInfo.InvariantCulture);
+        return configuration;
+    }
+
+    /// <summary>
+    /// PyMDE average distortion of the points under the graph's problem — the same <see cref="MdeProblem"/> Invoke-Mde builds
+    /// (anchor–anchor edges dropped under an Anchored constraint, w ≥ 0 attractive) with the penalties of
+    /// <paramref name="configuration"/> (default: Invoke-Mde's defaults, Log1p 1.5 / Log 1) and the same penalty code
+    /// (<see cref="MdePenalty.Value"/>), so both report the same number. Edges with an end missing from the points are left out.
+    /// </summary>
     public static double AverageDistortion(PointSet points, NeighborGraph graph, CancellationToken cancellation = default, EmbeddingConfiguration? configuration = null)
     {
         if (graph.EdgeCount == 0) return 0;
-        var config = configuration ?? new EmbeddingConfiguration();
+        int dim = points.Dimension;
+        var config = (configuration ?? new EmbeddingConfiguration()).Clone();
+        config.Dimension = dim;
+        var problem = MdeProblem.FromGraph(graph, config);
         var map = new int[graph.EntityCount];
         for (int t = 0; t < graph.EntityCount; t++) map[t] = points.Entities.IndexOf(graph.Entities[t]);
-        double sum = 0; long edges = 0;
-        int dim = points.Dimension;
-        for (int e = 0; e < graph.EdgeCount; e++)
-        {
-            int a = map[graph.EdgeSource[e]], b = map[graph.EdgeTarget[e]];
-            if (a < 0 || b < 0) continue;
-            double d2 = 0;
-            for (int c = 0; c < dim; c++) { double t = points.Coordinates[a * dim + c] - points.Coordinates[b * dim + c]; d2 += t * t; }
-            double d = Math.Sqrt(d2), w = graph.Weights[e];
-            sum += w > 0 ? w * Penalty(config.AttractivePenalty, config.AttractiveExponent, config.HuberThreshold, d)
-                         : w * Penalty(config.RepulsivePenalty, config.RepulsiveExponent, config.HuberThreshold, d);
-            edges++;
-        }
-        return edges == 0 ? 0 : sum / edges;
+        var coordinates = new float[(long)graph.EntityCount * dim];
+        for (int t = 0; t < graph.EntityCount; t++)
+            if (map[t] >= 0) Array.Copy(points.Coordinates, (long)map[t] * dim, coordinates, (long)t * dim, dim);
+        cancellation.ThrowIfCancellationRequested();
+        return problem.Restrict(t => map[t] >= 0).AverageDistortion(coordinates);
     }
-
-    /// <summary>The penalty functions of <see cref="PenaltyKind"/> (pymde.penalties), without the weight.</summary>
-    public static double Penalty(PenaltyKind kind, double exponent, double huber, double d) => kind switch
-    {
-        PenaltyKind.Log1p => Math.Log(1 + Math.Pow(d, exponent)),
-        PenaltyKind.Log => Math.Log(Math.Max(1e-300, 1 - Math.Exp(-Math.Pow(d, exponent)))),
-        PenaltyKind.Quadratic => d * d,
-        PenaltyKind.Huber => d <= huber ? d * d / 2 : huber * (d - huber / 2),
-        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
-    };
 
     /// <summary>Reads entity → label from a CSV file with a header: the id column is 'entity' (else the first), the label column is named.</summary>
     public static Dictionary<string, string> ReadLabels(string path, string labelColumn)
     {
         if (!File.Exists(path)) throw new EmbedPSException("MetadataNotFound", EmbedPSErrorKind.ObjectNotFound, $"Metadata file '{path}' does not exist.") { File = path };
-        using var reader = new StreamReader(path);
+        try { return ReadLabelsStrict(path, labelColumn); }
+        catch (System.Text.DecoderFallbackException ex) { throw TextDecoding.InvalidBytes(path, null, ex); }
+    }
+
+    private static Dictionary<string, string> ReadLabelsStrict(string path, string labelColumn)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        using var reader = TextDecoding.Open(stream, null);
         var header = reader.ReadLine();
         if (header is null) throw new EmbedPSException("MetadataEmpty", EmbedPSErrorKind.InvalidData, $"Metadata file '{path}' is empty.") { File = path };
         var columns = SplitCsv(header);

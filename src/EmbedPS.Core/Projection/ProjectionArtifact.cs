@@ -37,7 +37,7 @@ public static class ProjectionArtifact
         var idColumn = table.GetEntityIdColumn("entity");
         var ids = idColumn is long[] l ? EntityIds.FromIntegers(l) : EntityIds.FromStrings((string[])idColumn);
         var quality = table.MetadataValue("embedps.quality") is { } q
-            ? JsonSerializer.Deserialize<SortedDictionary<string, double>>(q) ?? new() : new SortedDictionary<string, double>();
+            ? ParquetArtifact.ParseFooter(table.Path, "embedps.quality", () => JsonSerializer.Deserialize<SortedDictionary<string, double>>(q) ?? new()) : new SortedDictionary<string, double>();
         return new Projection(ids, table.Has("popularity") ? table.Get<int>("popularity") : new int[ids.Count],
             table.Get<float>("x"), table.Get<float>("y"), table.MetadataValue("embedps.method") ?? "unknown", table.Provenance)
         {

@@ -103,6 +103,8 @@ public sealed class ExportEmbedArtifactCommand : EmbedPSCmdlet
     /// <summary>Emit the written file.</summary>
     [Parameter] public SwitchParameter PassThru { get; set; }
 
+    protected override void BeginProcessing() => CheckOutputTarget(Path, NoClobber, Force, nameof(Path));
+
     protected override void ProcessRecord()
     {
         var value = InputObject is PSObject ps ? ps.BaseObject : InputObject;

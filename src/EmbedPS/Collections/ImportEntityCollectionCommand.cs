@@ -101,8 +101,18 @@ public sealed class ImportEntityCollectionCommand : EmbedPSStageCmdlet
     [Parameter(ParameterSetName = LiteralPathSet)]
     public char? Delimiter { get; set; }
 
+    /// <summary>Text encoding of CSV input, as Import-Csv's -Encoding: utf8, unicode (UTF-16), bigendianunicode, utf32, ascii, latin1, or a code page. Default: the encoding a byte order mark names, otherwise UTF-8. Decoding is strict: an invalid byte is an error naming the file, line and byte offset, never a replacement character. Ignored for Parquet (always UTF-8).</summary>
+    [Parameter(ParameterSetName = PathSet)]
+    [Parameter(ParameterSetName = LiteralPathSet)]
+    [ArgumentCompleter(typeof(EncodingCompleter))]
+    public string? Encoding { get; set; }
+
+    /// <summary>Accept negative weights in the -WeightProperty column. Without it a negative weight is an error naming the file, line and value.</summary>
+    [Parameter] public SwitchParameter AllowNegativeWeight { get; set; }
+
     protected override void BeginProcessing()
     {
+        base.BeginProcessing();
         var options = new CollectionImportOptions
         {
             CollectionColumn = CollectionProperty,
@@ -111,6 +121,8 @@ public sealed class ImportEntityCollectionCommand : EmbedPSStageCmdlet
             ValueColumn = ValueProperty,
             TimestampColumn = TimestampProperty,
             Delimiter = Delimiter,
+            Encoding = Encoding,
+            AllowNegativeWeight = AllowNegativeWeight,
         };
         _importer = new CollectionImporter(options);
     }

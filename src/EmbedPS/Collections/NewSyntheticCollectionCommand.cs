@@ -45,6 +45,12 @@ public sealed class NewSyntheticCollectionCommand : EmbedPSStageCmdlet
     /// <summary>Write entity metadata (entity, name, group, subgroup, popularity) as CSV here.</summary>
     [Parameter] public string? MetadataPath { get; set; }
 
+    protected override void BeginProcessing()
+    {
+        base.BeginProcessing();
+        if (MetadataPath is not null) CheckOutputTarget(MetadataPath, NoClobber, Force, nameof(MetadataPath));
+    }
+
     protected override void EndProcessing()
     {
         var options = SyntheticCollectionOptions.Preset(Size) with { Seed = Seed };
@@ -64,11 +70,13 @@ public sealed class NewSyntheticCollectionCommand : EmbedPSStageCmdlet
             return;
         }
         WriteVerbose(sample.Collections.ToString());
+        // The artifact first: when it fails (or is refused) the metadata file is left as it was.
+        SaveAndEmit(sample.Collections);
         if (MetadataPath is not null)
         {
             var path = ResolveOutputPath(MetadataPath);
-            if (ShouldProcess(path, "Write entity metadata CSV")) sample.WriteMetadataCsv(path);
+            if (ConfirmOverwrite(path, "Write entity metadata CSV", NoClobber, Force))
+                RunStage("Writing " + System.IO.Path.GetFileName(path), (_, ct) => { sample.WriteMetadataCsv(path); return 0; }, path);
         }
-        SaveAndEmit(sample.Collections);
     }
 }

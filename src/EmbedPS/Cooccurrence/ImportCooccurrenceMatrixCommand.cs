@@ -41,9 +41,17 @@ public sealed class ImportCooccurrenceMatrixCommand : EmbedPSStageCmdlet
     /// <summary>Name of the weight column (default weight).</summary>
     [Parameter] public string WeightColumn { get; set; } = "weight";
 
+    /// <summary>Text encoding of CSV edge lists, as Import-Csv's -Encoding: utf8, unicode (UTF-16), bigendianunicode, utf32, ascii, latin1, or a code page. Default: a byte order mark's encoding, otherwise UTF-8; an invalid byte is an error naming the file, line and byte offset.</summary>
+    [Parameter]
+    [ArgumentCompleter(typeof(EncodingCompleter))]
+    public string? Encoding { get; set; }
+
+    /// <summary>Accept negative weights. Without it a negative weight is an error naming the file, row and value (graph distances and most weightings need w ≥ 0).</summary>
+    [Parameter] public SwitchParameter AllowNegativeWeight { get; set; }
+
     protected override void ProcessRecord()
     {
-        var columns = new EdgeListColumns(EntityAColumn, EntityBColumn, WeightColumn);
+        var columns = new EdgeListColumns(EntityAColumn, EntityBColumn, WeightColumn) { Encoding = Encoding, AllowNegativeWeight = AllowNegativeWeight };
         foreach (var pattern in Path)
         {
             foreach (var path in Resolve(this, pattern))

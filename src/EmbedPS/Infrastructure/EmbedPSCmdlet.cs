@@ -88,6 +88,8 @@ public abstract class EmbedPSCmdlet : PSCmdlet
             EmbedPSErrorKind.ObjectNotFound => ErrorCategory.ObjectNotFound,
             EmbedPSErrorKind.ResourceUnavailable => ErrorCategory.ResourceUnavailable,
             EmbedPSErrorKind.NotSupported => ErrorCategory.NotImplemented,
+            EmbedPSErrorKind.ResourceExists => ErrorCategory.ResourceExists,
+            EmbedPSErrorKind.PermissionDenied => ErrorCategory.PermissionDenied,
             _ => ErrorCategory.NotSpecified,
         };
         return new ErrorRecord(ex, ex.ErrorId, category, target ?? ex.File);
@@ -95,6 +97,35 @@ public abstract class EmbedPSCmdlet : PSCmdlet
 
     protected void ThrowArgumentError(string errorId, string message, object? target = null) =>
         ThrowTerminatingError(new ErrorRecord(new ArgumentException(message), errorId, ErrorCategory.InvalidArgument, target));
+
+    /// <summary>True under -WhatIf (bound or by preference): nothing on disk may change, not even a probe file.</summary>
+    protected internal bool IsWhatIf =>
+        (MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) && w is SwitchParameter s && s.IsPresent)
+        || (!MyInvocation.BoundParameters.ContainsKey("WhatIf") && LanguagePrimitives.IsTrue(SessionState?.PSVariable.GetValue("WhatIfPreference")));
+
+    /// <summary>
+    /// The shared overwrite routine, part 1, run before any computation: resolves the target and stops with an error naming it
+    /// when it is a directory, exists under -NoClobber, is read-only without -Force, or its folder cannot be written. Changes nothing.
+    /// </summary>
+    protected internal string CheckOutputTarget(string userPath, bool noClobber, bool force, string parameterName)
+    {
+        var full = GetUnresolvedProviderPathFromPSPath(userPath);
+        try { OutputTarget.Check(full, noClobber, force, probe: !IsWhatIf, parameterName); }
+        catch (EmbedPSException ex) { ThrowTerminatingError(ToErrorRecord(ex, full)); }
+        return full;
+    }
+
+    /// <summary>
+    /// The shared overwrite routine, part 2, right before writing: ShouldProcess first (so -WhatIf changes nothing), then the
+    /// same checks again and, with -Force, clearing a read-only bit. False when the user declined.
+    /// </summary>
+    protected internal bool ConfirmOverwrite(string fullPath, string action, bool noClobber, bool force)
+    {
+        if (!ShouldProcess(fullPath, action)) return false;
+        try { OutputTarget.PrepareOverwrite(fullPath, noClobber, force); }
+        catch (EmbedPSException ex) { ThrowTerminatingError(ToErrorRecord(ex, fullPath)); }
+        return true;
+    }
 
     /// <summary>Resolves a path the user typed (relative to the current PowerShell location, ~ expanded).</summary>
     protected string ResolveOutputPath(string path) => GetUnresolvedProviderPathFromPSPath(path);
@@ -117,7 +148,7 @@ public abstract class EmbedPSCmdlet : PSCmdlet
         var full = ResolveInputPath(path);
         var result = RunStage("Reading " + Path.GetFileName(full), (_, ct) => ArtifactStore.Read(full, ct), full);
         if (result is T typed) return typed;
-        ThrowTerminatingError(new ErrorRecord(new InvalidDataException($"'{full}' holds a {ArtifactKinds.Name(ArtifactStore.KindOf(result))} artifact, not a {typeof(T).Name}."),
+        ThrowTerminatingError(new ErrorRecord(new InvalidDataException($"'{full}' holds {Grammar.WithArticle(ArtifactKinds.Name(ArtifactStore.KindOf(result)))} artifact, not {Grammar.WithArticle(typeof(T).Name)}."),
             "WrongArtifactKind", ErrorCategory.InvalidData, full));
         return null!;
     }
@@ -170,6 +201,12 @@ public abstract class EmbedPSStageCmdlet : EmbedPSCmdlet
     [Parameter]
     public SwitchParameter Force { get; set; }
 
+    /// <summary>Checks -OutFile before any work (a refusal must not cost a computation).</summary>
+    protected override void BeginProcessing()
+    {
+        if (OutFile is not null) CheckOutputTarget(OutFile, NoClobber, Force, nameof(OutFile));
+    }
+
     /// <summary>Writes <paramref name="stageObject"/> to -OutFile when given (after ShouldProcess), then emits it.</summary>
     protected void SaveAndEmit(object stageObject)
     {
@@ -181,25 +218,7 @@ public abstract class EmbedPSStageCmdlet : EmbedPSCmdlet
     {
         var path = cmdlet.GetUnresolvedProviderPathFromPSPath(outFile);
         var kind = ArtifactKinds.Name(ArtifactStore.KindOf(stageObject));
-        if (File.Exists(path))
-        {
-            if (noClobber)
-            {
-                cmdlet.ThrowTerminatingError(new ErrorRecord(new IOException($"The file '{path}' already exists and -NoClobber was specified."),
-                    "NoClobber", ErrorCategory.ResourceExists, path));
-            }
-            var attributes = File.GetAttributes(path);
-            if ((attributes & FileAttributes.ReadOnly) != 0)
-            {
-                if (!force)
-                {
-                    cmdlet.ThrowTerminatingError(new ErrorRecord(new UnauthorizedAccessException($"The file '{path}' is read-only; use -Force to overwrite it."),
-                        "FileReadOnly", ErrorCategory.PermissionDenied, path));
-                }
-                File.SetAttributes(path, attributes & ~FileAttributes.ReadOnly);
-            }
-        }
-        if (!cmdlet.ShouldProcess(path, $"Write {kind} artifact")) return;
+        if (!cmdlet.ConfirmOverwrite(path, $"Write {kind} artifact", noClobber, force)) return;
         cmdlet.RunStagePublic("Writing " + Path.GetFileName(path), (_, ct) => { ArtifactStore.Write(stageObject, path, ct); return 0; }, path);
         cmdlet.WriteVerbose($"Wrote {kind} artifact '{path}' ({new FileInfo(path).Length:N0} bytes).");
     }

@@ -19,7 +19,8 @@ namespace EmbedPS.Commands.Mde;
 /// initialisation of the neighbour edges, computed with LOBPCG), Random (seeded), or Embedding: the coordinates of
 /// -InitialEmbedding (a previous map, matched by entity id; new entities start at random). The CPU path is the default: multi-threaded,
 /// SIMD, and gives the same result whatever the number of cores. -Device Gpu runs the distortion and gradient as ILGPU kernels on a
-/// CUDA GPU; -Device Auto uses one when present. The result is an Embedding with the coordinates, entity ids, popularity, final
+/// CUDA GPU: it is opt-in and unverified (it has not yet passed tools/gpu-check on real hardware), so -Device Auto, the default,
+/// always uses the CPU. The result is an Embedding with the coordinates, entity ids, popularity, final
 /// average distortion, iterations, the distortion after every iteration and why it stopped; -OutFile persists it as an 'embedding'
 /// artifact. Progress shows the iteration and the distortion; -Verbose prints PyMDE's iteration lines every -VerboseEvery
 /// iterations. Ctrl+C stops at the next iteration and emits nothing.</para>
@@ -110,7 +111,7 @@ public sealed class InvokeMdeCommand : EmbedPSStageCmdlet
     [Parameter, ValidateRange(0.0, 1e6)]
     public double Tolerance { get; set; } = 1e-5;
 
-    /// <summary>Auto (a CUDA GPU when present, else the CPU), Cpu, or Gpu (an error when no CUDA GPU is usable).</summary>
+    /// <summary>Auto (the CPU until the CUDA path has passed tools/gpu-check on a real GPU), Cpu, or Gpu (opt-in, unverified on real hardware; an error when no CUDA GPU is usable).</summary>
     [Parameter]
     public MdeDevice Device { get; set; } = MdeDevice.Auto;
 

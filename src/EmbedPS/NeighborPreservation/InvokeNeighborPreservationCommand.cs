@@ -100,7 +100,7 @@ public sealed class InvokeNeighborPreservationCommand : EmbedPSStageCmdlet
                 break;
             case NeighborGraph or Core.Collections.EntityCollectionSet or Core.Projection.Projection:
                 ThrowTerminatingError(new ErrorRecord(new ArgumentException(
-                    $"Invoke-NeighborPreservation takes a CooccurrenceMatrix, an Embedding or numeric table rows, not a {value.GetType().Name}." +
+                    $"Invoke-NeighborPreservation takes a CooccurrenceMatrix, an Embedding or numeric table rows, not {Grammar.WithArticle(value.GetType().Name)}." +
                     (value is Core.Collections.EntityCollectionSet ? " Pipe it through New-CooccurrenceMatrix first." : "")),
                     "WrongInputType", ErrorCategory.InvalidType, value));
                 break;
@@ -203,7 +203,7 @@ public sealed class InvokeNeighborPreservationCommand : EmbedPSStageCmdlet
                 break;
             }
             default:
-                ThrowTerminatingError(new ErrorRecord(new InvalidDataException($"'{path}' holds a {input.GetType().Name}, not a co-occurrence matrix, embedding or numeric table."),
+                ThrowTerminatingError(new ErrorRecord(new InvalidDataException($"'{path}' holds {Grammar.WithArticle(input.GetType().Name)}, not a co-occurrence matrix, embedding or numeric table."),
                     "WrongArtifactKind", ErrorCategory.InvalidData, path));
                 return;
         }

@@ -165,7 +165,7 @@ public sealed class ExportEmbeddingPreviewCommand : EmbedPSCmdlet
         if (stage is not (EntityCollectionSet or CooccurrenceMatrix or NeighborGraph or Embedding or EmbedPS.Core.Projection.Projection))
         {
             ThrowTerminatingError(new ErrorRecord(new ArgumentException(
-                $"Cannot preview a {stage?.GetType().Name ?? "null"}: pipe an EntityCollectionSet, CooccurrenceMatrix, NeighborGraph, Embedding or Projection."),
+                $"Cannot preview {(stage is null ? "null" : Grammar.WithArticle(stage.GetType().Name))}: pipe an EntityCollectionSet, CooccurrenceMatrix, NeighborGraph, Embedding or Projection."),
                 "NotAStageObject", ErrorCategory.InvalidType, stage));
         }
         var path = ResolveOutputPath(Path);
@@ -176,20 +176,9 @@ public sealed class ExportEmbeddingPreviewCommand : EmbedPSCmdlet
                 "OneObjectPerPath", ErrorCategory.InvalidOperation, stage));
             return;
         }
-        if (File.Exists(path))
-        {
-            if (NoClobber)
-                ThrowTerminatingError(new ErrorRecord(new IOException($"The file '{path}' already exists and -NoClobber was specified."), "NoClobber", ErrorCategory.ResourceExists, path));
-            var attributes = File.GetAttributes(path);
-            if ((attributes & FileAttributes.ReadOnly) != 0)
-            {
-                if (!Force)
-                    ThrowTerminatingError(new ErrorRecord(new UnauthorizedAccessException($"The file '{path}' is read-only; use -Force to overwrite it."), "FileReadOnly", ErrorCategory.PermissionDenied, path));
-                if (ShouldProcess(path, "Clear the read-only attribute")) File.SetAttributes(path, attributes & ~FileAttributes.ReadOnly);
-            }
-        }
+        CheckOutputTarget(Path, NoClobber, Force, nameof(Path));
         var view = Enum.Parse<PreviewView>(View, ignoreCase: true);
-        if (!ShouldProcess(path, $"Write {(view == PreviewView.Auto ? "" : view + " ")}preview of a {stage.GetType().Name} as PNG")) return;
+        if (!ConfirmOverwrite(path, $"Write {(view == PreviewView.Auto ? "" : view + " ")}preview of {Grammar.WithArticle(stage!.GetType().Name)} as PNG", NoClobber, Force)) return;
         var metadataPath = MetadataInput.PathOf(Metadata) is { } given ? ResolveInputPath(given) : null;
         var metadata = Metadata is { Length: > 0 } ? Metadata : null;
         var options = new PreviewOptions

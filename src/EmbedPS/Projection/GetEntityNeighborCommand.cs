@@ -1,3 +1,4 @@
+using EmbedPS.Core.Common;
 using System.Management.Automation;
 using EmbedPS.Commands.Infrastructure;
 using EmbedPS.Core.Cooccurrence;
@@ -46,7 +47,7 @@ public sealed class GetEntityNeighborCommand : EmbedPSCmdlet
     {
         var source = ParameterSetName == "Path" ? ReadArtifact<object>(InputPath) : (InputObject is PSObject ps ? ps.BaseObject : InputObject);
         if (source is not (Embedding or ProjectionResult or CooccurrenceMatrix))
-            ThrowArgumentError("InvalidInputObject", $"Get-EntityNeighbor works on an Embedding, Projection or CooccurrenceMatrix, not a {source.GetType().Name}.", source);
+            ThrowArgumentError("InvalidInputObject", $"Get-EntityNeighbor works on an Embedding, Projection or CooccurrenceMatrix, not {Grammar.WithArticle(source.GetType().Name)}.", source);
         foreach (var raw in Entity)
         {
             var id = raw is PSObject wrapped ? wrapped.BaseObject : raw;

@@ -1,3 +1,4 @@
+using EmbedPS.Core.Common;
 using System.Management.Automation;
 using EmbedPS.Commands.Infrastructure;
 using EmbedPS.Core.Mde;
@@ -65,10 +66,10 @@ public sealed class MeasureEmbeddingCommand : EmbedPSCmdlet
     {
         var subject = ParameterSetName == "Path" ? ReadArtifact<object>(InputPath) : (InputObject is PSObject ps ? ps.BaseObject : InputObject);
         if (subject is not (Embedding or ProjectionResult))
-            ThrowArgumentError("InvalidInputObject", $"Measure-Embedding measures an Embedding or a Projection, not a {subject.GetType().Name}.", subject);
+            ThrowArgumentError("InvalidInputObject", $"Measure-Embedding measures an Embedding or a Projection, not {Grammar.WithArticle(subject.GetType().Name)}.", subject);
         var reference = ProjectionInputs.Resolve(this, Reference, nameof(Reference), p => ReadArtifact<object>(p));
         if (reference is not null and not (Embedding or ProjectionResult or NeighborGraph))
-            ThrowArgumentError("InvalidReference", $"-Reference must be a NeighborGraph, Embedding or Projection, not a {reference.GetType().Name}.", reference);
+            ThrowArgumentError("InvalidReference", $"-Reference must be a NeighborGraph, Embedding or Projection, not {Grammar.WithArticle(reference.GetType().Name)}.", reference);
         if ((LabelProperty is null) != (Metadata is null))
             ThrowArgumentError("LabelNeedsMetadata", "-LabelProperty and -Metadata go together: name the label column and the CSV file that holds it.");
         string? metadataPath = MetadataInput.PathOf(Metadata) is { } given ? ResolveInputPath(given) : null;

@@ -1,3 +1,4 @@
+using EmbedPS.Core.Common;
 using System.Management.Automation;
 using EmbedPS.Commands.Infrastructure;
 using EmbedPS.Core.Artifacts;
@@ -38,7 +39,7 @@ internal static class ProjectionInputs
     {
         if (value is T typed) return typed;
         cmdlet.ThrowTerminatingError(new ErrorRecord(
-            new ArgumentException($"-{parameterName} must be a {typeof(T).Name} (or the path of its artifact), not {(value is null ? "null" : value.GetType().Name)}."),
+            new ArgumentException($"-{parameterName} must be {Grammar.WithArticle(typeof(T).Name)} (or the path of its artifact), not {(value is null ? "null" : value.GetType().Name)}."),
             "Invalid" + parameterName, ErrorCategory.InvalidArgument, value));
         return null!;
     }
