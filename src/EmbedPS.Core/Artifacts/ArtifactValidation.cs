@@ -46,7 +46,8 @@ public static class ArtifactValidation
         switch (kind)
         {
             case ArtifactKind.NeighborGraph:
-                Json(path, metadata, "embedps.configuration", JsonValueKind.Object, required: true, problems);
+                // The graph is data only; files from before Invoke-Mde owned the penalties still carry the key: it must parse.
+                Json(path, metadata, "embedps.configuration", JsonValueKind.Object, required: false, problems);
                 break;
             case ArtifactKind.Embedding:
                 if (Json(path, metadata, "embedps.history", JsonValueKind.Array, required: false, problems) is { } history)
