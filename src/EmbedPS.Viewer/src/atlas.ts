@@ -6,6 +6,11 @@ import { OrbitCamera, projectToScreen } from './galaxy';
 import { SearchIndex } from './search';
 import { MISSING_COLOR, Rgb, categoryColor, scaleUnit, viridis } from './colors';
 
+// While the view moves, maps of more than this many points draw only the biggest this many (the draw order puts them
+// first), and everything once the view rests for MOVE_SETTLE_MS: motion stays fluid on slow GPUs, nothing is lost at rest.
+const MOVING_POINT_BUDGET = 250_000;
+const MOVE_SETTLE_MS = 160;
+
 // Galaxy point diameter in pixels = 2r · GALAXY_SIZE · focal length / depth.
 const GALAXY_SIZE = 0.0035;
 
@@ -415,7 +420,25 @@ export class Atlas {
     this.changed();
   }
 
+  /** Level of detail while moving (see MOVING_POINT_BUDGET); tests and benchmarks can turn it off. */
+  levelOfDetail = true;
+  private lastMove = -Infinity;
+  private settleTimer = 0;
+
+  /** Marks the view as moving and schedules the full-detail frame for when it rests. */
+  noteMove(): void {
+    this.lastMove = performance.now();
+    clearTimeout(this.settleTimer);
+    this.settleTimer = window.setTimeout(() => this.requestRender(), MOVE_SETTLE_MS + 10);
+  }
+
+  private drawLimit(now: number): number {
+    const moving = this.flight !== null || this.transition !== null || now - this.lastMove < MOVE_SETTLE_MS;
+    return this.levelOfDetail && moving && !this.highlighted && this.count > MOVING_POINT_BUDGET ? MOVING_POINT_BUDGET : Infinity;
+  }
+
   setCamera(camera: Camera2D): void {
+    this.noteMove();
     this.camera = { centerX: camera.centerX, centerY: camera.centerY, zoom: Math.min(20000, Math.max(0.2, camera.zoom)) };
     this.requestRender();
     this.changed();
@@ -740,9 +763,11 @@ export class Atlas {
     requestAnimationFrame((now) => this.frame(now));
   }
 
+  /** Draws one frame now and waits for the GPU to finish it; returns the milliseconds it took. */
   renderNow(): number {
     const started = performance.now();
     this.draw(started);
+    this.renderer.gl.finish();
     return performance.now() - started;
   }
 
@@ -780,7 +805,7 @@ export class Atlas {
     const css = this.viewport();
     if (this.mode === '3d' && this.galaxy) {
       const focal = this.orbit.focalPixels(css.height);
-      this.renderer.draw3d(this.orbit.viewProjection(css.width / css.height), this.sizeMultiplier * focal * GALAXY_SIZE);
+      this.renderer.draw3d(this.orbit.viewProjection(css.width / css.height), this.sizeMultiplier * focal * GALAXY_SIZE, this.drawLimit(now));
     } else {
       this.renderer.draw2d({
         centerX: this.camera.centerX,
@@ -788,7 +813,7 @@ export class Atlas {
         pixelsPerUnit: this.pixelsPerUnit(),
         t: this.transition ? this.transitionT : 0,
         sizeScale: this.pointScale(),
-      });
+      }, this.drawLimit(now));
     }
     const ctx = this.overlay;
     const ratio = window.devicePixelRatio || 1;

@@ -203,7 +203,8 @@ export class PointRenderer {
     gl.clear(gl.COLOR_BUFFER_BIT | gl.DEPTH_BUFFER_BIT);
   }
 
-  draw2d(view: View2D): void {
+  /** Draws the first `limit` points of the draw order (all by default): the biggest, since big points come first. */
+  draw2d(view: View2D, limit = Infinity): void {
     const gl = this.gl;
     const ratio = window.devicePixelRatio || 1;
     gl.disable(gl.DEPTH_TEST);
@@ -216,11 +217,11 @@ export class PointRenderer {
     gl.uniform1f(u.u_sizeScale, view.sizeScale * ratio);
     gl.uniform1f(u.u_maxSize, this.maxPointSize);
     gl.bindVertexArray(this.vao2d);
-    gl.drawElements(gl.POINTS, this.drawCount, gl.UNSIGNED_INT, 0);
+    gl.drawElements(gl.POINTS, Math.min(limit, this.drawCount), gl.UNSIGNED_INT, 0);
     gl.bindVertexArray(null);
   }
 
-  draw3d(viewProjection: Float32Array, sizeScale: number): void {
+  draw3d(viewProjection: Float32Array, sizeScale: number, limit = Infinity): void {
     const gl = this.gl;
     const ratio = window.devicePixelRatio || 1;
     gl.enable(gl.DEPTH_TEST);
@@ -231,7 +232,7 @@ export class PointRenderer {
     gl.uniform1f(u.u_sizeScale, sizeScale * ratio);
     gl.uniform1f(u.u_maxSize, this.maxPointSize);
     gl.bindVertexArray(this.vao3d);
-    gl.drawElements(gl.POINTS, this.drawCount, gl.UNSIGNED_INT, 0);
+    gl.drawElements(gl.POINTS, Math.min(limit, this.drawCount), gl.UNSIGNED_INT, 0);
     gl.bindVertexArray(null);
     gl.disable(gl.DEPTH_TEST);
   }

@@ -474,10 +474,11 @@ export class AtlasUi {
           const [a, b] = [...pointers.values()];
           const distance = Math.hypot(a.x - b.x, a.y - b.y);
           if (pinch > 0 && atlas.mode === '2d') atlas.zoomAt(distance / pinch, (a.x + b.x) / 2, (a.y + b.y) / 2);
-          else if (pinch > 0) atlas.orbit.dolly(pinch / distance);
+          else if (pinch > 0) { atlas.orbit.dolly(pinch / distance); atlas.noteMove(); }
           pinch = distance;
         } else if (atlas.mode === '3d') {
           atlas.orbit.orbit(dx, dy);
+          atlas.noteMove();
         } else {
           atlas.pan(dx, dy);
         }
@@ -509,7 +510,7 @@ export class AtlasUi {
       e.preventDefault();
       const p = local(e);
       const factor = Math.exp(-e.deltaY * (e.deltaMode === 1 ? 0.05 : 0.0015));
-      if (atlas.mode === '3d') atlas.orbit.dolly(1 / factor);
+      if (atlas.mode === '3d') { atlas.orbit.dolly(1 / factor); atlas.noteMove(); }
       else atlas.zoomAt(factor, p.x, p.y);
       atlas.requestRender();
       this.notify();
@@ -559,6 +560,7 @@ export class AtlasUi {
         atlas.orbit.fly((has('w', 'arrowup') ? 1 : 0) - (has('s', 'arrowdown') ? 1 : 0), (has('d', 'arrowright') ? 1 : 0) - (has('a', 'arrowleft') ? 1 : 0), (has('e') ? 1 : 0) - (has('q') ? 1 : 0));
         if (has('+', '=')) atlas.orbit.dolly(0.97);
         if (has('-', '_')) atlas.orbit.dolly(1.03);
+        atlas.noteMove();
         atlas.requestRender();
       } else {
         const px = 12;

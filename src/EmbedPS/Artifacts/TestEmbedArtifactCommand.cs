@@ -26,12 +26,13 @@ public sealed class EmbedArtifactTestResult
 /// It never changes the file.</para>
 /// </summary>
 /// <example>
-///   <code>Test-EmbedArtifact ./out/projection.parquet | Should -BeTrue</code>
+///   <code>$valid = Test-EmbedArtifact ./projection.parquet
+/// $valid | Should -BeTrue</code>
 ///   <para>A Pester assertion that an automation script wrote a valid artifact.</para>
 /// </example>
 /// <example>
-///   <code>Get-ChildItem ./out/*.parquet | Test-EmbedArtifact -Detailed | Where-Object { -not $_.IsValid } | ForEach-Object Problems</code>
-///   <para>Lists every problem of every invalid artifact in a folder.</para>
+///   <code>Get-ChildItem ./*.parquet | Test-EmbedArtifact -Detailed | Select-Object Path, Kind, IsValid, Problems</code>
+///   <para>Checks every artifact in a folder: whether each is valid and, for those that are not, every problem (file, key or column, row).</para>
 /// </example>
 /// <example>
 ///   <code>Test-EmbedArtifact ./graph.parquet -Kind NeighborGraph</code>
