@@ -6,9 +6,12 @@ import { OrbitCamera, projectToScreen } from './galaxy';
 import { SearchIndex } from './search';
 import { MISSING_COLOR, Rgb, categoryColor, scaleUnit, viridis } from './colors';
 
-// While the view moves, maps of more than this many points draw only the biggest this many (the draw order puts them
-// first), and everything once the view rests for MOVE_SETTLE_MS: motion stays fluid on slow GPUs, nothing is lost at rest.
-const MOVING_POINT_BUDGET = 250_000;
+// Level of detail while the view moves: when a full frame takes longer than FRAME_BUDGET_MS on this machine (measured on
+// the first frame), a moving view draws only as many points as fit the budget — the biggest, since the draw order puts
+// them first, and never fewer than MIN_MOVING_POINTS — and everything once the view rests. On a real GPU a million
+// points fit the budget and nothing changes; in a software renderer panning stays usable.
+const FRAME_BUDGET_MS = 40;
+const MIN_MOVING_POINTS = 100_000;
 const MOVE_SETTLE_MS = 160;
 
 // Galaxy point diameter in pixels = 2r · GALAXY_SIZE · focal length / depth.
@@ -73,6 +76,9 @@ export class Atlas {
   private frameRequested = false;
   frames = 0;
   lastFrameMs = 0;
+  /** Time between the last two frames when they came back to back (a measure of the real frame time, GPU included). */
+  private frameInterval = 0;
+  private previousFrameAt = -Infinity;
   private readonly listeners: (() => void)[] = [];
 
   constructor(readonly meta: AtlasMeta, ids: string[], canvas: HTMLCanvasElement, overlay: HTMLCanvasElement) {
@@ -420,21 +426,31 @@ export class Atlas {
     this.changed();
   }
 
-  /** Level of detail while moving (see MOVING_POINT_BUDGET); tests and benchmarks can turn it off. */
-  levelOfDetail = true;
+  /** Points drawn while the view moves (Infinity: all); set by calibrate(). */
+  movingBudget = Infinity;
   private lastMove = -Infinity;
   private settleTimer = 0;
+
+  /** Sizes the moving-view budget from the time a full frame took (see FRAME_BUDGET_MS). */
+  calibrate(fullFrameMs: number): void {
+    this.movingBudget = fullFrameMs > FRAME_BUDGET_MS ? Math.max(MIN_MOVING_POINTS, Math.floor((this.count * FRAME_BUDGET_MS) / fullFrameMs)) : Infinity;
+  }
+
+  /** How long after the last move the view counts as resting: longer when frames are slow, so a slow frame never ends a pan. */
+  private settleMs(): number {
+    return Math.max(MOVE_SETTLE_MS, 2.5 * this.frameInterval);
+  }
 
   /** Marks the view as moving and schedules the full-detail frame for when it rests. */
   noteMove(): void {
     this.lastMove = performance.now();
     clearTimeout(this.settleTimer);
-    this.settleTimer = window.setTimeout(() => this.requestRender(), MOVE_SETTLE_MS + 10);
+    this.settleTimer = window.setTimeout(() => this.requestRender(), this.settleMs() + 10);
   }
 
   private drawLimit(now: number): number {
-    const moving = this.flight !== null || this.transition !== null || now - this.lastMove < MOVE_SETTLE_MS;
-    return this.levelOfDetail && moving && !this.highlighted && this.count > MOVING_POINT_BUDGET ? MOVING_POINT_BUDGET : Infinity;
+    const moving = this.flight !== null || this.transition !== null || now - this.lastMove < this.settleMs();
+    return moving && !this.highlighted && this.count > this.movingBudget ? this.movingBudget : Infinity;
   }
 
   setCamera(camera: Camera2D): void {
@@ -767,7 +783,8 @@ export class Atlas {
   renderNow(): number {
     const started = performance.now();
     this.draw(started);
-    this.renderer.gl.finish();
+    // Reading one pixel back waits until the GPU has finished the frame (gl.finish() returns earlier in Chromium).
+    this.renderer.gl.readPixels(0, 0, 1, 1, this.renderer.gl.RGBA, this.renderer.gl.UNSIGNED_BYTE, new Uint8Array(4));
     return performance.now() - started;
   }
 
@@ -778,6 +795,9 @@ export class Atlas {
 
   private draw(now: number): void {
     let again = false;
+    const sincePrevious = now - this.previousFrameAt;
+    if (sincePrevious < 1500) this.frameInterval = sincePrevious;
+    this.previousFrameAt = now;
     if (this.transition) {
       const u = Math.min(1, (now - this.transition.start) / this.transition.duration);
       this.transitionT = u < 0.5 ? 4 * u * u * u : 1 - Math.pow(-2 * u + 2, 3) / 2;

@@ -21,6 +21,7 @@ interface AtlasHooks {
   screenPosition(id: string): [number, number] | null;
   transitionProgress(): number;
   renderFrame(): number;
+  movingBudget(): number;
   layoutPosition(id: string, layout: string): [number, number] | null;
   pick(x: number, y: number): string | null;
   panBy(dx: number, dy: number): void;
@@ -136,6 +137,7 @@ async function start(): Promise<void> {
     },
     transitionProgress: () => atlas.transitionProgress(),
     renderFrame: () => atlas.renderNow(),
+    movingBudget: () => atlas.movingBudget,
     pick: (x, y) => {
       const row = atlas.pick(x, y);
       return row < 0 ? null : atlas.ids[row];
@@ -153,9 +155,8 @@ async function start(): Promise<void> {
       return [atlas.layouts[index][2 * row], atlas.layouts[index][2 * row + 1]];
     },
   };
-  atlas.renderNow();
-  // The first frame is on screen once the GPU has finished it.
-  atlas.renderer.gl.finish();
+  // The first frame, timed to the GPU's finish: it sizes the level of detail used while the view moves.
+  atlas.calibrate(atlas.renderNow());
   requestAnimationFrame(() => {
     status('');
     byId('app').classList.add('loaded');
