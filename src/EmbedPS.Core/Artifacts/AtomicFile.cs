@@ -65,9 +65,11 @@ public static class AtomicFile
             "." + Path.GetFileName(fullPath) + "." + Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..8] + ".tmp");
 
     /// <summary>
-    /// Deletes temporary files of this target left by writers that no longer run (the process id in the name is not a
-    /// live process, or is a live process that started after the file was last written, i.e. a reused id).
-    /// Files of live writers, and files whose name records no process, are left alone. Returns the paths deleted.
+    /// Deletes temporary files (and folders, from <see cref="WriteDirectory"/>) of this target left by writers that no
+    /// longer run (the process id in the name is not a live process, or is a live process that started after the file was
+    /// last written, i.e. a reused id). A folder writer killed between its two renames leaves the previous folder as
+    /// <c>…tmp.old</c> and no target: that folder is moved back into place, not deleted. Entries of live writers, and
+    /// entries whose name records no process, are left alone. Returns the paths deleted or restored.
     /// </summary>
     public static IReadOnlyList<string> RemoveStaleTemporaryFiles(string fullPath)
     {
@@ -76,18 +78,34 @@ public static class AtomicFile
         if (!Directory.Exists(directory)) return deleted;
         var prefix = "." + Path.GetFileName(fullPath) + ".";
         IEnumerable<string> candidates;
-        try { candidates = Directory.EnumerateFiles(directory, prefix + "*.tmp").ToArray(); }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { return deleted; }
-        foreach (var file in candidates)
+        try
         {
-            var name = Path.GetFileName(file);
-            var middle = name[prefix.Length..^4]; // "<pid>-<random>"
+            candidates = Directory.EnumerateFileSystemEntries(directory, prefix + "*.tmp")
+                .Concat(Directory.EnumerateFileSystemEntries(directory, prefix + "*.tmp.old")).ToArray();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { return deleted; }
+        foreach (var entry in candidates)
+        {
+            var name = Path.GetFileName(entry);
+            bool previous = name.EndsWith(".tmp.old", StringComparison.Ordinal);
+            var middle = name[prefix.Length..^(previous ? 8 : 4)]; // "<pid>-<random>"
             int dash = middle.IndexOf('-');
             if (dash <= 0 || !int.TryParse(middle.AsSpan(0, dash), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)) continue;
             if (middle[(dash + 1)..].Contains('.')) continue; // another target's file (".a.parquet.x" vs ".a.parquet")
-            if (IsLiveOwner(pid, file)) continue;
-            TryDelete(file);
-            if (!File.Exists(file)) deleted.Add(file);
+            if (IsLiveOwner(pid, entry)) continue;
+            if (Directory.Exists(entry))
+            {
+                if (previous && !Directory.Exists(fullPath) && !File.Exists(fullPath))
+                {
+                    try { Directory.Move(entry, fullPath); deleted.Add(entry); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+                    continue;
+                }
+                try { Directory.Delete(entry, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+                if (!Directory.Exists(entry)) deleted.Add(entry);
+                continue;
+            }
+            TryDelete(entry);
+            if (!File.Exists(entry)) deleted.Add(entry);
         }
         return deleted;
     }
@@ -100,7 +118,8 @@ public static class AtomicFile
             using var process = Process.GetProcessById(pid);
             if (process.HasExited) return false;
             // A reused id: the live process started after the file was last written, so it cannot own it.
-            try { return process.StartTime.ToUniversalTime() <= File.GetLastWriteTimeUtc(file).AddSeconds(2); }
+            var written = Directory.Exists(file) ? Directory.GetLastWriteTimeUtc(file) : File.GetLastWriteTimeUtc(file);
+            try { return process.StartTime.ToUniversalTime() <= written.AddSeconds(2); }
             catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception or NotSupportedException) { return true; }
         }
         catch (ArgumentException) { return false; }      // no such process
@@ -108,14 +127,16 @@ public static class AtomicFile
     }
 
     /// <summary>
-    /// Builds a whole folder (a static site, say) in a temporary sibling folder and swaps it in at the end.
+    /// Builds a whole folder (a static site, say) in a temporary sibling folder and swaps it in at the end. Leftovers of a
+    /// killed earlier run are cleaned first (and a previous folder it had moved aside is put back).
     /// </summary>
     public static void WriteDirectory(string path, Action<string> writeContent, CancellationToken cancellation = default)
     {
         var full = Path.GetFullPath(path).TrimEnd(Path.DirectorySeparatorChar);
         var parent = Path.GetDirectoryName(full) ?? ".";
         Directory.CreateDirectory(parent);
-        var temp = Path.Combine(parent, "." + Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp");
+        RemoveStaleTemporaryFiles(full);
+        var temp = TemporaryName(full);
         var old = temp + ".old";
         try
         {

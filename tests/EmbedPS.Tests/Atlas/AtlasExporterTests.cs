@@ -174,6 +174,30 @@ public sealed class AtlasExporterTests
             .ToDictionary(f => Path.GetRelativePath(folder, f), f => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(f))));
 
     [Fact]
+    public void A_killed_export_leaves_nothing_the_next_one_keeps_and_a_folder_it_moved_aside_comes_back()
+    {
+        var data = Shared.Value;
+        using var temp = new TempDirectory();
+        var atlas = temp.File("atlas");
+        // A writer killed while building (its process id no longer runs): a half-written temporary folder.
+        const int deadProcess = int.MaxValue - 7;
+        var building = Path.Combine(temp.Path, $".atlas.{deadProcess}-0badf00d.tmp");
+        Directory.CreateDirectory(Path.Combine(building, "data"));
+        File.WriteAllText(Path.Combine(building, "data", "layout-0.js"), "EmbedAtlasData.put(\"layout-0\",\"AAAA");
+        data.Export(atlas);
+        Assert.False(Directory.Exists(building));
+        Assert.Equal(new[] { "atlas" }, Directory.GetFileSystemEntries(temp.Path).Select(Path.GetFileName));
+
+        // A writer killed between its two renames: the previous atlas sits aside as ….tmp.old and the target is gone.
+        var aside = Path.Combine(temp.Path, $".atlas.{deadProcess}-feedf00d.tmp.old");
+        Directory.Move(atlas, aside);
+        var restored = Core.Artifacts.AtomicFile.RemoveStaleTemporaryFiles(atlas);
+        Assert.Equal(new[] { aside }, restored);
+        Assert.True(File.Exists(Path.Combine(atlas, "index.html")));
+        Assert.False(Directory.Exists(aside));
+    }
+
+    [Fact]
     public void A_folder_that_is_not_an_atlas_is_never_replaced()
     {
         var data = Shared.Value;
