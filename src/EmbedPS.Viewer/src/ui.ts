@@ -341,7 +341,7 @@ export class AtlasUi {
       const color = code === column.meta.missing ? MISSING_COLOR : categoryColor(code);
       const row = this.legendSwatchRow(cssColor(color), categories[code], column.meta.counts![code], atlas.hiddenCategories.has(code));
       row.dataset.category = categories[code];
-      row.title = 'Click: show or hide. Double-click: show only this one (again: show all).';
+      row.title = 'Click or Enter: show or hide. Double-click or Shift+Enter: show only this one (again: show all).';
       row.addEventListener('click', (e) => {
         if (e.detail > 1) return;
         atlas.toggleCategory(code);
@@ -349,6 +349,12 @@ export class AtlasUi {
       });
       row.addEventListener('dblclick', () => {
         atlas.toggleCategory(code, true);
+        this.notify();
+      });
+      row.addEventListener('keydown', (e) => {
+        if (e.key !== 'Enter' && e.key !== ' ') return;
+        e.preventDefault();
+        atlas.toggleCategory(code, e.shiftKey);
         this.notify();
       });
       list.appendChild(row);

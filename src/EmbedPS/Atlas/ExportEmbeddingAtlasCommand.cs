@@ -130,9 +130,6 @@ public sealed class ExportEmbeddingAtlasCommand : EmbedPSCmdlet
     /// <summary>Refuse to replace an existing atlas folder.</summary>
     [Parameter] public SwitchParameter NoClobber { get; set; }
 
-    /// <summary>Accepted for symmetry with the other writers: an earlier atlas folder is replaced with or without it.</summary>
-    [Parameter] public SwitchParameter Force { get; set; }
-
     /// <summary>Emit a summary of what was written (an AtlasExport: path, points, layouts, data size).</summary>
     [Parameter] public SwitchParameter PassThru { get; set; }
 
