@@ -526,26 +526,78 @@ public sealed class PipelineRunner
         var method = p.Enum("Method", ProjectionMethod.Umap);
         ProjectionResult? previous = null;
         if (stage.AlignSource is { } source) previous = ArtifactStore.Read(source, _ct) as ProjectionResult;
+        // Starting from the previous map, UMAP refines it (a smaller learning rate, fewer epochs) rather than redoing it.
+        bool refine = previous is not null && method == ProjectionMethod.Umap;
+        double learningRate = p.DoubleOrNull("LearningRate") is > 0 and var given ? given : refine ? p.Get("RefineLearningRate", 0.1) : 1.0;
+        int epochs = p.IntOrNull("Epochs") ?? (refine ? p.Get("RefineEpochs", 100) : 0);
         var request = new ProjectionRequest
         {
             Method = method,
             Umap = new UmapOptions
             {
-                Neighbors = p.Get("Neighbors", 15), MinDistance = p.Get("MinDistance", 0.1), Spread = p.Get("Spread", 1.0), Epochs = p.Get("Epochs", 0),
-                LearningRate = p.Get("LearningRate", 0.0) > 0 ? p.Get("LearningRate", 0.0) : 1.0, Seed = p.Get("Seed", 42),
+                Neighbors = p.Get("Neighbors", 15), MinDistance = p.Get("MinDistance", 0.1), Spread = p.Get("Spread", 1.0), Epochs = epochs,
+                LearningRate = learningRate, Seed = p.Get("Seed", 42), KeepInitialScale = refine,
             },
             Tsne = new TsneOptions
             {
                 Perplexity = p.Get("Perplexity", 30.0), Iterations = p.Get("Iterations", 750), LearningRate = p.Get("LearningRate", 0.0), Seed = p.Get("Seed", 42),
             },
-            AlignTo = previous,
+            // PCA has no start: it is rotated and reflected onto the previous map (Procrustes). UMAP and t-SNE start from it.
+            AlignTo = method == ProjectionMethod.Pca ? previous : null,
             InitialProjection = method == ProjectionMethod.Pca ? null : previous,
             Parameters = new SortedDictionary<string, object?>(p, StringComparer.Ordinal),
         };
         var projection = ProjectionBuilder.Build(embedding, request, _log, _ct);
+        if (previous is not null && method != ProjectionMethod.Pca)
+        {
+            var (shared, residual) = AlignAxes(projection, previous);
+            stage.Record.Counts["alignment_shared"] = shared;
+            stage.Record.Counts["alignment_median_displacement"] = residual;
+        }
         stage.Record.Counts["entities"] = projection.EntityCount;
         foreach (var (key, value) in projection.Quality) stage.Record.Counts[key] = value;
         return Save(stage, projection);
+    }
+
+    /// <summary>
+    /// Maps a layout that started from <paramref name="previous"/> back onto it: x' = a·x + b and y' = c·y + d, least squares over the
+    /// shared entities. UMAP rescales its start to [0, 10] on each axis and t-SNE shrinks it; this undoes exactly that, without
+    /// rotating (a layout refined from a start keeps its orientation). Returns the shared count and the median residual.
+    /// </summary>
+    public static (int Shared, double MedianResidual) AlignAxes(ProjectionResult projection, ProjectionResult previous)
+    {
+        var mine = new List<int>(); var theirs = new List<int>();
+        for (int i = 0; i < projection.EntityCount; i++)
+        {
+            int j = previous.Entities.IndexOf(projection.Entities[i]);
+            if (j >= 0) { mine.Add(i); theirs.Add(j); }
+        }
+        if (mine.Count < 3) return (mine.Count, double.NaN);
+        static (double Scale, double Offset) Fit(float[] from, float[] to, List<int> a, List<int> b)
+        {
+            double mf = 0, mt = 0;
+            for (int k = 0; k < a.Count; k++) { mf += from[a[k]]; mt += to[b[k]]; }
+            mf /= a.Count; mt /= a.Count;
+            double sft = 0, sff = 0;
+            for (int k = 0; k < a.Count; k++) { double df = from[a[k]] - mf; sft += df * (to[b[k]] - mt); sff += df * df; }
+            double scale = sff > 0 ? sft / sff : 1;
+            return (scale, mt - scale * mf);
+        }
+        var (sx, ox) = Fit(projection.X, previous.X, mine, theirs);
+        var (sy, oy) = Fit(projection.Y, previous.Y, mine, theirs);
+        for (int i = 0; i < projection.EntityCount; i++)
+        {
+            projection.X[i] = (float)(sx * projection.X[i] + ox);
+            projection.Y[i] = (float)(sy * projection.Y[i] + oy);
+        }
+        var residuals = new double[mine.Count];
+        for (int k = 0; k < mine.Count; k++)
+        {
+            double dx = projection.X[mine[k]] - previous.X[theirs[k]], dy = projection.Y[mine[k]] - previous.Y[theirs[k]];
+            residuals[k] = Math.Sqrt(dx * dx + dy * dy);
+        }
+        Array.Sort(residuals);
+        return (mine.Count, residuals[residuals.Length / 2]);
     }
 
     private List<ProjectionResult> Layouts() => _stages.Where(s => s.Name.StartsWith("projection-", StringComparison.Ordinal)).Select(s => Input<ProjectionResult>(s.Name)).ToList();

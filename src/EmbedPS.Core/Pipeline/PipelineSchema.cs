@@ -121,6 +121,8 @@ public static class PipelineSchema
         Dbl("LearningRate", "Initial learning rate (0: the method's default).", 0, 1e9),
         Dbl("Perplexity", "t-SNE perplexity.", 1, 1000),
         Int("Iterations", "t-SNE iterations.", 3, 100_000),
+        Dbl("RefineLearningRate", "UMAP learning rate when refining the previous map (AlignTo = 'latest'; default 0.1).", 1e-6, 10),
+        Int("RefineEpochs", "UMAP epochs when refining the previous map (default 100).", 1, 100_000),
     };
 
     public static IReadOnlyList<SettingSpec> Metadata { get; } = new[]
