@@ -45,6 +45,7 @@ public sealed class PipelineRunner
     private readonly Dictionary<string, InputPrint> _prints;
     private string _metadataPrint = "none";
     private PipelineFault? _fault;
+    private bool _force;
 
     private sealed record InputPrint(long Length, long Ticks, string Sha256);
 
@@ -55,6 +56,10 @@ public sealed class PipelineRunner
         public required PipelineStageRecord Record { get; init; }
         public required Func<Stage, object?> Run { get; init; }
         public string? AlignSource { get; set; }
+        /// <summary>The previous run's copy of this very artifact (same key), to restore a missing or corrupt cache entry from.</summary>
+        public string? RestoreFrom { get; set; }
+        public string? RestoreSha { get; set; }
+        public bool Restore { get; set; }
         public object? Value { get; set; }
         public bool CacheValid { get; set; }
         public string? CacheProblem { get; set; }
@@ -168,6 +173,7 @@ public sealed class PipelineRunner
 
     private void BuildStages(bool force)
     {
+        _force = force;
         _stages.Clear();
         var salt = KeyVersion + "|" + typeof(PipelineRunner).Assembly.GetName().Version;
         _metadataPrint = _config.MetadataPath is { } meta ? Fingerprint(new[] { meta }) : "none";
@@ -214,9 +220,10 @@ public sealed class PipelineRunner
         if (alignFile is not null && _previous?.Stages.FirstOrDefault(s => s.Name == name) is { } before)
         {
             var previousFile = Path.Combine(_previousFolder!, alignFile);
-            if (before.BaseKey == baseKey)
+            if (before.BaseKey == baseKey && !(_force && _config.AlignToLatest))
             {
                 record.Key = before.Key;   // same inputs and parameters: the previous map is this map
+                if (File.Exists(previousFile)) { stage.RestoreFrom = previousFile; stage.RestoreSha = before.Sha256; }
             }
             else if (_config.AlignToLatest && File.Exists(previousFile))
             {
@@ -254,6 +261,14 @@ public sealed class PipelineRunner
             }
         }
         bool corrupt = !stage.CacheValid && stage.CacheProblem != "not cached";
+        // A map that started from an earlier one cannot be recomputed under its key; the previous run's verified copy is restored.
+        if (!stage.CacheValid && !force && stage.RestoreFrom is { } copy && stage.RestoreSha is { } sha && FileHash.Sha256(copy) == sha)
+        {
+            stage.Restore = true;
+            stage.Record.Status = "reused";
+            stage.Record.Reason = $"restored from run {_run.PreviousRun} ({stage.CacheProblem})";
+            return;
+        }
         if (force) { stage.CacheValid = false; stage.CacheProblem = "-Force"; }
         stage.Record.Status = stage.CacheValid ? "reused" : "planned";
         stage.Record.Reason = stage.CacheValid ? null : stage.CacheProblem;
@@ -288,6 +303,20 @@ public sealed class PipelineRunner
     private void Execute(Stage stage)
     {
         var record = stage.Record;
+        if (stage.Restore)
+        {
+            DeleteEntry(stage.CachePath, stage.SidecarPath);
+            AtomicFile.Write(stage.CachePath, target => { using var source = File.OpenRead(stage.RestoreFrom!); source.CopyTo(target); }, _ct);
+            var restored = new Sidecar { Stage = stage.Name, Key = record.Key, Sha256 = FileHash.Sha256(stage.CachePath), Bytes = new FileInfo(stage.CachePath).Length, Created = DateTimeOffset.UtcNow };
+            if (restored.Sha256 != stage.RestoreSha)
+                throw new EmbedPSException("PipelineRestoreFailed", EmbedPSErrorKind.InvalidData, $"Restoring '{stage.CachePath}' from '{stage.RestoreFrom}' gave a different SHA-256.");
+            restored.Counts = _previous!.Stages.First(s => s.Name == stage.Name).Counts;
+            record.Counts = restored.Counts; record.Sha256 = restored.Sha256; record.Bytes = restored.Bytes;
+            AtomicFile.Write(stage.SidecarPath, s => JsonSerializer.Serialize(s, restored, PipelineRun.JsonOptions), _ct);
+            record.Status = "reused";
+            _log.Verbose($"Stage '{stage.Name}': {record.Reason}.");
+            return;
+        }
         if (stage.CacheValid)
         {
             record.Status = "reused";
