@@ -125,7 +125,8 @@ public static class LatestLink
 /// <summary>
 /// Test hooks, read from the environment variable <c>EMBEDPS_PIPELINE_FAULT</c> as <c>mode:stage</c>: <c>fail</c> throws at the
 /// start of the stage, <c>diskfull</c> makes the stage's artifact write throw halfway ("No space left on device"), <c>hang</c>
-/// writes part of the artifact and then waits (so a test can kill the process mid-write). Unset in normal use.
+/// writes part of the artifact and then waits (so a test can kill the process mid-write), <c>slow</c> waits 5 seconds at the start
+/// of the stage and then runs it normally (so two runs overlap). Unset in normal use.
 /// </summary>
 public sealed record PipelineFault(string Mode, string Stage)
 {
@@ -136,15 +137,16 @@ public sealed record PipelineFault(string Mode, string Stage)
         var text = Environment.GetEnvironmentVariable(Variable);
         if (string.IsNullOrWhiteSpace(text)) return null;
         var parts = text.Split(':', 2);
-        if (parts.Length != 2 || parts[0] is not ("fail" or "diskfull" or "hang"))
-            throw new EmbedPSException("BadFaultSpec", EmbedPSErrorKind.InvalidArgument, $"{Variable} must be fail:<stage>, diskfull:<stage> or hang:<stage>, not '{text}'.");
+        if (parts.Length != 2 || parts[0] is not ("fail" or "diskfull" or "hang" or "slow"))
+            throw new EmbedPSException("BadFaultSpec", EmbedPSErrorKind.InvalidArgument, $"{Variable} must be fail:<stage>, diskfull:<stage>, hang:<stage> or slow:<stage>, not '{text}'.");
         return new PipelineFault(parts[0], parts[1]);
     }
 
     /// <summary>Arms the fault for the stage about to run (a no-op for other stages).</summary>
-    public void Arm(string stage)
+    public void Arm(string stage, CancellationToken cancellation = default)
     {
         if (!string.Equals(stage, Stage, StringComparison.OrdinalIgnoreCase)) return;
+        if (Mode == "slow") { Task.Delay(TimeSpan.FromSeconds(5), cancellation).GetAwaiter().GetResult(); return; }
         if (Mode == "fail")
             throw new EmbedPSException("InjectedFault", EmbedPSErrorKind.ResourceUnavailable, $"Injected failure in stage '{stage}' ({Variable}).");
         Artifacts.AtomicFile.StreamInterceptor.Value = inner => new FaultStream(inner, Mode == "hang");

@@ -45,6 +45,7 @@ public sealed class PipelineRunner
     private readonly Dictionary<string, InputPrint> _prints;
     private string _metadataPrint = "none";
     private PipelineFault? _fault;
+    private readonly List<string> _warnings = new();
     private bool _force;
 
     private sealed record InputPrint(long Length, long Ticks, string Sha256);
@@ -81,7 +82,7 @@ public sealed class PipelineRunner
     public PipelineRunner(PipelineConfig config, IStageLog? log = null, CancellationToken cancellation = default)
     {
         _config = config;
-        _log = log ?? StageLog.Null;
+        _log = new WarningLog(log ?? StageLog.Null, _warnings);
         _ct = cancellation;
         _cacheDir = Path.Combine(config.OutputPath, "cache");
         _runsDir = Path.Combine(config.OutputPath, "runs");
@@ -100,10 +101,14 @@ public sealed class PipelineRunner
             AtlasPath = Path.Combine(config.OutputPath, LatestLink.Name, "atlas"),
             LogPath = Path.Combine(_runsDir, id, "run.json"),
             Started = now,
+            Warnings = _warnings,
             PreviousRun = _previousFolder is null ? null : Path.GetFileName(_previousFolder),
             AlignedToPrevious = config.AlignToLatest && _previousFolder is not null,
         };
     }
+
+    /// <summary>A fault to inject (tests); when null, <see cref="PipelineFault.Variable"/> is read from the environment.</summary>
+    public PipelineFault? Fault { get; init; }
 
     /// <summary>The stages with their keys and whether each would be reused: the plan -WhatIf prints. Reads, never writes.</summary>
     public PipelineRun Plan(bool force)
@@ -117,7 +122,7 @@ public sealed class PipelineRunner
     public PipelineRun Run(bool force)
     {
         var clock = Stopwatch.StartNew();
-        _fault = PipelineFault.FromEnvironment();
+        _fault = Fault ?? PipelineFault.FromEnvironment();
         using var gate = PipelineLock.Acquire(_config.OutputPath, _config.Name, _run.RunId);
         if (gate.TakenOverFrom is { } dead)
             Warn($"Took over a stale lock left by process {dead.ProcessId} on {dead.Host} (run {dead.RunId}, started {dead.Started:u}), which ended without releasing it.");
@@ -330,7 +335,7 @@ public sealed class PipelineRunner
         DeleteEntry(stage.CachePath, stage.SidecarPath);
         try
         {
-            _fault?.Arm(stage.Name);
+            _fault?.Arm(stage.Name, _ct);
             stage.Value = stage.Run(stage);
         }
         finally
@@ -793,10 +798,18 @@ public sealed class PipelineRunner
         };
     }
 
-    private void Warn(string message)
+    private void Warn(string message) => _log.Warning(message);
+
+    /// <summary>Passes everything on and keeps the warnings (the stages' own included) for the run log.</summary>
+    private sealed class WarningLog(IStageLog inner, List<string> warnings) : IStageLog
     {
-        _run.Warnings.Add(message);
-        _log.Warning(message);
+        public void Progress(double fraction, string status) => inner.Progress(fraction, status);
+        public void Verbose(string message) => inner.Verbose(message);
+        public void Warning(string message)
+        {
+            lock (warnings) warnings.Add(message);
+            inner.Warning(message);
+        }
     }
 
     private void WriteLog() => AtomicFile.Write(_run.LogPath, s => JsonSerializer.Serialize(s, _run, PipelineRun.JsonOptions));
