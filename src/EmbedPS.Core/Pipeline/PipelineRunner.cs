@@ -90,7 +90,8 @@ public sealed class PipelineRunner
         _previous = _previousFolder is null ? null : PipelineRun.TryRead(Path.Combine(_previousFolder, "run.json"));
         _prints = ReadPrints();
         var now = DateTimeOffset.UtcNow;
-        var id = now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + "-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(2));
+        // Sortable by time (runs of one pipeline are serialised by its lock), which is how old runs are pruned.
+        var id = now.ToString("yyyyMMdd-HHmmss-fff", CultureInfo.InvariantCulture);
         _run = new PipelineRun
         {
             Pipeline = config.Name,

@@ -17,7 +17,7 @@ namespace EmbedPS.Commands.Pipeline;
 /// <para type="description">Every stage's artifact is cached in OutputPath/cache under a key that hashes its inputs (the input files'
 /// SHA-256) and its settings, and is reused when the key is unchanged and the file still matches the SHA-256 recorded when it
 /// was written; a corrupt or truncated cached artifact is rebuilt, never used. -Force reruns every stage. Each run writes into
-/// its own folder OutputPath/runs/&lt;yyyyMMdd-HHmmss-xxxx&gt; (the map artifacts, previews/, atlas/ and the run log run.json);
+/// its own folder OutputPath/runs/&lt;yyyyMMdd-HHmmss-fff&gt; (the map artifacts, previews/, atlas/ and the run log run.json);
 /// the link OutputPath/latest switches to it in one atomic step (rename of a new symbolic link) only after every stage
 /// succeeded, so a web server serving OutputPath/latest/atlas never sees a half-updated site and a failed run leaves the
 /// previous atlas served. Runs beyond KeepRuns (7) and cache entries no kept run uses are pruned.</para>
