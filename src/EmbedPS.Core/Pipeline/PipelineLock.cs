@@ -125,8 +125,8 @@ public static class LatestLink
 /// <summary>
 /// Test hooks, read from the environment variable <c>EMBEDPS_PIPELINE_FAULT</c> as <c>mode:stage</c>: <c>fail</c> throws at the
 /// start of the stage, <c>diskfull</c> makes the stage's artifact write throw halfway ("No space left on device"), <c>hang</c>
-/// writes part of the artifact and then waits (so a test can kill the process mid-write), <c>slow</c> waits 5 seconds at the start
-/// of the stage and then runs it normally (so two runs overlap). Unset in normal use.
+/// writes part of the artifact and then waits (so a test can kill the process mid-write), <c>slow</c> waits 5 seconds when the run
+/// reaches the stage, run or reused, and then goes on normally (so that two runs overlap). Unset in normal use.
 /// </summary>
 public sealed record PipelineFault(string Mode, string Stage)
 {
@@ -146,10 +146,17 @@ public sealed record PipelineFault(string Mode, string Stage)
     public void Arm(string stage, CancellationToken cancellation = default)
     {
         if (!string.Equals(stage, Stage, StringComparison.OrdinalIgnoreCase)) return;
-        if (Mode == "slow") { Task.Delay(TimeSpan.FromSeconds(5), cancellation).GetAwaiter().GetResult(); return; }
+        if (Mode == "slow") return;
         if (Mode == "fail")
             throw new EmbedPSException("InjectedFault", EmbedPSErrorKind.ResourceUnavailable, $"Injected failure in stage '{stage}' ({Variable}).");
         Artifacts.AtomicFile.StreamInterceptor.Value = inner => new FaultStream(inner, Mode == "hang");
+    }
+
+    /// <summary>The <c>slow</c> fault: waits when the run reaches the stage, whether it runs or is reused.</summary>
+    public void Reach(string stage, CancellationToken cancellation)
+    {
+        if (Mode == "slow" && string.Equals(stage, Stage, StringComparison.OrdinalIgnoreCase))
+            Task.Delay(TimeSpan.FromSeconds(5), cancellation).GetAwaiter().GetResult();
     }
 
     public static void Disarm() => Artifacts.AtomicFile.StreamInterceptor.Value = null;

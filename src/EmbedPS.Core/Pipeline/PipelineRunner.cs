@@ -309,6 +309,7 @@ public sealed class PipelineRunner
     private void Execute(Stage stage)
     {
         var record = stage.Record;
+        _fault?.Reach(stage.Name, _ct);
         if (stage.Restore)
         {
             DeleteEntry(stage.CachePath, stage.SidecarPath);
