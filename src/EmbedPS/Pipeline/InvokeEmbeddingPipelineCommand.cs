@@ -32,18 +32,26 @@ namespace EmbedPS.Commands.Pipeline;
 /// (which stages run, which are reused) and writes nothing.</para>
 /// </summary>
 /// <example>
-///   <code>Invoke-EmbeddingPipeline ./pipeline.psd1 -WhatIf</code>
-///   <para>Validates the data file and prints the plan: which stages would run and which would reuse their cached artifact. Nothing is written.</para>
+///   <code>Invoke-EmbeddingPipeline ./pipeline.psd1</code>
+///   <para>Runs the pipeline and prints one row: the run, how many stages ran and how many were reused, the time and how far the map
+/// moved. The atlas is served from ./site/latest/atlas (OutputPath/latest/atlas); the run log is ./site/latest/run.json.</para>
 /// </example>
 /// <example>
 ///   <code>$run = Invoke-EmbeddingPipeline -Path ./pipeline.psd1
 /// $run.Stages | Format-Table Name, Status, Seconds
-/// Get-Content $run.LogPath | ConvertFrom-Json | Select-Object -ExpandProperty Quality</code>
-///   <para>Runs the pipeline, then shows which stages ran and the quality recorded in the run log. The atlas is served from ./out/nightly/latest/atlas.</para>
+/// (Get-Content $run.LogPath | ConvertFrom-Json).Quality</code>
+///   <para>Runs the pipeline, then shows which stages ran or were reused and the quality recorded in the run log (recall,
+/// trustworthiness, continuity, label accuracy). $run.Summary is the one line a scheduled job logs.</para>
+/// </example>
+/// <example>
+///   <code>Invoke-EmbeddingPipeline ./pipeline.psd1 -WhatIf; Invoke-EmbeddingPipeline ./pipeline.psd1</code>
+///   <para>Validates the data file and prints the plan (which stages would run, which would reuse their cached artifact) without
+/// writing anything, then runs it.</para>
 /// </example>
 /// <example>
 ///   <code>Invoke-EmbeddingPipeline ./pipeline.psd1 -Force -Verbose</code>
-///   <para>Reruns every stage even when its cached artifact is current; -Verbose says what each stage does.</para>
+///   <para>Reruns every stage even when its cached artifact is current; -Verbose says what each stage does. With AlignTo = 'latest'
+/// the rerun map starts from the served one, so it stays put.</para>
 /// </example>
 [Cmdlet(VerbsLifecycle.Invoke, "EmbeddingPipeline", SupportsShouldProcess = true)]
 [OutputType(typeof(PipelineRun))]
