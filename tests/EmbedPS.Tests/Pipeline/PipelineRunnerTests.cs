@@ -170,6 +170,24 @@ public sealed class PipelineRunnerTests
     }
 
     [Fact]
+    public void EdgeListPrecomputedElsewhereReplacesImportAndCooccurrence()
+    {
+        using var dir = new TempDirectory();
+        var table = Fixture(dir);
+        table.Remove("Input");
+        Directory.CreateDirectory(dir.File("edges"));
+        EmbedPS.Core.Cooccurrence.CooccurrenceArtifact.Write(EmbedPS.Core.Cooccurrence.CooccurrenceBuilder.Build(Sample.Value.Collections), dir.File("edges/part-00000.parquet"));
+        File.WriteAllText(dir.File("edges/_SUCCESS"), "");
+        table["EdgeList"] = new Hashtable { ["Path"] = "./edges" };
+        var first = Run(dir, table);
+        Assert.Equal(new[] { "edges", "neighbors", "mde", "projection-1", "preview", "atlas" }, Ran(first));
+        Assert.Equal(400, first.Counts["entities"]);
+        // A marker file rewritten by the next export (Spark's _SUCCESS) is not data: nothing reruns.
+        File.WriteAllText(dir.File("edges/_SUCCESS"), "again");
+        Assert.Empty(Ran(Run(dir, table)));
+    }
+
+    [Fact]
     public void CorruptCachedArtifactIsDetectedAndRebuiltNeverUsed()
     {
         using var dir = new TempDirectory();
