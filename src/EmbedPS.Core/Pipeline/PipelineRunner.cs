@@ -543,7 +543,7 @@ public sealed class PipelineRunner
             if (!placed[s] && placed[t]) { for (int a = 0; a < d; a++) sums[s * d + a] += x[t * d + a]; counts[s]++; }
             if (!placed[t] && placed[s]) { for (int a = 0; a < d; a++) sums[t * d + a] += x[s * d + a]; counts[t]++; }
         }
-        var random = new Random(17);
+        var random = new DeterministicRandom(17, 0x57AB);
         for (int i = 0; i < n; i++)
         {
             if (placed[i]) continue;

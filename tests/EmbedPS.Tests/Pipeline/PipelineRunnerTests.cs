@@ -86,6 +86,8 @@ public sealed class PipelineRunnerTests
     private static readonly Lazy<SyntheticCollection> Sample = new(() => SyntheticCollectionGenerator.Generate(SyntheticCollectionOptions.Tiny with { Seed = 42 }));
 
     /// <summary>Tiny sample as a CSV (optionally without some collections or entities) plus its metadata, and a pipeline over them.</summary>
+    private const string AtlasMarker = EmbedPS.Core.Atlas.AtlasExporter.MarkerFile;
+
     private static Hashtable Fixture(TempDirectory dir, Func<long, long, bool>? keepRow = null)
     {
         WriteInput(dir, keepRow);
@@ -179,8 +181,12 @@ public sealed class PipelineRunnerTests
         EmbedPS.Core.Cooccurrence.CooccurrenceArtifact.Write(EmbedPS.Core.Cooccurrence.CooccurrenceBuilder.Build(Sample.Value.Collections), dir.File("edges/part-00000.parquet"));
         File.WriteAllText(dir.File("edges/_SUCCESS"), "");
         table["EdgeList"] = new Hashtable { ["Path"] = "./edges" };
+        table["Projections"] = new object[] { new Hashtable { ["Method"] = "Umap", ["Name"] = "Map", ["Epochs"] = 100 }, new Hashtable { ["Method"] = "Pca", ["Name"] = "Axes" } };
         var first = Run(dir, table);
-        Assert.Equal(new[] { "edges", "neighbors", "mde", "projection-1", "preview", "atlas" }, Ran(first));
+        Assert.Equal(new[] { "edges", "neighbors", "mde", "projection-1", "projection-2", "preview", "atlas" }, Ran(first));
+        Assert.Equal("Pca", ((Projection)ArtifactStore.Read(Path.Combine(first.RunPath, "projection-2.parquet"))).Method);
+        Assert.True(File.Exists(Path.Combine(first.RunPath, "previews", "projection-2.png")));
+        Assert.Contains("Axes", File.ReadAllText(Path.Combine(first.RunPath, "atlas", AtlasMarker)));
         Assert.Equal(400, first.Counts["entities"]);
         // A marker file rewritten by the next export (Spark's _SUCCESS) is not data: nothing reruns.
         File.WriteAllText(dir.File("edges/_SUCCESS"), "again");
