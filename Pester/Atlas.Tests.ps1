@@ -5,7 +5,7 @@ BeforeAll {
     # The sample's pipeline at Tiny size: collections → co-occurrence → neighbours → MDE, then two layouts.
     $script:metadataPath = Join-Path $script:dir 'entities.csv'
     $script:embedding = New-SyntheticCollection -Size Tiny -Seed 3 -MetadataPath $script:metadataPath |
-        New-CooccurrenceMatrix | Invoke-NeighborPreservation -NeighborCount 10 -EmbeddingDimension 3 -Seed 3 | Invoke-Mde -Seed 3 -MaxIterations 150
+        New-CooccurrenceMatrix | Invoke-NeighborPreservation -NeighborCount 10 -Seed 3 | Invoke-Mde -Dimension 3 -Seed 3 -MaxIterations 150
     $script:umap = $script:embedding | ConvertTo-Projection -Method Umap -Seed 3
     $script:pca = $script:embedding | ConvertTo-Projection -Method Pca
     function Read-AtlasMeta([string] $Folder) {
