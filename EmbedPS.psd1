@@ -28,6 +28,7 @@
         'Get-EntityNeighbor'
         'Export-EmbeddingPreview'
         'Export-EmbeddingAtlas'
+        'Invoke-EmbeddingPipeline'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()
@@ -40,6 +41,7 @@
         'Mde.Format.ps1xml'
         'Projection.Format.ps1xml'
         'Atlas.Format.ps1xml'
+        'Pipeline.Format.ps1xml'
     )
     PrivateData          = @{
         PSData = @{

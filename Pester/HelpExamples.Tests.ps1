@@ -13,6 +13,7 @@
 #   plays/day=…/part-0.parquet  Hive-partitioned: user, song, played_at
 #   exports/*.tsv         list, item                         deps.csv        package, dependency, scope
 #   cells.csv             cell, x, y, z                      nightly/        an empty folder
+#   pipeline.psd1         an Invoke-EmbeddingPipeline data file: collections.parquet + entities.csv → ./site (runs/, cache/, latest)
 # A new cmdlet's examples run too: write them against these files and variables (add a file here if one is missing).
 BeforeDiscovery {
     Import-Module (Join-Path $env:EMBEDPS_MODULE_PATH 'EmbedPS.psd1') -Force
@@ -101,6 +102,19 @@ BeforeAll {
     $cells = [Collections.Generic.List[string]]::new(); $cells.Add('cell,x,y,z')
     for ($c = 0; $c -lt 60; $c++) { $o = 10 * ($c % 2); $cells.Add([string]::Format($invariant, 'c{0},{1},{2},{3}', $c, $o + ($c * 0.37) % 1, $o + ($c * 0.61) % 1, ($c * 0.13) % 1)) }
     [IO.File]::WriteAllLines((Join-Path $f 'cells.csv'), $cells)
+    @"
+@{
+    Name        = 'sample'
+    OutputPath  = './site'
+    Input       = @{ Path = './collections.parquet'; CollectionProperty = 'collection'; EntityProperty = 'entity' }
+    Neighbors   = @{ Seed = 42 }
+    Mde         = @{ MaxIterations = 60; Seed = 42 }
+    Projections = @( @{ Method = 'Umap'; Seed = 42; Epochs = 100 } )
+    Metadata    = @{ Path = './entities.csv' }
+    Atlas       = @{ Title = 'Sample atlas'; ColorProperty = 'group' }
+    AlignTo     = 'latest'
+}
+"@ | Set-Content (Join-Path $f 'pipeline.psd1')
 
     # Plain Parquet as Spark or DuckDB write it: an edge list in part files, and Hive-partitioned plays.
     for ($part = 0; $part -lt 2; $part++) {

@@ -114,6 +114,11 @@ Describe 'Format views' {
             ($script:projection | Get-EntityNeighbor -Entity 5 -Count 3)
             ($script:graph | Invoke-Mde -MaxIterations 4 -SnapshotEvery 2 -Device Cpu).Snapshots
             ($script:projection | Export-EmbeddingAtlas -Path (Join-Path $script:dir 'atlas') -PassThru)
+            $run = [EmbedPS.Core.Pipeline.PipelineRun]@{ Pipeline = 'a-long-pipeline-name'; RunId = '20261128-041202-123'; Status = 'succeeded'; Seconds = 1234.5
+                Stages = [Collections.Generic.List[EmbedPS.Core.Pipeline.PipelineStageRecord]]@([EmbedPS.Core.Pipeline.PipelineStageRecord]@{
+                    Name = 'projection-1'; Status = 'ran'; Seconds = 12.25; Reason = 'cached artifact fails its SHA-256 check (corrupt)' }) }
+            $run
+            $run.Stages[0]
         )
         $emitted = @($objects | ForEach-Object { $_.PSObject.TypeNames } | Sort-Object -Unique)
         foreach ($file in Get-ChildItem $env:EMBEDPS_MODULE_PATH -Filter *.Format.ps1xml) {

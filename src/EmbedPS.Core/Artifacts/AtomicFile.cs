@@ -13,6 +13,12 @@ namespace EmbedPS.Core.Artifacts;
 /// </summary>
 public static class AtomicFile
 {
+    /// <summary>
+    /// Fault-injection hook for tests (a disk that fills up, a process killed mid-write): when set in the current async flow,
+    /// every <see cref="Write"/> goes through the stream it returns. Null in normal use.
+    /// </summary>
+    public static readonly AsyncLocal<Func<Stream, Stream>?> StreamInterceptor = new();
+
     public static void Write(string path, Action<Stream> writeContent, CancellationToken cancellation = default)
     {
         var full = Path.GetFullPath(path);
@@ -32,7 +38,8 @@ public static class AtomicFile
         {
             using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16))
             {
-                writeContent(stream);
+                var target = StreamInterceptor.Value?.Invoke(stream) ?? stream;
+                writeContent(target);
                 cancellation.ThrowIfCancellationRequested();
                 stream.Flush(flushToDisk: true);
             }

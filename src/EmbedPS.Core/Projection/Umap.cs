@@ -23,6 +23,11 @@ public sealed record UmapOptions
     public int Seed { get; init; } = 42;
     /// <summary>Row-major n × 2 start coordinates (overrides the PCA initialisation); rescaled to [0, 10] like any init.</summary>
     public float[]? InitialCoordinates { get; init; }
+    /// <summary>
+    /// Use <see cref="InitialCoordinates"/> as they are, without umap-learn's per-axis rescaling to [0, 10]: for refining an
+    /// earlier UMAP layout (already at UMAP's own scale) so that it stays where it was.
+    /// </summary>
+    public bool KeepInitialScale { get; init; }
     /// <summary>Vertices per SGD work item (fixed, so the result does not depend on the thread count).</summary>
     public int BlockSize { get; init; } = 256;
     /// <summary>
@@ -169,7 +174,8 @@ public static class Umap
             var rng = new DeterministicRandom(options.Seed, 0x1A17);
             for (int t = 0; t < init.Length; t++) init[t] = init[t] * scale + (float)(rng.NextGaussian() * 1e-4);
         }
-        // Every init is mapped per axis to [0, 10].
+        // Every init is mapped per axis to [0, 10] (except an earlier layout being refined, kept at its own scale).
+        if (options.InitialCoordinates is not null && options.KeepInitialScale) return init;
         for (int c = 0; c < 2; c++)
         {
             float lo = float.PositiveInfinity, hi = float.NegativeInfinity;

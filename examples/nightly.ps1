@@ -1,0 +1,52 @@
+<#
+.SYNOPSIS
+    Rebuilds the embedding atlas from a pipeline data file, as a scheduled task would (cron, a systemd timer, Task Scheduler).
+
+.DESCRIPTION
+    Runs Invoke-EmbeddingPipeline on -ConfigPath (default: the sample pipeline.psd1 beside this script). Stages whose inputs did
+    not change are reused; the served atlas (<OutputPath>/latest/atlas) switches to the new run only when every stage
+    succeeded. Writes one summary line to the output stream and exits 0; on any failure writes the failing stage and the
+    reason to the error stream and exits 1, leaving the previous atlas served. The run log is <OutputPath>/latest/run.json
+    (or runs/<id>/run.json for a failed run).
+
+    For the bundled sample, the input (examples/data/plays.parquet and maps.csv) is made from New-SyntheticCollection the
+    first time, so the script runs on a fresh clone after `dotnet pwsh ./build.ps1 -Task Build`.
+
+.EXAMPLE
+    pwsh -NoProfile -File examples/nightly.ps1
+
+.EXAMPLE
+    pwsh -NoProfile -File /srv/atlas/nightly.ps1 -ConfigPath /srv/atlas/pipeline.psd1 -ModulePath /opt/EmbedPS/EmbedPS.psd1
+#>
+[CmdletBinding()]
+param(
+    # The pipeline data file.
+    [string] $ConfigPath = (Join-Path $PSScriptRoot 'pipeline.psd1'),
+    # The EmbedPS module to import (default: this repository's built ./EmbedPS when present, else the installed module).
+    [string] $ModulePath,
+    # Rerun every stage.
+    [switch] $Force
+)
+$ErrorActionPreference = 'Stop'
+try {
+    $repoModule = Join-Path $PSScriptRoot '../EmbedPS/EmbedPS.psd1'
+    if ($ModulePath) { Import-Module $ModulePath }
+    elseif (Test-Path $repoModule) { Import-Module $repoModule }
+    else { Import-Module EmbedPS }
+
+    $sample = [IO.Path]::GetFullPath((Join-Path $PSScriptRoot 'pipeline.psd1'))
+    $data = Join-Path $PSScriptRoot 'data'
+    if ([IO.Path]::GetFullPath($ConfigPath) -eq $sample -and -not (Test-Path (Join-Path $data 'plays.parquet'))) {
+        $null = New-Item -ItemType Directory $data -Force
+        $null = New-SyntheticCollection -Size Small -Seed 42 -MetadataPath (Join-Path $data 'maps.csv') -OutFile (Join-Path $data 'plays.parquet')
+    }
+
+    $run = Invoke-EmbeddingPipeline -Path $ConfigPath -Force:$Force
+    $run.Summary
+    exit 0
+}
+catch {
+    $message = if ($_.ErrorDetails.Message) { $_.ErrorDetails.Message } else { $_.Exception.Message }
+    [Console]::Error.WriteLine("nightly: $message")
+    exit 1
+}

@@ -1,0 +1,147 @@
+using System.Collections;
+using System.Management.Automation;
+using System.Management.Automation.Language;
+using EmbedPS.Commands.Infrastructure;
+using EmbedPS.Core.Common;
+using EmbedPS.Core.Pipeline;
+
+namespace EmbedPS.Commands.Pipeline;
+
+/// <summary>
+/// <para type="synopsis">Runs the whole pipeline from a PowerShell data file (pipeline.psd1), reusing every stage whose inputs did not change, and switches the served atlas to the new run only when every stage succeeded.</para>
+/// <para type="description">Invoke-EmbeddingPipeline reads a pipeline data file and runs import → filter → co-occurrence (or an edge list
+/// precomputed by Spark or DuckDB) → neighbours → MDE → projection(s) → previews → atlas with the settings it holds. The file is
+/// validated before any work starts: an unknown key, a value of the wrong type or out of range, or a missing input file is an
+/// error that names the key (Mde.MaxIterations) or the file, and all such problems are listed at once. The schema is documented
+/// in docs/pipeline.md. Relative paths in the file are relative to the file's folder.</para>
+/// <para type="description">Every stage's artifact is cached in OutputPath/cache under a key that hashes its inputs (the input files'
+/// SHA-256) and its settings, and is reused when the key is unchanged and the file still matches the SHA-256 recorded when it
+/// was written; a corrupt or truncated cached artifact is rebuilt, never used. -Force reruns every stage. Each run writes into
+/// its own folder OutputPath/runs/&lt;yyyyMMdd-HHmmss-fff&gt; (the map artifacts, previews/, atlas/ and the run log run.json);
+/// the link OutputPath/latest switches to it in one atomic step (rename of a new symbolic link) only after every stage
+/// succeeded, so a web server serving OutputPath/latest/atlas never sees a half-updated site and a failed run leaves the
+/// previous atlas served. Runs beyond KeepRuns (7) and cache entries no kept run uses are pruned.</para>
+/// <para type="description">With AlignTo = 'latest' the new map starts from the served one: MDE starts each persisting entity where it
+/// was (a new entity at the mean of its persisting neighbours) and each projection starts from and is aligned onto the previous
+/// layout, so entities stay put between nights. The run log (run.json) records the stages (ran or reused, keys, timings,
+/// counts), the parameters, warnings, quality (recall, trustworthiness, continuity, label accuracy, as Measure-Embedding) and
+/// the median and 95th-percentile displacement of persisting entities against the previous map. The cmdlet emits the run
+/// (a PipelineRun, shown as its one-line summary). A failing stage is a terminating error (ErrorId PipelineStageFailed) that
+/// names the stage and the cause, so a script run with pwsh -File exits non-zero. A lock allows one run of a pipeline at a time:
+/// a second run is refused (ErrorId PipelineLocked) and a stale lock left by a killed run is taken over. -WhatIf prints the plan
+/// (which stages run, which are reused) and writes nothing.</para>
+/// </summary>
+/// <example>
+///   <code>Invoke-EmbeddingPipeline ./pipeline.psd1</code>
+///   <para>Runs the pipeline and prints one row: the run, how many stages ran and how many were reused, the time and how far the map
+/// moved. The atlas is served from ./site/latest/atlas (OutputPath/latest/atlas); the run log is ./site/latest/run.json.</para>
+/// </example>
+/// <example>
+///   <code>$run = Invoke-EmbeddingPipeline -Path ./pipeline.psd1
+/// $run.Stages | Format-Table Name, Status, Seconds
+/// (Get-Content $run.LogPath | ConvertFrom-Json).Quality</code>
+///   <para>Runs the pipeline, then shows which stages ran or were reused and the quality recorded in the run log (recall,
+/// trustworthiness, continuity, label accuracy). $run.Summary is the one line a scheduled job logs.</para>
+/// </example>
+/// <example>
+///   <code>Invoke-EmbeddingPipeline ./pipeline.psd1 -WhatIf; Invoke-EmbeddingPipeline ./pipeline.psd1</code>
+///   <para>Validates the data file and prints the plan (which stages would run, which would reuse their cached artifact) without
+/// writing anything, then runs it.</para>
+/// </example>
+/// <example>
+///   <code>Invoke-EmbeddingPipeline ./pipeline.psd1 -Force -Verbose</code>
+///   <para>Reruns every stage even when its cached artifact is current; -Verbose says what each stage does. With AlignTo = 'latest'
+/// the rerun map starts from the served one, so it stays put.</para>
+/// </example>
+[Cmdlet(VerbsLifecycle.Invoke, "EmbeddingPipeline", SupportsShouldProcess = true)]
+[OutputType(typeof(PipelineRun))]
+public sealed class InvokeEmbeddingPipelineCommand : EmbedPSCmdlet
+{
+    /// <summary>The pipeline data file (.psd1) that holds the settings; see docs/pipeline.md for its keys.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [Alias("Config", "FullName")]
+    public string Path { get; set; } = "";
+
+    /// <summary>Rerun every stage, ignoring the cache (the new artifacts replace the cached ones).</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var full = ResolveInputPath(Path);
+        var config = Load(full);
+        if (MyInvocation.BoundParameters.TryGetValue("WhatIf", out var whatIf) && whatIf is SwitchParameter { IsPresent: true })
+        {
+            var plan = RunStage("Planning " + config.Name, (log, ct) => new PipelineRunner(config, log, ct).Plan(Force), full);
+            foreach (var stage in plan.Stages)
+            {
+                ShouldProcess($"stage '{stage.Name}' (key {stage.Key})",
+                    stage.Reused ? "Reuse the cached artifact" : $"Run ({stage.Reason}{(stage.AlignedTo is null ? "" : $"; starts from run {stage.AlignedTo}")})");
+            }
+            ShouldProcess(System.IO.Path.Combine(config.OutputPath, LatestLink.Name), $"Write run folder {plan.RunPath} and switch the served atlas to it");
+            return;
+        }
+        if (!ShouldProcess(config.OutputPath, $"Run the pipeline '{config.Name}'")) return;
+        var (run, failure) = RunStage("Pipeline " + config.Name, (log, ct) =>
+        {
+            try
+            {
+                return (new PipelineRunner(config, log, ct).Run(Force), (PipelineFailedException?)null);
+            }
+            catch (PipelineFailedException ex)
+            {
+                return (ex.Run, ex);
+            }
+        }, full);
+        if (failure is not null)
+        {
+            var cause = failure.InnerException is EmbedPSException inner ? $" ({inner.ErrorId})" : "";
+            ThrowTerminatingError(new ErrorRecord(failure, "PipelineStageFailed", ErrorCategory.OperationStopped, run)
+            {
+                ErrorDetails = new ErrorDetails($"Pipeline '{run.Pipeline}' failed at stage '{run.FailedStage}'{cause}: {run.Error} " +
+                    $"{(run.PreviousRun is null ? "No atlas is served yet." : $"The previous atlas (run {run.PreviousRun}) is still served.")} Run log: {run.LogPath}"),
+            });
+        }
+        WriteObject(run);
+    }
+
+    private PipelineConfig Load(string path)
+    {
+        var ast = Parser.ParseFile(path, out _, out var errors);
+        if (errors.Length > 0)
+        {
+            var first = errors[0];
+            ThrowTerminatingError(new ErrorRecord(new InvalidDataException(
+                $"The pipeline data file '{path}' is not valid PowerShell data: line {first.Extent.StartLineNumber}: {first.Message}"),
+                "PipelineConfigParse", ErrorCategory.ParserError, path));
+        }
+        var statements = ast.EndBlock?.Statements;
+        var table = statements is { Count: 1 } && statements[0] is PipelineAst { PipelineElements.Count: 1 } pipe
+            && pipe.PipelineElements[0] is CommandExpressionAst { Expression: HashtableAst hash } ? hash : null;
+        if (table is null)
+        {
+            ThrowTerminatingError(new ErrorRecord(new InvalidDataException($"The pipeline data file '{path}' must hold one hashtable, @{{ … }}, and nothing else."),
+                "PipelineConfigParse", ErrorCategory.ParserError, path));
+        }
+        object? value;
+        try
+        {
+            value = table!.SafeGetValue();
+        }
+        catch (InvalidOperationException ex)
+        {
+            ThrowTerminatingError(new ErrorRecord(new InvalidDataException($"The pipeline data file '{path}' may hold only constant data (no commands or variables other than $true, $false, $null): {ex.Message}", ex),
+                "PipelineConfigParse", ErrorCategory.ParserError, path));
+            return null!;
+        }
+        try
+        {
+            return PipelineConfig.FromDictionary((IDictionary)value!, path, System.IO.Path.GetDirectoryName(path)!);
+        }
+        catch (EmbedPSException ex)
+        {
+            ThrowTerminatingError(ToErrorRecord(ex, path));
+            return null!;
+        }
+    }
+}
