@@ -194,7 +194,7 @@ public static class AtlasExporter
 
         float[]? galaxy = null;
         string? galaxySource = null;
-        if (embeddingRows is not null && dimension >= 3)
+        if (embeddingRows is not null && dimension >= 3 && n >= 2)
         {
             log.Progress(0.35, "Galaxy coordinates");
             galaxy = dimension == 3 ? (float[])embeddingRows.Clone() : PrincipalComponents.Project(embeddingRows, n, dimension, 3, cancellation).Scores;
@@ -203,7 +203,7 @@ public static class AtlasExporter
         }
 
         var changes = new List<(int, int, byte[], int)>();
-        if (layouts.Length > 1)
+        if (layouts.Length > 1 && n > 1)
         {
             log.Progress(0.45, "Neighbourhood changes between layouts");
             int kc = Math.Min(10, n - 1);

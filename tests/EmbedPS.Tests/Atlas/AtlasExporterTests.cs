@@ -3,6 +3,7 @@ using System.Text.Json;
 using EmbedPS.Core.Atlas;
 using EmbedPS.Core.Common;
 using EmbedPS.Core.Knn;
+using EmbedPS.Core.Mde;
 using EmbedPS.Core.Preview;
 using EmbedPS.Core.Projection;
 using EmbedPS.Tests.Infrastructure;
@@ -215,6 +216,28 @@ public sealed class AtlasExporterTests
         data.Export(atlas);
         Assert.False(File.Exists(Path.Combine(atlas, "stale.txt")));
         Assert.True(File.Exists(Path.Combine(atlas, AtlasExporter.MarkerFile)));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Tiny_atlases_export_with_what_their_size_allows(int count)
+    {
+        using var temp = new TempDirectory();
+        var ids = EntityIds.FromIntegers(Enumerable.Range(1, count).Select(i => (long)i).ToArray());
+        var popularity = Enumerable.Repeat(5, count).ToArray();
+        var a = new Projection(ids, popularity, Enumerable.Range(0, count).Select(i => (float)i).ToArray(), new float[count], "Umap");
+        var b = new Projection(ids, popularity, new float[count], Enumerable.Range(0, count).Select(i => (float)i).ToArray(), "Pca");
+        var embedding = new Embedding(ids, popularity, 4, Enumerable.Range(0, 4 * count).Select(i => (float)(i * i % 7)).ToArray());
+        var export = AtlasExporter.Write(temp.File("atlas"), new[] { a, b }, embedding, null, new AtlasOptions(), StageLog.Null);
+        Assert.Equal(count, export.PointCount);
+        var meta = Meta(temp.File("atlas"));
+        Assert.Equal(count > 1, meta.GetProperty("neighbors").ValueKind == JsonValueKind.Object);
+        Assert.Equal(count > 1, export.Galaxy);
+        Assert.Equal(count > 1 ? 1 : 0, meta.GetProperty("changes").GetArrayLength());
+        var view = meta.GetProperty("layouts")[0].GetProperty("view").EnumerateArray().Select(v => v.GetDouble()).ToArray();
+        Assert.True(view[2] > view[0] && view[3] > view[1], "a degenerate layout still gets a view with an area");
     }
 
     [Theory]
