@@ -35,7 +35,7 @@ export class AtlasUi {
 
   refresh(): void {
     const atlas = this.atlas;
-    byId('visible-count').textContent = `${atlas.visibleCount().toLocaleString('en-US')} of ${atlas.count.toLocaleString('en-US')} points visible`;
+    byId('visible-count').textContent = `${atlas.visibleCount().toLocaleString('en-US')} of ${atlas.count.toLocaleString('en-US')} ${atlas.count === 1 ? 'point' : 'points'} visible`;
     (byId('layout-select') as HTMLSelectElement).value = String(atlas.layout);
     (byId('color-select') as HTMLSelectElement).value = atlas.colorField ?? '';
     byId('mode-button').textContent = atlas.mode === '3d' ? 'Map (2-D)' : 'Galaxy (3-D)';
@@ -434,7 +434,7 @@ export class AtlasUi {
 
   private buildFooter(): void {
     const p = this.atlas.meta.provenance;
-    byId('footer-summary').textContent = `${this.atlas.count.toLocaleString('en-US')} points · built ${p.built} with EmbedPS ${p.version}`;
+    byId('footer-summary').textContent = `${this.atlas.count.toLocaleString('en-US')} ${this.atlas.count === 1 ? 'point' : 'points'} · built ${p.built} with EmbedPS ${p.version}`;
     const list = byId('provenance');
     for (const input of p.inputs) {
       list.appendChild(element('dt', { text: input.name }));
