@@ -2,9 +2,11 @@
 # the 3-D embedding, the sample's metadata. Open the printed index.html in a browser (it works from disk).
 if (-not $Demo.Projection) { Step 'Atlas skipped: no projection from step 50'; return }
 $layouts = @($Demo.Projection)
-if ($Demo.Embedding -and $Demo.Embedding.EntityCount -le 100000) {
-    Step 'A second layout for the atlas (t-SNE), aligned to the UMAP map'
-    $layouts += $Demo.Embedding | ConvertTo-Projection -Method Tsne -Seed 42 -AlignTo $Demo.Projection -OutFile (Out 'projection-tsne.parquet')
+if ($Demo.Embedding) {
+    # A second layout to switch to: t-SNE for the small sample; PCA (seconds, not minutes) at atlas scale.
+    $method = if ($Demo.Embedding.EntityCount -le 20000) { 'Tsne' } else { 'Pca' }
+    Step "A second layout for the atlas ($method), aligned to the UMAP map"
+    $layouts += $Demo.Embedding | ConvertTo-Projection -Method $method -Seed 42 -AlignTo $Demo.Projection -OutFile (Out "projection-$($method.ToLowerInvariant()).parquet")
 }
 Step 'Writing the interactive atlas'
 $Demo.Atlas = $layouts | Export-EmbeddingAtlas -Path (Out 'atlas') -Embedding $Demo.Embedding -Metadata $Demo.Metadata `
