@@ -26,6 +26,21 @@ Console.WriteLine($"EmbedPS bench: {cases.Count} cases, {Environment.ProcessorCo
 foreach (var benchCase in cases)
 {
     Console.WriteLine($"== {benchCase.Name}");
+    try
+    {
+        RunCase(benchCase);
+    }
+    catch (Exception ex) when (ex is not OutOfMemoryException)
+    {
+        // One case that cannot run here (no Chromium, say) must not cost the others: its row says why.
+        Console.WriteLine($"   failed: {ex.GetType().Name}: {ex.Message}");
+        rows.Add($"| {benchCase.Stage} | {benchCase.Dataset} | did not run: {ex.Message.ReplaceLineEndings(" ").Replace("|", "/")} | | | | | | | |");
+        try { benchCase.Cleanup(); } catch (Exception) { }
+    }
+}
+
+void RunCase(BenchCase benchCase)
+{
     benchCase.Prepare();
     var candidate = Measure(benchCase.RunCandidate);
     Console.WriteLine($"   EmbedPS: {candidate.Seconds:F2} s, peak {Mb(candidate.PeakBytes)} MB {Metrics(candidate.Outcome)}");
