@@ -44,7 +44,13 @@ public sealed class PipelineLock : IDisposable
         }
         catch (IOException ex)
         {
+            // The holder writes who it is right after taking the lock: give it a moment, so the message can name it.
             var holder = ReadHolder(infoPath);
+            for (int attempt = 0; holder is null && attempt < 40; attempt++)
+            {
+                Thread.Sleep(50);
+                holder = ReadHolder(infoPath);
+            }
             var who = holder is null ? "another process" : $"process {holder.ProcessId} on {holder.Host} (run {holder.RunId}, started {holder.Started:u})";
             throw new EmbedPSException("PipelineLocked", EmbedPSErrorKind.ResourceUnavailable,
                 $"The pipeline '{pipelineName}' is already running: {who} holds the lock '{path}'. This run was refused and changed nothing; " +
