@@ -85,6 +85,8 @@ internal sealed class AtlasPage : IAsyncDisposable
 
     public async Task<SkiaSharp.SKBitmap> CanvasScreenshotAsync()
     {
+        // Draw the current state now (and wait for the GPU), so the picture never lags a change the test just made.
+        await Page.EvaluateAsync<double>("() => window.embedAtlas.renderFrame()");
         var png = await Page.Locator("[data-testid=canvas]").ScreenshotAsync();
         return SkiaSharp.SKBitmap.Decode(png);
     }

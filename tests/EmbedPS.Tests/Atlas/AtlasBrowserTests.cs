@@ -198,9 +198,13 @@ public sealed class AtlasBrowserTests
         await using var page = await _fixture.OpenAsync();
         var start = await page.Eval<double[]>("() => embedAtlas.screenPosition('e100')");
         await page.Eval<object>("() => { window.__switch = embedAtlas.setLayout('PCA'); }");
-        await page.Page.WaitForTimeoutAsync(350);
-        var progress = await page.Eval<double>("() => embedAtlas.transitionProgress()");
-        var middle = await page.Eval<double[]>("() => embedAtlas.screenPosition('e100')");
+        // Caught mid-way (polled every 16 ms through the 1.1 s animation): the progress and the point's position together.
+        var caught = await page.Page.WaitForFunctionAsync(
+            "() => { const p = embedAtlas.transitionProgress(); return p > 0.02 && p < 0.98 ? [p, ...embedAtlas.screenPosition('e100')] : null; }",
+            null, new() { PollingInterval = 16, Timeout = 10_000 });
+        var sample = await caught.JsonValueAsync<double[]>();
+        var progress = sample[0];
+        var middle = sample[1..];
         await page.Eval<object>("() => window.__switch");
         var end = await page.Eval<double[]>("() => embedAtlas.screenPosition('e100')");
         Assert.InRange(progress, 0.001, 0.999);
