@@ -71,8 +71,8 @@ public class MemoryBudgetTests
         Assert.Equal(10L << 20, limits.LimitBytes);
         Assert.Equal(3000L * 1024, limits.AvailableBytes(1L << 20)); // the machine has less than the GC would allow
         Assert.Equal(0, limits.AvailableBytes(11L << 20));           // never negative
-        Assert.Contains("GC limit 10.0 MiB", limits.ToString());
-        Assert.Contains("2.9 MiB available on the machine", limits.ToString());
+        Assert.Contains("GC limit 10.00 MiB", limits.ToString());
+        Assert.Contains("2.93 MiB available on the machine", limits.ToString());
     }
 
     [Theory]
