@@ -8,8 +8,17 @@ namespace EmbedPS.Core.Artifacts;
 /// <summary>Reads any artifact back as its typed object, and writes any stage object.</summary>
 public static class ArtifactStore
 {
-    public static object Read(string path, CancellationToken cancellation = default) =>
-        FromTable(ParquetArtifact.Read(path, null, cancellation));
+    /// <summary>Reads any artifact as its typed object; co-occurrence matrices and neighbour graphs are read one row group at a time.</summary>
+    public static object Read(string path, CancellationToken cancellation = default)
+    {
+        using var file = ParquetArtifact.Open(path, null, cancellation);
+        return file.Kind switch
+        {
+            ArtifactKind.Cooccurrence => CooccurrenceArtifact.Read(file, cancellation),
+            ArtifactKind.NeighborGraph => NeighborGraphArtifact.Read(file, cancellation),
+            _ => FromTable(file.ReadAll(cancellation)),
+        };
+    }
 
     /// <summary>
     /// Every check an import makes, without stopping at the first problem: the file and its footer, the columns, then the typed

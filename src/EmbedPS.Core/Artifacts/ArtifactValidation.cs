@@ -104,17 +104,37 @@ public static class ArtifactValidation
         if (!ok) problems.Add(new("BadFooterValue", $"'{path}': footer key '{key}' is '{Shorten(text)}', not {(integer ? "a non-negative integer" : "a finite number")}.", path, key, Value: text));
     }
 
+    /// <summary>
+    /// What the column checks of a co-occurrence or neighbour-graph table carry from one row group to the next when the table is
+    /// checked a row group at a time (<see cref="CheckColumns(ArtifactTable, List{ArtifactProblem}, RowGroupState?)"/>).
+    /// </summary>
+    public sealed class RowGroupState
+    {
+        internal bool ColumnsChecked;
+        internal bool SelfRowsEnded;
+        internal long SelfRowCount;
+        internal readonly HashSet<string> SeenSelf = new(StringComparer.Ordinal);
+    }
+
     /// <summary>Column checks of one kind. Adds to <paramref name="problems"/>.</summary>
-    public static void CheckColumns(ArtifactTable table, List<ArtifactProblem> problems)
+    public static void CheckColumns(ArtifactTable table, List<ArtifactProblem> problems) => CheckColumns(table, problems, null);
+
+    /// <summary>
+    /// Column checks of one kind; with <paramref name="state"/>, <paramref name="table"/> is one row group of a file (rows are
+    /// numbered from its <see cref="ArtifactTable.FirstRow"/>; the caller checks that the file has rows at all) and the checks
+    /// that span row groups (the leading self rows) continue from the previous group. Adds to <paramref name="problems"/>.
+    /// </summary>
+    public static void CheckColumns(ArtifactTable table, List<ArtifactProblem> problems, RowGroupState? state)
     {
         var path = table.Path;
         if (table.RowCount == 0)
         {
-            problems.Add(new("EmptyArtifact", $"'{path}': the {ArtifactKinds.Name(table.Kind)} table has no rows.", path));
+            if (state is null) problems.Add(new("EmptyArtifact", $"'{path}': the {ArtifactKinds.Name(table.Kind)} table has no rows.", path));
             return;
         }
         bool allowNegative = table.Provenance.Parameters.TryGetValue(AllowNegativeWeightParameter, out var allow) && allow is true;
-        KnownColumns(table, problems);
+        if (state is null || !state.ColumnsChecked) KnownColumns(table, problems);
+        if (state is not null) state.ColumnsChecked = true;
         switch (table.Kind)
         {
             case ArtifactKind.Collections:
@@ -130,8 +150,8 @@ public static class ArtifactValidation
                 bool ida = Ids(table, "entity_a", unique: false, problems), idb = Ids(table, "entity_b", unique: false, problems);
                 var rule = table.Kind == ArtifactKind.Cooccurrence && !allowNegative ? NumberRule.Finite | NumberRule.NonNegative : NumberRule.Finite;
                 var weight = Numbers(table, "weight", required: true, rule, problems, "weight");
-                if (table.Kind == ArtifactKind.NeighborGraph && weight is not null) GraphDistances(table, weight, problems);
-                if (ida && idb && weight is not null) SelfRows(table, weight, problems);
+                if (table.Kind == ArtifactKind.NeighborGraph && weight is not null) GraphDistances(table, weight.Value, problems);
+                if (ida && idb && weight is not null) SelfRows(table, weight.Value, problems, state);
                 break;
             }
             case ArtifactKind.Embedding:
@@ -184,7 +204,21 @@ public static class ArtifactValidation
     [Flags]
     private enum NumberRule { Finite = 1, NonNegative = 2, Integer = 4 }
 
-    private static double[]? Numbers(ArtifactTable table, string column, bool required, NumberRule rule, List<ArtifactProblem> problems, string what)
+    /// <summary>A numeric column read as doubles without copying it.</summary>
+    private readonly struct NumberColumn(Array values)
+    {
+        public int Length => values.Length;
+        public double this[int r] => values switch
+        {
+            float[] f => f[r],
+            double[] d => d[r],
+            long[] l => l[r],
+            int[] i => i[r],
+            _ => throw new InvalidOperationException(),
+        };
+    }
+
+    private static NumberColumn? Numbers(ArtifactTable table, string column, bool required, NumberRule rule, List<ArtifactProblem> problems, string what)
     {
         var path = table.Path;
         if (!table.Columns.TryGetValue(column, out var values))
@@ -192,13 +226,10 @@ public static class ArtifactValidation
             if (required) problems.Add(new("ArtifactColumnMissing", $"'{path}' has no column '{column}'. Columns: {string.Join(", ", table.ColumnOrder)}.", path, Column: column));
             return null;
         }
-        double[] numbers;
+        var numbers = new NumberColumn(values);
         switch (values)
         {
-            case double[] d: numbers = d; break;
-            case float[] f: numbers = Array.ConvertAll(f, x => (double)x); break;
-            case long[] l: numbers = Array.ConvertAll(l, x => (double)x); break;
-            case int[] i: numbers = Array.ConvertAll(i, x => (double)x); break;
+            case double[] or float[] or long[] or int[]: break;
             default:
                 problems.Add(new("BadColumnType", $"'{path}', column '{column}': holds {values.GetType().GetElementType()?.Name} values; a {what} column must be numeric.", path, Column: column));
                 return null;
@@ -213,7 +244,8 @@ public static class ArtifactValidation
             else if ((rule & NumberRule.Integer) != 0 && (v != Math.Floor(v) || v > int.MaxValue)) problem = $"{Format(v)} is not a whole {what}";
             if (problem is not null)
             {
-                problems.Add(new(what == "weight" && v < 0 ? "NegativeWeight" : "BadValue", $"'{path}', column '{column}', row {r + 1}: {problem}.", path, Column: column, Row: r + 1, Value: Format(v)));
+                long row = table.FirstRow + r + 1;
+                problems.Add(new(what == "weight" && v < 0 ? "NegativeWeight" : "BadValue", $"'{path}', column '{column}', row {row}: {problem}.", path, Column: column, Row: row, Value: Format(v)));
                 break; // the first bad row of each column
             }
         }
@@ -221,16 +253,16 @@ public static class ArtifactValidation
     }
 
     /// <summary>Neighbour-graph distances: finite and ≥ 0, except NaN on repulsive pairs of graph inputs (their distance is unknown).</summary>
-    private static void GraphDistances(ArtifactTable table, double[] weight, List<ArtifactProblem> problems)
+    private static void GraphDistances(ArtifactTable table, NumberColumn weight, List<ArtifactProblem> problems)
     {
-        var distance = Numbers(table, "distance", required: true, 0, problems, "distance");
-        if (distance is null) return;
+        if (Numbers(table, "distance", required: true, 0, problems, "distance") is not { } distance) return;
         for (int r = 0; r < distance.Length; r++)
         {
             double v = distance[r];
             if ((double.IsNaN(v) && weight[r] < 0) || (double.IsFinite(v) && v >= 0)) continue;
-            problems.Add(new("BadValue", $"'{table.Path}', column 'distance', row {r + 1}: {Format(v)} is not a distance (finite and ≥ 0; NaN only on a repulsive pair).",
-                table.Path, Column: "distance", Row: r + 1, Value: Format(v)));
+            long row = table.FirstRow + r + 1;
+            problems.Add(new("BadValue", $"'{table.Path}', column 'distance', row {row}: {Format(v)} is not a distance (finite and ≥ 0; NaN only on a repulsive pair).",
+                table.Path, Column: "distance", Row: row, Value: Format(v)));
             return;
         }
     }
@@ -252,7 +284,7 @@ public static class ArtifactValidation
                     for (int r = 0; r < values.Length; r++)
                     {
                         long id = values is long[] l ? l[r] : ((int[])values)[r];
-                        if (!seen.Add(id)) { Duplicate(path, column, r, id.ToString(CultureInfo.InvariantCulture), problems); break; }
+                        if (!seen.Add(id)) { Duplicate(path, column, table.FirstRow + r, id.ToString(CultureInfo.InvariantCulture), problems); break; }
                     }
                 }
                 return true;
@@ -263,10 +295,10 @@ public static class ArtifactValidation
                 {
                     if (string.IsNullOrEmpty(s[r]))
                     {
-                        problems.Add(new("NullId", $"'{path}', column '{column}', row {r + 1}: {(s[r] is null ? "null" : "empty")} entity id.", path, Column: column, Row: r + 1));
+                        problems.Add(new("NullId", $"'{path}', column '{column}', row {table.FirstRow + r + 1}: {(s[r] is null ? "null" : "empty")} entity id.", path, Column: column, Row: table.FirstRow + r + 1));
                         return false;
                     }
-                    if (seen is not null && !seen.Add(s[r]!)) { Duplicate(path, column, r, s[r]!, problems); break; }
+                    if (seen is not null && !seen.Add(s[r]!)) { Duplicate(path, column, table.FirstRow + r, s[r]!, problems); break; }
                 }
                 return true;
             }
@@ -276,27 +308,36 @@ public static class ArtifactValidation
         }
     }
 
-    private static void Duplicate(string path, string column, int r, string id, List<ArtifactProblem> problems) =>
+    private static void Duplicate(string path, string column, long r, string id, List<ArtifactProblem> problems) =>
         problems.Add(new("DuplicateEntity", $"'{path}', column '{column}', row {r + 1}: entity id '{Shorten(id)}' appears a second time.", path, Column: column, Row: r + 1, Value: id));
 
     /// <summary>Co-occurrence and neighbour-graph tables: the self rows come first, once per entity, with a whole, non-negative popularity.</summary>
-    private static void SelfRows(ArtifactTable table, double[] weight, List<ArtifactProblem> problems)
+    private static void SelfRows(ArtifactTable table, NumberColumn weight, List<ArtifactProblem> problems, RowGroupState? state)
     {
         var path = table.Path;
+        if (state is { SelfRowsEnded: true }) return;
         var a = table.Columns["entity_a"]; var b = table.Columns["entity_b"];
-        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var seen = state?.SeenSelf ?? new HashSet<string>(StringComparer.Ordinal);
         int r = 0;
         for (; r < a.Length; r++)
         {
             var ia = IdText(a, r); var ib = IdText(b, r);
             if (ia != ib) break;
-            if (!seen.Add(ia)) { Duplicate(path, "entity_a", r, ia, problems); return; }
+            long row = table.FirstRow + r;
+            if (!seen.Add(ia)) { Duplicate(path, "entity_a", row, ia, problems); if (state is not null) state.SelfRowsEnded = true; return; }
             double p = weight[r];
             if (!(p >= 0) || p != Math.Floor(p))
             {
-                problems.Add(new("BadValue", $"'{path}', column 'weight', row {r + 1}: the self row of entity '{Shorten(ia)}' holds its popularity, which must be a whole number ≥ 0, not {Format(p)}.", path, Column: "weight", Row: r + 1, Value: Format(p)));
+                problems.Add(new("BadValue", $"'{path}', column 'weight', row {row + 1}: the self row of entity '{Shorten(ia)}' holds its popularity, which must be a whole number ≥ 0, not {Format(p)}.", path, Column: "weight", Row: row + 1, Value: Format(p)));
+                if (state is not null) state.SelfRowsEnded = true;
                 return;
             }
+        }
+        if (state is not null)
+        {
+            state.SelfRowCount += r;
+            if (r < a.Length) state.SelfRowsEnded = true;
+            if (state.SelfRowCount > 0) return;
         }
         if (r == 0)
             problems.Add(new("MissingSelfRows", $"'{path}', row 1: the table must start with one row per entity whose entity_a equals entity_b (its popularity); it starts with an edge.", path, Column: "entity_a", Row: 1));

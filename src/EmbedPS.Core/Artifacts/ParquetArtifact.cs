@@ -39,6 +39,8 @@ public sealed class ArtifactTable
     public required IReadOnlyDictionary<string, Array> Columns { get; init; }
     public required IReadOnlyList<string> ColumnOrder { get; init; }
     public long RowCount { get; init; }
+    /// <summary>The file row of this table's first row (0 for a whole table; a row group's start for <see cref="ArtifactRowGroups.ReadRowGroup"/>).</summary>
+    public long FirstRow { get; init; }
 
     public T[] Get<T>(string name)
     {
@@ -52,7 +54,7 @@ public sealed class ArtifactTable
         {
             var v = values.GetValue(i);
             if (v is null) throw new EmbedPSException("ArtifactNullValue", EmbedPSErrorKind.InvalidData,
-                $"Artifact '{Path}', row {i + 1}, column '{name}': null value.") { File = Path, Row = i + 1, Column = name };
+                $"Artifact '{Path}', row {FirstRow + i + 1}, column '{name}': null value.") { File = Path, Row = FirstRow + i + 1, Column = name };
             result[i] = (T)Convert.ChangeType(v, typeof(T), CultureInfo.InvariantCulture);
         }
         return result;
@@ -101,7 +103,7 @@ public static class ParquetArtifact
     /// </summary>
     public static void Write(string path, ArtifactKind kind, int schema, Provenance provenance,
         IReadOnlyList<ArtifactColumn> columns, IReadOnlyDictionary<string, string>? extraMetadata = null,
-        CancellationToken cancellation = default)
+        CancellationToken cancellation = default, int rowGroupSize = RowGroupSize)
     {
         if (columns.Count == 0) throw new ArgumentException("An artifact needs at least one column.", nameof(columns));
         long rows = columns[0].Values.Length;
@@ -114,7 +116,7 @@ public static class ParquetArtifact
             (group, fields, start, count) =>
             {
                 for (int c = 0; c < columns.Count; c++) WriteSlice(group, fields[c], columns[c].Values, (int)start, count, cancellation);
-            }, extraMetadata, cancellation);
+            }, extraMetadata, cancellation, rowGroupSize);
     }
 
     /// <summary>
@@ -212,8 +214,19 @@ public static class ParquetArtifact
     }
 
     /// <summary>Reads an artifact whole. Throws a clear error when the file is not an EmbedPS artifact of the expected kind.</summary>
-    public static ArtifactTable Read(string path, ArtifactKind? expectedKind = null, CancellationToken cancellation = default) =>
-        ReadCore(path, expectedKind, null, cancellation)!;
+    public static ArtifactTable Read(string path, ArtifactKind? expectedKind = null, CancellationToken cancellation = default)
+    {
+        using var file = Open(path, expectedKind, cancellation);
+        return file.ReadAll(cancellation);
+    }
+
+    /// <summary>
+    /// Opens an artifact for reading one row group at a time (<see cref="ArtifactRowGroups.ReadRowGroup"/>): the frame, the footer
+    /// and the content hash are checked first, in one streaming pass over the file, so that no page is decoded before every byte
+    /// has been verified. Memory is the footer plus what the caller keeps of each row group.
+    /// </summary>
+    public static ArtifactRowGroups Open(string path, ArtifactKind? expectedKind = null, CancellationToken cancellation = default) =>
+        OpenCore(path, expectedKind, null, cancellation)!;
 
     /// <summary>
     /// Every problem <see cref="Read"/> would stop at, without stopping: an unreadable file gives one problem; otherwise the footer
@@ -221,7 +234,11 @@ public static class ParquetArtifact
     /// </summary>
     public static ArtifactTable? Inspect(string path, List<ArtifactProblem> problems, ArtifactKind? expectedKind = null, CancellationToken cancellation = default)
     {
-        try { return ReadCore(path, expectedKind, problems, cancellation); }
+        try
+        {
+            using var file = OpenCore(path, expectedKind, problems, cancellation);
+            return file?.ReadAll(cancellation, problems);
+        }
         catch (EmbedPSException ex)
         {
             problems.Add(new ArtifactProblem(ex.ErrorId, ex.Message, ex.File ?? Path.GetFullPath(path), Column: ex.Column, Row: ex.Row, Value: ex.Value));
@@ -229,7 +246,7 @@ public static class ParquetArtifact
         }
     }
 
-    private static ArtifactTable? ReadCore(string path, ArtifactKind? expectedKind, List<ArtifactProblem>? collect, CancellationToken cancellation)
+    private static ArtifactRowGroups? OpenCore(string path, ArtifactKind? expectedKind, List<ArtifactProblem>? collect, CancellationToken cancellation)
     {
         var full = Path.GetFullPath(path);
         if (Directory.Exists(full))
@@ -238,12 +255,14 @@ public static class ParquetArtifact
             throw new EmbedPSException("ArtifactNotFound", EmbedPSErrorKind.ObjectNotFound, $"Artifact file '{full}' does not exist.") { File = full };
         var problems = collect ?? new List<ArtifactProblem>();
         void Stop() { if (collect is null && problems.Count > 0) throw problems[0].ToException(); }
+        FileStream? stream = null;
+        ParquetReader? reader = null;
+        bool handedOver = false;
         try
         {
-            using var stream = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+            stream = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
             long footerStart = CheckFrame(stream, full);
-            var reader = ParquetReader.CreateAsync(stream, cancellationToken: cancellation).GetAwaiter().GetResult();
-            using var disposeReader = new SyncDispose(reader);
+            reader = ParquetReader.CreateAsync(stream, cancellationToken: cancellation).GetAwaiter().GetResult();
             var metadata = new Dictionary<string, string>(reader.CustomMetadata ?? new Dictionary<string, string>(), StringComparer.Ordinal);
             if (!metadata.TryGetValue(KindKey, out var kindName) || !ArtifactKinds.TryParse(kindName, out var kind))
             {
@@ -258,9 +277,12 @@ public static class ParquetArtifact
             }
             int schema = ArtifactValidation.CheckFooter(full, kind, metadata, problems);
             Stop();
+            // Verified before anything is decoded: one sequential pass with a 1 MiB buffer (measured cheaper and simpler than
+            // hashing the reads the Parquet decoder makes, which seek between column chunks; see README, "Artifact contract").
             var (pagesHash, fileHash) = HashFile(stream, footerStart, cancellation);
             long totalRows = 0;
-            for (int g = 0; g < reader.RowGroupCount; g++) { using var group = reader.OpenRowGroupReader(g); totalRows += group.RowCount; }
+            var groupRows = new long[reader.RowGroupCount];
+            for (int g = 0; g < reader.RowGroupCount; g++) { using var group = reader.OpenRowGroupReader(g); groupRows[g] = group.RowCount; totalRows += group.RowCount; }
             var contentHash = ContentHash(pagesHash, reader.Schema.GetDataFields().Select(f => (f.Name, f.ClrType)), totalRows, metadata);
             if (!metadata.TryGetValue(ContentHashKey, out var expectedHash))
             {
@@ -280,7 +302,6 @@ public static class ParquetArtifact
                 if (collect is not null) return null; // corrupt pages: decoding them could only add noise
             }
             stream.Position = 0;
-            var table = ReadColumns(reader, full, cancellation, out var order, out var rows);
             var provenance = new Provenance
             {
                 Parameters = Provenance.ParseParameters(metadata.GetValueOrDefault(ParametersKey)),
@@ -291,28 +312,51 @@ public static class ParquetArtifact
                 ArtifactSha256 = fileHash,
                 WriterVersion = metadata.GetValueOrDefault(VersionKey),
             };
-            var result = new ArtifactTable
-            {
-                Path = full,
-                Kind = kind,
-                Schema = schema,
-                Provenance = provenance,
-                Metadata = metadata,
-                Columns = table,
-                ColumnOrder = order,
-                RowCount = rows,
-            };
-            ArtifactValidation.CheckColumns(result, problems);
-            Stop();
+            var result = new ArtifactRowGroups(stream, reader, full, kind, schema, provenance, metadata, groupRows, totalRows);
+            handedOver = true;
             return result;
         }
         catch (EmbedPSException) { throw; }
         catch (OperationCanceledException) { throw; }
         catch (Exception ex) // whatever a corrupt file makes the Parquet library throw, the user gets the file named
         {
-            throw new EmbedPSException("ArtifactUnreadable", EmbedPSErrorKind.InvalidData,
-                $"'{full}' is not a readable Parquet file (truncated or corrupt?): {ex.GetType().Name}: {ex.Message}", ex) { File = full };
+            throw Unreadable(full, ex);
         }
+        finally
+        {
+            if (!handedOver)
+            {
+                if (reader is not null) new SyncDispose(reader).Dispose();
+                stream?.Dispose();
+            }
+        }
+    }
+
+    internal static EmbedPSException Unreadable(string full, Exception ex) =>
+        new("ArtifactUnreadable", EmbedPSErrorKind.InvalidData,
+            $"'{full}' is not a readable Parquet file (truncated or corrupt?): {ex.GetType().Name}: {ex.Message}", ex) { File = full };
+
+    /// <summary>Reads every row group of <paramref name="reader"/> into whole columns.</summary>
+    internal static Dictionary<string, Array> ReadAllColumns(ParquetReader reader, string path, CancellationToken cancellation, out List<string> order, out long rows) =>
+        ReadColumns(reader, path, cancellation, out order, out rows);
+
+    /// <summary>Reads the named columns of one row group into <paramref name="buffers"/> (reused when their length fits) and normalises them.</summary>
+    internal static Dictionary<string, Array> ReadGroupColumns(ParquetReader reader, int rowGroup, IReadOnlyList<string> names, Dictionary<string, Array> buffers, string path, long firstRow, CancellationToken cancellation)
+    {
+        using var group = reader.OpenRowGroupReader(rowGroup);
+        int count = checked((int)group.RowCount);
+        var fields = reader.Schema.GetDataFields();
+        var result = new Dictionary<string, Array>(StringComparer.Ordinal);
+        foreach (var name in names)
+        {
+            var field = fields.FirstOrDefault(f => f.Name == name);
+            if (field is null) continue;
+            if (!buffers.TryGetValue(name, out var buffer) || buffer.Length != count)
+                buffers[name] = buffer = CreateBuffer(field, count);
+            ReadInto(group, field, buffer, 0, count, cancellation);
+            result[name] = Normalize(buffer, path, name, firstRow);
+        }
+        return result;
     }
 
     /// <summary>Runs a footer parser; a JSON error names the file and the key.</summary>
@@ -383,23 +427,34 @@ public static class ParquetArtifact
         return length - 8 - footer;
     }
 
-    /// <summary>One read of the file: the SHA-256 of the bytes before the footer and of the whole file.</summary>
+    /// <summary>
+    /// One read of the file: the SHA-256 of the bytes before the footer and of the whole file. One hash serves both (the
+    /// content hash is its state at the footer's start), so every byte is hashed once: 0.9 s instead of 1.8 s on the 1.1 GB
+    /// atlas co-occurrence artifact, whose sequential read from the page cache takes 0.2 s of that.
+    /// </summary>
     private static (string Content, string File) HashFile(FileStream stream, long footerStart, CancellationToken cancellation)
     {
-        using var content = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
-        using var whole = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
         var buffer = new byte[1 << 20];
         stream.Position = 0;
         long position = 0;
+        string? content = null;
         int read;
         while ((read = stream.Read(buffer, 0, buffer.Length)) > 0)
         {
             cancellation.ThrowIfCancellationRequested();
-            whole.AppendData(buffer, 0, read);
-            if (position < footerStart) content.AppendData(buffer, 0, (int)Math.Min(read, footerStart - position));
+            if (content is null && position + read >= footerStart)
+            {
+                int before = (int)(footerStart - position);
+                hash.AppendData(buffer, 0, before);
+                content = Convert.ToHexStringLower(hash.GetCurrentHash());
+                hash.AppendData(buffer, before, read - before);
+            }
+            else hash.AppendData(buffer, 0, read);
             position += read;
         }
-        return (Convert.ToHexStringLower(content.GetHashAndReset()), Convert.ToHexStringLower(whole.GetHashAndReset()));
+        content ??= Convert.ToHexStringLower(hash.GetCurrentHash()); // unreachable for a framed file (the footer lies inside it)
+        return (content, Convert.ToHexStringLower(hash.GetHashAndReset()));
     }
 
     /// <summary>Reads a plain Parquet file (no EmbedPS footer required), e.g. an edge list written by Spark or DuckDB.</summary>
@@ -464,7 +519,7 @@ public static class ParquetArtifact
         protected override void Dispose(bool disposing) { if (disposing) _hash.Dispose(); base.Dispose(disposing); }
     }
 
-    private sealed class SyncDispose(IAsyncDisposable inner) : IDisposable
+    internal sealed class SyncDispose(IAsyncDisposable inner) : IDisposable
     {
         public void Dispose() => inner.DisposeAsync().AsTask().GetAwaiter().GetResult();
     }
@@ -545,32 +600,32 @@ public static class ParquetArtifact
     }
 
     /// <summary>Nullable columns without nulls (DuckDB and Spark write every column nullable) become plain arrays.</summary>
-    private static Array Normalize(Array buffer, string path, string column)
+    private static Array Normalize(Array buffer, string path, string column, long firstRow = 0)
     {
         return buffer switch
         {
-            long?[] a => Unwrap(a, path, column),
-            int?[] a => Unwrap(a, path, column),
-            float?[] a => Unwrap(a, path, column),
-            double?[] a => Unwrap(a, path, column),
-            short?[] a => Array.ConvertAll(Unwrap(a, path, column), x => (int)x),
+            long?[] a => Unwrap(a, path, column, firstRow),
+            int?[] a => Unwrap(a, path, column, firstRow),
+            float?[] a => Unwrap(a, path, column, firstRow),
+            double?[] a => Unwrap(a, path, column, firstRow),
+            short?[] a => Array.ConvertAll(Unwrap(a, path, column, firstRow), x => (int)x),
             short[] a => Array.ConvertAll(a, x => (int)x),
-            bool?[] a => Unwrap(a, path, column),
-            DateTime?[] a => Unwrap(a, path, column),
-            decimal?[] a => Array.ConvertAll(Unwrap(a, path, column), x => (double)x),
+            bool?[] a => Unwrap(a, path, column, firstRow),
+            DateTime?[] a => Unwrap(a, path, column, firstRow),
+            decimal?[] a => Array.ConvertAll(Unwrap(a, path, column, firstRow), x => (double)x),
             decimal[] a => Array.ConvertAll(a, x => (double)x),
             _ => buffer,
         };
     }
 
-    private static T[] Unwrap<T>(T?[] values, string path, string column) where T : struct
+    private static T[] Unwrap<T>(T?[] values, string path, string column, long firstRow) where T : struct
     {
         var result = new T[values.Length];
         for (int i = 0; i < values.Length; i++)
         {
             if (values[i] is not { } v)
                 throw new EmbedPSException("NullValue", EmbedPSErrorKind.InvalidData,
-                    $"'{path}', row {i + 1}, column '{column}': null value where a number is required.") { File = path, Row = i + 1, Column = column };
+                    $"'{path}', row {firstRow + i + 1}, column '{column}': null value where a number is required.") { File = path, Row = firstRow + i + 1, Column = column };
             result[i] = v;
         }
         return result;

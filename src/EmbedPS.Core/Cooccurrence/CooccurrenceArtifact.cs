@@ -61,8 +61,71 @@ public static class CooccurrenceArtifact
         return partners.Length - firstAbove;
     }
 
-    public static CooccurrenceMatrix Read(string path, CancellationToken cancellation = default) =>
-        FromTable(ParquetArtifact.Read(path, ArtifactKind.Cooccurrence, cancellation));
+    /// <summary>
+    /// Reads the artifact one row group at a time into the CSR matrix: after the content hash is verified (one streaming pass),
+    /// a first pass over the row groups checks them, maps the ids and counts each entity's partners; the matrix's arrays are
+    /// then allocated at their final size and a second pass scatters the weights into them. Peak memory is the matrix plus
+    /// one row group, not the whole columns.
+    /// </summary>
+    public static CooccurrenceMatrix Read(string path, CancellationToken cancellation = default)
+    {
+        using var file = ParquetArtifact.Open(path, ArtifactKind.Cooccurrence, cancellation);
+        return Read(file, cancellation);
+    }
+
+    /// <summary>As <see cref="Read(string, CancellationToken)"/>, from an artifact already opened (and verified).</summary>
+    public static CooccurrenceMatrix Read(ArtifactRowGroups file, CancellationToken cancellation = default)
+    {
+        var stream = new EdgeArtifactStream(file);
+        string[] columns = ["entity_a", "entity_b", "weight"];
+        long[]? degree = null;
+        int[]? popularity = null;
+        stream.Pass(check: true, null, (group, a, b, count) =>
+        {
+            int n = stream.EntityCount;
+            if (degree is null || degree.Length < n + 1)
+            {
+                int size = Math.Max(n + 1, 2 * (degree?.Length ?? 0));
+                Array.Resize(ref degree, size);
+                Array.Resize(ref popularity, size);
+            }
+            var weight = group.Get<float>("weight");
+            for (int r = 0; r < count; r++)
+            {
+                int i = a[r], j = b[r];
+                if (i < 0 || j < 0) continue; // an unknown entity: the pass throws at its end
+                if (i == j) { popularity![i] += (int)Math.Round(weight[r]); continue; }
+                degree[i + 1]++;
+                degree[j + 1]++;
+            }
+        }, cancellation);
+        int entities = stream.EntityCount;
+        degree ??= new long[1];
+        if (degree.Length != entities + 1) Array.Resize(ref degree, entities + 1);
+        popularity ??= [];
+        if (popularity.Length != entities) Array.Resize(ref popularity, entities);
+        for (int i = 0; i < entities; i++) degree[i + 1] += degree[i];
+        long nonZeros = degree[entities];
+        if (nonZeros > Array.MaxLength)
+            throw new EmbedPSException("ArtifactTooLarge", EmbedPSErrorKind.NotSupported, $"'{file.Path}' holds {nonZeros / 2:N0} pairs; a matrix holds at most {Array.MaxLength / 2:N0}.") { File = file.Path };
+        EdgeArtifactStream.EnsureFits(file.Path, nonZeros * (sizeof(int) + sizeof(float)) + entities * 36L, $"the co-occurrence matrix ({nonZeros:N0} non-zeros)");
+        var cursor = degree.AsSpan(0, entities).ToArray();
+        var partners = new int[nonZeros];
+        var weights = new float[nonZeros];
+        stream.Pass(check: false, columns, (group, a, b, count) =>
+        {
+            var weight = group.Get<float>("weight");
+            for (int r = 0; r < count; r++)
+            {
+                int i = a[r], j = b[r];
+                if (i == j) continue;
+                float w = weight[r];
+                partners[cursor[i]] = j; weights[cursor[i]++] = w;
+                partners[cursor[j]] = i; weights[cursor[j]++] = w;
+            }
+        }, cancellation);
+        return EdgeListReader.SortAndMerge(stream.Entities(), popularity, degree, partners, weights, file.Provenance, out _);
+    }
 
     public static CooccurrenceMatrix FromTable(ArtifactTable table)
     {
@@ -166,7 +229,6 @@ public static class EdgeListReader
     /// <summary>As above; <paramref name="repeatedPairs"/> counts the unordered pairs that were listed more than once.</summary>
     public static CooccurrenceMatrix BuildSymmetric(IndexedEdges edges, float[] weight, Provenance provenance, string source, out long repeatedPairs)
     {
-        long merged = 0;
         int n = edges.Entities.Count;
         var popularity = new int[n];
         var degree = new long[n + 1];
@@ -189,6 +251,18 @@ public static class EdgeListReader
             columns[cursor[i]] = j; values[cursor[i]++] = weight[r];
             columns[cursor[j]] = i; values[cursor[j]++] = weight[r];
         }
+        return SortAndMerge(edges.Entities, popularity, degree, columns, values, provenance, out repeatedPairs);
+    }
+
+    /// <summary>
+    /// The CSR matrix from rows scattered unsorted into <paramref name="columns"/> and <paramref name="values"/> at
+    /// <paramref name="degree"/>'s prefix sums (each pair in both rows): sorts each row by column and sums repeated entries in
+    /// place; the arrays are trimmed (one copy) only when something was merged.
+    /// </summary>
+    internal static CooccurrenceMatrix SortAndMerge(EntityIds entities, int[] popularity, long[] degree, int[] columns, float[] values, Provenance provenance, out long repeatedPairs)
+    {
+        int n = entities.Count;
+        long merged = 0;
         // Sort each row by column and merge duplicates.
         var offsets = new long[n + 1];
         long write = 0;
@@ -217,6 +291,6 @@ public static class EdgeListReader
             Array.Resize(ref columns, (int)write);
             Array.Resize(ref values, (int)write);
         }
-        return new CooccurrenceMatrix(edges.Entities, popularity, offsets, columns, values, provenance);
+        return new CooccurrenceMatrix(entities, popularity, offsets, columns, values, provenance);
     }
 }

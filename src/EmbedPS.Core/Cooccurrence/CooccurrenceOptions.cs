@@ -40,7 +40,11 @@ public sealed record CooccurrenceOptions
     public double TimeScale { get; init; }
     /// <summary><see cref="AutoPartners"/> (default), <see cref="AllPartners"/>, or K &gt; 0: keep each entity's K strongest partners (union of both sides).</summary>
     public int MaxPartners { get; init; } = AutoPartners;
-    /// <summary>Memory budget in bytes for the output and working buffers; null: 75% of the memory the runtime may use, minus what is already in use.</summary>
+    /// <summary>
+    /// Memory budget in bytes for the output and working buffers; null: 75% of the memory this process may use (the GC's hard
+    /// limit, a container's cgroup limit: <see cref="Common.MemoryBudget"/>) minus what is already in use, and no more than
+    /// the machine has available.
+    /// </summary>
     public long? MaxMemoryBytes { get; init; }
     /// <summary>Threads; -1 for all cores. The result does not depend on it.</summary>
     public int MaxDegreeOfParallelism { get; init; } = -1;
@@ -59,8 +63,10 @@ public sealed record CooccurrenceOptions
     internal long ResolveMemoryBudget()
     {
         if (MaxMemoryBytes is { } explicitBudget) return explicitBudget;
-        long total = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
-        return Math.Max(64L << 20, (long)(total * 0.75) - GC.GetTotalMemory(false));
+        // What the process may use (GC hard limit, container limit, the machine's available memory: Common.MemoryBudget).
+        var limits = Common.MemoryBudget.Read();
+        long inUse = GC.GetTotalMemory(false);
+        return Math.Max(64L << 20, Math.Min((long)(limits.LimitBytes * 0.75) - inUse, limits.AvailableBytes(inUse)));
     }
 
     internal int ResolveThreads() => MaxDegreeOfParallelism > 0 ? MaxDegreeOfParallelism : Environment.ProcessorCount;
