@@ -90,7 +90,8 @@ Describe 'examples/nightly.ps1 as a scheduled task' {
         $changed = Join-Path $script:dir 'changed.csv'
         [EmbedPS.Core.Collections.CollectionCsvWriter]::Write($script:set, $changed)
         $rows = [IO.File]::ReadAllLines($changed)
-        [IO.File]::WriteAllLines($changed, @($rows[0]) + @($rows | Select-Object -Skip 1 | Where-Object { [long]($_.Split(',')[0]) % 20 -ne 3 }))
+        $header, $data = $rows
+        [IO.File]::WriteAllLines($changed, @($header) + @($data | Where-Object { [long]($_.Split(',')[0]) % 20 -ne 3 }))
         Copy-Item $script:plays (Join-Path $script:dir 'plays-original.parquet')
         $null = Import-EntityCollection $changed -CollectionProperty collection -EntityProperty entity -OutFile $script:plays
         try {
