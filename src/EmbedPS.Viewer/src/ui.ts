@@ -9,6 +9,7 @@ const LEGEND_COLLAPSED = 12;
 
 export class AtlasUi {
   private legendExpanded = false;
+  private legendState = '';
   private legendFilter = '';
   private searchHits: number[] = [];
   private searchActive = -1;
@@ -41,7 +42,8 @@ export class AtlasUi {
     byId('mode-button').textContent = atlas.mode === '3d' ? 'Map (2-D)' : 'Galaxy (3-D)';
     byId('app').dataset.theme = atlas.theme;
     byId('app').dataset.mode = atlas.mode;
-    this.renderLegend();
+    // The legend is rebuilt only when what it shows changed (refresh also runs on every camera move).
+    if (this.legendSignature() !== this.legendState) this.renderLegend();
     if (this.detailsRow !== atlas.selected) void this.renderDetails();
   }
 
@@ -293,8 +295,13 @@ export class AtlasUi {
 
   // ---------- legend ----------
 
+  private legendSignature(): string {
+    return `${this.atlas.colorField}|${[...this.atlas.hiddenCategories].join(',')}|${this.legendExpanded}|${this.legendFilter}`;
+  }
+
   private renderLegend(): void {
     const atlas = this.atlas;
+    this.legendState = this.legendSignature();
     const host = byId('legend');
     clearChildren(host);
     const column = atlas.column(atlas.colorField);
