@@ -4,7 +4,7 @@ import { PointRenderer } from './renderer';
 import { PointGrid } from './grid';
 import { OrbitCamera, projectToScreen } from './galaxy';
 import { SearchIndex } from './search';
-import { MISSING_COLOR, Rgb, categoryColor, scaleUnit, viridis } from './colors';
+import { MISSING_COLOR, Rgb, categoryCodeColor, categoryColor, scaleUnit, viridis } from './colors';
 
 // Level of detail while the view moves: when a full frame takes longer than FRAME_BUDGET_MS on this machine (measured on
 // the first frame), a moving view draws only as many points as fit the budget — the biggest, since the draw order puts
@@ -282,6 +282,8 @@ export class Atlas {
     let total = 0;
     for (let i = 0; i < this.count; i++) total += visible[i];
     this.visibleTotal = total;
+    // Category labels follow the visible points and the colour field; highlight and theme changes leave them alone.
+    this.computeCategoryLabels();
     this.refreshColors();
   }
 
@@ -290,7 +292,7 @@ export class Atlas {
     if (!column) return categoryColor(0);
     if (column.kind === 'category') {
       const code = column.codes[row];
-      return code === column.meta.missing ? MISSING_COLOR : categoryColor(code);
+      return categoryCodeColor(code, column.meta.missing);
     }
     if (column.kind === 'number') {
       const v = column.values[row];
@@ -307,7 +309,7 @@ export class Atlas {
     const alpha = Math.round(this.baseAlpha * 255);
     const column = this.column(this.colorField);
     // Category colours are looked up once per category, not per point.
-    const palette = column?.kind === 'category' ? column.meta.categories!.map((_, code) => (code === column.meta.missing ? MISSING_COLOR : categoryColor(code))) : null;
+    const palette = column?.kind === 'category' ? column.meta.categories!.map((_, code) => categoryCodeColor(code, column.meta.missing)) : null;
     for (let i = 0; i < this.count; i++) {
       const o = 4 * i;
       if (!this.visible[i]) {
@@ -322,7 +324,6 @@ export class Atlas {
       }
     }
     this.renderer.setColors(rgba);
-    this.computeCategoryLabels();
     this.requestRender();
     this.changed();
   }

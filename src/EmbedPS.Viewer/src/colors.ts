@@ -14,6 +14,11 @@ const CATEGORY_PALETTE: Rgb[] = [
 
 export const MISSING_COLOR: Rgb = [150, 150, 150];
 
+/** The colour of a category code; the "(missing)" category is grey whatever its position. */
+export function categoryCodeColor(code: number, missingCode: number | undefined): Rgb {
+  return code === missingCode ? MISSING_COLOR : categoryColor(code);
+}
+
 export function categoryColor(index: number): Rgb {
   if (index < CATEGORY_PALETTE.length) return CATEGORY_PALETTE[index];
   const hue = ((index - CATEGORY_PALETTE.length) * 137.508 + 20) % 360;

@@ -3,7 +3,7 @@
 import { Atlas, FilterSpec } from './atlas';
 import { Column, cellText, formatNumber } from './data';
 import { byId, clearChildren, element, safeLink } from './dom';
-import { MISSING_COLOR, categoryColor, cssColor, viridis } from './colors';
+import { MISSING_COLOR, categoryCodeColor, cssColor, viridis } from './colors';
 
 const LEGEND_COLLAPSED = 12;
 
@@ -345,7 +345,7 @@ export class AtlasUi {
     }
     const list = element('div', { className: 'legend-list' + (this.legendExpanded ? ' expanded' : '') });
     for (const code of shown) {
-      const color = code === column.meta.missing ? MISSING_COLOR : categoryColor(code);
+      const color = categoryCodeColor(code, column.meta.missing);
       const row = this.legendSwatchRow(cssColor(color), categories[code], column.meta.counts![code], atlas.hiddenCategories.has(code));
       row.dataset.category = categories[code];
       row.title = 'Click or Enter: show or hide. Double-click or Shift+Enter: show only this one (again: show all).';

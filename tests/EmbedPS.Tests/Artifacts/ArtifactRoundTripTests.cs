@@ -95,11 +95,7 @@ public class ArtifactRoundTripTests
         var path = dir.File("m.parquet");
         CooccurrenceArtifact.Write(matrix, path);
         var back = CooccurrenceArtifact.Read(path);
-        Assert.True(back.Entities.SequenceEqual(ids));
-        Assert.Equal(matrix.Popularity, back.Popularity);
-        Assert.Equal(matrix.RowOffsets, back.RowOffsets);
-        Assert.Equal(matrix.ColumnIndices, back.ColumnIndices);
-        Assert.Equal(matrix.Weights, back.Weights);
+        StreamingArtifactTests.AssertSameMatrix(matrix, back);
         Assert.Equal("None", back.Provenance.Parameters["CollectionWeighting"]);
         Assert.Equal(1.5, back.RowSums[2], 6);
     }
@@ -241,10 +237,16 @@ public class StreamingArtifactTests
         var path = dir.File("m.parquet");
         CooccurrenceArtifact.Write(matrix, path, CancellationToken.None, rowGroupSize);
         var back = CooccurrenceArtifact.Read(path);
-        Assert.True(back.Entities.SequenceEqual(ids));
-        Assert.Equal(matrix.Popularity, back.Popularity);
-        Assert.Equal(matrix.RowOffsets, back.RowOffsets);
-        Assert.Equal(matrix.ColumnIndices, back.ColumnIndices);
-        Assert.Equal(matrix.Weights, back.Weights);
+        AssertSameMatrix(matrix, back);
+    }
+
+    /// <summary>Every value of the matrix read back equals the one written: ids, popularity and the whole CSR structure.</summary>
+    internal static void AssertSameMatrix(CooccurrenceMatrix written, CooccurrenceMatrix read)
+    {
+        Assert.True(read.Entities.SequenceEqual(written.Entities));
+        Assert.Equal(written.Popularity, read.Popularity);
+        Assert.Equal(written.RowOffsets, read.RowOffsets);
+        Assert.Equal(written.ColumnIndices, read.ColumnIndices);
+        Assert.Equal(written.Weights, read.Weights);
     }
 }
