@@ -28,6 +28,12 @@ public enum SimilarityNormalization
     Cosine,
     /// <summary>Jaccard: w / (pᵢ + pⱼ − w), p = popularity (row sums when a popularity is 0).</summary>
     Jaccard,
+    /// <summary>
+    /// Cosine with additive smoothing: w · p̄ / √((pᵢ + p̄)(pⱼ + p̄)), p̄ = the mean popularity. Between popular entities it
+    /// ranks as Cosine; a rare entity's partners rank by their count (the limit for p ≪ p̄), so a pair seen once between two
+    /// rare entities no longer outranks its well-supported partners. The default.
+    /// </summary>
+    SmoothedCosine,
 }
 
 /// <summary>
@@ -200,6 +206,7 @@ public sealed class DistanceGraph
         private readonly double[] _scale;
         private readonly double _total;
         private readonly double _max;
+        private readonly double _meanScale;
 
         public EdgeLength(CooccurrenceMatrix matrix, SimilarityNormalization normalization, SimilarityTransform transform, CancellationToken cancellation)
         {
@@ -214,6 +221,9 @@ public sealed class DistanceGraph
             double total = 0;
             foreach (var s in matrix.RowSums) total += s;
             _total = total;
+            double scaleSum = 0;
+            foreach (var s in _scale) scaleSum += s;
+            _meanScale = n > 0 ? scaleSum / n : 0;
             _max = 0;
             if (transform == SimilarityTransform.NegativeLog)
             {
@@ -241,6 +251,7 @@ public sealed class DistanceGraph
                 SimilarityNormalization.Ppmi => Math.Max(0, Math.Log(w * _total / (_scale[i] * _scale[j]))),
                 SimilarityNormalization.Cosine => w / Math.Sqrt(_scale[i] * _scale[j]),
                 SimilarityNormalization.Jaccard => w / Math.Max(w, _scale[i] + _scale[j] - w),
+                SimilarityNormalization.SmoothedCosine => w * _meanScale / Math.Sqrt((_scale[i] + _meanScale) * (_scale[j] + _meanScale)),
                 _ => throw new ArgumentOutOfRangeException(nameof(_normalization)),
             };
             return s > 0 && !double.IsInfinity(s) ? s : 0;

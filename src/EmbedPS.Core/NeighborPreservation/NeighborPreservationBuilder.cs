@@ -10,7 +10,7 @@ public sealed record NeighborPreservationOptions
 {
     /// <summary>k; null → PyMDE's int(max(min(15, (n−1)/200), 5)): about 1 % of all pairs, between 5 and 15.</summary>
     public int? NeighborCount { get; init; }
-    public SimilarityNormalization Normalize { get; init; } = SimilarityNormalization.Cosine;
+    public SimilarityNormalization Normalize { get; init; } = SimilarityNormalization.SmoothedCosine;
     public SimilarityTransform Transform { get; init; } = SimilarityTransform.InverseLog;
     /// <summary>Neighbourhood radius; null → 3 × the 75th percentile of edge lengths for graphs, unlimited for vectors.</summary>
     public double? MaxDistance { get; init; }

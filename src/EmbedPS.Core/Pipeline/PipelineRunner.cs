@@ -455,7 +455,7 @@ public sealed class PipelineRunner
         var options = new NeighborPreservationOptions
         {
             NeighborCount = n.IntOrNull("NeighborCount"),
-            Normalize = n.Enum("Normalize", SimilarityNormalization.Cosine),
+            Normalize = n.Enum("Normalize", SimilarityNormalization.SmoothedCosine),
             Transform = n.Enum("Transform", SimilarityTransform.InverseLog),
             MaxDistance = n.DoubleOrNull("MaxDistance"),
             ConnectComponents = n.Get("ConnectComponents", false),

@@ -14,8 +14,9 @@ namespace EmbedPS.Commands.NeighborPreservation;
 /// <para type="synopsis">Builds the neighbour-preservation problem (PyMDE's preserve_neighbors): a sparse kNN graph plus repulsive pairs, the data Invoke-Mde embeds.</para>
 /// <para type="description">From a co-occurrence matrix (a graph of similarities) or from vectors (an Embedding, or a numeric table:
 /// CSV or Parquet file, or pipeline objects such as Import-Csv rows) it builds what Invoke-Mde optimises. Graphs: each co-occurrence
-/// weight is normalised (-Normalize, default Cosine: w / √(popularityᵢ·popularityⱼ), so that hubs stop being everybody's nearest
-/// neighbour), turned into a length (-Transform, default InverseLog: 1 / ln(1 + w)), and each entity's k neighbours are the k
+/// weight is normalised (-Normalize, default SmoothedCosine: w·p̄ / √((popularityᵢ + p̄)(popularityⱼ + p̄)) with p̄ the mean
+/// popularity, so that hubs stop being everybody's nearest neighbour and a pair seen once between two rare entities does not
+/// outrank well-supported partners), turned into a length (-Transform, default InverseLog: 1 / ln(1 + w)), and each entity's k neighbours are the k
 /// nearest by shortest-path length within a radius (-MaxDistance, default 3 × the 75th percentile of edge lengths), so that
 /// multi-hop paths fill in neighbours for weakly connected entities. Vectors: Euclidean kNN, exact (blocked, SIMD, parallel) for
 /// up to 10,000 rows or n²·d ≤ 5·10¹⁰, approximate (NN-descent, recall ≥ 0.95) beyond. Edges get weight 2 when the two entities are
@@ -58,8 +59,8 @@ public sealed class InvokeNeighborPreservationCommand : EmbedPSStageCmdlet
     /// <summary>Neighbours per entity, k (default: PyMDE's rule, about 1 % of all pairs: 5 up to 1,200 entities, 15 from 3,001).</summary>
     [Parameter, ValidateRange(1, 1000)] public int NeighborCount { get; set; }
 
-    /// <summary>Graph input: how co-occurrence weights are normalised first: None, Pmi (lift), Ppmi, Cosine (default) or Jaccard.</summary>
-    [Parameter] public SimilarityNormalization Normalize { get; set; } = SimilarityNormalization.Cosine;
+    /// <summary>Graph input: how co-occurrence weights are normalised first: SmoothedCosine (default), Cosine, Jaccard, Pmi (lift), Ppmi or None.</summary>
+    [Parameter] public SimilarityNormalization Normalize { get; set; } = SimilarityNormalization.SmoothedCosine;
 
     /// <summary>Graph input: similarity → length: InverseLog (default, 1/ln(1+w)), Reciprocal (1/w) or NegativeLog (−ln(w/max w)).</summary>
     [Parameter] public SimilarityTransform Transform { get; set; } = SimilarityTransform.InverseLog;

@@ -157,6 +157,11 @@ public class SimilarityTests
         Assert.Equal(1 / Math.Log(1.5), Length(cosine, 0, 1), 5);
         Assert.Equal(1 / Math.Log(1.25), Length(cosine, 1, 2), 5);
 
+        // Smoothed: mean popularity p̄ = 7; (0,1) → 4·7/√(11·23), (1,2) → 1·7/√(23·8).
+        var smoothed = DistanceGraph.FromCooccurrence(matrix, SimilarityNormalization.SmoothedCosine, SimilarityTransform.Reciprocal);
+        Assert.Equal(Math.Sqrt(11.0 * 23) / 28, Length(smoothed, 0, 1), 5);
+        Assert.Equal(Math.Sqrt(23.0 * 8) / 7, Length(smoothed, 1, 2), 5);
+
         var jaccard = DistanceGraph.FromCooccurrence(matrix, SimilarityNormalization.Jaccard, SimilarityTransform.Reciprocal);
         Assert.Equal((4.0 + 16 - 4) / 4, Length(jaccard, 0, 1), 5);   // 1 / (4 / 16)
         Assert.Equal((16.0 + 1 - 1) / 1, Length(jaccard, 1, 2), 5);
@@ -583,7 +588,7 @@ public class SampleDataAgreementTests
         var options = new NeighborPreservationOptions { Seed = 4 };
         var graph = NeighborPreservationBuilder.FromCooccurrence(matrix, options, new RecordingStageLog());
         int n = matrix.EntityCount, k = NeighborPreservationOptions.DefaultNeighborCount(n);
-        var lengths = DistanceGraph.FromCooccurrence(matrix, SimilarityNormalization.Cosine, SimilarityTransform.InverseLog);
+        var lengths = DistanceGraph.FromCooccurrence(matrix, options.Normalize, SimilarityTransform.InverseLog);
         double radius = 3 * lengths.LengthQuantile(0.75);
         var edges = new HashSet<(int, int)>();
         for (int e = 0; e < graph.EdgeCount; e++) if (graph.Weights[e] > 0) edges.Add((graph.EdgeSource[e], graph.EdgeTarget[e]));
@@ -613,7 +618,7 @@ public class SampleDataAgreementTests
 public class HubTests
 {
     [Fact]
-    public void CosineNormalisationStopsHubsFromBeingEveryonesNeighbour()
+    public void CosineNormalisationsStopHubsFromBeingEveryonesNeighbour()
     {
         var matrix = SampleDataAgreementTests.TinyCooccurrence();
         int n = matrix.EntityCount, k = 10;
@@ -627,8 +632,11 @@ public class HubTests
         var top = Enumerable.Range(0, n).OrderByDescending(i => matrix.Popularity[i]).Take(n / 50).ToArray();
         double HubShare(int[] degree) => (double)top.Sum(i => degree[i]) / degree.Sum();
         double raw = HubShare(InDegree(SimilarityNormalization.None)), cosine = HubShare(InDegree(SimilarityNormalization.Cosine));
-        // The 2 % most popular entities take a large share of all neighbour slots with raw counts, far less after Cosine.
+        double smoothed = HubShare(InDegree(SimilarityNormalization.SmoothedCosine));
+        // The 2 % most popular entities take a large share of all neighbour slots with raw counts, far less after Cosine;
+        // the smoothed cosine (the default) sits in between, nearer Cosine.
         Assert.True(cosine < raw / 2, $"hub share raw {raw:P1}, cosine {cosine:P1}");
+        Assert.True(smoothed < raw / 2 && smoothed >= cosine, $"hub share raw {raw:P1}, smoothed {smoothed:P1}, cosine {cosine:P1}");
     }
 }
 

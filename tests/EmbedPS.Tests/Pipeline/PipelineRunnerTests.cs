@@ -39,7 +39,7 @@ public sealed class PipelineConfigTests
         Assert.Contains("Metadata.Path: cannot find the input './missing.csv'", error.Message);
         Assert.Contains(dir.File("missing.csv"), error.Message);
         Assert.Contains("Projection: unknown key (did you mean Projections?)", error.Message);
-        Assert.Contains("Neighbors.Normalize: must be one of None, Pmi, Ppmi, Cosine, Jaccard, not 'Cosinus'", error.Message);
+        Assert.Contains("Neighbors.Normalize: must be one of None, Pmi, Ppmi, Cosine, Jaccard, SmoothedCosine, not 'Cosinus'", error.Message);
         Assert.False(Directory.Exists(dir.File("out")));
     }
 
