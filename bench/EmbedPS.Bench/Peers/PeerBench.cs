@@ -46,7 +46,7 @@ public static class PeerBench
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
-                Console.WriteLine($"   failed: {ex.GetType().Name}: {ex.Message}");
+                Console.WriteLine($"   failed: {ex}");
                 lines.Add(new PeerLine(row.Name, "", "", "did not run: " + ex.Message.ReplaceLineEndings(" ").Replace("|", "/"), "", "", "", "", "", ""));
             }
             if (missing is not null && !notes.Contains(missing)) notes.Add(missing);

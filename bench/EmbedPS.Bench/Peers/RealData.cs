@@ -31,8 +31,9 @@ public static class RealData
             members[c].Add(e);
         }
         var offsets = new int[members.Count + 1];
-        for (int c = 0; c < members.Count; c++) offsets[c + 1] = offsets[c] + members[c].Count;
-        var flat = members.SelectMany(m => m).ToArray();
+        // As the importer leaves them: each collection's members ascending and distinct (the co-occurrence engine relies on it).
+        var flat = members.SelectMany(m => m.Distinct().Order()).ToArray();
+        for (int c = 0; c < members.Count; c++) offsets[c + 1] = offsets[c] + members[c].Distinct().Count();
         return new EntityCollectionSet(EntityIds.FromStrings(entityIndex.OrderBy(p => p.Value).Select(p => p.Key).ToArray()),
             EntityIds.FromStrings(collectionIndex.OrderBy(p => p.Value).Select(p => p.Key).ToArray()), offsets, flat);
     }
