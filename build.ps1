@@ -226,8 +226,6 @@ function Invoke-PeerBench {
     try { Invoke-Native 'peer benchmark' { dotnet run -c Release --project (Join-Path $root 'bench/EmbedPS.Bench/EmbedPS.Bench.csproj') -- @benchArgs } }
     finally { Pop-Location }
 }
-    Invoke-Native 'benchmark' { dotnet run -c Release --project (Join-Path $root 'bench/EmbedPS.Bench/EmbedPS.Bench.csproj') -- @benchArgs }
-}
 
 Push-Location $root
 try {

@@ -55,7 +55,7 @@ public static class PeerBench
         table.AppendLine($"# EmbedPS next to its peers — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {runner.Threads} threads per tool");
         table.AppendLine();
         table.AppendLine("Each side runs as its own process on the same input file (bench-data/peers/); time = the step inside the process " +
-                         "(input reading excluded), peak RSS = the process's maximum resident set (`/usr/bin/time -v`), input included. " +
+                         "(input reading excluded), peak RSS = the process's maximum resident set (`/usr/bin/time -v`), input included; process CPU = its user + system time, whole process. " +
                          "Speed-up = peer time / EmbedPS time; memory = EmbedPS peak RSS / peer peak RSS. Measured in this run.");
         table.AppendLine();
         table.AppendLine("| step | input | peer | EmbedPS | peer | speed-up | EmbedPS peak RSS | peer peak RSS | memory | quality (EmbedPS / peer) |");
@@ -177,7 +177,7 @@ public static class PeerBench
             var peerFile = Path.Combine(Folder, $"umap-{name}.umap-learn.f32");
             var ours = runner.RunEmbedPS("umap", input, ourFile);
             var peer = missing is null ? runner.RunPython("umap_fit.py", input, peerFile) : SideResult.Failed(missing);
-            string quality = $"recall@10 {LayoutQuality(ours, ourFile, data, rows, labels)} / {LayoutQuality(peer, peerFile, data, rows, labels)} (recall@10, 10-NN accuracy; 3-D input accuracy {F(ThreeDAccuracy(data, rows, labels), "F3")})";
+            string quality = $"{LayoutQuality(ours, ourFile, data, rows, labels)} / {LayoutQuality(peer, peerFile, data, rows, labels)} (recall@10, 10-NN accuracy; 3-D input accuracy {F(ThreeDAccuracy(data, rows, labels), "F3")})";
             string text = $"{label}, {rows:N0} points";
             return new()
             {
@@ -269,7 +269,8 @@ public static class PeerBench
         string Figure(SideResult side, string key) => side.Failure is not null ? "did not run: " + side.Failure.Replace("|", "/") : $"{F(side.Get(key), "F2")} s";
         double a = ours.Get(ourKey), b = peer.Get(peerKey);
         string ratio = ours.Failure is null && peer.Failure is null && a > 0 ? $"{F(b / a, "F1")}×" : "—";
-        string Rss(SideResult side) => rss && side.PeakRssMb is { } mb ? $"{F(mb, "N0")} MB" : "";
+        // The process's CPU time (user + system) beside its peak: on a shared machine it moves less with the load than the wall time.
+        string Rss(SideResult side) => rss && side.PeakRssMb is { } mb ? $"{F(mb, "N0")} MB{(side.CpuSeconds is { } cpu ? $" (process CPU {F(cpu, "F0")} s)" : "")}" : "";
         string memory = rss && ours.PeakRssMb is { } m1 && peer.PeakRssMb is { } m2 && peer.Failure is null ? $"{F(m1 / m2, "F2")}×" : "";
         return new PeerLine(step, input, peerName, Figure(ours, ourKey), Figure(peer, peerKey), ratio, Rss(ours), Rss(peer), memory, quality);
     }

@@ -9,6 +9,8 @@ namespace EmbedPS.Bench.Peers;
 /// <summary>What one side of a peer row reported: its RESULT values and the process's peak resident set.</summary>
 public sealed record SideResult(Dictionary<string, double> Values, double? PeakRssMb, string? Failure)
 {
+    /// <summary>User + system CPU seconds of the whole process (from /usr/bin/time -v).</summary>
+    public double? CpuSeconds { get; init; }
     public double Get(string key) => Values.TryGetValue(key, out var v) ? v : double.NaN;
     public static SideResult Failed(string why) => new(new(), null, why);
 }
@@ -26,6 +28,7 @@ public sealed class PeerRunner
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(30);
 
     private static readonly Regex MaxRss = new(@"Maximum resident set size \(kbytes\): (\d+)", RegexOptions.Compiled);
+    private static readonly Regex CpuTime = new(@"(?:User|System) time \(seconds\): ([\d.]+)", RegexOptions.Compiled);
 
     public SideResult RunEmbedPS(params string[] args)
     {
@@ -104,7 +107,8 @@ public sealed class PeerRunner
             var tail = string.Join(" / ", stderr.Split('\n').Where(l => l.Trim().Length > 0 && !l.StartsWith('\t')).TakeLast(3));
             return new SideResult(values ?? new(), peak, $"exit code {process.ExitCode}: {tail}");
         }
-        return new SideResult(values, peak, null);
+        var cpu = CpuTime.Matches(stderr).Select(m => double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).ToList();
+        return new SideResult(values, peak, null) { CpuSeconds = cpu.Count == 2 ? cpu.Sum() : null };
     }
 
     private static Dictionary<string, double> ParseResult(string json)
