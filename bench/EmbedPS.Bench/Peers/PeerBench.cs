@@ -78,7 +78,9 @@ public static class PeerBench
     public const string InstallHelp =
         "To install them (Debian 12, as root): `apt-get install python3-scipy python3-sklearn python3-torch python3-numba " +
         "python3-pynndescent python3-tqdm python3-pandas`, then unpack PyMDE's source (github.com/cvxgrp/pymde) and umap-learn 0.5.7's " +
-        "(github.com/lmcinnes/umap, tag release-0.5.7) into $EMBEDPS_PEERS_SRC (default /work/peers-src) as pymde/ and umap/.";
+        "(github.com/lmcinnes/umap, tag release-0.5.7) into $EMBEDPS_PEERS_SRC (default /work/peers-src) as pymde/ and umap/ " +
+        "(the scripts put both on Python's path themselves; by hand: PYTHONPATH=$EMBEDPS_PEERS_SRC/pymde:$EMBEDPS_PEERS_SRC/umap). " +
+        "build.ps1 -Task Bench -Peers installs the apt packages itself when run as root on Debian.";
 
     private sealed record Row(string Name, string[] Peers, Func<string?, List<PeerLine>> Run);
 
@@ -131,7 +133,7 @@ public static class PeerBench
                 Line("graph kNN (shortest paths, radius 3 × q75)", input, "PyMDE `preserve_neighbors(Graph)`", ours, peer, "neighbors_s", rss: true,
                     quality: $"{Count(ours.Get("edges"))} / {Count(peer.Get("edges"))} edges"),
                 Line("MDE on that graph, dim 3, ≤ 300 iterations", input, "PyMDE `embed`", ours, peer, "embed_s", rss: false,
-                    quality: $"distortion {F(ours.Get("distortion"), "F4")} / {F(peer.Get("distortion"), "F4")}, iterations {ours.Get("iterations")} / {peer.Get("iterations")}"),
+                    quality: $"distortion {F(ours.Get("distortion"), "F4")} / {F(peer.Get("distortion"), "F4")}, iterations {F(ours.Get("iterations"), "F0")} / {F(peer.Get("iterations"), "F0")}"),
             };
         });
 
@@ -147,7 +149,7 @@ public static class PeerBench
                 Line("vector kNN + preserve_neighbors graph", input, "PyMDE `preserve_neighbors(X)`", ours, peer, "neighbors_s", rss: true,
                     quality: $"{Count(ours.Get("edges"))} / {Count(peer.Get("edges"))} edges"),
                 Line("MDE, dim 3, ≤ 300 iterations (each its own graph)", input, "PyMDE `embed`", ours, peer, "embed_s", rss: false,
-                    quality: $"distortion {F(ours.Get("distortion"), "F4")} / {F(peer.Get("distortion"), "F4")}, iterations {ours.Get("iterations")} / {peer.Get("iterations")}"),
+                    quality: $"distortion {F(ours.Get("distortion"), "F4")} / {F(peer.Get("distortion"), "F4")}, iterations {F(ours.Get("iterations"), "F0")} / {F(peer.Get("iterations"), "F0")}"),
             };
         });
 
@@ -165,7 +167,7 @@ public static class PeerBench
             var peer = missing is null ? runner.RunPython("pymde_mde.py", graphFile) : SideResult.Failed(missing);
             return new() { Line("MDE solve, same graph, dim 3, ≤ 300 iterations", $"Fashion-MNIST 15-NN graph ({Count(ours.Get("edges"))} edges, EmbedPS's)", "PyMDE `MDE.embed`",
                 ours, peer, "embed_s", rss: true,
-                quality: $"distortion {F(ours.Get("distortion"), "F4")} / {F(peer.Get("distortion"), "F4")}, iterations {ours.Get("iterations")} / {peer.Get("iterations")}") };
+                quality: $"distortion {F(ours.Get("distortion"), "F4")} / {F(peer.Get("distortion"), "F4")}, iterations {F(ours.Get("iterations"), "F0")} / {F(peer.Get("iterations"), "F0")}") };
         });
 
     private static Row Umap(PeerRunner runner, string name, string label) =>
