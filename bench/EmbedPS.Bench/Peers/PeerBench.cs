@@ -97,7 +97,9 @@ public static class PeerBench
         yield return Umap(runner, "wordnet", "3-D EmbedPS embedding of the WordNet glosses");
         yield return Umap(runner, "fashion-70k", "Fashion-MNIST 70,000 × 3 (PCA)");
         yield return Tsne(runner, 10_000);
-        foreach (var dataset in new[] { "debian", "wordnet" }) yield return RealDataQuality(runner, dataset, modulePath, pwsh);
+        // The real datasets of the quality rows (folders under bench-data/ holding pairs.csv and labels.csv).
+        var datasets = Environment.GetEnvironmentVariable("EMBEDPS_PEERS_DATASETS") is { Length: > 0 } listed ? listed.Split(',', StringSplitOptions.TrimEntries) : new[] { "debian", "wordnet" };
+        foreach (var dataset in datasets) yield return RealDataQuality(runner, dataset, modulePath, pwsh);
     }
 
     // ---------------------------------------------------------------- rows
