@@ -229,7 +229,7 @@ public static class PeerBench
             var peerTotalResult = peer with { Values = new(peer.Values) { ["total"] = peerTotal } };
             return new()
             {
-                Line("map quality, 3-D embedding", input, "PyMDE `preserve_neighbors(Graph, 3, 15, init=\"random\")` → umap-learn", oursTotal, peerTotalResult, "total", rss: true,
+                Line("map quality, 3-D embedding; time = the whole pipeline, one process each (EmbedPS: the cmdlets in PowerShell; peer: umap-learn's first fit, numba JIT included)", input, "PyMDE `preserve_neighbors(Graph, 3, 15, init=\"random\")` → umap-learn", oursTotal, peerTotalResult, "total", rss: true,
                     quality: $"{Pair("embedps", "3d")} / {Pair("peer", "3d")} (partners recall@10, 10-NN label accuracy)"),
                 new PeerLine("map quality, 2-D map", input, "same", "", "", "", "", "", "",
                     $"{Pair("embedps", "2d")} / {Pair("peer", "2d")}"),
