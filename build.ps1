@@ -11,8 +11,16 @@
              suite; ends with one line "N passed, N failed". Installs Chromium when missing (Debian, as root).
     Demo   builds, then runs the main job on the built-in sample; everything lands in ./out/demo.
     Bench  runs the benchmark harness (Release) and writes ./bench-results/results.md.
+           With -Peers: EmbedPS next to SciPy, PyMDE, umap-learn and scikit-learn instead, each side its own process on
+           the same input file, 2 threads each; writes ./bench-results/peers.md. Prepares the real datasets (Debian
+           dependencies, WordNet glosses) under ./bench-data first. The peers: Debian python3-scipy, python3-sklearn,
+           python3-torch, python3-numba, python3-pynndescent, python3-tqdm, python3-pandas (installed when run as root
+           on Debian) and the source trees of PyMDE and umap-learn 0.5.7, unpacked (not built) as pymde/ and umap/ in
+           $env:EMBEDPS_PEERS_SRC (default /work/peers-src). Python: $env:EMBEDPS_PEERS_PYTHON (default /usr/bin/python3).
 .EXAMPLE
     dotnet tool restore && dotnet pwsh ./build.ps1 -Task Test
+.EXAMPLE
+    dotnet pwsh ./build.ps1 -Task Bench -Peers -BenchFilter umap/
 #>
 [CmdletBinding()]
 param(
@@ -22,6 +30,8 @@ param(
     [string] $Configuration = 'Release',
     # Bench: which cases (substring match on the case name); default all.
     [string[]] $BenchFilter = @(),
+    # Bench: the side-by-side rows against the real peers (bench-results/peers.md) instead of the in-process table.
+    [switch] $Peers,
     # Test: run only xunit (Core) or only Pester.
     [ValidateSet('All', 'Xunit', 'Pester')]
     [string] $Suite = 'All'
@@ -167,12 +177,54 @@ function Invoke-Demo {
 }
 
 function Invoke-Bench {
+    if ($Peers) { Invoke-PeerBench; return }
     Test-Prerequisite -Browser
     $out = Join-Path $root 'bench-results'
     New-Item -ItemType Directory $out -Force | Out-Null
     $benchArgs = @('--output', (Join-Path $out 'results.md'))
     foreach ($f in $BenchFilter) { $benchArgs += @('--filter', $f) }
     Invoke-Native 'benchmark' { dotnet run -c Release --project (Join-Path $root 'bench/EmbedPS.Bench/EmbedPS.Bench.csproj') -- @benchArgs }
+}
+
+function Invoke-PeerBench {
+    Test-Prerequisite
+    Invoke-Build
+    $python = if ($env:EMBEDPS_PEERS_PYTHON) { $env:EMBEDPS_PEERS_PYTHON } else { '/usr/bin/python3' }
+    $peersSrc = if ($env:EMBEDPS_PEERS_SRC) { $env:EMBEDPS_PEERS_SRC } else { '/work/peers-src' }
+    $env:EMBEDPS_PEERS_SRC = $peersSrc
+    $probe = 'import scipy.sparse, sklearn.manifold, pandas, torch, numba, pynndescent, tqdm'
+    $hasPython = Test-Path $python
+    if ($hasPython) { & $python -c $probe 2>$null }
+    if (-not $hasPython -or $LASTEXITCODE -ne 0) {
+        $packages = @('python3', 'python3-scipy', 'python3-sklearn', 'python3-torch', 'python3-numba', 'python3-pynndescent', 'python3-tqdm', 'python3-pandas')
+        if (Install-DebianPackage $packages 'the peer benchmark runs SciPy, scikit-learn, PyMDE and umap-learn') { $hasPython = Test-Path $python }
+        else { Write-Warning "The peers' Python packages are missing: apt-get install $($packages -join ' '). Their rows will say so." }
+    }
+    foreach ($tree in 'pymde', 'umap') {
+        if (-not (Test-Path (Join-Path $peersSrc "$tree/$tree/__init__.py"))) {
+            Write-Warning "$peersSrc/$tree is missing: unpack the source tree of $(if ($tree -eq 'pymde') { 'PyMDE (github.com/cvxgrp/pymde)' } else { 'umap-learn 0.5.7 (github.com/lmcinnes/umap, tag release-0.5.7)' }) there, or set EMBEDPS_PEERS_SRC. Its rows will say so."
+        }
+    }
+    # The real datasets, written once: collection,entity pairs of entities in at least N collections, and a label per entity.
+    $data = Join-Path $root 'bench-data'
+    $prepare = Join-Path $root 'bench/peers/prepare_dataset.py'
+    if ($hasPython -and -not (Test-Path (Join-Path $data 'debian/pairs.csv')) -and (Get-Command apt-cache -ErrorAction SilentlyContinue)) {
+        $raw = Join-Path $data 'raw/debian'
+        & (Join-Path $root 'demo/Export-DebianDependencies.ps1') -OutputPath $raw | Out-Host
+        Invoke-Native 'preparing the Debian dataset' { & $python $prepare (Join-Path $raw 'dependencies.csv') (Join-Path $raw 'packages.csv') section (Join-Path $data 'debian') --min-collections 5 }
+    }
+    if ($hasPython -and -not (Test-Path (Join-Path $data 'wordnet/pairs.csv')) -and (Test-Path /usr/share/wordnet/data.noun)) {
+        $raw = Join-Path $data 'raw/wordnet'
+        & (Join-Path $root 'bench/peers/Export-WordNetGlosses.ps1') -OutputPath $raw | Out-Host
+        Invoke-Native 'preparing the WordNet dataset' { & $python $prepare (Join-Path $raw 'glosses.csv') (Join-Path $raw 'words.csv') lexname (Join-Path $data 'wordnet') --min-collections 8 }
+    }
+    $out = Join-Path $root 'bench-results'
+    New-Item -ItemType Directory $out -Force | Out-Null
+    $benchArgs = @('--peers', '--output', (Join-Path $out 'peers.md'), '--module', (Join-Path $root 'EmbedPS'), '--pwsh', (Get-Process -Id $PID).Path)
+    foreach ($f in $BenchFilter) { $benchArgs += @('--filter', $f) }
+    Push-Location $root
+    try { Invoke-Native 'peer benchmark' { dotnet run -c Release --project (Join-Path $root 'bench/EmbedPS.Bench/EmbedPS.Bench.csproj') -- @benchArgs } }
+    finally { Pop-Location }
 }
 
 Push-Location $root

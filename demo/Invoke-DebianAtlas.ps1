@@ -12,51 +12,16 @@ param(
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
 Import-Module (Join-Path (Resolve-Path $ModulePath) 'EmbedPS.psd1') -Force
-if (-not (Get-Command apt-cache -ErrorAction SilentlyContinue)) { throw 'apt-cache not found: this example needs a Debian or Ubuntu machine.' }
 New-Item -ItemType Directory $OutputPath -Force | Out-Null
 $OutputPath = (Resolve-Path $OutputPath).Path
 $clock = [Diagnostics.Stopwatch]::StartNew()
 function Step([string] $name) { Write-Host ("[{0,6:N1}s] {1}" -f $clock.Elapsed.TotalSeconds, $name) }
 
 Step 'Reading the package index (apt-cache dumpavail)'
-$pairs = [Collections.Generic.List[string]]::new()
-$meta = @{}
-$package = $null; $fields = @{}
-function Save-Package {
-    if (-not $package) { return }
-    $meta[$package] = $fields
-    foreach ($key in 'Depends', 'Pre-Depends', 'Recommends') {
-        if (-not $fields[$key]) { continue }
-        foreach ($clause in $fields[$key] -split ',') {
-            # "a (>= 1) | b" → the first alternative, without version or architecture qualifiers.
-            $name = ($clause -split '\|')[0].Trim() -replace '\s*\(.*$', '' -replace ':.*$', ''
-            if ($name -and $name -ne $package) { $pairs.Add("""$package"",""$name""") }
-        }
-    }
-}
-foreach ($line in (apt-cache dumpavail)) {
-    if ($line -eq '') { Save-Package; $package = $null; $fields = @{}; continue }
-    if ($line -match '^(Package|Section|Priority|Homepage|Description|Installed-Size|Depends|Pre-Depends|Recommends): (.*)$') {
-        if ($Matches[1] -eq 'Package') { $package = $Matches[2] } else { $fields[$Matches[1]] = $Matches[2] }
-    }
-}
-Save-Package
+$dataset = & (Join-Path $PSScriptRoot 'Export-DebianDependencies.ps1') -OutputPath $OutputPath
 $collections = Join-Path $OutputPath 'dependencies.csv'
-Set-Content $collections -Value (@('package,dependency') + $pairs) -Encoding utf8NoBOM
-Step ("{0:N0} packages, {1:N0} dependency pairs" -f $meta.Count, $pairs.Count)
-
 $metadata = Join-Path $OutputPath 'packages.csv'
-$meta.GetEnumerator() | ForEach-Object {
-    $section = if ($_.Value['Section']) { ($_.Value['Section'] -split '/')[-1] } else { '' }
-    [pscustomobject]@{
-        package     = $_.Key
-        section     = $section
-        priority    = $_.Value['Priority']
-        description = $_.Value['Description']
-        size_kb     = $_.Value['Installed-Size']
-        url         = $_.Value['Homepage']
-    }
-} | Export-Csv $metadata -NoTypeInformation -Encoding utf8NoBOM
+Step ("{0:N0} packages, {1:N0} dependency pairs" -f $dataset.Packages, $dataset.Pairs)
 
 Step 'Collections → co-occurrence → neighbours → MDE → UMAP and t-SNE'
 $set = Import-EntityCollection $collections -CollectionProperty package -EntityProperty dependency |

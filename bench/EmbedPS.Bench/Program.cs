@@ -6,13 +6,22 @@ using EmbedPS.Bench;
 
 // The benchmark harness: every BenchCase runs its candidate and its baseline in this same process, on the same
 // input, and the table reports times, peak managed memory and the ratio baseline time / candidate time.
-var output = "bench-results/results.md";
+// --peers: the side-by-side rows against SciPy, PyMDE, umap-learn and scikit-learn (Peers/PeerBench.cs), each side its own
+// process; --peer-side: EmbedPS's side of one such row (Peers/EmbedPSSide.cs).
+if (args.Length > 0 && args[0] == "--peer-side") return EmbedPS.Bench.Peers.EmbedPSSide.Run(args[1..]);
+string? output = null, modulePath = null, pwsh = null;
+bool peers = false;
 var filters = new List<string>();
 for (int i = 0; i < args.Length; i++)
 {
     if (args[i] == "--output" && i + 1 < args.Length) output = args[++i];
     else if (args[i] == "--filter" && i + 1 < args.Length) filters.Add(args[++i]);
+    else if (args[i] == "--peers") peers = true;
+    else if (args[i] == "--module" && i + 1 < args.Length) modulePath = args[++i];
+    else if (args[i] == "--pwsh" && i + 1 < args.Length) pwsh = args[++i];
 }
+if (peers) return EmbedPS.Bench.Peers.PeerBench.Run(output ?? "bench-results/peers.md", filters, modulePath, pwsh);
+output ??= "bench-results/results.md";
 
 var cases = Assembly.GetExecutingAssembly().GetTypes()
     .Where(t => t.IsSubclassOf(typeof(BenchCase)) && !t.IsAbstract)

@@ -138,7 +138,8 @@ public abstract class TsneBenchBase : BenchCase
 {
     protected abstract (Embedding Embedding, Dictionary<string, string> Labels) Input { get; }
     public override string Stage => "projection-tsne";
-    public override string? Baseline => "exact O(n²)-gradient t-SNE on a 2,500-point subsample (same optimiser)";
+    // No in-process baseline (an exact t-SNE on a subsample is not like for like): scikit-learn's TSNE on the same input is
+    // the peers row tsne/* (build.ps1 -Task Bench -Peers).
 
     public override void Prepare() => _ = Input;
 
@@ -149,22 +150,6 @@ public abstract class TsneBenchBase : BenchCase
         var outcome = ProjectionBenchData.Outcome(embedding, projection.X, projection.Y, labels);
         outcome["KL"] = projection.Quality["kl_divergence"];
         return outcome;
-    }
-
-    public override BenchOutcome RunBaseline()
-    {
-        var (embedding, labels) = Input;
-        const int m = 2500;
-        // Evenly spaced with a varying offset, so that periodic label orders (the blobs: label = index mod 10) are all sampled.
-        int stride = embedding.EntityCount / m;
-        var pick = Enumerable.Range(0, m).Select(t => (int)((long)t * embedding.EntityCount / m) + t % stride).ToArray();
-        var data = new float[m * 3];
-        for (int t = 0; t < m; t++) Array.Copy(embedding.Coordinates, pick[t] * 3, data, t * 3, 3);
-        var sub = new Embedding(embedding.Entities.Subset(pick), new int[m], 3, data);
-        var xy = Tsne.Run(data, m, 3, new TsneOptions { Repulsion = TsneRepulsion.Exact });
-        var x = new float[m]; var y = new float[m];
-        for (int i = 0; i < m; i++) { x[i] = xy[2 * i]; y[i] = xy[2 * i + 1]; }
-        return ProjectionBenchData.Outcome(sub, x, y, labels);
     }
 }
 

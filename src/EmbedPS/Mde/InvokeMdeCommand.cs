@@ -47,7 +47,7 @@ namespace EmbedPS.Commands.Mde;
 /// </example>
 /// <example>
 ///   <code>Get-ChildItem ./graphs/*.parquet | Invoke-Mde -Device Auto</code>
-///   <para>Embeds several graph artifacts (bound by their FullName), on a CUDA GPU when one is present (-Device Gpu insists on one).</para>
+///   <para>Embeds several graph artifacts (bound by their FullName) on the CPU: -Device Auto uses the CPU path until the CUDA path is verified on real GPUs; -Device Gpu opts in to it.</para>
 /// </example>
 [Cmdlet(VerbsLifecycle.Invoke, "Mde", SupportsShouldProcess = true, DefaultParameterSetName = "InputObject")]
 [OutputType(typeof(Embedding))]

@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using System.Text.Json;
+using EmbedPS.Core.Common;
+using EmbedPS.Core.Cooccurrence;
+using EmbedPS.Core.Mde;
+using EmbedPS.Core.NeighborPreservation;
+using EmbedPS.Core.Projection;
+
+namespace EmbedPS.Bench.Peers;
+
+/// <summary>
+/// EmbedPS's side of a peer row, run as its own process (`EmbedPS.Bench --peer-side KIND FILES...`) so that its peak
+/// resident memory is measured the same way as the peer's. Reads the shared input file, times the core call a cmdlet
+/// makes, prints one `RESULT {json}` line.
+/// </summary>
+public static class EmbedPSSide
+{
+    /// <summary>The MDE problem PyMDE's preserve_neighbors poses when called with init="random" (the peers' call).</summary>
+    public static EmbeddingConfiguration PreserveNeighborsRandom() => new()
+    {
+        Dimension = 3,
+        AttractivePenalty = PenaltyKind.Log1p, AttractiveExponent = 1.5,
+        RepulsivePenalty = PenaltyKind.Log, RepulsiveExponent = 1.0,
+        Constraint = ConstraintKind.Centered,
+        Init = InitKind.Random,
+        Seed = 0,
+    };
+
+    public static readonly MdeOptions ThreeHundredIterations = new() { MaxIterations = 300, Tolerance = 1e-5, Seed = 0 };
+
+    public static int Run(string[] args)
+    {
+        var result = new Dictionary<string, object>();
+        var clock = Stopwatch.StartNew();
+        double Lap() { double s = clock.Elapsed.TotalSeconds; clock.Restart(); return s; }
+        switch (args[0])
+        {
+            case "cooccurrence":
+            {
+                var set = PeerFiles.ReadIncidence(args[1]);
+                Lap();
+                var matrix = CooccurrenceBuilder.Build(set);
+                result["seconds"] = Lap();
+                result["nonzeros"] = matrix.NonZeroCount;
+                break;
+            }
+            case "graph":
+            {
+                // The graph read directly, as PyMDE reads it: raw counts, lengths 1/ln(1 + count), 15 nearest by
+                // shortest path within 3 × the 75th percentile of the lengths; then the same MDE problem, 300 iterations.
+                var matrix = PeerFiles.ReadCounts(args[1]);
+                Lap();
+                var graph = NeighborPreservationBuilder.FromCooccurrence(matrix, new NeighborPreservationOptions
+                {
+                    NeighborCount = 15, Normalize = SimilarityNormalization.None, Transform = SimilarityTransform.InverseLog, Seed = 0,
+                });
+                result["neighbors_s"] = Lap();
+                result["edges"] = graph.EdgeCount;
+                if (!args.Contains("--no-embed"))
+                {
+                    var embedding = MinimumDistortionEmbedding.Run(graph, PreserveNeighborsRandom(), ThreeHundredIterations);
+                    result["embed_s"] = Lap();
+                    result["distortion"] = embedding.FinalDistortion ?? double.NaN;
+                    result["iterations"] = embedding.Iterations;
+                }
+                break;
+            }
+            case "vectors":
+            {
+                var (data, rows, columns) = PeerFiles.ReadFloats(args[1]);
+                Lap();
+                var ids = EntityIds.FromIntegers(Enumerable.Range(0, rows).Select(i => (long)i).ToArray());
+                var graph = NeighborPreservationBuilder.FromVectors(ids, new int[rows], data, columns, new NeighborPreservationOptions { NeighborCount = 15, Seed = 0 });
+                result["neighbors_s"] = Lap();
+                result["edges"] = graph.EdgeCount;
+                var embedding = MinimumDistortionEmbedding.Run(graph, PreserveNeighborsRandom(), ThreeHundredIterations);
+                result["embed_s"] = Lap();
+                result["distortion"] = embedding.FinalDistortion ?? double.NaN;
+                result["iterations"] = embedding.Iterations;
+                if (args.Length > 2) PeerFiles.WriteGraph(args[2], graph);
+                break;
+            }
+            case "mde":
+            {
+                var graph = PeerFiles.ReadGraph(args[1]);
+                Lap();
+                var embedding = MinimumDistortionEmbedding.Run(graph, PreserveNeighborsRandom(), ThreeHundredIterations);
+                result["embed_s"] = Lap();
+                result["distortion"] = embedding.FinalDistortion ?? double.NaN;
+                result["iterations"] = embedding.Iterations;
+                result["edges"] = graph.EdgeCount;
+                break;
+            }
+            case "umap":
+            case "tsne":
+            {
+                // Like the peer's process: a first run (JIT compilation included) and a warm run on the same input.
+                var (data, rows, columns) = PeerFiles.ReadFloats(args[1]);
+                var ids = EntityIds.FromIntegers(Enumerable.Range(0, rows).Select(i => (long)i).ToArray());
+                var embedding = new Embedding(ids, new int[rows], columns, data);
+                var request = new ProjectionRequest { Method = args[0] == "umap" ? ProjectionMethod.Umap : ProjectionMethod.Tsne, ComputeQuality = false };
+                Lap();
+                var first = ProjectionBuilder.Build(embedding, request);
+                result["first_fit_s"] = Lap();
+                Projection layout = first;
+                if (args[0] == "umap")
+                {
+                    layout = ProjectionBuilder.Build(embedding, request);
+                    result["warm_fit_s"] = Lap();
+                }
+                else result["seconds"] = result["first_fit_s"];
+                PeerFiles.WriteFloats(args[2], PointSet.Interleave(layout.X, layout.Y), rows, 2);
+                break;
+            }
+            default:
+                Console.Error.WriteLine($"Unknown peer side '{args[0]}'.");
+                return 2;
+        }
+        Console.WriteLine("RESULT " + JsonSerializer.Serialize(result));
+        return 0;
+    }
+}
