@@ -223,10 +223,11 @@ public static class Umap
         var parallel = new ParallelOptions { CancellationToken = cancellation, MaxDegreeOfParallelism = options.MaxDegreeOfParallelism };
         double alpha0 = options.LearningRate, alpha = alpha0;
         int rounds = Math.Max(1, options.RoundsPerEpoch);
+        var (edgeSamples, roundStart) = UmapSgd.Layout(n, rounds, rows, cols, epochsPerSample, epochsPerNegative);
         var sgd = new UmapSgd
         {
-            Count = n, Rounds = rounds, A = a, B = b, Gamma = gamma, Seed = options.Seed, Rows = rows, Columns = cols, Current = current,
-            Snapshot = snapshot, EpochsPerSample = epochsPerSample, NextSample = nextSample, EpochsPerNegative = epochsPerNegative, NextNegative = nextNegative,
+            Count = n, Rounds = rounds, A = a, B = b, Gamma = gamma, Seed = options.Seed, Edges = edgeSamples, RoundStart = roundStart,
+            Current = current, Snapshot = snapshot,
         };
         for (int epoch = 0; epoch < epochs; epoch++)
         {

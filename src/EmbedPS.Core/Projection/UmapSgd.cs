@@ -22,14 +22,43 @@ internal sealed class UmapSgd
     public required float B { get; init; }
     public required float Gamma { get; init; }
     public required int Seed { get; init; }
-    public required int[] Rows { get; init; }
-    public required int[] Columns { get; init; }
+    /// <summary>Edge schedules in round-major order per vertex: vertex i's round-r edges are [RoundStart[i·R + r], RoundStart[i·R + r + 1]).</summary>
+    public required EdgeSample[] Edges { get; init; }
+    public required int[] RoundStart { get; init; }
     public required float[] Current { get; init; }
     public required float[] Snapshot { get; init; }
-    public required float[] EpochsPerSample { get; init; }
-    public required float[] NextSample { get; init; }
-    public required float[] EpochsPerNegative { get; init; }
-    public required float[] NextNegative { get; init; }
+
+    /// <summary>One directed edge's tail and sampling schedule, kept together so a due check touches one cache line.</summary>
+    internal struct EdgeSample
+    {
+        public int Tail;
+        public float EpochsPerSample, NextSample, EpochsPerNegative, NextNegative;
+    }
+
+    /// <summary>
+    /// Lays the CSR edges out for the rounds: a vertex's edges are dealt round-robin to the rounds (edge t of the row to round
+    /// t mod R) and stored grouped by round, so that a round reads contiguous runs instead of every R-th edge of every row.
+    /// </summary>
+    public static (EdgeSample[] Edges, int[] RoundStart) Layout(int count, int rounds, int[] rows, int[] columns,
+        float[] epochsPerSample, float[] epochsPerNegative)
+    {
+        var edges = new EdgeSample[columns.Length];
+        var roundStart = new int[count * rounds + 1];
+        int write = 0;
+        for (int i = 0; i < count; i++)
+            for (int r = 0; r < rounds; r++)
+            {
+                roundStart[i * rounds + r] = write;
+                for (int e = rows[i] + r; e < rows[i + 1]; e += rounds)
+                    edges[write++] = new EdgeSample
+                    {
+                        Tail = columns[e], EpochsPerSample = epochsPerSample[e], NextSample = epochsPerSample[e],
+                        EpochsPerNegative = epochsPerNegative[e], NextNegative = epochsPerNegative[e],
+                    };
+            }
+        roundStart[count * rounds] = write;
+        return (edges, roundStart);
+    }
 
     /// <summary>Where one half-block walk stands: its vertex (and position), its edge, the sample being worked off.</summary>
     private struct Cursor
@@ -71,21 +100,21 @@ internal sealed class UmapSgd
             if (!c.AttractionPending && c.NegativesLeft == 0)
             {
                 // Advance to the next due edge of this round, moving on to the next vertex when the current one is done.
-                c.Edge += Rounds;
+                c.Edge++;
                 while (c.Edge >= c.EdgeEnd)
                 {
                     if (c.Loaded) { Current[2 * c.Vertex] = c.X; Current[2 * c.Vertex + 1] = c.Y; c.Loaded = false; }
                     if (++c.Vertex >= c.End) return 0;
                     c.X = Current[2 * c.Vertex]; c.Y = Current[2 * c.Vertex + 1]; c.Loaded = true;
-                    c.Edge = Rows[c.Vertex] + round; c.EdgeEnd = Rows[c.Vertex + 1];
+                    c.Edge = RoundStart[c.Vertex * Rounds + round]; c.EdgeEnd = RoundStart[c.Vertex * Rounds + round + 1];
                 }
-                int e = c.Edge;
-                if (NextSample[e] > epoch) continue;
-                NextSample[e] += EpochsPerSample[e];
-                int negatives = (int)((epoch - NextNegative[e]) / EpochsPerNegative[e]);
-                NextNegative[e] += negatives * EpochsPerNegative[e];
+                ref var edge = ref Edges[c.Edge];
+                if (edge.NextSample > epoch) continue;
+                edge.NextSample += edge.EpochsPerSample;
+                int negatives = (int)((epoch - edge.NextNegative) / edge.EpochsPerNegative);
+                edge.NextNegative += negatives * edge.EpochsPerNegative;
                 c.NegativesLeft = Math.Max(0, negatives);
-                c.Tail = Columns[e];
+                c.Tail = edge.Tail;
                 c.AttractionPending = true;
             }
             int used = 0;
