@@ -152,11 +152,11 @@ internal sealed class UmapSgd
         var attraction = attract ? k.FirstLane : Vector256<float>.Zero;
         var dx = Vector256.Create(x) - Vector256.Create<float>(otherX);
         var dy = Vector256.Create(y) - Vector256.Create<float>(otherY);
-        var dist = dx * dx + dy * dy;
+        var dist = Vector256.FusedMultiplyAdd(dx, dx, dy * dy);
         var active = Vector256.LessThan(s_laneIndex, Vector256.Create(used)).AsSingle() & Vector256.GreaterThan(dist, Vector256<float>.Zero);
         dist = Vector256.ConditionalSelect(active, dist, Vector256<float>.One);
         var powB = FastMath.Pow(dist, k.B);
-        var q = Vector256<float>.One + k.A * powB;
+        var q = Vector256.FusedMultiplyAdd(k.A, powB, Vector256<float>.One);
         // Attraction: −2ab·D^(b−1)/(1 + a·D^b); repulsion: 2γb/((0.001 + D)(1 + a·D^b)); each lane clipped at ±4.
         var numerator = Vector256.ConditionalSelect(attraction, k.AttractNumerator * powB, k.RepelNumerator);
         var denominator = Vector256.ConditionalSelect(attraction, dist, dist + Vector256.Create(0.001f)) * q;
