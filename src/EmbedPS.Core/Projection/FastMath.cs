@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace EmbedPS.Core.Projection;
 
@@ -6,6 +7,8 @@ namespace EmbedPS.Core.Projection;
 /// x^b for UMAP's SGD kernels, where MathF.Pow dominates the run time: log2 from the float's exponent bits and an
 /// atanh series on the mantissa (in [√½, √2)), exp2 from a Taylor polynomial around ½ and exponent bits.
 /// Relative error below 1e-5 (float rounding of b·log2 x dominates; tested against Math.Pow over x in [1e-20, 1e20], |b| ≤ 2) — far below SGD noise.
+/// The <see cref="Vector256{T}"/> overloads do the same operations lane by lane (8 powers at once, branch-free), with the
+/// polynomials in fused multiply-adds (exact in software too, so the result does not depend on FMA hardware).
 /// </summary>
 public static class FastMath
 {
@@ -39,5 +42,48 @@ public static class FastMath
         int n = (int)floor;
         float scale = BitConverter.Int32BitsToSingle((n + 127) << 23);
         return p * 1.41421356f * scale;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Pow(Vector256<float> x, Vector256<float> b) => Exp2(b * Log2(x));
+
+    /// <summary>log2 of 8 positive, finite, normal floats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Log2(Vector256<float> x)
+    {
+        var bits = x.AsInt32();
+        var exponent = ((bits >>> 23) & Vector256.Create(0xFF)) - Vector256.Create(127);
+        var m = ((bits & Vector256.Create(0x7FFFFF)) | Vector256.Create(0x3F800000)).AsSingle(); // [1, 2)
+        var high = Vector256.GreaterThan(m, Vector256.Create(1.41421356f));
+        m = Vector256.ConditionalSelect(high, m * 0.5f, m);                                    // [√½, √2)
+        exponent -= high.AsInt32();                                                             // mask lanes are −1
+        var t = (m - Vector256<float>.One) / (m + Vector256<float>.One);
+        var t2 = t * t;
+        var series = Vector256.Create(1f / 9f);
+        series = Vector256.FusedMultiplyAdd(t2, series, Vector256.Create(1f / 7f));
+        series = Vector256.FusedMultiplyAdd(t2, series, Vector256.Create(1f / 5f));
+        series = Vector256.FusedMultiplyAdd(t2, series, Vector256.Create(1f / 3f));
+        series = Vector256.FusedMultiplyAdd(t2, series, Vector256<float>.One);
+        var ln = 2f * t * series;
+        return Vector256.FusedMultiplyAdd(ln, Vector256.Create(1.44269504f), Vector256.ConvertToSingle(exponent));
+    }
+
+    /// <summary>2^y lane by lane, 0 below 2^−126 and saturating at 2^127.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Exp2(Vector256<float> y)
+    {
+        var underflow = Vector256.LessThan(y, Vector256.Create(-126f));
+        y = Vector256.Min(Vector256.Max(y, Vector256.Create(-126f)), Vector256.Create(127f));
+        var floor = Vector256.Floor(y);
+        var f = (y - floor - Vector256.Create(0.5f)) * 0.693147181f;
+        var p = Vector256.Create(1f / 720f);
+        p = Vector256.FusedMultiplyAdd(f, p, Vector256.Create(1f / 120f));
+        p = Vector256.FusedMultiplyAdd(f, p, Vector256.Create(1f / 24f));
+        p = Vector256.FusedMultiplyAdd(f, p, Vector256.Create(1f / 6f));
+        p = Vector256.FusedMultiplyAdd(f, p, Vector256.Create(0.5f));
+        p = Vector256.FusedMultiplyAdd(f, p, Vector256<float>.One);
+        p = Vector256.FusedMultiplyAdd(f, p, Vector256<float>.One);
+        var scale = ((Vector256.ConvertToInt32(floor) + Vector256.Create(127)) << 23).AsSingle();
+        return Vector256.AndNot(p * 1.41421356f * scale, underflow.AsSingle());
     }
 }

@@ -62,7 +62,8 @@ public sealed record UmapOptions
 /// edge, which the symmetric graph always holds with the same weight: each owner applies the attraction with a double step
 /// (its own sample plus a stand-in for the tail move of the reverse sample), so every vertex receives
 /// two attractive and <c>negative_sample_rate</c> repulsive updates per sample, as in umap-learn. No thread ever
-/// writes what another reads in the same epoch, so the output is identical for any thread count.</para>
+/// writes what another reads in the same epoch, so the output is identical for any thread count. The per-block kernel is
+/// <see cref="UmapSgd"/> (one 8-lane pass per edge sample, two half-block walks side by side).</para>
 /// </summary>
 public static class Umap
 {
@@ -222,6 +223,12 @@ public static class Umap
         var parallel = new ParallelOptions { CancellationToken = cancellation, MaxDegreeOfParallelism = options.MaxDegreeOfParallelism };
         double alpha0 = options.LearningRate, alpha = alpha0;
         int rounds = Math.Max(1, options.RoundsPerEpoch);
+        var (edgeSamples, roundStart) = UmapSgd.Layout(n, rounds, rows, cols, epochsPerSample, epochsPerNegative);
+        var sgd = new UmapSgd
+        {
+            Count = n, Rounds = rounds, A = a, B = b, Gamma = gamma, Seed = options.Seed, Edges = edgeSamples, RoundStart = roundStart,
+            Current = current, Snapshot = snapshot,
+        };
         for (int epoch = 0; epoch < epochs; epoch++)
         {
             float alphaF = (float)alpha;
@@ -231,38 +238,7 @@ public static class Umap
                 Array.Copy(current, snapshot, current.Length);
                 int roundIndex = round;
                 Parallel.For(0, blocks, parallel, block =>
-                {
-                    var rng = new DeterministicRandom(options.Seed, 1 + ((long)epochIndex * rounds + roundIndex) * blocks + block);
-                    int end = Math.Min(n, (block + 1) * blockSize);
-                    for (int i = block * blockSize; i < end; i++)
-                    {
-                        float xi = current[2 * i], yi = current[2 * i + 1];
-                        for (int e = rows[i] + roundIndex; e < rows[i + 1]; e += rounds)
-                        {
-                            if (nextSample[e] > epochIndex) continue;
-                            int j = cols[e];
-                            float xj = snapshot[2 * j], yj = snapshot[2 * j + 1];
-                            // Own attraction plus the tail-move stand-in of the reverse edge (see the class comment): one
-                            // gradient evaluation, applied with a double step.
-                            Attract(ref xi, ref yi, xj, yj, a, b, 2 * alphaF);
-                            nextSample[e] += epochsPerSample[e];
-                            int negatives = (int)((epochIndex - nextNegative[e]) / epochsPerNegative[e]);
-                            for (int s = 0; s < negatives; s++)
-                            {
-                                int m = rng.NextInt(n);
-                                if (m == i) continue;
-                                float dx = xi - snapshot[2 * m], dy = yi - snapshot[2 * m + 1];
-                                float dist = dx * dx + dy * dy;
-                                if (dist <= 0) continue;
-                                float coefficient = 2f * gamma * b / ((0.001f + dist) * (1f + a * PowB(dist, b)));
-                                xi += alphaF * Clip(coefficient * dx);
-                                yi += alphaF * Clip(coefficient * dy);
-                            }
-                            nextNegative[e] += negatives * epochsPerNegative[e];
-                        }
-                        current[2 * i] = xi; current[2 * i + 1] = yi;
-                    }
-                });
+                    sgd.RunBlock(block * blockSize, Math.Min(n, (block + 1) * blockSize), epochIndex, roundIndex, blocks, block, alphaF));
             }
             alpha = alpha0 * (1.0 - (double)epoch / epochs);
             if ((epoch & 7) == 0) log.Progress((double)(epoch + 1) / epochs, $"UMAP epoch {epoch + 1}/{epochs}");
@@ -316,19 +292,6 @@ public static class Umap
             alpha = alpha0 * (1.0 - (double)epoch / epochs);
             if ((epoch & 7) == 0) log.Progress((double)(epoch + 1) / epochs, $"UMAP epoch {epoch + 1}/{epochs}");
         }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Attract(ref float xi, ref float yi, float xj, float yj, float a, float b, float alpha)
-    {
-        float dx = xi - xj, dy = yi - yj;
-        float dist = dx * dx + dy * dy;
-        if (dist <= 0) return;
-        float powB = PowB(dist, b);
-        // d/dy of −log q with q = 1/(1 + a·D^b): −2ab·D^(b−1)/(1 + a·D^b).
-        float coefficient = -2f * a * b * powB / (dist * (1f + a * powB));
-        xi += alpha * Clip(coefficient * dx);
-        yi += alpha * Clip(coefficient * dy);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

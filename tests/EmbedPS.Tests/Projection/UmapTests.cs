@@ -34,6 +34,30 @@ public class UmapTests
     }
 
     [Fact]
+    public void VectorFastPowMatchesMathPowInEveryLane()
+    {
+        // The SGD kernel's 8-lane power: every lane against Math.Pow, including the lanes' own b and the 2^−126 underflow.
+        var rng = new EmbedPS.Core.Common.DeterministicRandom(2);
+        var x = new float[8]; var b = new float[8];
+        double worst = 0;
+        for (int t = 0; t < 20_000; t++)
+        {
+            for (int l = 0; l < 8; l++) { x[l] = (float)Math.Pow(10, rng.NextDouble() * 40 - 20); b[l] = (float)(rng.NextDouble() * 4 - 2); }
+            var result = FastMath.Pow(System.Runtime.Intrinsics.Vector256.Create<float>(x), System.Runtime.Intrinsics.Vector256.Create<float>(b));
+            for (int l = 0; l < 8; l++)
+            {
+                double exact = Math.Pow(x[l], b[l]);
+                if (exact < 1e-37 || exact > 1e37) continue;
+                worst = Math.Max(worst, Math.Abs(result[l] - exact) / exact);
+                Assert.Equal(FastMath.Pow(x[l], b[l]), result[l], 2e-5f * (float)exact); // each within 1e-5 of exact
+            }
+        }
+        Assert.True(worst < 1e-5, $"worst relative error {worst:G3}");
+        var tiny = FastMath.Pow(System.Runtime.Intrinsics.Vector256.Create(1e-30f), System.Runtime.Intrinsics.Vector256.Create(5f));
+        Assert.Equal(0f, tiny[3]); // 2^−498 underflows to 0, not to garbage exponent bits
+    }
+
+    [Fact]
     public void FuzzySetMembershipsFollowSmoothKnnDistances()
     {
         // Points on a line 0, 1, 2, 4, 8: with k = 3 (2 others) every row has ρ = nearest distance, so its nearest gets 1.
@@ -73,6 +97,27 @@ public class UmapTests
         var other = Umap.Run(data, 700, 3, new UmapOptions { Seed = 12, Epochs = 60, MaxDegreeOfParallelism = 4 });
         Assert.Equal(one, four);
         Assert.NotEqual(one, other);
+    }
+
+    [Theory]
+    // Odd block sizes: blocks split into two half-walks of unequal length, a last block of one vertex.
+    [InlineData(7, 301)]
+    [InlineData(1, 50)]
+    [InlineData(256, 513)]
+    public void EveryVertexMovesAndAnyBlockSplitIsDeterministic(int blockSize, int count)
+    {
+        var (data, _) = ProjectionTestData.Blobs(count, 3, 3, seed: 6);
+        var start = new float[2 * count];
+        var rng = new EmbedPS.Core.Common.DeterministicRandom(9);
+        for (int t = 0; t < start.Length; t++) start[t] = (float)rng.NextDouble() * 10;
+        var options = new UmapOptions { Seed = 5, Epochs = 20, BlockSize = blockSize, InitialCoordinates = start, KeepInitialScale = true };
+        var one = Umap.Run(data, count, 3, options with { MaxDegreeOfParallelism = 1 });
+        var three = Umap.Run(data, count, 3, options with { MaxDegreeOfParallelism = 3 });
+        Assert.Equal(one, three);
+        // Every vertex has edges (kNN graph), so every vertex must have been moved by its own owner.
+        for (int i = 0; i < count; i++)
+            Assert.True(one[2 * i] != start[2 * i] || one[2 * i + 1] != start[2 * i + 1], $"vertex {i} never moved");
+        Assert.All(one, v => Assert.True(float.IsFinite(v)));
     }
 
     [Fact]
