@@ -67,6 +67,9 @@ public abstract class ScaleBench : BenchCase
         child.WaitForExit();
         if (child.ExitCode != 0) throw new InvalidOperationException($"Invoke-ScaleRun.ps1 failed at {Label(Entities)} entities (exit code {child.ExitCode})");
         var run = ScaleRun.Read(result);
+        // Kept beside the table: the per-stage JSON of each size (CPU seconds, resident memory at the stage's start, details).
+        Directory.CreateDirectory(Path.Combine(_root, "bench-results"));
+        File.Copy(result, Path.Combine(_root, "bench-results", $"scale-{Label(Entities)}.json"), overwrite: true);
         lock (s_runs) { s_runs.RemoveAll(r => r.Entities == run.Entities); s_runs.Add(run); }
         WriteTable(Path.Combine(_root, "bench-results", "scale.md"));
 
@@ -74,6 +77,7 @@ public abstract class ScaleBench : BenchCase
         foreach (var stage in run.Stages)
         {
             outcome[$"{stage.Name} s"] = stage.Seconds;
+            outcome[$"{stage.Name} CPU s"] = stage.CpuSeconds;
             outcome[$"{stage.Name} GB"] = stage.PeakRssGB;
         }
         return outcome;
@@ -92,14 +96,14 @@ public abstract class ScaleBench : BenchCase
         var text = new StringBuilder();
         text.AppendLine($"# EmbedPS at scale — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores");
         text.AppendLine();
-        text.AppendLine("demo/Invoke-ScaleRun.ps1 in a child process per size; time = the stage's wall time, peak = the process's peak resident set during the stage.");
+        text.AppendLine("demo/Invoke-ScaleRun.ps1 in a child process per size; per stage: wall time, CPU time (all threads) and the process's peak resident set during the stage.");
         text.AppendLine();
         var stages = runs.SelectMany(r => r.Stages.Select(s => s.Name)).Distinct().ToList();
         text.AppendLine("| entities | " + string.Join(" | ", stages) + " | total |");
         text.AppendLine("|---|" + string.Concat(Enumerable.Repeat("---|", stages.Count + 1)));
         foreach (var run in runs)
         {
-            var cells = stages.Select(name => run.Stages.FirstOrDefault(s => s.Name == name) is { } s ? $"{s.Seconds:F1} s, {s.PeakRssGB:F2} GB" : "—");
+            var cells = stages.Select(name => run.Stages.FirstOrDefault(s => s.Name == name) is { } s ? $"{s.Seconds:F1} s ({s.CpuSeconds:F0} s CPU), {s.PeakRssGB:F2} GB" : "—");
             text.AppendLine($"| {Label(run.Entities)} | {string.Join(" | ", cells)} | {run.TotalSeconds:F1} s, {run.PeakRssGB:F2} GB |");
         }
         if (runs.Count >= 2)
@@ -107,15 +111,16 @@ public abstract class ScaleBench : BenchCase
             text.AppendLine();
             text.AppendLine("Growth: cost ∝ entities^b, b fitted by least squares on the sizes above.");
             text.AppendLine();
-            text.AppendLine("| stage | time exponent | peak-memory exponent |");
-            text.AppendLine("|---|---|---|");
+            text.AppendLine("| stage | wall-time exponent | CPU-time exponent | peak-memory exponent |");
+            text.AppendLine("|---|---|---|---|");
             foreach (var name in FittedStages)
             {
                 var points = runs.Where(r => r.Stages.Any(s => s.Name == name)).Select(r => (r.Entities, Stage: r.Stages.First(s => s.Name == name))).ToList();
                 if (points.Count < 2) continue;
                 double time = FitExponent(points.Select(p => ((double)p.Entities, p.Stage.Seconds)));
+                double cpu = FitExponent(points.Select(p => ((double)p.Entities, p.Stage.CpuSeconds)));
                 double memory = FitExponent(points.Select(p => ((double)p.Entities, p.Stage.PeakRssGB)));
-                text.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {time:F2} | {memory:F2} |"));
+                text.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {time:F2} | {cpu:F2} | {memory:F2} |"));
             }
         }
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
@@ -142,7 +147,7 @@ public abstract class ScaleBench : BenchCase
         throw new InvalidOperationException("cannot find the repository root (build.ps1) above " + AppContext.BaseDirectory);
     }
 
-    private sealed record ScaleStage(string Name, double Seconds, double PeakRssGB);
+    private sealed record ScaleStage(string Name, double Seconds, double CpuSeconds, double PeakRssGB);
 
     private sealed record ScaleRun(long Entities, double TotalSeconds, double PeakRssGB, IReadOnlyList<ScaleStage> Stages)
     {
@@ -151,7 +156,7 @@ public abstract class ScaleBench : BenchCase
             using var json = JsonDocument.Parse(File.ReadAllText(path));
             var root = json.RootElement;
             var stages = root.GetProperty("stages").EnumerateArray()
-                .Select(s => new ScaleStage(s.GetProperty("stage").GetString()!, s.GetProperty("seconds").GetDouble(), s.GetProperty("peakRssGB").GetDouble()))
+                .Select(s => new ScaleStage(s.GetProperty("stage").GetString()!, s.GetProperty("seconds").GetDouble(), s.GetProperty("cpuSeconds").GetDouble(), s.GetProperty("peakRssGB").GetDouble()))
                 .ToList();
             return new ScaleRun(root.GetProperty("entityCount").GetInt64(), root.GetProperty("totalSeconds").GetDouble(), root.GetProperty("peakRssGB").GetDouble(), stages);
         }
