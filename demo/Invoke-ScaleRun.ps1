@@ -3,9 +3,10 @@
 #
 #   dotnet pwsh demo/Invoke-ScaleRun.ps1 -ModulePath ./EmbedPS -OutputPath ./out/scale-1m -EntityCount 1000000
 #
-# The sample is New-SyntheticCollection's generator with every parameter scaled from the atlas preset (50,000 entities,
-# 300,000 collections): 6 collections per entity, the same mean size, groups and Zipf popularity. Co-occurrence keeps
-# each entity's -MaxPartners strongest partners at every size, so that the sizes run the same algorithm.
+# The sample is New-SyntheticCollection's generator scaled from the atlas preset (50,000 entities, 300,000 collections):
+# 6 collections per entity, the same groups and Zipf popularity, mean collection size 30 rather than 60 (co-occurrence
+# work grows with the sum of squared collection sizes, so this quarters it). Co-occurrence keeps each entity's
+# -MaxPartners strongest partners at every size, so that every size runs the same algorithm.
 # Peak memory is the process's peak resident set (VmHWM), reset before each stage through /proc/self/clear_refs (Linux),
 # so each stage's figure includes what earlier stages still hold (the stage objects the next one needs).
 param(
@@ -76,7 +77,7 @@ $collections = Measure-Stage 'collections' {
 
 $cooccurrence = Measure-Stage 'cooccurrence' {
     $collections | New-CooccurrenceMatrix -MaxPartners $MaxPartners
-} { param($r) "{0:N0} pairs kept (top {1})" -f $r.PairCount, $MaxPartners }
+} { param($r) "{0:N0} pairs kept (top {1}) of {2:N0}" -f $r.PairCount, $MaxPartners, ([long] $r.Provenance.Parameters['ExactNonZeros'] / 2) }
 $collections = $null
 
 $graph = Measure-Stage 'neighbors' {
