@@ -88,8 +88,8 @@ internal static class SparseRowEngine
         log.Verbose($"Upper bound from collection sizes: {upperBound:N0} non-zeros ({Size(ExactBytes(upperBound, n))}).");
 
         // An explicit cap K bounds every kept row by K entries, so when n·K entries fit the budget the counting pass is not
-        // needed to size anything: skipping it saves a third of the work (it visits every pair once more), which is what
-        // dominates co-occurrence at a million entities. Row sizes and the exact count then come from the filling pass.
+        // needed to size anything: skipping it saves a pass over every pair above the diagonal (about a sixth of the stage's
+        // CPU time at 20,000 entities). Row sizes and the exact count then come from the filling pass.
         if (options.MaxPartners > 0)
         {
             long bound = (long)n * Math.Min(options.MaxPartners, Math.Max(1, n - 1));
