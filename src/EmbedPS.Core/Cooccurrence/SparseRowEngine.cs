@@ -87,6 +87,23 @@ internal static class SparseRowEngine
         for (int i = 0; i < n; i++) upperBound += Math.Min(Math.Max(0, n - 1), source.PartnerUpperBound(i));
         log.Verbose($"Upper bound from collection sizes: {upperBound:N0} non-zeros ({Size(ExactBytes(upperBound, n))}).");
 
+        // An explicit cap K bounds every kept row by K entries, so when n·K entries fit the budget the counting pass is not
+        // needed to size anything: skipping it saves a pass over every pair above the diagonal (about a sixth of the stage's
+        // CPU time at 20,000 entities). Row sizes and the exact count then come from the filling pass.
+        if (options.MaxPartners > 0)
+        {
+            long bound = (long)n * Math.Min(options.MaxPartners, Math.Max(1, n - 1));
+            long boundBytes = CappedBytes(bound, n) + (long)threads * n * 12;
+            long earlyBudget = options.ResolveMemoryBudget();
+            if (boundBytes <= earlyBudget && bound * 2 <= Array.MaxLength)
+            {
+                log.Verbose($"-MaxPartners {options.MaxPartners:N0} bounds the result by {bound:N0} row entries (at most {Size(boundBytes)}, budget {Size(earlyBudget)}): no counting pass.");
+                var uncounted = FillCapped(source, null, options.MaxPartners, parallel, log, cancellation, -1, upperBound);
+                log.Progress(1.0, "Done");
+                return uncounted;
+            }
+        }
+
         // Pass 1 (symbolic): each row's number of distinct partners above the diagonal; the partners below are
         // counted from the other side (a row's lower partners are the rows that have it above their diagonal).
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -320,29 +337,46 @@ internal static class SparseRowEngine
         return lowerWritten;
     }
 
-    private static SparseRowResult FillCapped(RowSource source, int[] counts, int cap, ParallelOptions parallel, IStageLog log, CancellationToken cancellation, long exact, long upperBound)
+    /// <summary>
+    /// Each row's <paramref name="cap"/> strongest partners, then their symmetric union. Without <paramref name="counts"/>
+    /// (no counting pass ran) every row gets room for <paramref name="cap"/> entries, the gaps are compacted away, and the
+    /// exact number of non-zeros is the sum of the rows' partner counts seen while filling; when no row had more than
+    /// <paramref name="cap"/> partners the result is the exact matrix and is reported as uncapped, as the counted path does.
+    /// </summary>
+    private static SparseRowResult FillCapped(RowSource source, int[]? counts, int cap, ParallelOptions parallel, IStageLog log, CancellationToken cancellation, long exact, long upperBound)
     {
-        int n = counts.Length;
+        int n = source.EntityCount;
         var offsets = new long[n + 1];
-        for (int i = 0; i < n; i++) offsets[i + 1] = offsets[i] + Math.Min(cap, counts[i]);
+        for (int i = 0; i < n; i++) offsets[i + 1] = offsets[i] + (counts is null ? Math.Min(cap, Math.Max(0, n - 1)) : Math.Min(cap, counts[i]));
         var columns = new int[offsets[n]];
         var weights = new float[offsets[n]];
         var written = new int[n];
-        RunRows(n, parallel, log, cancellation, 0.4, 0.85, $"Accumulating weights (top {cap})", (row, s) =>
+        var partners = counts ?? new int[n];
+        int applied = cap;
+        RunRows(n, parallel, log, cancellation, counts is null ? 0.0 : 0.4, 0.85, $"Accumulating weights (top {cap})", (row, s) =>
         {
             s.Begin(row);
             source.AccumulateRow(row, s);
-            written[row] = counts[row] <= cap
+            if (counts is null) partners[row] = s.Count;
+            written[row] = s.Count <= cap
                 ? EmitSorted(s, row, columns, weights, offsets[row])
                 : EmitStrongest(s, row, cap, columns, weights, offsets[row]);
         });
+        if (counts is null)
+        {
+            exact = 0;
+            int maxCount = 0;
+            foreach (var c in partners) { exact += c; maxCount = Math.Max(maxCount, c); }
+            log.Verbose($"Exact matrix: {exact:N0} non-zeros ({exact / 2:N0} pairs), largest row {maxCount:N0} partners.");
+            if (maxCount <= cap) applied = 0;
+        }
         Compact(offsets, written, ref columns, ref weights);
         cancellation.ThrowIfCancellationRequested();
         log.Progress(0.9, "Symmetrizing");
         var (unionOffsets, unionColumns, unionWeights) = SymmetrizeUnion(offsets, columns, weights, parallel, cancellation);
         log.Verbose($"Kept {unionColumns.LongLength:N0} of {exact:N0} non-zeros (each entity's {cap:N0} strongest partners, plus the entities that keep it among theirs).");
         WarnBeyondFloatPrecision(unionWeights, log);
-        return new SparseRowResult(unionOffsets, unionColumns, unionWeights, cap, exact, upperBound);
+        return new SparseRowResult(unionOffsets, unionColumns, unionWeights, applied, exact, upperBound);
     }
 
     /// <summary>Runs body for every row in parallel blocks; stops within a block when cancelled.</summary>

@@ -178,6 +178,43 @@ public class CooccurrenceBuilderTests
         Assert.Equal(full.NonZeroCount, Convert.ToInt64(capped.Provenance.Parameters["ExactNonZeros"]));
     }
 
+    [Theory]
+    [InlineData(3)]
+    [InlineData(12)]
+    [InlineData(400)]
+    public void An_explicit_cap_gives_the_same_matrix_with_or_without_the_counting_pass(int cap)
+    {
+        // Sparse enough that some rows have fewer than `cap` partners, so the counted path sizes rows below n·cap.
+        var set = Random(entityCount: 300, collectionCount: 400, maxSize: 8, seed: 5);
+        var options = new CooccurrenceOptions { CollectionWeighting = CollectionWeighting.InverseLogSize, MaxPartners = cap, MaxDegreeOfParallelism = 1 };
+        // Default budget: n·cap fits, so the counting pass is skipped.
+        var uncounted = CooccurrenceBuilder.Build(set, options);
+        // A budget just below the n·cap bound (but above what the counted rows need) forces the counting pass.
+        int n = set.EntityCount;
+        long bound = SparseRowEngine.CappedBytes((long)n * Math.Min(cap, n - 1), n) + n * 12L;
+        var counted = CooccurrenceBuilder.Build(set, options with { MaxMemoryBytes = bound - 1 });
+        Assert.Equal(counted.RowOffsets, uncounted.RowOffsets);
+        Assert.Equal(counted.ColumnIndices, uncounted.ColumnIndices);
+        Assert.Equal(counted.Weights, uncounted.Weights);
+        Assert.Equal(counted.Provenance.Parameters["ExactNonZeros"], uncounted.Provenance.Parameters["ExactNonZeros"]);
+        Assert.Equal(counted.Provenance.Parameters["AppliedMaxPartners"], uncounted.Provenance.Parameters["AppliedMaxPartners"]);
+        var exact = CooccurrenceBuilder.Build(set, options with { MaxPartners = CooccurrenceOptions.AllPartners });
+        Assert.Equal(exact.NonZeroCount, Convert.ToInt64(uncounted.Provenance.Parameters["ExactNonZeros"]));
+        // A cap above every row keeps the exact matrix and says it applied none.
+        int largestRow = Enumerable.Range(0, n).Max(i => exact.PartnersOf(i).Length);
+        if (cap >= largestRow)
+        {
+            Assert.Equal(0, Convert.ToInt32(uncounted.Provenance.Parameters["AppliedMaxPartners"]));
+            Assert.Equal(exact.ColumnIndices, uncounted.ColumnIndices);
+            Assert.Equal(exact.Weights, uncounted.Weights);
+        }
+        else
+        {
+            Assert.Equal(cap, Convert.ToInt32(uncounted.Provenance.Parameters["AppliedMaxPartners"]));
+            Assert.True(uncounted.NonZeroCount < exact.NonZeroCount);
+        }
+    }
+
     [Fact]
     public void The_memory_guard_stops_before_allocating_and_suggests_MaxPartners()
     {

@@ -156,6 +156,41 @@ public class CooccurrenceMergeAndImportTests
         AssertWellFormedSymmetric(imported);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(5)]
+    [InlineData(30)]
+    public void The_documented_top_K_SQL_in_DuckDB_keeps_the_same_pairs_as_MaxPartners(int k)
+    {
+        // docs/scale.md's edge list for a million entities: each entity's k strongest partners (ties to the smaller id,
+        // which is the smaller canonical index for integer ids), union of both sides, plus the diagonal.
+        using var dir = new TempDirectory();
+        var set = SyntheticCollectionGenerator.Generate(SyntheticCollectionOptions.Tiny).Collections;
+        var collections = dir.File("collections.parquet");
+        CollectionsArtifact.Write(set, collections);
+        var edges = dir.File("edges.parquet");
+        DuckDb($@"
+            COPY (
+              WITH items AS (SELECT DISTINCT collection, entity FROM read_parquet('{collections}')),
+              pairs AS (
+                SELECT a.entity AS entity_a, b.entity AS entity_b, count(*) AS weight
+                FROM items a JOIN items b ON a.collection = b.collection AND a.entity < b.entity
+                GROUP BY ALL),
+              sides AS (SELECT entity_a AS e, entity_b AS p, weight FROM pairs UNION ALL SELECT entity_b, entity_a, weight FROM pairs),
+              strongest AS (SELECT e, p, weight FROM sides QUALIFY row_number() OVER (PARTITION BY e ORDER BY weight DESC, p) <= {k})
+              SELECT DISTINCT least(e, p) AS entity_a, greatest(e, p) AS entity_b, weight FROM strongest
+              UNION ALL
+              SELECT entity, entity, count(*) FROM items GROUP BY entity
+            ) TO '{edges}' (FORMAT parquet);");
+        var log = new RecordingStageLog();
+        var imported = EdgeListImporter.Read(edges, log: log);
+        Assert.Empty(log.Warnings);
+        var built = CooccurrenceBuilder.Build(set, new CooccurrenceOptions { MaxPartners = k });
+        Assert.Equal(k, Convert.ToInt32(built.Provenance.Parameters["AppliedMaxPartners"]));
+        AssertSameById(built, imported, 0);
+        AssertWellFormedSymmetric(imported);
+    }
+
     [Fact]
     public void A_CSV_edge_list_with_text_ids_imports_and_sums_repeated_pairs()
     {

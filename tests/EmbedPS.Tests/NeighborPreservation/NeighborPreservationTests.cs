@@ -143,6 +143,27 @@ public class GraphKnnTests
         Assert.Equal(parallel.Indices, single.Indices);
         Assert.Equal(parallel.Distances, single.Distances);
     }
+
+    [Fact]
+    public void The_search_allocates_one_state_per_worker_however_many_blocks()
+    {
+        // A ring of 100,000 entities (391 blocks of 256 sources): each search state holds three arrays of n, so one per
+        // Parallel.For replica instead of one per worker piled up gigabytes at a million entities. Exact answer: the
+        // k nearest on a ring with unit edges are the k/2 on each side.
+        const int n = 100_000, k = 4;
+        var edges = new List<(int, int, float)>();
+        for (int i = 0; i < n; i++) edges.Add((i, (i + 1) % n, 1f));
+        var graph = DistanceGraph.FromEdges(n, edges);
+        var lists = GraphKnn.Search(graph, k, double.PositiveInfinity, null, default, out int states);
+        Assert.InRange(states, 1, Environment.ProcessorCount);
+        for (int i = 0; i < n; i += 997)
+        {
+            Assert.Equal(k, lists.Counts[i]);
+            var expected = new[] { (i + n - 1) % n, (i + 1) % n, (i + n - 2) % n, (i + 2) % n };
+            Assert.Equal(expected.OrderBy(j => j).ToArray(), lists.Indices.Skip(i * k).Take(k).OrderBy(j => j).ToArray());
+            Assert.Equal(new[] { 1f, 1f, 2f, 2f }, lists.Distances.Skip(i * k).Take(k).ToArray());
+        }
+    }
 }
 
 public class SimilarityTests
