@@ -52,9 +52,13 @@ public abstract class AtlasDemoBenchBase : BenchCase
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        // `dotnet pwsh` runs PowerShell inside the muxer's process, so the child's own VmHWM is the pipeline's peak resident set.
+        // `dotnet pwsh` starts a shim that starts pwsh as its own child process: the pipeline's peak is the largest VmHWM among
+        // the child's descendants, sampled until they exit (VmHWM only grows, so sampling misses nothing but the last ~0.5 s).
         long peakKb = 0;
-        while (!process.WaitForExit(200)) peakKb = Math.Max(peakKb, PeakResidentKb(process.Id));
+        while (!process.WaitForExit(500))
+        {
+            foreach (var pid in WithDescendants(process.Id)) peakKb = Math.Max(peakKb, PeakResidentKb(pid));
+        }
         process.WaitForExit();
         if (process.ExitCode != 0)
         {
@@ -73,6 +77,33 @@ public abstract class AtlasDemoBenchBase : BenchCase
     public override void Cleanup()
     {
         if (_output.Length > 0 && Directory.Exists(_output)) Directory.Delete(_output, recursive: true);
+    }
+
+    /// <summary>The process and every process below it (from the parent ids in /proc/*/stat).</summary>
+    private static List<int> WithDescendants(int root)
+    {
+        var children = new Dictionary<int, List<int>>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out int pid)) continue;
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                // "pid (comm) state ppid …": comm may hold spaces, so parse after its closing parenthesis.
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                int parent = int.Parse(fields[1], CultureInfo.InvariantCulture);
+                if (!children.TryGetValue(parent, out var list)) children[parent] = list = new List<int>();
+                list.Add(pid);
+            }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+        }
+        var result = new List<int> { root };
+        for (int i = 0; i < result.Count; i++)
+        {
+            if (children.TryGetValue(result[i], out var below)) result.AddRange(below);
+        }
+        return result;
     }
 
     /// <summary>VmHWM of a running process in kB; 0 once it is gone.</summary>
