@@ -5,6 +5,7 @@ $Demo.Collections = New-SyntheticCollection -Size $Demo.Size -Seed 42 -MetadataP
 $Demo.Collections | Format-Table | Out-String | Write-Host
 $again = Import-EmbedArtifact (Out 'collections.parquet')
 if ($again.PairCount -ne $Demo.Collections.PairCount) { throw 'The collections artifact did not round-trip.' }
+$again = $null   # the copy read back only served the check
 
 Step 'Exporting the sample as CSV and importing it with Import-EntityCollection'
 [EmbedPS.Core.Collections.CollectionCsvWriter]::Write($Demo.Collections, (Out 'collections.csv'))

@@ -4,3 +4,4 @@ $Demo.Cooccurrence = $Demo.Collections | New-CooccurrenceMatrix -OutFile (Out 'c
 $Demo.Cooccurrence | Format-Table | Out-String | Write-Host
 $again = Import-CooccurrenceMatrix (Out 'cooccurrence.parquet')
 if ($again.PairCount -ne $Demo.Cooccurrence.PairCount) { throw 'The cooccurrence artifact did not round-trip.' }
+$again = $null   # the copy read back only served the check: at atlas size it is a second 3.2 GB matrix

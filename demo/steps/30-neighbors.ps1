@@ -4,3 +4,4 @@ $Demo.NeighborGraph = $Demo.Cooccurrence | Invoke-NeighborPreservation -Seed 42 
 $Demo.NeighborGraph | Format-Table | Out-String | Write-Host
 $again = Import-EmbedArtifact (Out 'neighbor-graph.parquet')
 if ($again.EdgeCount -ne $Demo.NeighborGraph.EdgeCount) { throw 'The neighbour-graph artifact did not round-trip.' }
+$again = $null   # the copy read back only served the check

@@ -7,3 +7,4 @@ $again = Import-EmbedArtifact (Out 'embedding.parquet')
 if ($again.EntityCount -ne $Demo.Embedding.EntityCount -or $again.FinalDistortion -ne $Demo.Embedding.FinalDistortion) {
     throw 'The embedding artifact did not round-trip.'
 }
+$again = $null   # the copy read back only served the check

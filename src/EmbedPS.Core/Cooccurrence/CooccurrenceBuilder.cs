@@ -89,6 +89,7 @@ internal sealed class CollectionRowSource : RowSource
     private readonly double _inverseTimeScale;
     private readonly PairWeight _pairWeight;
     private readonly bool _plain;
+    private readonly bool _unitWeights;
 
     public CollectionRowSource(EntityCollectionSet set, CooccurrenceOptions options, CancellationToken cancellation)
     {
@@ -117,6 +118,7 @@ internal sealed class CollectionRowSource : RowSource
             _inverseTimeScale = 1.0 / options.TimeScale;
         }
         _plain = _itemWeights is null && _values is null && _timestamps is null;
+        _unitWeights = _plain && options.CollectionWeighting == CollectionWeighting.None;
 
         int collections = set.CollectionCount;
         _collectionWeight = new float[collections];
@@ -168,6 +170,40 @@ internal sealed class CollectionRowSource : RowSource
             sum += _collectionOffsets[c + 1] - _collectionOffsets[c] - 1;
         }
         return sum;
+    }
+
+    public override bool UnitWeights => _unitWeights;
+
+    public override void CountUpper(int row, RowScratch s)
+    {
+        ref int counts = ref MemoryMarshal.GetArrayDataReference(s.Counts!);
+        ref int members = ref MemoryMarshal.GetArrayDataReference(_members);
+        var offsets = _collectionOffsets;
+        for (int k = _entityOffsets[row], kEnd = _entityOffsets[row + 1]; k < kEnd; k++)
+        {
+            int c = _entityCollections[k];
+            for (int q = _entityPositions[k] + 1, qEnd = offsets[c + 1]; q < qEnd; q++) Unsafe.Add(ref counts, Unsafe.Add(ref members, q))++;
+        }
+    }
+
+    public override long UpperWork(int row)
+    {
+        long sum = 0;
+        for (int k = _entityOffsets[row], kEnd = _entityOffsets[row + 1]; k < kEnd; k++)
+            sum += _collectionOffsets[_entityCollections[k] + 1] - _entityPositions[k] - 1;
+        return sum;
+    }
+
+    public override void MarkUpperDense(int row, byte[] marks)
+    {
+        ref byte mark = ref MemoryMarshal.GetArrayDataReference(marks);
+        ref int members = ref MemoryMarshal.GetArrayDataReference(_members);
+        var offsets = _collectionOffsets;
+        for (int k = _entityOffsets[row], kEnd = _entityOffsets[row + 1]; k < kEnd; k++)
+        {
+            int c = _entityCollections[k];
+            for (int q = _entityPositions[k] + 1, qEnd = offsets[c + 1]; q < qEnd; q++) Unsafe.Add(ref mark, Unsafe.Add(ref members, q)) = 1;
+        }
     }
 
     public override void MarkUpper(int row, RowScratch s) => Mark(row, s, upper: true);

@@ -30,6 +30,10 @@ internal sealed class RowScratch
     public int Stamp;
     /// <summary>Per-thread partial counts of lower partners (summed after the symbolic pass, so no atomics).</summary>
     public int[]? LowerCounts;
+    /// <summary>Per-thread integer counts of a dense row of unit weights (<see cref="RowSource.UnitWeights"/>); all zero between rows.</summary>
+    public int[]? Counts;
+    /// <summary>Per-thread byte marks of a dense row's partners in the counting pass; all zero between rows.</summary>
+    public byte[]? Marks;
     public int[]? HeapColumns;
     public float[]? HeapWeights;
 
@@ -61,6 +65,19 @@ internal abstract class RowSource
     public abstract void AccumulateUpper(int row, RowScratch scratch, bool track);
     /// <summary>Puts all of row's partners (never row itself) in Touched and adds their weights into Acc; leaves Acc[row] at zero.</summary>
     public abstract void AccumulateRow(int row, RowScratch scratch);
+
+    /// <summary>
+    /// Every contribution is exactly 1 (plain counts): a dense row may then be counted in 32-bit integers
+    /// (<see cref="CountUpper"/>), exact up to 2^31 and half the accumulator's cache footprint; the stored weight, the count
+    /// rounded once to float32, is the same as from the double accumulator.
+    /// </summary>
+    public virtual bool UnitWeights => false;
+    /// <summary>With <see cref="UnitWeights"/>: adds 1 to Counts[j] for every contribution of a partner j &gt; row (a bare scatter).</summary>
+    public virtual void CountUpper(int row, RowScratch scratch) => throw new NotSupportedException();
+    /// <summary>Contributions above the diagonal (with repeats): what <see cref="MarkUpper"/> would walk; 0 when not cheaply known.</summary>
+    public virtual long UpperWork(int row) => 0;
+    /// <summary>Sets marks[j] = 1 for every partner j &gt; row (a bare scatter); only called where <see cref="UpperWork"/> is positive.</summary>
+    public virtual void MarkUpperDense(int row, byte[] marks) => throw new NotSupportedException();
 }
 
 /// <summary>The CSR arrays an engine run produced and how it bounded them.</summary>
@@ -113,9 +130,19 @@ internal static class SparseRowEngine
         var scratches = RunRows(n, parallel, log, cancellation, 0.0, 0.3, "Counting partners", (row, s) =>
         {
             s.Begin(row);
+            var lower = s.LowerCounts ??= new int[n];
+            long work = source.UpperWork(row);
+            // A dense row: byte marks scattered without a partner list, then counted (and added to the lower counts) by a
+            // vector scan of the rest of the row, cheaper than listing the partners once the row holds more than ~1/8 of them.
+            if (work > 0 && work * 8 > n - row - 1)
+            {
+                var marks = s.Marks ??= new byte[n];
+                source.MarkUpperDense(row, marks);
+                upperCounts[row] = CollectMarks(marks, lower, row + 1);
+                return;
+            }
             source.MarkUpper(row, s);
             upperCounts[row] = s.Count;
-            var lower = s.LowerCounts ??= new int[n];
             var touched = s.Touched;
             for (int t = 0; t < s.Count; t++) lower[touched[t]]++;
         });
@@ -134,7 +161,7 @@ internal static class SparseRowEngine
             maxCount = Math.Max(maxCount, counts[i]);
         }
         long budget = options.ResolveMemoryBudget();
-        long scratchBytes = (long)threads * n * 12;
+        long scratchBytes = (long)threads * n * 17;
         long exactBytes = ExactBytes(exact, n) + scratchBytes;
         log.Verbose($"Counting pass: {clock.Elapsed.TotalSeconds:F2} s ({Cpu() - cpu:F2} s CPU).");
         log.Verbose($"Exact matrix: {exact:N0} non-zeros ({exact / 2:N0} pairs), largest row {maxCount:N0} partners, about {Size(exactBytes)}; memory budget {Size(budget)}.");
@@ -256,8 +283,15 @@ internal static class SparseRowEngine
             s.Begin(row);
             // The counting pass gave the row's size, so a dense row skips partner tracking altogether.
             bool dense = ScanIsCheaper(upperCounts[row], n - row - 1);
-            source.AccumulateUpper(row, s, track: !dense);
             long start = offsets[row] + lowerCounts[row];
+            if (dense && source.UnitWeights)
+            {
+                var counts = s.Counts ??= new int[n];
+                source.CountUpper(row, s);
+                upperWritten[row] = EmitCountsByScan(counts, columns, weights, start, row + 1);
+                return;
+            }
+            source.AccumulateUpper(row, s, track: !dense);
             upperWritten[row] = dense ? EmitByScan(s, columns, weights, start, row + 1) : EmitBySort(s, columns, weights, start);
         });
         log.Verbose($"Accumulation pass: {clock.Elapsed.TotalSeconds:F2} s ({Cpu() - cpu:F2} s CPU).");
@@ -467,6 +501,71 @@ internal static class SparseRowEngine
             acc[j] = 0;
             columns[at + k] = j;
             weights[at + k] = (float)v;
+            k++;
+        }
+        return k;
+    }
+
+    /// <summary>Counts the marked entries from <paramref name="first"/> on, adds each to <paramref name="lower"/> and clears the marks.</summary>
+    internal static int CollectMarks(byte[] marks, int[] lower, int first)
+    {
+        int n = marks.Length, j = first, width = Vector<byte>.Count;
+        ref byte m = ref MemoryMarshal.GetArrayDataReference(marks);
+        ref int low = ref MemoryMarshal.GetArrayDataReference(lower);
+        var total = Vector<uint>.Zero;
+        int count = 0;
+        for (; j + width <= n; j += width)
+        {
+            var v = Vector.LoadUnsafe(ref m, (nuint)j);
+            if (v == Vector<byte>.Zero) continue;
+            Vector.StoreUnsafe(Vector<byte>.Zero, ref m, (nuint)j);
+            Vector.Widen(v, out Vector<ushort> lo, out Vector<ushort> hi);
+            Vector.Widen(lo, out Vector<uint> a0, out Vector<uint> a1);
+            Vector.Widen(hi, out Vector<uint> a2, out Vector<uint> a3);
+            int q = Vector<uint>.Count;
+            ref int at = ref Unsafe.Add(ref low, j);
+            Vector.StoreUnsafe(Vector.LoadUnsafe(ref at) + Vector.AsVectorInt32(a0), ref at);
+            Vector.StoreUnsafe(Vector.LoadUnsafe(ref at, (nuint)q) + Vector.AsVectorInt32(a1), ref at, (nuint)q);
+            Vector.StoreUnsafe(Vector.LoadUnsafe(ref at, (nuint)(2 * q)) + Vector.AsVectorInt32(a2), ref at, (nuint)(2 * q));
+            Vector.StoreUnsafe(Vector.LoadUnsafe(ref at, (nuint)(3 * q)) + Vector.AsVectorInt32(a3), ref at, (nuint)(3 * q));
+            total += a0 + a1 + a2 + a3;
+        }
+        count += (int)Vector.Sum(total);
+        for (; j < n; j++)
+        {
+            if (marks[j] == 0) continue;
+            marks[j] = 0;
+            lower[j]++;
+            count++;
+        }
+        return count;
+    }
+
+    /// <summary>Collects the non-zero integer counts from <paramref name="firstColumn"/> on, in order, as float32 weights, clearing them.</summary>
+    internal static int EmitCountsByScan(int[] counts, int[] columns, float[] weights, long start, int firstColumn)
+    {
+        int n = counts.Length, k = 0, at = (int)start, j = firstColumn, width = Vector<int>.Count;
+        ref int c = ref MemoryMarshal.GetArrayDataReference(counts);
+        for (; j + width <= n; j += width)
+        {
+            if (Vector.LoadUnsafe(ref c, (nuint)j) == Vector<int>.Zero) continue;
+            for (int t = j; t < j + width; t++)
+            {
+                int v = counts[t];
+                if (v == 0) continue;
+                counts[t] = 0;
+                columns[at + k] = t;
+                weights[at + k] = v;
+                k++;
+            }
+        }
+        for (; j < n; j++)
+        {
+            int v = counts[j];
+            if (v == 0) continue;
+            counts[j] = 0;
+            columns[at + k] = j;
+            weights[at + k] = v;
             k++;
         }
         return k;

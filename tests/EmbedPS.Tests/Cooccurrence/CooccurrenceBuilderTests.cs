@@ -119,6 +119,63 @@ public class CooccurrenceBuilderTests
     }
 
     [Theory]
+    [InlineData(CollectionWeighting.None)]
+    [InlineData(CollectionWeighting.InverseLogSize)]
+    public void Counts_are_exact_when_dense_rows_are_counted_by_vector_scans(CollectionWeighting weighting)
+    {
+        // 300 entities, collections up to 200 long: most rows hold far more than 1/8 of the entities above them, so the counting
+        // pass marks them in bytes and counts by vector scans (32 at a time, plus a tail), and with plain counts the weights are
+        // summed in integers; the few sparse rows at the end still take the listing path.
+        var set = Random(entityCount: 300, collectionCount: 250, maxSize: 200, seed: 21, attributes: false);
+        var options = new CooccurrenceOptions { CollectionWeighting = weighting };
+        var m = CooccurrenceBuilder.Build(set, options);
+        AssertEqualsReference(Naive(set, options), m, weighting == CollectionWeighting.None ? 0 : 2e-5);
+        AssertWellFormedSymmetric(m);
+        var one = CooccurrenceBuilder.Build(set, options with { MaxDegreeOfParallelism = 1 });
+        Assert.Equal(one.RowOffsets, m.RowOffsets);
+        Assert.Equal(one.ColumnIndices, m.ColumnIndices);
+        Assert.Equal(one.Weights, m.Weights);
+    }
+
+    [Fact]
+    public void Counting_marks_by_vector_scan_agrees_with_a_plain_loop()
+    {
+        var random = new Random(3);
+        for (int trial = 0; trial < 50; trial++)
+        {
+            int n = random.Next(1, 200), first = random.Next(0, n + 1);
+            var marks = new byte[n];
+            for (int j = first; j < n; j++) marks[j] = (byte)(random.Next(3) == 0 ? 1 : 0);
+            var lower = new int[n];
+            var expectedLower = new int[n];
+            int expected = 0;
+            for (int j = first; j < n; j++) { expected += marks[j]; expectedLower[j] += marks[j]; }
+            Assert.Equal(expected, SparseRowEngine.CollectMarks(marks, lower, first));
+            Assert.Equal(expectedLower, lower);
+            Assert.All(marks, b => Assert.Equal(0, b));
+        }
+    }
+
+    [Fact]
+    public void Rows_are_sorted_and_repeats_summed_like_a_naive_merge()
+    {
+        var random = new Random(8);
+        for (int trial = 0; trial < 200; trial++)
+        {
+            int length = random.Next(0, 40);
+            bool ascending = trial % 3 == 0;
+            var cols = new int[length];
+            var vals = new float[length];
+            for (int k = 0; k < length; k++) { cols[k] = ascending ? (k == 0 ? 0 : cols[k - 1] + 1 + random.Next(3)) : random.Next(15); vals[k] = random.Next(1, 9) * 0.5f; }
+            var expected = new SortedDictionary<int, double>();
+            for (int k = 0; k < length; k++) expected[cols[k]] = expected.GetValueOrDefault(cols[k]) + vals[k];
+            int kept = EdgeListReader.SortAndMergeRow(cols, vals);
+            Assert.Equal(expected.Keys, cols.Take(kept));
+            Assert.Equal(expected.Values.Select(v => (float)v), vals.Take(kept));
+        }
+    }
+
+    [Theory]
     [InlineData(false)]
     [InlineData(true)]
     public void Counts_are_exact_with_sparse_rows(bool attributes)

@@ -56,13 +56,45 @@ public sealed class PreviewStatisticsTests
     }
 
     [Fact]
+    public void Matrix_components_and_weight_histogram_agree_with_the_edge_list_versions()
+    {
+        // A random sparse symmetric matrix: components walked from its rows equal union–find over its pair list, and the
+        // histogram of its float weights equals that of the same weights widened to doubles.
+        var random = new Random(4);
+        int n = 300;
+        var pairs = new SortedDictionary<(int, int), float>();
+        for (int e = 0; e < 260; e++)
+        {
+            int a = random.Next(n), b = random.Next(n);
+            if (a != b) pairs[(Math.Min(a, b), Math.Max(a, b))] = random.Next(1, 40) * (random.Next(2) == 0 ? 1f : 0.37f);
+        }
+        var rows = Enumerable.Range(0, n).Select(_ => new SortedDictionary<int, float>()).ToArray();
+        foreach (var ((a, b), w) in pairs) { rows[a][b] = w; rows[b][a] = w; }
+        var offsets = new long[n + 1];
+        for (int i = 0; i < n; i++) offsets[i + 1] = offsets[i] + rows[i].Count;
+        var matrix = new CooccurrenceMatrix(EntityIds.FromIntegers(Enumerable.Range(0, n).Select(i => (long)i).ToArray()), new int[n], offsets,
+            rows.SelectMany(r => r.Keys).ToArray(), rows.SelectMany(r => r.Values).ToArray());
+        var source = pairs.Keys.Select(p => p.Item1).ToArray();
+        var target = pairs.Keys.Select(p => p.Item2).ToArray();
+        Assert.Equal(GraphStatistics.Components(n, source, target, GraphStatistics.Degrees(matrix)), GraphStatistics.Components(matrix));
+        var weights = GraphStatistics.PairWeights(matrix);
+        Assert.Equal(pairs.Values.OrderBy(w => w), weights.OrderBy(w => w));
+        var fromFloats = LogHistogram.Compute(weights);
+        var fromDoubles = LogHistogram.Compute(weights.Select(w => (double)w).ToArray());
+        Assert.Equal(fromDoubles.Counts, fromFloats.Counts);
+        Assert.Equal(fromDoubles.Centers, fromFloats.Centers);
+        Assert.Equal(fromDoubles.Density, fromFloats.Density);
+        Assert.Equal(fromDoubles.NonPositiveCount, fromFloats.NonPositiveCount);
+    }
+
+    [Fact]
     public void Cooccurrence_and_graph_statistics_count_each_pair_once()
     {
         // Pairs (0,1) weight 2 and (1,2) weight 5; entity 3 has no partner.
         var ids = EntityIds.FromIntegers(new long[] { 10, 11, 12, 13 });
         var matrix = new CooccurrenceMatrix(ids, new[] { 1, 2, 1, 1 }, new long[] { 0, 1, 3, 4, 4 }, new[] { 1, 0, 2, 1 }, new[] { 2f, 2f, 5f, 5f });
         Assert.Equal(new[] { 1, 2, 1, 0 }, GraphStatistics.Degrees(matrix));
-        Assert.Equal(new[] { 2.0, 5.0 }, GraphStatistics.PairWeights(matrix).OrderBy(w => w));
+        Assert.Equal(new[] { 2f, 5f }, GraphStatistics.PairWeights(matrix).OrderBy(w => w));
         Assert.Equal(new ComponentSummary(2, 3, 1, 4), GraphStatistics.Components(matrix));
         // A repulsive pair (negative weight) joins nothing.
         var graph = new NeighborGraph(ids, new[] { 1, 1, 1, 1 }, new[] { 0, 2 }, new[] { 1, 3 }, new[] { 2f, -1f }, new[] { 0.5f, 1f });
