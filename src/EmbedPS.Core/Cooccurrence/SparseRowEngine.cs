@@ -110,7 +110,7 @@ internal static class SparseRowEngine
         if (options.MaxPartners > 0)
         {
             long bound = (long)n * Math.Min(options.MaxPartners, Math.Max(1, n - 1));
-            long boundBytes = CappedBytes(bound, n) + (long)threads * n * 12;
+            long boundBytes = CappedBytes(bound, n) + (long)threads * n * ScratchBytesPerEntity;
             long earlyBudget = options.ResolveMemoryBudget();
             if (boundBytes <= earlyBudget && bound * 2 <= Array.MaxLength)
             {
@@ -161,7 +161,7 @@ internal static class SparseRowEngine
             maxCount = Math.Max(maxCount, counts[i]);
         }
         long budget = options.ResolveMemoryBudget();
-        long scratchBytes = (long)threads * n * 17;
+        long scratchBytes = (long)threads * n * ScratchBytesPerEntity;
         long exactBytes = ExactBytes(exact, n) + scratchBytes;
         log.Verbose($"Counting pass: {clock.Elapsed.TotalSeconds:F2} s ({Cpu() - cpu:F2} s CPU).");
         log.Verbose($"Exact matrix: {exact:N0} non-zeros ({exact / 2:N0} pairs), largest row {maxCount:N0} partners, about {Size(exactBytes)}; memory budget {Size(budget)}.");
@@ -193,6 +193,9 @@ internal static class SparseRowEngine
 
     /// <summary>Bytes of an exact CSR result: columns and weights, offsets, row sums.</summary>
     internal static long ExactBytes(long nonZeros, int n) => nonZeros * 8 + (n + 1L) * 8 + n * 8L + n * 4L;
+
+    /// <summary>What each worker holds per entity while filling rows (accumulators, positions, byte marks), for the memory guard.</summary>
+    internal const int ScratchBytesPerEntity = 17;
 
     /// <summary>Bytes while capping: the per-row lists, their transpose and the symmetric union (at most twice the lists).</summary>
     internal static long CappedBytes(long kept, int n) => kept * 32 + (n + 1L) * 24 + n * 12L;

@@ -248,7 +248,7 @@ public class CooccurrenceBuilderTests
         var uncounted = CooccurrenceBuilder.Build(set, options);
         // A budget just below the n·cap bound (but above what the counted rows need) forces the counting pass.
         int n = set.EntityCount;
-        long bound = SparseRowEngine.CappedBytes((long)n * Math.Min(cap, n - 1), n) + n * 12L;
+        long bound = SparseRowEngine.CappedBytes((long)n * Math.Min(cap, n - 1), n) + (long)n * SparseRowEngine.ScratchBytesPerEntity;
         var counted = CooccurrenceBuilder.Build(set, options with { MaxMemoryBytes = bound - 1 });
         Assert.Equal(counted.RowOffsets, uncounted.RowOffsets);
         Assert.Equal(counted.ColumnIndices, uncounted.ColumnIndices);
