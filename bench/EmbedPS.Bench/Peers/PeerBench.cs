@@ -133,11 +133,18 @@ public static class PeerBench
             return new()
             {
                 Line("graph kNN (shortest paths, radius 3 × q75)", input, "PyMDE `preserve_neighbors(Graph)`", ours, peer, "neighbors_s", rss: true,
-                    quality: $"{Count(ours.Get("edges"))} / {Count(peer.Get("edges"))} edges"),
+                    quality: EdgeCounts(ours, peer)),
                 Line("MDE on that graph, dim 3, ≤ 300 iterations", input, "PyMDE `embed`", ours, peer, "embed_s", rss: false,
-                    quality: $"distortion {F(ours.Get("distortion"), "F4")} / {F(peer.Get("distortion"), "F4")}, iterations {F(ours.Get("iterations"), "F0")} / {F(peer.Get("iterations"), "F0")}"),
+                    quality: DistortionAndIterations(ours, peer)),
             };
         });
+
+    /// <summary>The graph rows' quality column: both sides' edge counts.</summary>
+    private static string EdgeCounts(SideResult ours, SideResult peer) => $"{Count(ours.Get("edges"))} / {Count(peer.Get("edges"))} edges";
+
+    /// <summary>The MDE rows' quality column: both sides' final distortion and iteration count.</summary>
+    private static string DistortionAndIterations(SideResult ours, SideResult peer) =>
+        $"distortion {F(ours.Get("distortion"), "F4")} / {F(peer.Get("distortion"), "F4")}, iterations {F(ours.Get("iterations"), "F0")} / {F(peer.Get("iterations"), "F0")}";
 
     private static Row Vectors(PeerRunner runner) =>
         new("vectors/fashion", new[] { "pymde" }, missing =>
@@ -149,9 +156,9 @@ public static class PeerBench
             return new()
             {
                 Line("vector kNN + preserve_neighbors graph", input, "PyMDE `preserve_neighbors(X)`", ours, peer, "neighbors_s", rss: true,
-                    quality: $"{Count(ours.Get("edges"))} / {Count(peer.Get("edges"))} edges"),
+                    quality: EdgeCounts(ours, peer)),
                 Line("MDE, dim 3, ≤ 300 iterations (each its own graph)", input, "PyMDE `embed`", ours, peer, "embed_s", rss: false,
-                    quality: $"distortion {F(ours.Get("distortion"), "F4")} / {F(peer.Get("distortion"), "F4")}, iterations {F(ours.Get("iterations"), "F0")} / {F(peer.Get("iterations"), "F0")}"),
+                    quality: DistortionAndIterations(ours, peer)),
             };
         });
 
@@ -169,7 +176,7 @@ public static class PeerBench
             var peer = missing is null ? runner.RunPython("pymde_mde.py", graphFile) : SideResult.Failed(missing);
             return new() { Line("MDE solve, same graph, dim 3, ≤ 300 iterations", $"Fashion-MNIST 15-NN graph ({Count(ours.Get("edges"))} edges, EmbedPS's)", "PyMDE `MDE.embed`",
                 ours, peer, "embed_s", rss: true,
-                quality: $"distortion {F(ours.Get("distortion"), "F4")} / {F(peer.Get("distortion"), "F4")}, iterations {F(ours.Get("iterations"), "F0")} / {F(peer.Get("iterations"), "F0")}") };
+                quality: DistortionAndIterations(ours, peer)) };
         });
 
     private static Row Umap(PeerRunner runner, string name, string label) =>
