@@ -5,28 +5,35 @@ using EmbedPS.Core.Common;
 namespace EmbedPS.Core.Projection;
 
 /// <summary>
-/// The inner loop of UMAP's parallel SGD: one round of one block of vertices (see <see cref="Umap"/> for the round scheme).
-/// <para>Each due edge sample is evaluated in one 8-lane pass: lane 0 the attraction (with the double step that stands in for
-/// the tail move), lanes 1… its negative samples (more than 7 negatives take further passes). The lanes share the head
-/// position at the start of the pass instead of seeing each other's updates, a difference of the order of the head's own
-/// step and far below the staleness the round scheme already has. In umap-learn's order each sample is a chain of six
-/// dependent power and division evaluations whose latency, not arithmetic, bounds the run time.</para>
+/// The inner loop of UMAP's parallel SGD: one block of the vertices active in one round (see <see cref="Umap"/> for the round
+/// scheme).
+/// <para>Each due edge sample is evaluated in one 8-lane pass: lane 0 the attraction, lanes 1… its negative samples (more than 7
+/// negatives take further passes). The lanes share the head position at the start of the pass instead of seeing each other's
+/// updates, a difference of the order of the head's own step. In umap-learn's order each sample is a chain of six dependent
+/// power and division evaluations whose latency, not arithmetic, bounds the run time.</para>
+/// <para>The attraction's opposite move of the tail (umap-learn's <c>move_other</c>) is added to the tail's pending move in
+/// 32.32 fixed point with an atomic integer add: integer sums do not depend on the order of the adds, so the result is the
+/// same for any thread count. The pending moves are applied between rounds.</para>
 /// <para>The block's vertices are split into two halves walked side by side (two independent dependency chains, each with
 /// its own random stream), so the processor overlaps one half's pass with the other's.</para>
 /// </summary>
 internal sealed class UmapSgd
 {
     public required int Count { get; init; }
-    public required int Rounds { get; init; }
     public required float A { get; init; }
     public required float B { get; init; }
     public required float Gamma { get; init; }
     public required int Seed { get; init; }
-    /// <summary>Edge schedules in round-major order per vertex: vertex i's round-r edges are [RoundStart[i·R + r], RoundStart[i·R + r + 1]).</summary>
+    /// <summary>Edge schedules in CSR order: vertex i's edges are [RowStart[i], RowStart[i + 1]).</summary>
     public required EdgeSample[] Edges { get; init; }
-    public required int[] RoundStart { get; init; }
+    public required int[] RowStart { get; init; }
     public required float[] Current { get; init; }
     public required float[] Snapshot { get; init; }
+    /// <summary>Pending tail moves, x and y per vertex, in units of 2⁻³² (see <see cref="PendingScale"/>).</summary>
+    public required long[] Pending { get; init; }
+
+    /// <summary>Fixed-point scale of <see cref="Pending"/>: 2³², far finer than a float's resolution at UMAP's coordinates.</summary>
+    public const float PendingScale = 4294967296f;
 
     /// <summary>One directed edge's tail and sampling schedule, kept together so a due check touches one cache line.</summary>
     internal struct EdgeSample
@@ -35,30 +42,34 @@ internal sealed class UmapSgd
         public float EpochsPerSample, NextSample, EpochsPerNegative, NextNegative;
     }
 
-    /// <summary>
-    /// Lays the CSR edges out for the rounds: a vertex's edges are dealt round-robin to the rounds (edge t of the row to round
-    /// t mod R) and stored grouped by round, so that a round reads contiguous runs instead of every R-th edge of every row.
-    /// </summary>
-    public static (EdgeSample[] Edges, int[] RoundStart) Layout(int count, int rounds, int[] rows, int[] columns,
-        float[] epochsPerSample, float[] epochsPerNegative)
+    /// <summary>Packs each CSR edge's tail and sampling schedule together.</summary>
+    public static EdgeSample[] Layout(int[] columns, float[] epochsPerSample, float[] epochsPerNegative)
     {
         var edges = new EdgeSample[columns.Length];
-        var roundStart = new int[count * rounds + 1];
-        int write = 0;
-        for (int i = 0; i < count; i++)
-            for (int r = 0; r < rounds; r++)
+        for (int e = 0; e < edges.Length; e++)
+            edges[e] = new EdgeSample
             {
-                roundStart[i * rounds + r] = write;
-                for (int e = rows[i] + r; e < rows[i + 1]; e += rounds)
-                    edges[write++] = new EdgeSample
-                    {
-                        Tail = columns[e], EpochsPerSample = epochsPerSample[e], NextSample = epochsPerSample[e],
-                        EpochsPerNegative = epochsPerNegative[e], NextNegative = epochsPerNegative[e],
-                    };
-            }
-        roundStart[count * rounds] = write;
-        return (edges, roundStart);
+                Tail = columns[e], EpochsPerSample = epochsPerSample[e], NextSample = epochsPerSample[e],
+                EpochsPerNegative = epochsPerNegative[e], NextNegative = epochsPerNegative[e],
+            };
+        return edges;
     }
+
+    /// <summary>Adds the pending tail moves of vertices [start, end) to their positions (and to the copy others read).</summary>
+    public void ApplyPending(int start, int end)
+    {
+        for (int t = 2 * start; t < 2 * end; t++)
+        {
+            long move = Pending[t];
+            if (move == 0) continue;
+            Current[t] += move / PendingScale;
+            Snapshot[t] = Current[t];
+            Pending[t] = 0;
+        }
+    }
+
+    /// <summary>Publishes the new positions of vertices [start, end) (a finished round's) to the copy others read.</summary>
+    public void Publish(int start, int end) => Array.Copy(Current, 2 * start, Snapshot, 2 * start, 2 * (end - start));
 
     /// <summary>Where one half-block walk stands: its vertex (and position), its edge, the sample being worked off.</summary>
     private struct Cursor
@@ -69,22 +80,22 @@ internal sealed class UmapSgd
         public DeterministicRandom Random;
     }
 
-    public void RunBlock(int start, int end, int epoch, int round, int blocks, int block, float alpha)
+    public void RunBlock(int start, int end, int epoch, int blocks, int block, float alpha)
     {
         int mid = start + (end - start + 1) / 2;
-        long stream = 1 + (((long)epoch * Rounds + round) * blocks + block) * 2;
+        long stream = 1 + ((long)epoch * blocks + block) * 2;
         var first = new Cursor { Vertex = start - 1, End = mid, Random = new DeterministicRandom(Seed, stream) };
         var second = new Cursor { Vertex = mid - 1, End = end, Random = new DeterministicRandom(Seed, stream + 1) };
         Span<float> firstX = stackalloc float[8], firstY = stackalloc float[8], secondX = stackalloc float[8], secondY = stackalloc float[8];
         var constants = new PassConstants(A, B, Gamma, alpha);
         while (true)
         {
-            int usedFirst = Fill(ref first, firstX, firstY, epoch, round, out bool attractFirst);
-            int usedSecond = Fill(ref second, secondX, secondY, epoch, round, out bool attractSecond);
+            int usedFirst = Fill(ref first, firstX, firstY, epoch, out bool attractFirst);
+            int usedSecond = Fill(ref second, secondX, secondY, epoch, out bool attractSecond);
             if (usedFirst == 0 && usedSecond == 0) break;
             // Two independent passes in straight-line code: the out-of-order core overlaps their latency chains.
-            if (usedFirst > 0) Pass(ref first.X, ref first.Y, firstX, firstY, usedFirst, attractFirst, constants);
-            if (usedSecond > 0) Pass(ref second.X, ref second.Y, secondX, secondY, usedSecond, attractSecond, constants);
+            if (usedFirst > 0) Pass(ref first.X, ref first.Y, firstX, firstY, usedFirst, attractFirst ? first.Tail : -1, Pending, constants);
+            if (usedSecond > 0) Pass(ref second.X, ref second.Y, secondX, secondY, usedSecond, attractSecond ? second.Tail : -1, Pending, constants);
         }
     }
 
@@ -92,21 +103,21 @@ internal sealed class UmapSgd
     /// Loads the next pass of this walk into the lane buffers (the tail in lane 0 when the attraction is due, then up to 8
     /// negative samples) and returns the lanes used; 0 when the walk is done. Writes a finished vertex back.
     /// </summary>
-    private int Fill(ref Cursor c, Span<float> otherX, Span<float> otherY, int epoch, int round, out bool attract)
+    private int Fill(ref Cursor c, Span<float> otherX, Span<float> otherY, int epoch, out bool attract)
     {
         attract = false;
         while (true)
         {
             if (!c.AttractionPending && c.NegativesLeft == 0)
             {
-                // Advance to the next due edge of this round, moving on to the next vertex when the current one is done.
+                // Advance to the next due edge, moving on to the next vertex when the current one is done.
                 c.Edge++;
                 while (c.Edge >= c.EdgeEnd)
                 {
                     if (c.Loaded) { Current[2 * c.Vertex] = c.X; Current[2 * c.Vertex + 1] = c.Y; c.Loaded = false; }
                     if (++c.Vertex >= c.End) return 0;
                     c.X = Current[2 * c.Vertex]; c.Y = Current[2 * c.Vertex + 1]; c.Loaded = true;
-                    c.Edge = RoundStart[c.Vertex * Rounds + round]; c.EdgeEnd = RoundStart[c.Vertex * Rounds + round + 1];
+                    c.Edge = RowStart[c.Vertex]; c.EdgeEnd = RowStart[c.Vertex + 1];
                 }
                 ref var edge = ref Edges[c.Edge];
                 if (edge.NextSample > epoch) continue;
@@ -138,17 +149,20 @@ internal sealed class UmapSgd
     {
         public readonly Vector256<float> A = Vector256.Create(a), B = Vector256.Create(b);
         public readonly Vector256<float> AttractNumerator = Vector256.Create(-2f * a * b), RepelNumerator = Vector256.Create(2f * gamma * b);
-        public readonly Vector256<float> AttractStep = Vector256.Create(2f * alpha, alpha, alpha, alpha, alpha, alpha, alpha, alpha);
-        public readonly Vector256<float> RepelStep = Vector256.Create(alpha);
+        public readonly Vector256<float> Step = Vector256.Create(alpha);
         public readonly Vector256<float> FirstLane = Vector256.Create(-1, 0, 0, 0, 0, 0, 0, 0).AsSingle();
     }
 
     private static readonly Vector256<int> s_laneIndex = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
 
-    /// <summary>Applies one pass: the attraction in lane 0 when <paramref name="attract"/>, repulsion in the other used lanes.</summary>
+    /// <summary>
+    /// Applies one pass: the attraction to <paramref name="tail"/> in lane 0 when it is ≥ 0 (its opposite move added to the
+    /// tail's pending move), repulsion in the other used lanes.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Pass(ref float x, ref float y, Span<float> otherX, Span<float> otherY, int used, bool attract, in PassConstants k)
+    private static void Pass(ref float x, ref float y, Span<float> otherX, Span<float> otherY, int used, int tail, long[] pending, in PassConstants k)
     {
+        bool attract = tail >= 0;
         var attraction = attract ? k.FirstLane : Vector256<float>.Zero;
         var dx = Vector256.Create(x) - Vector256.Create<float>(otherX);
         var dy = Vector256.Create(y) - Vector256.Create<float>(otherY);
@@ -161,10 +175,14 @@ internal sealed class UmapSgd
         var numerator = Vector256.ConditionalSelect(attraction, k.AttractNumerator * powB, k.RepelNumerator);
         var denominator = Vector256.ConditionalSelect(attraction, dist, dist + Vector256.Create(0.001f)) * q;
         var coefficient = numerator / denominator;
-        var step = attract ? k.AttractStep : k.RepelStep;
-        var gx = step * Vector256.Min(Vector256.Max(coefficient * dx, Vector256.Create(-4f)), Vector256.Create(4f));
-        var gy = step * Vector256.Min(Vector256.Max(coefficient * dy, Vector256.Create(-4f)), Vector256.Create(4f));
-        x += Vector256.Sum(gx & active);
-        y += Vector256.Sum(gy & active);
+        var gx = k.Step * Vector256.Min(Vector256.Max(coefficient * dx, Vector256.Create(-4f)), Vector256.Create(4f)) & active;
+        var gy = k.Step * Vector256.Min(Vector256.Max(coefficient * dy, Vector256.Create(-4f)), Vector256.Create(4f)) & active;
+        if (attract)
+        {
+            Interlocked.Add(ref pending[2 * tail], -(long)(gx.ToScalar() * UmapSgd.PendingScale));
+            Interlocked.Add(ref pending[2 * tail + 1], -(long)(gy.ToScalar() * UmapSgd.PendingScale));
+        }
+        x += Vector256.Sum(gx);
+        y += Vector256.Sum(gy);
     }
 }

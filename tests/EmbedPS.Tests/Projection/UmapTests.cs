@@ -120,6 +120,28 @@ public class UmapTests
         Assert.All(one, v => Assert.True(float.IsFinite(v)));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void AttractionMovesHeadAndTailSoWithoutRepulsionTheCentroidStays(bool sequential)
+    {
+        // umap-learn's move_other: each attraction step moves the tail by the opposite of the head's step, so with the
+        // repulsion switched off the sum of the positions cannot change (up to float rounding). An owner-only update (the
+        // head taking a double step in place of the tail's move) breaks this by far more than the tolerance.
+        var (data, _) = ProjectionTestData.Blobs(600, 3, 4, seed: 8);
+        var options = new UmapOptions { Seed = 3, Epochs = 30, RepulsionStrength = 0, Sequential = sequential };
+        var start = Umap.Run(data, 600, 3, options with { Epochs = 1, LearningRate = 0 });
+        var end = Umap.Run(data, 600, 3, options);
+        for (int axis = 0; axis < 2; axis++)
+        {
+            double before = 0, after = 0;
+            for (int i = 0; i < 600; i++) { before += start[2 * i + axis]; after += end[2 * i + axis]; }
+            Assert.True(Math.Abs(after - before) / 600 < 1e-4, $"axis {axis}: mean {before / 600:F6} → {after / 600:F6}");
+        }
+        // …and the attraction did move the points (the blobs contract).
+        Assert.True(start.Zip(end).Max(p => Math.Abs(p.First - p.Second)) > 0.5f);
+    }
+
     [Fact]
     public void ParallelSchemeKeepsTheQualityOfTheSequentialReference()
     {
