@@ -11,9 +11,9 @@ namespace EmbedPS.Core.Projection;
 /// negatives take further passes). The lanes share the head position at the start of the pass instead of seeing each other's
 /// updates, a difference of the order of the head's own step. In umap-learn's order each sample is a chain of six dependent
 /// power and division evaluations whose latency, not arithmetic, bounds the run time.</para>
-/// <para>The attraction's opposite move of the tail (umap-learn's <c>move_other</c>) is added to the tail's pending move in
-/// 32.32 fixed point with an atomic integer add: integer sums do not depend on the order of the adds, so the result is the
-/// same for any thread count. The pending moves are applied between rounds.</para>
+/// <para>The attraction's opposite move of the tail (umap-learn's <c>move_other</c>) is recorded, not applied: other blocks of
+/// the round may own the tail or move it too. <see cref="ApplyMoves"/> adds the recorded moves after the round in a fixed
+/// order, so the result is the same for any thread count.</para>
 /// <para>The block's vertices are split into two halves walked side by side (two independent dependency chains, each with
 /// its own random stream), so the processor overlaps one half's pass with the other's.</para>
 /// </summary>
@@ -29,11 +29,21 @@ internal sealed class UmapSgd
     public required int[] RowStart { get; init; }
     public required float[] Current { get; init; }
     public required float[] Snapshot { get; init; }
-    /// <summary>Pending tail moves, x and y per vertex, in units of 2⁻³² (see <see cref="PendingScale"/>).</summary>
-    public required long[] Pending { get; init; }
+    /// <summary>
+    /// The tail moves of the block being run, each half-walk in the share of this edge-sized array that its own edges occupy
+    /// (an edge is sampled at most once per epoch, so the share always has room).
+    /// </summary>
+    public required TailMove[] Moves { get; init; }
 
-    /// <summary>Fixed-point scale of <see cref="Pending"/>: 2³², far finer than a float's resolution at UMAP's coordinates.</summary>
-    public const float PendingScale = 4294967296f;
+    /// <summary>A recorded tail move: the opposite of the head's attraction step.</summary>
+    internal struct TailMove
+    {
+        public int Tail;
+        public float X, Y;
+    }
+
+    /// <summary>Per block: where the first and the second half-walk's moves end in <see cref="Moves"/>.</summary>
+    public required int[] MovesEnd { get; init; }
 
     /// <summary>One directed edge's tail and sampling schedule, kept together so a due check touches one cache line.</summary>
     internal struct EdgeSample
@@ -55,26 +65,44 @@ internal sealed class UmapSgd
         return edges;
     }
 
-    /// <summary>Adds the pending tail moves of vertices [start, end) to their positions (and to the copy others read).</summary>
-    public void ApplyPending(int start, int end)
+    /// <summary>
+    /// After a round: adds the tail moves of blocks [firstBlock, lastBlock) whose tail lies in [tailStart, tailEnd) to the
+    /// positions and to the copy others read, in block order and, within a block, in the order they were made. Each tail's
+    /// moves are summed in that order however the tail range is split, so the result does not depend on the thread count.
+    /// </summary>
+    public void ApplyMoves(int firstBlock, int lastBlock, int blockSize, int tailStart, int tailEnd)
     {
-        for (int t = 2 * start; t < 2 * end; t++)
+        for (int block = firstBlock; block < lastBlock; block++)
         {
-            long move = Pending[t];
-            if (move == 0) continue;
-            Current[t] += move / PendingScale;
-            Snapshot[t] = Current[t];
-            Pending[t] = 0;
+            int start = block * blockSize, end = Math.Min(Count, start + blockSize);
+            int mid = start + (end - start + 1) / 2;
+            ApplyRange(RowStart[start], MovesEnd[2 * block], tailStart, tailEnd);
+            ApplyRange(RowStart[mid], MovesEnd[2 * block + 1], tailStart, tailEnd);
+        }
+    }
+
+    private void ApplyRange(int from, int to, int tailStart, int tailEnd)
+    {
+        for (int t = from; t < to; t++)
+        {
+            ref var move = ref Moves[t];
+            int tail = move.Tail;
+            if (tail < tailStart || tail >= tailEnd) continue;
+            Current[2 * tail] += move.X; Current[2 * tail + 1] += move.Y;
+            Snapshot[2 * tail] = Current[2 * tail]; Snapshot[2 * tail + 1] = Current[2 * tail + 1];
         }
     }
 
     /// <summary>Publishes the new positions of vertices [start, end) (a finished round's) to the copy others read.</summary>
-    public void Publish(int start, int end) => Array.Copy(Current, 2 * start, Snapshot, 2 * start, 2 * (end - start));
+    public void Publish(int start, int end)
+    {
+        if (end > start) Array.Copy(Current, 2 * start, Snapshot, 2 * start, 2 * (end - start));
+    }
 
     /// <summary>Where one half-block walk stands: its vertex (and position), its edge, the sample being worked off.</summary>
     private struct Cursor
     {
-        public int Vertex, End, Edge, EdgeEnd, NegativesLeft, Tail;
+        public int Vertex, End, Edge, EdgeEnd, NegativesLeft, Tail, MoveWrite;
         public bool AttractionPending, Loaded;
         public float X, Y;
         public DeterministicRandom Random;
@@ -84,8 +112,8 @@ internal sealed class UmapSgd
     {
         int mid = start + (end - start + 1) / 2;
         long stream = 1 + ((long)epoch * blocks + block) * 2;
-        var first = new Cursor { Vertex = start - 1, End = mid, Random = new DeterministicRandom(Seed, stream) };
-        var second = new Cursor { Vertex = mid - 1, End = end, Random = new DeterministicRandom(Seed, stream + 1) };
+        var first = new Cursor { Vertex = start - 1, End = mid, MoveWrite = RowStart[start], Random = new DeterministicRandom(Seed, stream) };
+        var second = new Cursor { Vertex = mid - 1, End = end, MoveWrite = RowStart[mid], Random = new DeterministicRandom(Seed, stream + 1) };
         Span<float> firstX = stackalloc float[8], firstY = stackalloc float[8], secondX = stackalloc float[8], secondY = stackalloc float[8];
         var constants = new PassConstants(A, B, Gamma, alpha);
         while (true)
@@ -94,9 +122,19 @@ internal sealed class UmapSgd
             int usedSecond = Fill(ref second, secondX, secondY, epoch, out bool attractSecond);
             if (usedFirst == 0 && usedSecond == 0) break;
             // Two independent passes in straight-line code: the out-of-order core overlaps their latency chains.
-            if (usedFirst > 0) Pass(ref first.X, ref first.Y, firstX, firstY, usedFirst, attractFirst ? first.Tail : -1, Pending, constants);
-            if (usedSecond > 0) Pass(ref second.X, ref second.Y, secondX, secondY, usedSecond, attractSecond ? second.Tail : -1, Pending, constants);
+            if (usedFirst > 0)
+            {
+                Pass(ref first.X, ref first.Y, firstX, firstY, usedFirst, attractFirst, constants, out float tailX, out float tailY);
+                if (attractFirst) Moves[first.MoveWrite++] = new TailMove { Tail = first.Tail, X = tailX, Y = tailY };
+            }
+            if (usedSecond > 0)
+            {
+                Pass(ref second.X, ref second.Y, secondX, secondY, usedSecond, attractSecond, constants, out float tailX, out float tailY);
+                if (attractSecond) Moves[second.MoveWrite++] = new TailMove { Tail = second.Tail, X = tailX, Y = tailY };
+            }
         }
+        MovesEnd[2 * block] = first.MoveWrite;
+        MovesEnd[2 * block + 1] = second.MoveWrite;
     }
 
     /// <summary>
@@ -156,13 +194,13 @@ internal sealed class UmapSgd
     private static readonly Vector256<int> s_laneIndex = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
 
     /// <summary>
-    /// Applies one pass: the attraction to <paramref name="tail"/> in lane 0 when it is ≥ 0 (its opposite move added to the
-    /// tail's pending move), repulsion in the other used lanes.
+    /// Applies one pass: the attraction in lane 0 when <paramref name="attract"/> (its opposite, the tail's move, returned in
+    /// <paramref name="tailX"/>, <paramref name="tailY"/>), repulsion in the other used lanes.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Pass(ref float x, ref float y, Span<float> otherX, Span<float> otherY, int used, int tail, long[] pending, in PassConstants k)
+    private static void Pass(ref float x, ref float y, Span<float> otherX, Span<float> otherY, int used, bool attract, in PassConstants k,
+        out float tailX, out float tailY)
     {
-        bool attract = tail >= 0;
         var attraction = attract ? k.FirstLane : Vector256<float>.Zero;
         var dx = Vector256.Create(x) - Vector256.Create<float>(otherX);
         var dy = Vector256.Create(y) - Vector256.Create<float>(otherY);
@@ -177,11 +215,8 @@ internal sealed class UmapSgd
         var coefficient = numerator / denominator;
         var gx = k.Step * Vector256.Min(Vector256.Max(coefficient * dx, Vector256.Create(-4f)), Vector256.Create(4f)) & active;
         var gy = k.Step * Vector256.Min(Vector256.Max(coefficient * dy, Vector256.Create(-4f)), Vector256.Create(4f)) & active;
-        if (attract)
-        {
-            Interlocked.Add(ref pending[2 * tail], -(long)(gx.ToScalar() * UmapSgd.PendingScale));
-            Interlocked.Add(ref pending[2 * tail + 1], -(long)(gy.ToScalar() * UmapSgd.PendingScale));
-        }
+        tailX = -gx.ToScalar();
+        tailY = -gy.ToScalar();
         x += Vector256.Sum(gx);
         y += Vector256.Sum(gy);
     }
