@@ -243,6 +243,7 @@ public static class Umap
             Edges = UmapSgd.Layout(cols, epochsPerSample, epochsPerNegative), RowStart = rows,
             Current = current, Snapshot = snapshot, Moves = new UmapSgd.TailMove[cols.Length], MovesEnd = new int[2 * blocks],
         };
+        log.Verbose($"UMAP: parallel SGD, {rounds} rounds per epoch over {blocks:N0} blocks of {blockSize} vertices.");
         int applyWorkers = Math.Clamp(options.MaxDegreeOfParallelism > 0 ? options.MaxDegreeOfParallelism : Environment.ProcessorCount, 1, 8);
         for (int epoch = 0; epoch < epochs; epoch++)
         {
