@@ -239,7 +239,7 @@ public static class Umap
         for (int r = 0; r <= rounds; r++) roundStartBlock[r] = (int)((long)blocks * r / rounds);
         var sgd = new UmapSgd
         {
-            Count = n, A = a, B = b, Gamma = (float)options.RepulsionStrength, Seed = options.Seed,
+            Count = n, A = a, B = b, Gamma = (float)options.RepulsionStrength, Seed = options.Seed, BlockSize = blockSize,
             Edges = UmapSgd.Layout(cols, epochsPerSample, epochsPerNegative), RowStart = rows,
             Current = current, Snapshot = snapshot, Moves = new UmapSgd.TailMove[cols.Length], MovesEnd = new int[2 * blocks],
         };
@@ -252,8 +252,7 @@ public static class Umap
             for (int round = 0; round < rounds; round++)
             {
                 int first = roundStartBlock[round], last = roundStartBlock[round + 1];
-                Parallel.For(first, last, parallel, block =>
-                    sgd.RunBlock(block * blockSize, Math.Min(n, (block + 1) * blockSize), epochIndex, blocks, block, alphaF));
+                Parallel.For(first, last, parallel, block => sgd.RunBlock(block, epochIndex, alphaF));
                 // Each worker takes a share of the vertices: publishes the round's new positions among them, then scans the round's
                 // recorded tail moves and applies those whose tail is among them.
                 int activeStart = first * blockSize, activeEnd = Math.Min(n, last * blockSize);
@@ -261,7 +260,7 @@ public static class Umap
                 {
                     int shareStart = (int)((long)n * worker / applyWorkers), shareEnd = (int)((long)n * (worker + 1) / applyWorkers);
                     sgd.Publish(Math.Max(shareStart, activeStart), Math.Min(shareEnd, activeEnd));
-                    sgd.ApplyMoves(first, last, blockSize, shareStart, shareEnd);
+                    sgd.ApplyMoves(first, last, shareStart, shareEnd);
                 });
             }
             alpha = alpha0 * (1.0 - (double)epoch / epochs);

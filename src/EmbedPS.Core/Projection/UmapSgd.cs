@@ -24,6 +24,9 @@ internal sealed class UmapSgd
     public required float B { get; init; }
     public required float Gamma { get; init; }
     public required int Seed { get; init; }
+    /// <summary>Vertices per block; block b holds vertices [b·BlockSize, min(Count, (b + 1)·BlockSize)).</summary>
+    public required int BlockSize { get; init; }
+    public int Blocks => (Count + BlockSize - 1) / BlockSize;
     /// <summary>Edge schedules in CSR order: vertex i's edges are [RowStart[i], RowStart[i + 1]).</summary>
     public required EdgeSample[] Edges { get; init; }
     public required int[] RowStart { get; init; }
@@ -70,12 +73,11 @@ internal sealed class UmapSgd
     /// positions and to the copy others read, in block order and, within a block, in the order they were made. Each tail's
     /// moves are summed in that order however the tail range is split, so the result does not depend on the thread count.
     /// </summary>
-    public void ApplyMoves(int firstBlock, int lastBlock, int blockSize, int tailStart, int tailEnd)
+    public void ApplyMoves(int firstBlock, int lastBlock, int tailStart, int tailEnd)
     {
         for (int block = firstBlock; block < lastBlock; block++)
         {
-            int start = block * blockSize, end = Math.Min(Count, start + blockSize);
-            int mid = start + (end - start + 1) / 2;
+            var (start, mid, _) = HalfWalks(block);
             ApplyRange(RowStart[start], MovesEnd[2 * block], tailStart, tailEnd);
             ApplyRange(RowStart[mid], MovesEnd[2 * block + 1], tailStart, tailEnd);
         }
@@ -108,10 +110,17 @@ internal sealed class UmapSgd
         public DeterministicRandom Random;
     }
 
-    public void RunBlock(int start, int end, int epoch, int blocks, int block, float alpha)
+    /// <summary>Block <paramref name="block"/>'s two half-walks: vertices [start, mid) and [mid, end).</summary>
+    private (int Start, int Mid, int End) HalfWalks(int block)
     {
-        int mid = start + (end - start + 1) / 2;
-        long stream = 1 + ((long)epoch * blocks + block) * 2;
+        int start = block * BlockSize, end = Math.Min(Count, start + BlockSize);
+        return (start, start + (end - start + 1) / 2, end);
+    }
+
+    public void RunBlock(int block, int epoch, float alpha)
+    {
+        var (start, mid, end) = HalfWalks(block);
+        long stream = 1 + ((long)epoch * Blocks + block) * 2;
         var first = new Cursor { Vertex = start - 1, End = mid, MoveWrite = RowStart[start], Random = new DeterministicRandom(Seed, stream) };
         var second = new Cursor { Vertex = mid - 1, End = end, MoveWrite = RowStart[mid], Random = new DeterministicRandom(Seed, stream + 1) };
         Span<float> firstX = stackalloc float[8], firstY = stackalloc float[8], secondX = stackalloc float[8], secondY = stackalloc float[8];
