@@ -4,8 +4,12 @@ using EmbedPS.Core.Common;
 
 namespace EmbedPS.Core.Pipeline;
 
-/// <summary>Who holds (or held) a pipeline's lock.</summary>
-public sealed record PipelineLockHolder(int ProcessId, string Host, string RunId, DateTimeOffset Started);
+/// <summary>Who holds (or held) a pipeline's lock: the process, and the pipeline (its Name and data file) it runs.</summary>
+public sealed record PipelineLockHolder(int ProcessId, string Host, string RunId, DateTimeOffset Started, string? Pipeline = null, string? ConfigPath = null)
+{
+    public override string ToString() =>
+        $"{(Pipeline is null ? "" : $"pipeline '{Pipeline}'{(ConfigPath is null ? "" : $" ({ConfigPath})")}, ")}process {ProcessId} on {Host} (run {RunId}, started {Started:u})";
+}
 
 /// <summary>
 /// One run of a pipeline at a time. The lock is an operating-system lock on <c>pipeline.lock</c> in the output folder (an
@@ -31,18 +35,22 @@ public sealed class PipelineLock : IDisposable
 
     public static string LockPath(string outputPath) => Path.Combine(outputPath, "pipeline.lock");
 
-    /// <summary>Takes the lock or throws <c>PipelineLocked</c> naming the live holder.</summary>
-    public static PipelineLock Acquire(string outputPath, string pipelineName, string runId)
+    /// <summary>
+    /// Takes the lock or throws: <c>PipelineLocked</c> naming the live holder (its pipeline and process) when another run holds
+    /// it, <c>PipelineOutputUnwritable</c> naming the folder and the real cause (permission, read-only file system, a path that
+    /// is not a folder) when the lock file cannot be made at all.
+    /// </summary>
+    public static PipelineLock Acquire(string outputPath, string pipelineName, string runId, string? configPath = null)
     {
-        Directory.CreateDirectory(outputPath);
         var path = LockPath(outputPath);
         var infoPath = path + ".json";
         FileStream handle;
         try
         {
+            Directory.CreateDirectory(outputPath);
             handle = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
         }
-        catch (IOException ex)
+        catch (IOException ex) when (IsContention(ex))
         {
             // The holder writes who it is right after taking the lock: give it a moment, so the message can name it.
             var holder = ReadHolder(infoPath);
@@ -51,15 +59,63 @@ public sealed class PipelineLock : IDisposable
                 Thread.Sleep(50);
                 holder = ReadHolder(infoPath);
             }
-            var who = holder is null ? "another process" : $"process {holder.ProcessId} on {holder.Host} (run {holder.RunId}, started {holder.Started:u})";
+            var who = holder is null ? "another process" : holder.ToString();
+            var what = holder?.Pipeline is { } other && other != pipelineName
+                ? $"The output folder '{outputPath}' is in use: {who} holds the lock '{path}'. The pipeline '{pipelineName}' was refused and changed nothing"
+                : $"The pipeline '{pipelineName}' is already running: {who} holds the lock '{path}'. This run was refused and changed nothing";
             throw new EmbedPSException("PipelineLocked", EmbedPSErrorKind.ResourceUnavailable,
-                $"The pipeline '{pipelineName}' is already running: {who} holds the lock '{path}'. This run was refused and changed nothing; " +
-                "try again when that run has finished.", ex) { File = path };
+                what + "; try again when that run has finished.", ex) { File = path };
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException)
+        {
+            throw Unwritable(outputPath, path, ex);
         }
         var stale = ReadHolder(infoPath);
-        var mine = new PipelineLockHolder(Environment.ProcessId, Environment.MachineName, runId, DateTimeOffset.UtcNow);
-        Artifacts.AtomicFile.Write(infoPath, s => JsonSerializer.Serialize(s, mine));
+        var mine = new PipelineLockHolder(Environment.ProcessId, Environment.MachineName, runId, DateTimeOffset.UtcNow, pipelineName, configPath);
+        try
+        {
+            Artifacts.AtomicFile.Write(infoPath, s => JsonSerializer.Serialize(s, mine));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or EmbedPSException)
+        {
+            handle.Dispose();
+            throw Unwritable(outputPath, infoPath, ex is EmbedPSException { InnerException: { } inner } ? inner : ex);
+        }
         return new PipelineLock(handle, infoPath, stale);
+    }
+
+    /// <summary>
+    /// True only for "another open file holds the lock": EWOULDBLOCK from flock on Linux (11) and macOS (35), a sharing or lock
+    /// violation on Windows. Every other failure (read-only file system, permission, missing folder) has a cause of its own.
+    /// </summary>
+    private static bool IsContention(IOException ex) =>
+        ex.GetType() == typeof(IOException) && (ex.HResult & 0xFFFF) switch
+        {
+            11 when OperatingSystem.IsLinux() => true,
+            35 when OperatingSystem.IsMacOS() || OperatingSystem.IsFreeBSD() => true,
+            0x20 or 0x21 when OperatingSystem.IsWindows() => true,   // ERROR_SHARING_VIOLATION, ERROR_LOCK_VIOLATION
+            _ => false,
+        };
+
+    private static EmbedPSException Unwritable(string outputPath, string file, Exception ex)
+    {
+        // The nearest part of the path that exists says more than the exception: a file where a folder should be, say.
+        var existing = Path.GetFullPath(outputPath);
+        while (existing is not null && !Directory.Exists(existing) && !File.Exists(existing)) existing = Path.GetDirectoryName(existing);
+        var cause = ex switch
+        {
+            _ when existing is not null && File.Exists(existing) => $"'{existing}' is a file, not a folder",
+            UnauthorizedAccessException => "permission denied",
+            DirectoryNotFoundException => "a folder on the path does not exist",
+            IOException io when (io.HResult & 0xFFFF) == 30 && !OperatingSystem.IsWindows() => "the file system is read-only",
+            IOException io when (io.HResult & 0xFFFF) == 20 && !OperatingSystem.IsWindows() => "a part of the path is a file, not a folder",
+            IOException io when (io.HResult & 0xFFFF) == 28 && !OperatingSystem.IsWindows() => "no space left on the device",
+            _ => ex.Message,
+        };
+        return new EmbedPSException("PipelineOutputUnwritable",
+            ex is UnauthorizedAccessException ? EmbedPSErrorKind.PermissionDenied : EmbedPSErrorKind.ResourceUnavailable,
+            $"Cannot write to the output folder '{outputPath}' ({cause}): '{file}' could not be created. Nothing was run; " +
+            "make OutputPath a folder this user can write to.", ex) { File = file };
     }
 
     private static PipelineLockHolder? ReadHolder(string infoPath)

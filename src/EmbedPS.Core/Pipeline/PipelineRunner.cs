@@ -36,6 +36,7 @@ public sealed class PipelineRunner
     private readonly PipelineConfig _config;
     private readonly IStageLog _log;
     private readonly CancellationToken _ct;
+    private readonly PipelineRunStore _store;
     private readonly string _cacheDir;
     private readonly string _runsDir;
     private readonly List<Stage> _stages = new();
@@ -68,24 +69,16 @@ public sealed class PipelineRunner
         public string SidecarPath => (IsFolder ? CachePath : Path.ChangeExtension(CachePath, null)) + ".json";
     }
 
-    private sealed class Sidecar
-    {
-        public string Stage { get; set; } = "";
-        public string Key { get; set; } = "";
-        public string? Sha256 { get; set; }
-        public SortedDictionary<string, string>? Files { get; set; }
-        public long Bytes { get; set; }
-        public SortedDictionary<string, double> Counts { get; set; } = new(StringComparer.Ordinal);
-        public DateTimeOffset Created { get; set; }
-    }
-
     public PipelineRunner(PipelineConfig config, IStageLog? log = null, CancellationToken cancellation = default)
     {
         _config = config;
         _log = new WarningLog(log ?? StageLog.Null, _warnings);
         _ct = cancellation;
-        _cacheDir = Path.Combine(config.OutputPath, "cache");
-        _runsDir = Path.Combine(config.OutputPath, "runs");
+        _store = new PipelineRunStore(config.OutputPath, config.Name, config.SourcePath, _log);
+        _cacheDir = _store.CachePath;
+        _runsDir = _store.RunsPath;
+        // Another pipeline's folder is refused before anything is read from it: its map must not become this one's start.
+        _store.CheckOwner();
         _previousFolder = Directory.Exists(config.OutputPath) ? LatestLink.Target(config.OutputPath) : null;
         _previous = _previousFolder is null ? null : PipelineRun.TryRead(Path.Combine(_previousFolder, "run.json"));
         _prints = ReadPrints();
@@ -124,10 +117,11 @@ public sealed class PipelineRunner
     {
         var clock = Stopwatch.StartNew();
         _fault = Fault ?? PipelineFault.FromEnvironment();
-        using var gate = PipelineLock.Acquire(_config.OutputPath, _config.Name, _run.RunId);
+        using var gate = PipelineLock.Acquire(_config.OutputPath, _config.Name, _run.RunId, _config.SourcePath);
         if (gate.TakenOverFrom is { } dead)
-            Warn($"Took over a stale lock left by process {dead.ProcessId} on {dead.Host} (run {dead.RunId}, started {dead.Started:u}), which ended without releasing it.");
-        Recover();
+            Warn($"Took over a stale lock left by {dead}, which ended without releasing it.");
+        _store.Claim();
+        foreach (var warning in _store.Recover()) Warn(warning);
         Directory.CreateDirectory(_cacheDir);
         Directory.CreateDirectory(_run.RunPath);
         Stage? current = null;
@@ -281,14 +275,14 @@ public sealed class PipelineRunner
         if (corrupt && !force) Warn($"Stage '{stage.Name}': {stage.CacheProblem} ('{stage.CachePath}'); it will be rebuilt, not used.");
     }
 
-    private static string? CheckFile(string path, Sidecar sidecar)
+    private static string? CheckFile(string path, StageSidecar sidecar)
     {
         var length = new FileInfo(path).Length;
         if (length != sidecar.Bytes) return $"cached artifact is {length:N0} bytes, {sidecar.Bytes:N0} were written (truncated or changed)";
         return FileHash.Sha256(path) == sidecar.Sha256 ? null : "cached artifact fails its SHA-256 check (corrupt)";
     }
 
-    private static string? CheckFolder(string path, Sidecar sidecar)
+    private static string? CheckFolder(string path, StageSidecar sidecar)
     {
         var files = Manifest(path);
         if (sidecar.Files is null || files.Count != sidecar.Files.Count || files.Any(f => !sidecar.Files.TryGetValue(f.Key, out var h) || h != f.Value))
@@ -314,7 +308,7 @@ public sealed class PipelineRunner
         {
             DeleteEntry(stage.CachePath, stage.SidecarPath);
             AtomicFile.Write(stage.CachePath, target => { using var source = File.OpenRead(stage.RestoreFrom!); source.CopyTo(target); }, _ct);
-            var restored = new Sidecar { Stage = stage.Name, Key = record.Key, Sha256 = FileHash.Sha256(stage.CachePath), Bytes = new FileInfo(stage.CachePath).Length, Created = DateTimeOffset.UtcNow };
+            var restored = new StageSidecar { Stage = stage.Name, Key = record.Key, Pipeline = _config.Name, Sha256 = FileHash.Sha256(stage.CachePath), Bytes = new FileInfo(stage.CachePath).Length, Created = DateTimeOffset.UtcNow };
             if (restored.Sha256 != stage.RestoreSha)
                 throw new EmbedPSException("PipelineRestoreFailed", EmbedPSErrorKind.InvalidData, $"Restoring '{stage.CachePath}' from '{stage.RestoreFrom}' gave a different SHA-256.");
             restored.Counts = _previous!.Stages.First(s => s.Name == stage.Name).Counts;
@@ -344,7 +338,7 @@ public sealed class PipelineRunner
         {
             PipelineFault.Disarm();
         }
-        var sidecar = new Sidecar { Stage = stage.Name, Key = record.Key, Counts = record.Counts, Created = DateTimeOffset.UtcNow };
+        var sidecar = new StageSidecar { Stage = stage.Name, Key = record.Key, Pipeline = _config.Name, Counts = record.Counts, Created = DateTimeOffset.UtcNow };
         if (stage.IsFolder)
         {
             sidecar.Files = Manifest(stage.CachePath);
@@ -822,77 +816,12 @@ public sealed class PipelineRunner
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { _log.Warning($"Could not write the run log '{_run.LogPath}': {ex.Message}"); }
     }
 
-    // ---------------------------------------------------------------- recovery and pruning
-
-    /// <summary>
-    /// Under the lock, whatever a killed run left is garbage: temporary files and folders (never results: writers rename them into
-    /// place only when complete), half-made links, and run logs still saying 'running' (marked 'abandoned').
-    /// </summary>
-    private void Recover()
-    {
-        int removed = 0;
-        foreach (var dir in new[] { _config.OutputPath, _cacheDir })
-        {
-            if (!Directory.Exists(dir)) continue;
-            foreach (var entry in new DirectoryInfo(dir).EnumerateFileSystemInfos(".*"))
-            {
-                if (!entry.Name.Contains(".tmp", StringComparison.Ordinal)) continue;
-                try
-                {
-                    if (entry is DirectoryInfo d && d.LinkTarget is null) d.Delete(recursive: true); else entry.Delete();
-                    removed++;
-                }
-                catch (IOException) { }
-            }
-        }
-        if (removed > 0) Warn($"Removed {removed} temporary file(s) left by an interrupted run.");
-        if (!Directory.Exists(_runsDir)) return;
-        foreach (var folder in Directory.EnumerateDirectories(_runsDir))
-        {
-            var log = Path.Combine(folder, "run.json");
-            if (PipelineRun.TryRead(log) is { Status: "running" } dead)
-            {
-                dead.Status = "abandoned";
-                dead.Error ??= "The run ended without finishing (killed or crashed); found by the next run.";
-                AtomicFile.Write(log, s => JsonSerializer.Serialize(s, dead, PipelineRun.JsonOptions));
-                Warn($"Run {dead.RunId} did not finish (killed or crashed); marked abandoned. Its artifacts were not used unless complete.");
-            }
-        }
-    }
+    // ---------------------------------------------------------------- pruning (the run store decides what is this pipeline's)
 
     private void TryPrune()
     {
-        try { Prune(); }
+        try { _run.PrunedRuns.AddRange(_store.Prune(_config.KeepRuns, _run.RunPath, _stages.Select(s => $"{s.Name}-{s.Record.Key}"))); }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { Warn($"Pruning old runs failed: {ex.Message}"); }
-    }
-
-    /// <summary>Keeps the newest KeepRuns run folders (and always the served one) and the cache entries they use.</summary>
-    private void Prune()
-    {
-        if (!Directory.Exists(_runsDir)) return;
-        var served = LatestLink.Target(_config.OutputPath);
-        var runs = Directory.EnumerateDirectories(_runsDir).Where(d => !Path.GetFileName(d).StartsWith('.')).OrderByDescending(d => Path.GetFileName(d), StringComparer.Ordinal).ToList();
-        var keep = runs.Take(_config.KeepRuns).ToHashSet(StringComparer.Ordinal);
-        if (served is not null) keep.Add(served);
-        keep.Add(_run.RunPath);
-        foreach (var run in runs.Where(r => !keep.Contains(r)))
-        {
-            Directory.Delete(run, recursive: true);
-            _run.PrunedRuns.Add(Path.GetFileName(run));
-        }
-        if (!Directory.Exists(_cacheDir)) return;
-        var used = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var run in keep)
-            foreach (var stage in (PipelineRun.TryRead(Path.Combine(run, "run.json"))?.Stages ?? new()))
-                used.Add($"{stage.Name}-{stage.Key}");
-        foreach (var stage in _stages) used.Add($"{stage.Name}-{stage.Record.Key}");
-        foreach (var entry in new DirectoryInfo(_cacheDir).EnumerateFileSystemInfos())
-        {
-            if (entry.Name.StartsWith('.') || entry.Name == "inputs.json") continue;
-            var stem = entry is DirectoryInfo ? entry.Name : Path.GetFileNameWithoutExtension(entry.Name);
-            if (used.Contains(stem)) continue;
-            if (entry is DirectoryInfo dir) dir.Delete(recursive: true); else entry.Delete();
-        }
     }
 
     private static void DeleteEntry(string path, string sidecar)
@@ -959,9 +888,5 @@ public sealed class PipelineRunner
         catch (IOException ex) { Warn($"Could not save the input fingerprints: {ex.Message}"); }
     }
 
-    private static Sidecar? ReadSidecar(string path)
-    {
-        try { return File.Exists(path) ? JsonSerializer.Deserialize<Sidecar>(File.ReadAllText(path), PipelineRun.JsonOptions) : null; }
-        catch (Exception ex) when (ex is IOException or JsonException) { return null; }
-    }
+    private static StageSidecar? ReadSidecar(string path) => StageSidecar.TryRead(path);
 }

@@ -81,7 +81,7 @@ public sealed class PipelineConfigTests
     }
 }
 
-public sealed class PipelineRunnerTests
+public sealed partial class PipelineRunnerTests
 {
     private static readonly Lazy<SyntheticCollection> Sample = new(() => SyntheticCollectionGenerator.Generate(SyntheticCollectionOptions.Tiny with { Seed = 42 }));
 
