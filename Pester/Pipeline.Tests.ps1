@@ -205,6 +205,118 @@ Describe 'A run that fails never loses the last good atlas' {
     }
 }
 
+Describe 'Nothing is lost: signals, a shared output folder, a read-only folder, a person''s files' {
+    BeforeAll {
+        $script:safe = Join-Path $script:dir 'safe'
+        $script:safeConfig = New-PipelineFile $script:safe
+        (Invoke-Nightly $script:safeConfig).ExitCode | Should -Be 0
+        # Starts nightly.ps1 and waits until its run is under way (its run log says 'running'), then sends a signal.
+        function Stop-NightlyWith([string] $Signal) {
+            $runs = Join-Path $script:safe 'site/runs'
+            $known = @(Get-ChildItem $runs -Directory | ForEach-Object Name)
+            $started = Start-Nightly $script:safeConfig @{ EMBEDPS_PIPELINE_FAULT = 'slow:import' }
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            do {
+                Start-Sleep -Milliseconds 100
+                $new = Get-ChildItem $runs -Directory | Where-Object { $_.Name -notin $known -and (Test-Path (Join-Path $_.FullName 'run.json')) }
+            } until ($new -or [DateTime]::UtcNow -gt $deadline -or $started.Process.HasExited)
+            $new | Should -Not -BeNullOrEmpty -Because 'the run started'
+            & kill "-$Signal" $started.Process.Id
+            $result = Wait-Nightly $started
+            $result | Add-Member -NotePropertyName Log -NotePropertyValue (Get-Content (Join-Path $new.FullName 'run.json') -Raw | ConvertFrom-Json) -PassThru
+        }
+    }
+
+    It 'SIGTERM and SIGINT cancel the run: exit 143 or 130, one line on stderr, nothing on stdout, the served atlas unchanged' {
+        if (-not $IsLinux) { Set-ItResult -Inconclusive -Because 'POSIX signals'; return }
+        $before = Get-Served $script:safe
+        foreach ($case in @(@{ Signal = 'TERM'; Code = 143 }, @{ Signal = 'INT'; Code = 130 })) {
+            $run = Stop-NightlyWith $case.Signal
+            $run.ExitCode | Should -Be $case.Code -Because "SIG$($case.Signal): $($run.Err)"
+            $run.Out | Should -BeNullOrEmpty
+            @($run.Err -split "`n").Count | Should -Be 1
+            $run.Err | Should -Match '^nightly: .*(cancelled|interrupted)'
+            $run.Log.Status | Should -Be 'cancelled'
+            $after = Get-Served $script:safe
+            $after.Target | Should -Be $before.Target
+            $after.Index | Should -Be $before.Index
+            Get-Leftover $script:safe | Should -BeNullOrEmpty
+        }
+        # After the cancelled runs the next one succeeds with one line and nothing else.
+        $next = Invoke-Nightly $script:safeConfig
+        $next.ExitCode | Should -Be 0
+        @($next.Out -split "`n").Count | Should -Be 1
+        $next.Err | Should -BeNullOrEmpty
+    }
+
+    It 'prints only the summary line: warnings (here a stale lock taken over) go to run.json' {
+        $folder = Join-Path $script:dir 'quiet'
+        $config = New-PipelineFile $folder
+        New-Item -ItemType Directory (Join-Path $folder 'site') | Out-Null
+        '{"ProcessId":999999,"Host":"gone","RunId":"dead","Started":"2026-01-01T00:00:00+00:00"}' | Set-Content (Join-Path $folder 'site/pipeline.lock.json')
+        $run = Invoke-Nightly $config
+        $run.ExitCode | Should -Be 0 -Because $run.Err
+        $run.Out | Should -Match '^tiny: run \S+ succeeded'
+        @($run.Out -split "`n").Count | Should -Be 1
+        $run.Err | Should -BeNullOrEmpty
+        $log = Get-Content (Join-Path $folder 'site/latest/run.json') -Raw | ConvertFrom-Json
+        $log.Warnings -join "`n" | Should -Match 'stale lock'
+    }
+
+    It 'a second pipeline pointed at the same output folder is refused naming the first; nothing of the first is lost' {
+        $other = Join-Path $script:dir 'other'
+        $otherConfig = New-PipelineFile $other
+        (Get-Content $otherConfig -Raw).Replace("Name        = 'tiny'", "Name        = 'rival'").Replace("OutputPath  = './site'", "OutputPath  = '$(Join-Path $script:safe 'site')'").Replace('KeepRuns    = 3', 'KeepRuns    = 1') |
+            Set-Content $otherConfig
+        $before = @(Get-ChildItem (Join-Path $script:safe 'site') -Recurse -Force | ForEach-Object FullName | Sort-Object)
+        $served = Get-Served $script:safe
+        $run = Invoke-Nightly $otherConfig
+        $run.ExitCode | Should -Be 1
+        $run.Err | Should -Match "belongs to the pipeline 'tiny'.*the pipeline 'rival'.*was refused and changed nothing"
+        @(Get-ChildItem (Join-Path $script:safe 'site') -Recurse -Force | ForEach-Object FullName | Sort-Object) | Should -Be $before
+        (Get-Served $script:safe).Target | Should -Be $served.Target
+    }
+
+    It 'a person''s files in runs/ and cache/ survive pruning; only the pipeline''s own old runs go' {
+        $site = Join-Path $script:safe 'site'
+        $mine = @(
+            (Join-Path $site 'runs/00000000-000000-000/notes.txt'),
+            (Join-Path $site 'runs/archive/keep.txt'),
+            (Join-Path $site 'cache/notes.txt'),
+            (Join-Path $site 'cache/projection-1-0000000000000000aaaa.parquet'))
+        foreach ($file in $mine) { New-Item -ItemType File $file -Force -Value 'mine' | Out-Null }
+        $config = Get-Content $script:safeConfig -Raw
+        foreach ($title in 'One', 'Two', 'Three', 'Four') {
+            $config = $config -replace "Title = '[^']*'", "Title = '$title'"
+            Set-Content $script:safeConfig $config
+            (Invoke-Nightly $script:safeConfig).ExitCode | Should -Be 0
+        }
+        foreach ($file in $mine) { Get-Content $file | Should -Be 'mine' }
+        $own = Get-ChildItem (Join-Path $site 'runs') -Directory | Where-Object { Test-Path (Join-Path $_.FullName 'run.json') }
+        $own.Count | Should -Be 3 -Because 'KeepRuns = 3 applies to the pipeline''s own runs only'
+    }
+
+    It 'a read-only output folder is reported as read-only with its path, not as a run already in progress' {
+        if (-not $IsLinux) { Set-ItResult -Inconclusive -Because 'needs a read-only mount or a non-root user'; return }
+        $ro = Join-Path $script:dir 'readonly'
+        New-Item -ItemType Directory $ro | Out-Null
+        $root = (id -u) -eq '0'
+        if ($root) { & mount -t tmpfs -o ro,size=64k tmpfs $ro 2>$null; $mounted = $LASTEXITCODE -eq 0 } else { chmod 555 $ro; $mounted = $false }
+        if ($root -and -not $mounted) { Set-ItResult -Inconclusive -Because 'root without mount: a folder cannot be made read-only'; return }
+        try {
+            $config = New-PipelineFile (Join-Path $script:dir 'rojob')
+            (Get-Content $config -Raw).Replace("OutputPath  = './site'", "OutputPath  = '$ro'") | Set-Content $config
+            $clock = [Diagnostics.Stopwatch]::StartNew()
+            $run = Invoke-Nightly $config
+            $run.ExitCode | Should -Be 1
+            $run.Err | Should -Match ([regex]::Escape($ro))
+            $run.Err | Should -Match ($root ? 'read-only' : 'permission denied')
+            $run.Err | Should -Not -Match 'already running'
+        }
+        finally { if ($mounted) { & umount $ro } }
+    }
+}
+
 Describe 'Invoke-EmbeddingPipeline' {
     It 'validates the data file before any work: an unknown key and a missing file are named' {
         $folder = Join-Path $script:dir 'bad'

@@ -59,8 +59,9 @@ public sealed class PipelineLock : IDisposable
                 Thread.Sleep(50);
                 holder = ReadHolder(infoPath);
             }
-            var who = holder is null ? "another process" : holder.ToString();
-            var what = holder?.Pipeline is { } other && other != pipelineName
+            bool samePipeline = holder?.Pipeline is null || holder.Pipeline == pipelineName;
+            var who = holder is null ? "another process" : samePipeline ? (holder with { Pipeline = null, ConfigPath = null }).ToString() : holder.ToString();
+            var what = !samePipeline
                 ? $"The output folder '{outputPath}' is in use: {who} holds the lock '{path}'. The pipeline '{pipelineName}' was refused and changed nothing"
                 : $"The pipeline '{pipelineName}' is already running: {who} holds the lock '{path}'. This run was refused and changed nothing";
             throw new EmbedPSException("PipelineLocked", EmbedPSErrorKind.ResourceUnavailable,

@@ -16,6 +16,13 @@ using ProjectionResult = EmbedPS.Core.Projection.Projection;
 
 namespace EmbedPS.Core.Pipeline;
 
+/// <summary>Raised when a run is cancelled (Ctrl+C, SIGINT, SIGTERM); carries the run log, which says 'cancelled'.</summary>
+public sealed class PipelineCancelledException(PipelineRun run, OperationCanceledException inner)
+    : OperationCanceledException(run.Summary, inner, inner.CancellationToken)
+{
+    public PipelineRun Run { get; } = run;
+}
+
 /// <summary>Raised when a stage fails; carries the run log of the failed run.</summary>
 public sealed class PipelineFailedException(PipelineRun run, Exception inner)
     : EmbedPSException("PipelineStageFailed", EmbedPSErrorKind.ResourceUnavailable, run.Summary, inner)
@@ -101,6 +108,9 @@ public sealed class PipelineRunner
         };
     }
 
+    /// <summary>What cancelled the run ("SIGTERM", say), asked when it was cancelled; recorded in the run log.</summary>
+    public Func<string?>? CancellationReason { get; init; }
+
     /// <summary>A fault to inject (tests); when null, <see cref="PipelineFault.Variable"/> is read from the environment.</summary>
     public PipelineFault? Fault { get; init; }
 
@@ -153,13 +163,13 @@ public sealed class PipelineRunner
             bool cancelled = ex is OperationCanceledException && _ct.IsCancellationRequested;
             _run.Status = cancelled ? "cancelled" : "failed";
             _run.FailedStage = current?.Name ?? "publish";
-            _run.Error = ex.Message;
-            if (current is not null) { current.Record.Status = "failed"; current.Record.Reason = ex.Message; }
+            _run.Error = cancelled ? $"cancelled by {CancellationReason?.Invoke() ?? "request (Ctrl+C)"}" : ex.Message;
+            if (current is not null) { current.Record.Status = "failed"; current.Record.Reason = _run.Error; }
             _run.ServedRun = _run.PreviousRun;
             _run.Seconds = clock.Elapsed.TotalSeconds;
             TryWriteLog();
             TryPrune();
-            if (cancelled) throw;
+            if (cancelled) throw new PipelineCancelledException(_run, (OperationCanceledException)ex);
             throw new PipelineFailedException(_run, ex);
         }
         SavePrints();

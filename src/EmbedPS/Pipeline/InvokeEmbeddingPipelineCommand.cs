@@ -82,17 +82,34 @@ public sealed class InvokeEmbeddingPipelineCommand : EmbedPSCmdlet
             return;
         }
         if (!ShouldProcess(config.OutputPath, $"Run the pipeline '{config.Name}'")) return;
+        // SIGINT and SIGTERM (cron's kill, systemd's stop, a container's shutdown) cancel the run like Ctrl+C: the run log says
+        // 'cancelled' and the error below names the signal, so a script exits non-zero with one line instead of being killed
+        // mid-write or carrying on as if nothing happened.
+        using var signals = new SignalCancellation();
         var (run, failure) = RunStage("Pipeline " + config.Name, (log, ct) =>
         {
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, signals.Token);
             try
             {
-                return (new PipelineRunner(config, log, ct).Run(Force), (PipelineFailedException?)null);
+                return (new PipelineRunner(config, log, linked.Token) { CancellationReason = () => signals.Signal }.Run(Force), (Exception?)null);
             }
             catch (PipelineFailedException ex)
             {
-                return (ex.Run, ex);
+                return (ex.Run, (Exception?)ex);
+            }
+            catch (PipelineCancelledException ex) when (signals.Signal is not null)
+            {
+                return (ex.Run, (Exception?)ex);
             }
         }, full);
+        if (failure is PipelineCancelledException)
+        {
+            ThrowTerminatingError(new ErrorRecord(failure, "PipelineCancelled", ErrorCategory.OperationStopped, run)
+            {
+                ErrorDetails = new ErrorDetails($"Pipeline '{run.Pipeline}' was cancelled by {signals.Signal} at stage '{run.FailedStage}'. " +
+                    $"{(run.PreviousRun is null ? "No atlas is served yet." : $"The previous atlas (run {run.PreviousRun}) is still served.")} Run log: {run.LogPath}"),
+            });
+        }
         if (failure is not null)
         {
             var cause = failure.InnerException is EmbedPSException inner ? $" ({inner.ErrorId})" : "";
@@ -143,5 +160,46 @@ public sealed class InvokeEmbeddingPipelineCommand : EmbedPSCmdlet
             ThrowTerminatingError(ToErrorRecord(ex, path));
             return null!;
         }
+    }
+}
+
+/// <summary>
+/// Turns SIGINT and SIGTERM into a cancellation while it lives (a run of the pipeline), remembering which arrived. The default
+/// action (ending the process at once) is suppressed so that the run can record 'cancelled' and clean up; a second signal
+/// of the same kind is left to its default, so a stuck run can still be ended.
+/// </summary>
+internal sealed class SignalCancellation : IDisposable
+{
+    private readonly CancellationTokenSource _source = new();
+    private readonly List<System.Runtime.InteropServices.PosixSignalRegistration> _registrations = new();
+    private volatile string? _signal;
+
+    public SignalCancellation()
+    {
+        foreach (var signal in new[] { System.Runtime.InteropServices.PosixSignal.SIGINT, System.Runtime.InteropServices.PosixSignal.SIGTERM })
+        {
+            try { _registrations.Add(System.Runtime.InteropServices.PosixSignalRegistration.Create(signal, OnSignal)); }
+            catch (PlatformNotSupportedException) { }
+        }
+    }
+
+    public CancellationToken Token => _source.Token;
+
+    /// <summary>The signal that cancelled the run (SIGINT or SIGTERM), or null.</summary>
+    public string? Signal => _signal;
+
+    private void OnSignal(System.Runtime.InteropServices.PosixSignalContext context)
+    {
+        var name = context.Signal.ToString();
+        if (_signal == name) return;   // the second one: let it end the process
+        _signal ??= name;
+        context.Cancel = true;
+        _source.Cancel();
+    }
+
+    public void Dispose()
+    {
+        foreach (var registration in _registrations) registration.Dispose();
+        _source.Dispose();
     }
 }
