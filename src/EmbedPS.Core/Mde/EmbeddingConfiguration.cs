@@ -7,14 +7,14 @@ namespace EmbedPS.Core.Mde;
 /// </summary>
 public sealed class EmbeddingConfiguration
 {
-    public int Dimension { get; set; } = 3;
-    public PenaltyKind AttractivePenalty { get; set; } = PenaltyKind.Log1p;
-    public double AttractiveExponent { get; set; } = 1.5;
-    public PenaltyKind RepulsivePenalty { get; set; } = PenaltyKind.Log;
-    public double RepulsiveExponent { get; set; } = 1.0;
+    public int Dimension { get; set; } = MdeSettings.Dimension.Default;
+    public PenaltyKind AttractivePenalty { get; set; } = MdeSettings.AttractivePenalty.Default;
+    public double AttractiveExponent { get; set; } = MdeSettings.AttractiveExponent.Default;
+    public PenaltyKind RepulsivePenalty { get; set; } = MdeSettings.RepulsivePenalty.Default;
+    public double RepulsiveExponent { get; set; } = MdeSettings.RepulsiveExponent.Default;
     /// <summary>Huber threshold δ when a Huber penalty is chosen.</summary>
-    public double HuberThreshold { get; set; } = 1.0;
-    public ConstraintKind Constraint { get; set; } = ConstraintKind.Centered;
+    public double HuberThreshold { get; set; } = MdeSettings.HuberThreshold.Default;
+    public ConstraintKind Constraint { get; set; } = MdeSettings.Constraint.Default;
     public InitKind Init { get; set; } = InitKind.Quadratic;
     /// <summary>Seed of the random start, of the spectral start's LOBPCG block and of the positions of entities missing from an initial embedding.</summary>
     public int Seed { get; set; }

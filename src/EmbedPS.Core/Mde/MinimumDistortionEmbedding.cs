@@ -22,14 +22,14 @@ public enum MdeDevice
 public sealed record MdeOptions
 {
     /// <summary>Iterations of projected L-BFGS (PyMDE default 300).</summary>
-    public int MaxIterations { get; init; } = 300;
+    public int MaxIterations { get; init; } = MdeSettings.MaxIterations.Default;
     /// <summary>Stop when ‖projected gradient‖_F ≤ this (PyMDE's eps, default 1e-5).</summary>
-    public double Tolerance { get; init; } = 1e-5;
+    public double Tolerance { get; init; } = MdeSettings.Tolerance.Default;
     /// <summary>L-BFGS memory (PyMDE default 10).</summary>
     public int Memory { get; init; } = 10;
     /// <summary>Seed of the random start; null uses the graph configuration's seed.</summary>
     public int? Seed { get; init; }
-    public MdeDevice Device { get; init; } = MdeDevice.Cpu;
+    public MdeDevice Device { get; init; } = MdeSettings.Device.Default;
     /// <summary>Keep the coordinates every N iterations (0 = none).</summary>
     public int SnapshotEvery { get; init; }
     /// <summary>Verbose line every N iterations (0 = max(1, MaxIterations / 10), as PyMDE's print_every).</summary>

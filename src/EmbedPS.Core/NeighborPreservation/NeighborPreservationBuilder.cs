@@ -10,14 +10,14 @@ public sealed record NeighborPreservationOptions
 {
     /// <summary>k; null → PyMDE's int(max(min(15, (n−1)/200), 5)): about 1 % of all pairs, between 5 and 15.</summary>
     public int? NeighborCount { get; init; }
-    public SimilarityNormalization Normalize { get; init; } = SimilarityNormalization.SmoothedCosine;
-    public SimilarityTransform Transform { get; init; } = SimilarityTransform.InverseLog;
+    public SimilarityNormalization Normalize { get; init; } = NeighborPreservationSettings.Normalize.Default;
+    public SimilarityTransform Transform { get; init; } = NeighborPreservationSettings.Transform.Default;
     /// <summary>Neighbourhood radius; null → 3 × the 75th percentile of edge lengths for graphs, unlimited for vectors.</summary>
     public double? MaxDistance { get; init; }
     public bool ConnectComponents { get; init; }
     /// <summary>#repulsive / #neighbour edges (PyMDE: 1 under its default Centered constraint, 0.5 under Standardized).</summary>
-    public double RepulsiveFraction { get; init; } = 1.0;
-    public KnnAlgorithm Algorithm { get; init; } = KnnAlgorithm.Auto;
+    public double RepulsiveFraction { get; init; } = NeighborPreservationSettings.RepulsiveFraction.Default;
+    public KnnAlgorithm Algorithm { get; init; } = NeighborPreservationSettings.Algorithm.Default;
     public int Seed { get; init; }
 
     public static int DefaultNeighborCount(int n) => (int)Math.Max(Math.Min(15, (n - 1) / 200.0), 5);

@@ -200,13 +200,14 @@ public sealed class PipelineRunner
             var edges = _config.EdgeList!;
             upstream = Add("edges", false, Hash(salt, "edges", Fingerprint(_config.InputPaths), Json(Without(edges, "Path"))), edges, RunEdges);
         }
-        upstream = Add("neighbors", false, Hash(upstream, "neighbors", Json(_config.Neighbors)), _config.Neighbors, RunNeighbors);
-        var mde = Add("mde", false, Hash(upstream, "mde", Json(_config.Mde)), _config.Mde, RunMde, alignFile: "embedding.parquet");
+        // Keys hash the resolved options (every option, given or default): equal meanings share an entry, a new default is a new key.
+        upstream = Add("neighbors", false, Hash(upstream, "neighbors", Json(Settings.Resolve(NeighborPreservationSettings.All, _config.Neighbors))), _config.Neighbors, RunNeighbors);
+        var mde = Add("mde", false, Hash(upstream, "mde", Json(Settings.Resolve(MdeSettings.All, _config.Mde))), _config.Mde, RunMde, alignFile: "embedding.parquet");
         var projectionKeys = new List<string>();
         for (int i = 0; i < _config.Projections.Count; i++)
         {
             int index = i;
-            projectionKeys.Add(Add($"projection-{i + 1}", false, Hash(mde, "projection", Json(_config.Projections[i])), _config.Projections[i],
+            projectionKeys.Add(Add($"projection-{i + 1}", false, Hash(mde, "projection", Json(Settings.Resolve(ProjectionSettings.All, _config.Projections[i]))), _config.Projections[i],
                 s => RunProjection(s, index), alignFile: $"projection-{i + 1}.parquet"));
         }
         var layouts = string.Join(",", projectionKeys);
@@ -456,16 +457,7 @@ public sealed class PipelineRunner
     private object? RunNeighbors(Stage stage)
     {
         var n = _config.Neighbors;
-        var options = new NeighborPreservationOptions
-        {
-            NeighborCount = n.IntOrNull("NeighborCount"),
-            Normalize = n.Enum("Normalize", SimilarityNormalization.SmoothedCosine),
-            Transform = n.Enum("Transform", SimilarityTransform.InverseLog),
-            MaxDistance = n.DoubleOrNull("MaxDistance"),
-            ConnectComponents = n.Get("ConnectComponents", false),
-            RepulsiveFraction = n.Get("RepulsiveFraction", 1.0),
-            Seed = n.Get("Seed", 0),
-        };
+        var options = NeighborPreservationSettings.Resolve(n);
         var matrix = Input<CooccurrenceMatrix>(Upstream(stage));
         var provenance = Provenance.Derived(matrix.Provenance, ArtifactKind.Cooccurrence, n);
         var graph = NeighborPreservationBuilder.FromCooccurrence(matrix, options, _log, _ct, provenance);
@@ -479,18 +471,7 @@ public sealed class PipelineRunner
     {
         var m = _config.Mde;
         var graph = Input<NeighborGraph>("neighbors");
-        int seed = m.Get("Seed", 0);
-        var configuration = new EmbeddingConfiguration
-        {
-            Dimension = m.Get("Dimension", 3),
-            AttractivePenalty = m.Enum("AttractivePenalty", PenaltyKind.Log1p),
-            AttractiveExponent = m.Get("AttractiveExponent", 1.5),
-            RepulsivePenalty = m.Enum("RepulsivePenalty", PenaltyKind.Log),
-            RepulsiveExponent = m.Get("RepulsiveExponent", 1.0),
-            HuberThreshold = m.Get("HuberThreshold", 1.0),
-            Constraint = m.Enum("Constraint", ConstraintKind.Centered),
-            Seed = seed,
-        };
+        var (configuration, options) = MdeSettings.Resolve(m);
         if (stage.AlignSource is { } source)
         {
             var previous = ArtifactStore.Read(source, _ct) as Embedding;
@@ -504,13 +485,6 @@ public sealed class PipelineRunner
                 configuration.InitialCoordinates = StartFromPrevious(graph, previous, stage);
             }
         }
-        var options = new MdeOptions
-        {
-            MaxIterations = m.Get("MaxIterations", 300),
-            Tolerance = m.Get("Tolerance", 1e-5),
-            Seed = seed,
-            Device = m.Enum("Device", MdeDevice.Cpu),
-        };
         var embedding = MinimumDistortionEmbedding.Run(graph, configuration, options, _log, _ct);
         stage.Record.Counts["entities"] = embedding.EntityCount;
         stage.Record.Counts["iterations"] = embedding.Iterations;
@@ -563,25 +537,17 @@ public sealed class PipelineRunner
     {
         var p = _config.Projections[index];
         var embedding = Input<Embedding>("mde");
-        var method = p.Enum("Method", ProjectionMethod.Umap);
+        var method = ProjectionSettings.Method.From(p);
         ProjectionResult? previous = null;
         if (stage.AlignSource is { } source) previous = ArtifactStore.Read(source, _ct) as ProjectionResult;
         // Starting from the previous map, UMAP refines it (a smaller learning rate, fewer epochs) rather than redoing it.
         bool refine = previous is not null && method == ProjectionMethod.Umap;
-        double learningRate = p.DoubleOrNull("LearningRate") is > 0 and var given ? given : refine ? p.Get("RefineLearningRate", 0.1) : 1.0;
-        int epochs = p.IntOrNull("Epochs") ?? (refine ? p.Get("RefineEpochs", 100) : 0);
+        var (umap, tsne) = ProjectionSettings.Resolve(p, refine);
         var request = new ProjectionRequest
         {
             Method = method,
-            Umap = new UmapOptions
-            {
-                Neighbors = p.Get("Neighbors", 15), MinDistance = p.Get("MinDistance", 0.1), Spread = p.Get("Spread", 1.0), Epochs = epochs,
-                LearningRate = learningRate, Seed = p.Get("Seed", 42), KeepInitialScale = refine,
-            },
-            Tsne = new TsneOptions
-            {
-                Perplexity = p.Get("Perplexity", 30.0), Iterations = p.Get("Iterations", 750), LearningRate = p.Get("LearningRate", 0.0), Seed = p.Get("Seed", 42),
-            },
+            Umap = umap,
+            Tsne = tsne,
             // PCA has no start: it is rotated and reflected onto the previous map (Procrustes). UMAP and t-SNE start from it.
             AlignTo = method == ProjectionMethod.Pca ? previous : null,
             InitialProjection = method == ProjectionMethod.Pca ? null : previous,

@@ -1,37 +1,10 @@
+using EmbedPS.Core.Common;
 using EmbedPS.Core.Cooccurrence;
 using EmbedPS.Core.Mde;
 using EmbedPS.Core.NeighborPreservation;
 using EmbedPS.Core.Projection;
 
 namespace EmbedPS.Core.Pipeline;
-
-/// <summary>The type a pipeline setting must have.</summary>
-public enum SettingType { String, StringList, Int, Double, Bool, Enum, InputPath, InputPathList, OutputPath, Section, SectionList }
-
-/// <summary>One documented setting of a pipeline data file: name, type, range, allowed names, and what it does.</summary>
-public sealed record SettingSpec(string Name, SettingType Type, string Help)
-{
-    public Type? EnumType { get; init; }
-    public string[]? Allowed { get; init; }
-    public double Min { get; init; } = double.MinValue;
-    public double Max { get; init; } = double.MaxValue;
-    public bool Required { get; init; }
-    public IReadOnlyList<SettingSpec>? Children { get; init; }
-
-    public string TypeName => Type switch
-    {
-        SettingType.Enum => "one of " + string.Join(", ", AllowedNames),
-        SettingType.StringList or SettingType.InputPathList => "a string or an array of strings",
-        SettingType.Int => "an integer",
-        SettingType.Double => "a number",
-        SettingType.Bool => "$true or $false",
-        SettingType.Section => "a hashtable @{ … }",
-        SettingType.SectionList => "an array of hashtables @( @{ … } )",
-        _ => "a string",
-    };
-
-    public IEnumerable<string> AllowedNames => Allowed ?? (EnumType is null ? Array.Empty<string>() : Enum.GetNames(EnumType));
-}
 
 /// <summary>
 /// The schema of a pipeline data file (pipeline.psd1): every key Invoke-EmbeddingPipeline accepts, with its type and meaning.
@@ -83,47 +56,11 @@ public static class PipelineSchema
         Dbl("MaxMemoryGB", "Memory budget in GiB.", 0.001),
     };
 
-    public static IReadOnlyList<SettingSpec> Neighbors { get; } = new[]
-    {
-        Int("NeighborCount", "Neighbours per entity (default from the entity count).", 1, 1000),
-        Enm<SimilarityNormalization>("Normalize", "How co-occurrence weights are normalised."),
-        Enm<SimilarityTransform>("Transform", "Similarity → length."),
-        Dbl("MaxDistance", "Neighbourhood radius.", 0),
-        new SettingSpec("ConnectComponents", SettingType.Bool, "Link the graph's connected components."),
-        Dbl("RepulsiveFraction", "Repulsive pairs per neighbour edge.", 0, 100),
-        Int("Seed", "Seed of the random choices."),
-    };
+    public static IReadOnlyList<SettingSpec> Neighbors => NeighborPreservationSettings.All;
 
-    public static IReadOnlyList<SettingSpec> Mde { get; } = new[]
-    {
-        Int("Dimension", "Dimensions of the embedding (default 3).", 1, 64),
-        Enm<PenaltyKind>("AttractivePenalty", "Penalty on neighbour edges."),
-        Dbl("AttractiveExponent", "Exponent of a Log1p/Log attractive penalty.", 1e-6, 100),
-        Enm<PenaltyKind>("RepulsivePenalty", "Penalty on repulsive pairs."),
-        Dbl("RepulsiveExponent", "Exponent of a Log/Log1p repulsive penalty.", 1e-6, 100),
-        Dbl("HuberThreshold", "Threshold of a Huber penalty.", 1e-9, 1e9),
-        Choice("Constraint", "Centered or Standardized.", "Centered", "Standardized"),
-        Int("MaxIterations", "Most L-BFGS iterations (default 300).", 0, 1_000_000),
-        Dbl("Tolerance", "Stop when the projected gradient norm is at most this.", 0, 1e6),
-        Int("Seed", "Seed of the start."),
-        Enm<MdeDevice>("Device", "Cpu (default), Gpu or Auto."),
-    };
+    public static IReadOnlyList<SettingSpec> Mde => MdeSettings.All;
 
-    public static IReadOnlyList<SettingSpec> Projection { get; } = new[]
-    {
-        Enm<ProjectionMethod>("Method", "Umap (default), Tsne or Pca."),
-        Str("Name", "The layout's name in the atlas."),
-        Int("Seed", "Seed (default 42).") ,
-        Int("Neighbors", "UMAP n_neighbors.", 2, 200),
-        Dbl("MinDistance", "UMAP min_dist.", 0, 10),
-        Dbl("Spread", "UMAP spread.", 0.01, 10),
-        Int("Epochs", "UMAP epochs (0: automatic).", 0, 100_000),
-        Dbl("LearningRate", "Initial learning rate (0: the method's default).", 0, 1e9),
-        Dbl("Perplexity", "t-SNE perplexity.", 1, 1000),
-        Int("Iterations", "t-SNE iterations.", 3, 100_000),
-        Dbl("RefineLearningRate", "UMAP learning rate when refining the previous map (AlignTo = 'latest'; default 0.1).", 1e-6, 10),
-        Int("RefineEpochs", "UMAP epochs when refining the previous map (default 100).", 1, 100_000),
-    };
+    public static IReadOnlyList<SettingSpec> Projection => ProjectionSettings.All;
 
     public static IReadOnlyList<SettingSpec> Metadata { get; } = new[]
     {

@@ -18,25 +18,25 @@ public enum TsneRepulsion
 /// <summary>t-SNE settings; defaults follow openTSNE (momentum 0.5 → 0.8 as scikit-learn / FIt-SNE).</summary>
 public sealed record TsneOptions
 {
-    public double Perplexity { get; init; } = 30;
+    public double Perplexity { get; init; } = ProjectionSettings.Perplexity.Default;
     /// <summary>Early exaggeration factor (first <see cref="EarlyExaggerationIterations"/> iterations).</summary>
     public double EarlyExaggeration { get; init; } = 12;
     public int EarlyExaggerationIterations { get; init; } = 250;
     /// <summary>Main-phase exaggeration (1 = none).</summary>
-    public double Exaggeration { get; init; } = 1;
+    public double Exaggeration { get; init; } = ProjectionSettings.Exaggeration.Default;
     /// <summary>Total iterations including early exaggeration (openTSNE 250 + 500).</summary>
-    public int Iterations { get; init; } = 750;
+    public int Iterations { get; init; } = ProjectionSettings.Iterations.Default;
     /// <summary>0 → automatic: n / exaggeration of the phase (openTSNE).</summary>
     public double LearningRate { get; init; }
-    public double Theta { get; init; } = 0.5;
+    public double Theta { get; init; } = ProjectionSettings.Theta.Default;
     public double InitialMomentum { get; init; } = 0.5;
     public double FinalMomentum { get; init; } = 0.8;
     public double MaxStepNorm { get; init; } = 5;
-    public TsneRepulsion Repulsion { get; init; } = TsneRepulsion.Auto;
+    public TsneRepulsion Repulsion { get; init; } = ProjectionSettings.Repulsion.Default;
     public int FftThreshold { get; init; } = 10_000;
     public int InterpolationPoints { get; init; } = 3;
     public int MinIntervals { get; init; } = 50;
-    public int Seed { get; init; } = 42;
+    public int Seed { get; init; } = ProjectionSettings.Seed.Default;
     /// <summary>Row-major n × 2 start coordinates (rescaled to std 1e-4 like the PCA init).</summary>
     public float[]? InitialCoordinates { get; init; }
 }

@@ -9,18 +9,18 @@ namespace EmbedPS.Core.Projection;
 public sealed record UmapOptions
 {
     /// <summary>n_neighbors, counting the point itself as umap-learn does (15 → 14 other points).</summary>
-    public int Neighbors { get; init; } = 15;
-    public double MinDistance { get; init; } = 0.1;
-    public double Spread { get; init; } = 1.0;
+    public int Neighbors { get; init; } = ProjectionSettings.Neighbors.Default;
+    public double MinDistance { get; init; } = ProjectionSettings.MinDistance.Default;
+    public double Spread { get; init; } = ProjectionSettings.Spread.Default;
     /// <summary>0 → umap-learn's rule: 500 for ≤ 10,000 points, else 200.</summary>
     public int Epochs { get; init; }
     public double LearningRate { get; init; } = 1.0;
-    public int NegativeSampleRate { get; init; } = 5;
+    public int NegativeSampleRate { get; init; } = ProjectionSettings.NegativeSampleRate.Default;
     public double RepulsionStrength { get; init; } = 1.0;
     public double LocalConnectivity { get; init; } = 1.0;
     /// <summary>1 = fuzzy union (default), 0 = fuzzy intersection.</summary>
     public double SetOperationMixRatio { get; init; } = 1.0;
-    public int Seed { get; init; } = 42;
+    public int Seed { get; init; } = ProjectionSettings.Seed.Default;
     /// <summary>Row-major n × 2 start coordinates (overrides the PCA initialisation); rescaled to [0, 10] like any init.</summary>
     public float[]? InitialCoordinates { get; init; }
     /// <summary>

@@ -63,33 +63,33 @@ public sealed class InvokeMdeCommand : EmbedPSStageCmdlet
     public string InputPath { get; set; } = "";
 
     /// <summary>Dimensions of the embedding (embed in 3–4, then project to 2 with ConvertTo-Projection).</summary>
-    [Parameter, ValidateRange(1, 64)]
+    [Parameter, ValidateSetting(typeof(MdeSettings), nameof(MdeSettings.Dimension))]
     [Alias("EmbeddingDimension")]
-    public int Dimension { get; set; } = 3;
+    public int Dimension { get; set; } = MdeSettings.Dimension.Default;
 
     /// <summary>Penalty on neighbour edges: Log1p (PyMDE's default), Quadratic, Huber or Log.</summary>
     [Parameter]
-    public PenaltyKind AttractivePenalty { get; set; } = PenaltyKind.Log1p;
+    public PenaltyKind AttractivePenalty { get; set; } = MdeSettings.AttractivePenalty.Default;
 
     /// <summary>Exponent α of a Log1p or Log attractive penalty.</summary>
-    [Parameter, ValidateRange(1e-6, 100.0)]
-    public double AttractiveExponent { get; set; } = 1.5;
+    [Parameter, ValidateSetting(typeof(MdeSettings), nameof(MdeSettings.AttractiveExponent))]
+    public double AttractiveExponent { get; set; } = MdeSettings.AttractiveExponent.Default;
 
     /// <summary>Penalty on repulsive pairs: Log (PyMDE's default), Log1p, Quadratic or Huber.</summary>
     [Parameter]
-    public PenaltyKind RepulsivePenalty { get; set; } = PenaltyKind.Log;
+    public PenaltyKind RepulsivePenalty { get; set; } = MdeSettings.RepulsivePenalty.Default;
 
     /// <summary>Exponent α of a Log or Log1p repulsive penalty.</summary>
-    [Parameter, ValidateRange(1e-6, 100.0)]
-    public double RepulsiveExponent { get; set; } = 1.0;
+    [Parameter, ValidateSetting(typeof(MdeSettings), nameof(MdeSettings.RepulsiveExponent))]
+    public double RepulsiveExponent { get; set; } = MdeSettings.RepulsiveExponent.Default;
 
     /// <summary>Threshold δ of a Huber penalty.</summary>
-    [Parameter, ValidateRange(1e-9, 1e9)]
-    public double HuberThreshold { get; set; } = 1.0;
+    [Parameter, ValidateSetting(typeof(MdeSettings), nameof(MdeSettings.HuberThreshold))]
+    public double HuberThreshold { get; set; } = MdeSettings.HuberThreshold.Default;
 
     /// <summary>Centered (zero mean; PyMDE's choice when there are repulsive pairs) or Standardized (zero mean, XᵀX = n·I).</summary>
-    [Parameter, ValidateSet("Centered", "Standardized")]
-    public ConstraintKind Constraint { get; set; } = ConstraintKind.Centered;
+    [Parameter, ValidateSetting(typeof(MdeSettings), nameof(MdeSettings.Constraint))]
+    public ConstraintKind Constraint { get; set; } = MdeSettings.Constraint.Default;
 
     /// <summary>The start: Quadratic (spectral), Random (seeded), or Embedding (the coordinates of -InitialEmbedding).</summary>
     [Parameter]
@@ -101,19 +101,19 @@ public sealed class InvokeMdeCommand : EmbedPSStageCmdlet
 
     /// <summary>Seed of the random start, of the spectral start's random block and of the start of entities missing from -InitialEmbedding.</summary>
     [Parameter]
-    public int Seed { get; set; }
+    public int Seed { get; set; } = MdeSettings.Seed.Default;
 
     /// <summary>Most L-BFGS iterations (PyMDE default 300; 2000 for final maps).</summary>
-    [Parameter, ValidateRange(0, 1_000_000)]
-    public int MaxIterations { get; set; } = 300;
+    [Parameter, ValidateSetting(typeof(MdeSettings), nameof(MdeSettings.MaxIterations))]
+    public int MaxIterations { get; set; } = MdeSettings.MaxIterations.Default;
 
     /// <summary>Stop when the Frobenius norm of the projected gradient is at most this (PyMDE's eps).</summary>
-    [Parameter, ValidateRange(0.0, 1e6)]
-    public double Tolerance { get; set; } = 1e-5;
+    [Parameter, ValidateSetting(typeof(MdeSettings), nameof(MdeSettings.Tolerance))]
+    public double Tolerance { get; set; } = MdeSettings.Tolerance.Default;
 
     /// <summary>Auto (the CPU until the CUDA path has passed tools/gpu-check on a real GPU), Cpu, or Gpu (opt-in, unverified on real hardware; an error when no CUDA GPU is usable).</summary>
     [Parameter]
-    public MdeDevice Device { get; set; } = MdeDevice.Auto;
+    public MdeDevice Device { get; set; } = MdeSettings.Device.Default;
 
     /// <summary>Keep the coordinates every N iterations in the result's Snapshots (0 = none).</summary>
     [Parameter, ValidateRange(0, 1_000_000)]
@@ -143,28 +143,10 @@ public sealed class InvokeMdeCommand : EmbedPSStageCmdlet
             ThrowArgumentError("MissingInitEmbedding", "-Init Embedding needs -InitialEmbedding, the embedding to start from.", Init);
         if (init != InitKind.Embedding && InitialEmbedding is not null)
             ThrowArgumentError("InitialEmbeddingIgnored", $"-InitialEmbedding is only used with -Init Embedding, not -Init {init}.", Init);
-        var configuration = new EmbeddingConfiguration
-        {
-            Dimension = Dimension,
-            AttractivePenalty = AttractivePenalty,
-            AttractiveExponent = AttractiveExponent,
-            RepulsivePenalty = RepulsivePenalty,
-            RepulsiveExponent = RepulsiveExponent,
-            HuberThreshold = HuberThreshold,
-            Constraint = Constraint,
-            Init = init,
-            InitialEmbedding = InitialEmbedding,
-            Seed = Seed,
-        };
-        var options = new MdeOptions
-        {
-            MaxIterations = MaxIterations,
-            Tolerance = Tolerance,
-            Seed = Seed,
-            Device = Device,
-            SnapshotEvery = SnapshotEvery,
-            VerboseEvery = VerboseEvery,
-        };
+        var (configuration, resolved) = MdeSettings.Resolve(SettingBinding.Given(this, MdeSettings.All));
+        configuration.Init = init;
+        configuration.InitialEmbedding = InitialEmbedding;
+        var options = resolved with { SnapshotEvery = SnapshotEvery, VerboseEvery = VerboseEvery };
         WriteVerbose($"Embedding {graph} ({configuration}).");
         var embedding = RunStage("Minimum-distortion embedding", (log, ct) => MinimumDistortionEmbedding.Run(graph, configuration, options, log, ct), target);
         WriteVerbose($"{embedding}; stopped: {embedding.StopReason}; device: {embedding.Device}.");

@@ -57,28 +57,28 @@ public sealed class InvokeNeighborPreservationCommand : EmbedPSStageCmdlet
     [Parameter] public string? IdProperty { get; set; }
 
     /// <summary>Neighbours per entity, k (default: PyMDE's rule, about 1 % of all pairs: 5 up to 1,200 entities, 15 from 3,001).</summary>
-    [Parameter, ValidateRange(1, 1000)] public int NeighborCount { get; set; }
+    [Parameter, ValidateSetting(typeof(NeighborPreservationSettings), nameof(NeighborPreservationSettings.NeighborCount))] public int NeighborCount { get; set; }
 
     /// <summary>Graph input: how co-occurrence weights are normalised first: SmoothedCosine (default), Cosine, Jaccard, Pmi (lift), Ppmi or None.</summary>
-    [Parameter] public SimilarityNormalization Normalize { get; set; } = SimilarityNormalization.SmoothedCosine;
+    [Parameter] public SimilarityNormalization Normalize { get; set; } = NeighborPreservationSettings.Normalize.Default;
 
     /// <summary>Graph input: similarity → length: InverseLog (default, 1/ln(1+w)), Reciprocal (1/w) or NegativeLog (−ln(w/max w)).</summary>
-    [Parameter] public SimilarityTransform Transform { get; set; } = SimilarityTransform.InverseLog;
+    [Parameter] public SimilarityTransform Transform { get; set; } = NeighborPreservationSettings.Transform.Default;
 
     /// <summary>Neighbourhood radius: graphs default to 3 × the 75th percentile of edge lengths; vectors to no limit.</summary>
-    [Parameter, ValidateRange(0.0, double.MaxValue)] public double MaxDistance { get; set; }
+    [Parameter, ValidateSetting(typeof(NeighborPreservationSettings), nameof(NeighborPreservationSettings.MaxDistance))] public double MaxDistance { get; set; }
 
     /// <summary>Link the neighbour graph's connected components so that none floats away (see docs/neighbors.md for how).</summary>
     [Parameter] public SwitchParameter ConnectComponents { get; set; }
 
     /// <summary>Repulsive pairs per neighbour edge (PyMDE: 1 for its default Centered constraint; use 0.5 for a graph you will embed with -Constraint Standardized).</summary>
-    [Parameter, ValidateRange(0.0, 100.0)] public double RepulsiveFraction { get; set; } = 1.0;
+    [Parameter, ValidateSetting(typeof(NeighborPreservationSettings), nameof(NeighborPreservationSettings.RepulsiveFraction))] public double RepulsiveFraction { get; set; } = NeighborPreservationSettings.RepulsiveFraction.Default;
 
     /// <summary>Vector input: Auto (default: exact up to 10,000 rows or n²·d ≤ 5·10¹⁰), Exact or Approximate (NN-descent).</summary>
-    [Parameter] public KnnAlgorithm Algorithm { get; set; } = KnnAlgorithm.Auto;
+    [Parameter] public KnnAlgorithm Algorithm { get; set; } = NeighborPreservationSettings.Algorithm.Default;
 
     /// <summary>Seed of every random choice (repulsive pairs, NN-descent, spectral start); the same seed gives the same graph.</summary>
-    [Parameter] public int Seed { get; set; }
+    [Parameter] public int Seed { get; set; } = NeighborPreservationSettings.Seed.Default;
 
     private readonly List<PSObject> _rows = new();
 
@@ -212,21 +212,8 @@ public sealed class InvokeNeighborPreservationCommand : EmbedPSStageCmdlet
         SaveAndEmit(result);
     }
 
-    private NeighborPreservationOptions BuildOptions()
-    {
-        var bound = MyInvocation.BoundParameters;
-        return new NeighborPreservationOptions
-        {
-            NeighborCount = bound.ContainsKey(nameof(NeighborCount)) ? NeighborCount : null,
-            Normalize = Normalize,
-            Transform = Transform,
-            MaxDistance = bound.ContainsKey(nameof(MaxDistance)) ? MaxDistance : null,
-            ConnectComponents = ConnectComponents,
-            RepulsiveFraction = RepulsiveFraction,
-            Algorithm = Algorithm,
-            Seed = Seed,
-        };
-    }
+    private NeighborPreservationOptions BuildOptions() =>
+        NeighborPreservationSettings.Resolve(SettingBinding.Given(this, NeighborPreservationSettings.All.Append(NeighborPreservationSettings.Algorithm)));
 
     private static Dictionary<string, object?> ProvenanceParameters(NeighborPreservationOptions o) => new()
     {

@@ -51,34 +51,34 @@ public sealed class ConvertToProjectionCommand : EmbedPSStageCmdlet
 
     /// <summary>Umap (default), Tsne or Pca.</summary>
     [Parameter(Position = 0)]
-    public ProjectionMethod Method { get; set; } = ProjectionMethod.Umap;
+    public ProjectionMethod Method { get; set; } = ProjectionSettings.Method.Default;
 
     /// <summary>UMAP: neighbourhood size, counting the entity itself (umap-learn's n_neighbors, 15).</summary>
-    [Parameter, ValidateRange(2, 200)] public int Neighbors { get; set; } = 15;
+    [Parameter, ValidateSetting(typeof(ProjectionSettings), nameof(ProjectionSettings.Neighbors))] public int Neighbors { get; set; } = ProjectionSettings.Neighbors.Default;
     /// <summary>UMAP: how tightly points may pack (min_dist, 0.1).</summary>
-    [Parameter, ValidateRange(0.0, 10.0)] public double MinDistance { get; set; } = 0.1;
+    [Parameter, ValidateSetting(typeof(ProjectionSettings), nameof(ProjectionSettings.MinDistance))] public double MinDistance { get; set; } = ProjectionSettings.MinDistance.Default;
     /// <summary>UMAP: scale of the embedded points (spread, 1.0).</summary>
-    [Parameter, ValidateRange(0.01, 10.0)] public double Spread { get; set; } = 1.0;
+    [Parameter, ValidateSetting(typeof(ProjectionSettings), nameof(ProjectionSettings.Spread))] public double Spread { get; set; } = ProjectionSettings.Spread.Default;
     /// <summary>UMAP: SGD epochs; 0 = 500 up to 10,000 entities, else 200.</summary>
-    [Parameter, ValidateRange(0, 100_000)] public int Epochs { get; set; }
+    [Parameter, ValidateSetting(typeof(ProjectionSettings), nameof(ProjectionSettings.Epochs))] public int Epochs { get; set; } = ProjectionSettings.Epochs.Default;
     /// <summary>UMAP: negative samples per positive sample (5).</summary>
-    [Parameter, ValidateRange(1, 100)] public int NegativeSampleRate { get; set; } = 5;
+    [Parameter, ValidateSetting(typeof(ProjectionSettings), nameof(ProjectionSettings.NegativeSampleRate))] public int NegativeSampleRate { get; set; } = ProjectionSettings.NegativeSampleRate.Default;
     /// <summary>Initial learning rate; 0 = the method's default (UMAP 1.0, t-SNE n / exaggeration).</summary>
-    [Parameter, ValidateRange(0.0, 1e9)] public double LearningRate { get; set; }
+    [Parameter, ValidateSetting(typeof(ProjectionSettings), nameof(ProjectionSettings.LearningRate))] public double LearningRate { get; set; } = ProjectionSettings.LearningRate.Default;
     /// <summary>t-SNE: perplexity (30); 3·perplexity neighbours are used.</summary>
-    [Parameter, ValidateRange(1.0, 1000.0)] public double Perplexity { get; set; } = 30;
+    [Parameter, ValidateSetting(typeof(ProjectionSettings), nameof(ProjectionSettings.Perplexity))] public double Perplexity { get; set; } = ProjectionSettings.Perplexity.Default;
     /// <summary>t-SNE: exaggeration of the normal phase (1 = none; above 1 gives tighter clusters).</summary>
-    [Parameter, ValidateRange(1.0, 100.0)] public double Exaggeration { get; set; } = 1;
+    [Parameter, ValidateSetting(typeof(ProjectionSettings), nameof(ProjectionSettings.Exaggeration))] public double Exaggeration { get; set; } = ProjectionSettings.Exaggeration.Default;
     /// <summary>t-SNE: early exaggeration factor for the first 250 iterations (12, or -Exaggeration when that is larger, as openTSNE).</summary>
-    [Parameter, ValidateRange(1.0, 100.0)] public double EarlyExaggeration { get; set; } = 12;
+    [Parameter, ValidateSetting(typeof(ProjectionSettings), nameof(ProjectionSettings.EarlyExaggeration))] public double EarlyExaggeration { get; set; } = Math.Max(12, ProjectionSettings.Exaggeration.Default);
     /// <summary>t-SNE: total iterations, early exaggeration included (750).</summary>
-    [Parameter, ValidateRange(3, 100_000)] public int Iterations { get; set; } = 750;
+    [Parameter, ValidateSetting(typeof(ProjectionSettings), nameof(ProjectionSettings.Iterations))] public int Iterations { get; set; } = ProjectionSettings.Iterations.Default;
     /// <summary>t-SNE: Barnes–Hut opening angle (0.5).</summary>
-    [Parameter, ValidateRange(0.0, 2.0)] public double Theta { get; set; } = 0.5;
+    [Parameter, ValidateSetting(typeof(ProjectionSettings), nameof(ProjectionSettings.Theta))] public double Theta { get; set; } = ProjectionSettings.Theta.Default;
     /// <summary>t-SNE: repulsion method: Auto (Barnes–Hut below 10,000 entities, FFT above), BarnesHut, Fft or Exact.</summary>
-    [Parameter] public TsneRepulsion Repulsion { get; set; } = TsneRepulsion.Auto;
+    [Parameter] public TsneRepulsion Repulsion { get; set; } = ProjectionSettings.Repulsion.Default;
     /// <summary>Seed of every random choice; the same seed gives the same projection on any number of cores.</summary>
-    [Parameter] public int Seed { get; set; } = 42;
+    [Parameter] public int Seed { get; set; } = ProjectionSettings.Seed.Default;
     /// <summary>An earlier Projection (or its artifact path) to rotate, reflect and scale the result onto.</summary>
     [Parameter] public object? AlignTo { get; set; }
     /// <summary>An earlier Projection (or its artifact path) to start UMAP or t-SNE from, matched by entity id.</summary>
@@ -110,19 +110,12 @@ public sealed class ConvertToProjectionCommand : EmbedPSStageCmdlet
         }
         if (align is not null) parameters["AlignTo"] = (align as ProjectionResult)?.Provenance.ArtifactPath ?? "(in memory)";
         if (start is not null) parameters["InitialProjection"] = (start as ProjectionResult)?.Provenance.ArtifactPath ?? "(in memory)";
+        var (umap, tsne) = ProjectionSettings.Resolve(SettingBinding.Given(this, ProjectionSettings.All));
         var request = new ProjectionRequest
         {
             Method = Method,
-            Umap = new UmapOptions
-            {
-                Neighbors = Neighbors, MinDistance = MinDistance, Spread = Spread, Epochs = Epochs, NegativeSampleRate = NegativeSampleRate,
-                LearningRate = LearningRate > 0 ? LearningRate : 1.0, Seed = Seed,
-            },
-            Tsne = new TsneOptions
-            {
-                Perplexity = Perplexity, Exaggeration = Exaggeration, EarlyExaggeration = EarlyExaggeration, Iterations = Iterations,
-                Theta = Theta, Repulsion = Repulsion, LearningRate = LearningRate, Seed = Seed,
-            },
+            Umap = umap,
+            Tsne = tsne,
             AlignTo = align is null ? null : ProjectionInputs.Require<ProjectionResult>(this, align, nameof(AlignTo)),
             InitialProjection = start is null ? null : ProjectionInputs.Require<ProjectionResult>(this, start, nameof(InitialProjection)),
             ComputeQuality = !NoQuality,
