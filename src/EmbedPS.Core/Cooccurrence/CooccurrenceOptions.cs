@@ -32,8 +32,8 @@ public sealed record CooccurrenceOptions
     /// <summary>The automatic cap never goes below this many partners (neighbour search downstream needs a margin above its k).</summary>
     public const int MinimumAutoPartners = 50;
 
-    public CollectionWeighting CollectionWeighting { get; init; } = CollectionWeighting.None;
-    public PairWeight PairWeight { get; init; } = PairWeight.Count;
+    public CollectionWeighting CollectionWeighting { get; init; } = CooccurrenceSettings.CollectionWeighting.Default;
+    public PairWeight PairWeight { get; init; } = CooccurrenceSettings.PairWeight.Default;
     /// <summary>Scale of the value kernel exp(−|v_i − v_j| / scale); 0 turns it off.</summary>
     public double ValueScale { get; init; }
     /// <summary>Scale of the time kernel exp(−|t_i − t_j| / scale), in the unit of the timestamps (seconds for date-times); 0 turns it off.</summary>

@@ -192,8 +192,8 @@ public sealed class PipelineRunner
         {
             var inputs = Fingerprint(_config.InputPaths);
             upstream = Add("import", false, Hash(salt, "import", inputs, Json(Without(input, "Path"))), input, RunImport);
-            if (_config.Filter is { } filter) upstream = Add("filter", false, Hash(upstream, "filter", Json(filter)), filter, RunFilter);
-            upstream = Add("cooccurrence", false, Hash(upstream, "cooccurrence", Json(_config.Cooccurrence)), _config.Cooccurrence, RunCooccurrence);
+            if (_config.Filter is { } filter) upstream = Add("filter", false, Hash(upstream, "filter", Json(Settings.Resolve(CollectionFilterSettings.All, filter))), filter, RunFilter);
+            upstream = Add("cooccurrence", false, Hash(upstream, "cooccurrence", Json(Settings.Resolve(CooccurrenceSettings.All, _config.Cooccurrence))), _config.Cooccurrence, RunCooccurrence);
         }
         else
         {
@@ -413,14 +413,7 @@ public sealed class PipelineRunner
 
     private object? RunFilter(Stage stage)
     {
-        var f = _config.Filter!;
-        var options = new CollectionFilterOptions
-        {
-            MinCollections = f.Get("MinCollections", 0),
-            Top = f.Get("Top", 0),
-            MinCollectionSize = f.Get("MinCollectionSize", 0),
-            MaxCollectionSize = f.Get("MaxCollectionSize", 0),
-        };
+        var options = CollectionFilterSettings.Resolve(_config.Filter!);
         var set = CollectionFilter.Apply(Input<EntityCollectionSet>("import"), options, _log, _ct, out _);
         CountSet(stage, set);
         return Save(stage, set);
@@ -428,16 +421,7 @@ public sealed class PipelineRunner
 
     private object? RunCooccurrence(Stage stage)
     {
-        var c = _config.Cooccurrence;
-        var options = new CooccurrenceOptions
-        {
-            CollectionWeighting = c.Enum("CollectionWeighting", CollectionWeighting.None),
-            PairWeight = c.Enum("PairWeight", PairWeight.Count),
-            ValueScale = c.Get("ValueScale", 0.0),
-            TimeScale = c.Get("TimeScale", 0.0),
-            MaxPartners = c.IntOrNull("MaxPartners") ?? CooccurrenceOptions.AutoPartners,
-            MaxMemoryBytes = c.DoubleOrNull("MaxMemoryGB") is { } gb ? (long)(gb * (1L << 30)) : null,
-        };
+        var options = CooccurrenceSettings.Resolve(_config.Cooccurrence);
         var matrix = CooccurrenceBuilder.Build(Input<EntityCollectionSet>(Upstream(stage)), options, _log, _ct);
         stage.Record.Counts["entities"] = matrix.EntityCount;
         stage.Record.Counts["nonzeros"] = matrix.ColumnIndices.Length;

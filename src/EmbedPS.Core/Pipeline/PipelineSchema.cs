@@ -1,3 +1,4 @@
+using EmbedPS.Core.Collections;
 using EmbedPS.Core.Common;
 using EmbedPS.Core.Cooccurrence;
 using EmbedPS.Core.Mde;
@@ -38,23 +39,9 @@ public static class PipelineSchema
         Str("WeightColumn", "Weight column (default 'weight')."),
     };
 
-    public static IReadOnlyList<SettingSpec> Filter { get; } = new[]
-    {
-        Int("MinCollections", "Drop entities in fewer collections than this.", 0),
-        Int("Top", "Keep only the N most popular entities (0: all).", 0),
-        Int("MinCollectionSize", "Drop collections with fewer members.", 0),
-        Int("MaxCollectionSize", "Drop collections with more members (0: no limit).", 0),
-    };
+    public static IReadOnlyList<SettingSpec> Filter => CollectionFilterSettings.All;
 
-    public static IReadOnlyList<SettingSpec> Cooccurrence { get; } = new[]
-    {
-        Enm<CollectionWeighting>("CollectionWeighting", "What a collection adds to each of its pairs."),
-        Enm<PairWeight>("PairWeight", "How two items' weights combine."),
-        Dbl("ValueScale", "Value kernel scale (0: off).", 0),
-        Dbl("TimeScale", "Time kernel scale (0: off).", 0),
-        Int("MaxPartners", "Keep each entity's K strongest partners (0: exact).", 0),
-        Dbl("MaxMemoryGB", "Memory budget in GiB.", 0.001),
-    };
+    public static IReadOnlyList<SettingSpec> Cooccurrence => CooccurrenceSettings.All;
 
     public static IReadOnlyList<SettingSpec> Neighbors => NeighborPreservationSettings.All;
 

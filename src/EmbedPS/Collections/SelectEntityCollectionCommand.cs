@@ -46,23 +46,23 @@ public sealed class SelectEntityCollectionCommand : EmbedPSStageCmdlet
 
     /// <summary>Drop entities that are in fewer than this many collections (counted on what is left after each round). 0: no limit.</summary>
     [Parameter]
-    [ValidateRange(0, int.MaxValue)]
-    public int MinCollections { get; set; }
+    [ValidateSetting(typeof(CollectionFilterSettings), nameof(CollectionFilterSettings.MinCollections))]
+    public int MinCollections { get; set; } = CollectionFilterSettings.MinCollections.Default;
 
     /// <summary>Keep only the N most popular entities (ties go to the entity imported first). 0: no limit.</summary>
     [Parameter]
-    [ValidateRange(0, int.MaxValue)]
-    public int Top { get; set; }
+    [ValidateSetting(typeof(CollectionFilterSettings), nameof(CollectionFilterSettings.Top))]
+    public int Top { get; set; } = CollectionFilterSettings.Top.Default;
 
     /// <summary>Drop collections with fewer members than this (counted on the entities that are left). 0: no limit (empty collections are always dropped).</summary>
     [Parameter]
-    [ValidateRange(0, int.MaxValue)]
-    public int MinCollectionSize { get; set; }
+    [ValidateSetting(typeof(CollectionFilterSettings), nameof(CollectionFilterSettings.MinCollectionSize))]
+    public int MinCollectionSize { get; set; } = CollectionFilterSettings.MinCollectionSize.Default;
 
     /// <summary>Drop collections with more members than this (e.g. bots or "everything" lists). 0: no limit.</summary>
     [Parameter]
-    [ValidateRange(0, int.MaxValue)]
-    public int MaxCollectionSize { get; set; }
+    [ValidateSetting(typeof(CollectionFilterSettings), nameof(CollectionFilterSettings.MaxCollectionSize))]
+    public int MaxCollectionSize { get; set; } = CollectionFilterSettings.MaxCollectionSize.Default;
 
     /// <summary>Keep only these entity ids (exact match; integer ids may be given as numbers or text).</summary>
     [Parameter]
@@ -75,12 +75,8 @@ public sealed class SelectEntityCollectionCommand : EmbedPSStageCmdlet
     protected override void ProcessRecord()
     {
         var input = ParameterSetName == PathSet ? ReadArtifact<EntityCollectionSet>(InputPath) : InputObject;
-        var options = new CollectionFilterOptions
+        var options = CollectionFilterSettings.Resolve(SettingBinding.Given(this, CollectionFilterSettings.All)) with
         {
-            MinCollections = MinCollections,
-            Top = Top,
-            MinCollectionSize = MinCollectionSize,
-            MaxCollectionSize = MaxCollectionSize,
             Include = Include?.Select(Unwrap).ToArray(),
             Exclude = Exclude?.Select(Unwrap).ToArray(),
         };

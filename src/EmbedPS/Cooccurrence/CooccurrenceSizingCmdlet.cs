@@ -12,12 +12,12 @@ public abstract class CooccurrenceSizingCmdlet : EmbedPSStageCmdlet
 {
     /// <summary>Keep each entity's K strongest partners (union of both sides, so symmetric). Not given: exact when it fits the memory budget, otherwise as many as fit. 0: always exact (error when it does not fit).</summary>
     [Parameter]
-    [ValidateRange(0, int.MaxValue)]
+    [ValidateSetting(typeof(CooccurrenceSettings), nameof(CooccurrenceSettings.MaxPartners))]
     public int MaxPartners { get; set; }
 
     /// <summary>Memory budget for the matrix and working buffers, in GiB. Default: 75% of the memory available to the process, minus what it already uses.</summary>
     [Parameter]
-    [ValidateRange(0.001, 1_000_000.0)]
+    [ValidateSetting(typeof(CooccurrenceSettings), nameof(CooccurrenceSettings.MaxMemoryGB))]
     public double MaxMemoryGB { get; set; }
 
     /// <summary>Number of threads (default: all cores). The result is identical whatever the number.</summary>
@@ -26,10 +26,8 @@ public abstract class CooccurrenceSizingCmdlet : EmbedPSStageCmdlet
     public int ThrottleLimit { get; set; }
 
     /// <summary>Options with -MaxPartners (automatic when not given), -MaxMemoryGB and -ThrottleLimit applied.</summary>
-    protected CooccurrenceOptions SizingOptions() => new()
+    protected CooccurrenceOptions SizingOptions() => CooccurrenceSettings.Resolve(SettingBinding.Given(this, CooccurrenceSettings.All)) with
     {
-        MaxPartners = MyInvocation.BoundParameters.ContainsKey(nameof(MaxPartners)) ? MaxPartners : CooccurrenceOptions.AutoPartners,
-        MaxMemoryBytes = MaxMemoryGB > 0 ? (long)(MaxMemoryGB * (1L << 30)) : null,
         MaxDegreeOfParallelism = ThrottleLimit > 0 ? ThrottleLimit : -1,
     };
 }

@@ -55,33 +55,27 @@ public sealed class NewCooccurrenceMatrixCommand : CooccurrenceSizingCmdlet
 
     /// <summary>What a collection of size s adds to each of its pairs: None = 1 (default, plain counts), InverseSize = 1/(s−1), InverseLogSize = 1/ln(1+s).</summary>
     [Parameter]
-    public CollectionWeighting CollectionWeighting { get; set; } = CollectionWeighting.None;
+    public CollectionWeighting CollectionWeighting { get; set; } = CooccurrenceSettings.CollectionWeighting.Default;
 
     /// <summary>How the two items' weights combine: Count = 1 (default), WeightProduct = w_i·w_j, WeightMin = min(w_i, w_j). The last two need a weight column.</summary>
     [Parameter]
-    public PairWeight PairWeight { get; set; } = PairWeight.Count;
+    public PairWeight PairWeight { get; set; } = CooccurrenceSettings.PairWeight.Default;
 
     /// <summary>Multiply each pair's contribution by exp(−|v_i − v_j| / ValueScale), v being the items' values; 0 (default) turns it off.</summary>
     [Parameter]
-    [ValidateRange(0.0, double.MaxValue)]
-    public double ValueScale { get; set; }
+    [ValidateSetting(typeof(CooccurrenceSettings), nameof(CooccurrenceSettings.ValueScale))]
+    public double ValueScale { get; set; } = CooccurrenceSettings.ValueScale.Default;
 
     /// <summary>Multiply each pair's contribution by exp(−|t_i − t_j| / TimeScale), t being the items' timestamps, in their unit (seconds for date-times: 30 days is 2592000); 0 (default) turns it off.</summary>
     [Parameter]
-    [ValidateRange(0.0, double.MaxValue)]
-    public double TimeScale { get; set; }
+    [ValidateSetting(typeof(CooccurrenceSettings), nameof(CooccurrenceSettings.TimeScale))]
+    public double TimeScale { get; set; } = CooccurrenceSettings.TimeScale.Default;
 
 
     protected override void ProcessRecord()
     {
         var set = ParameterSetName == "InputPath" ? ReadArtifact<EntityCollectionSet>(InputPath) : InputObject;
-        var options = SizingOptions() with
-        {
-            CollectionWeighting = CollectionWeighting,
-            PairWeight = PairWeight,
-            ValueScale = ValueScale,
-            TimeScale = TimeScale,
-        };
+        var options = SizingOptions();
         CooccurrenceMatrix matrix;
         try
         {

@@ -1,11 +1,15 @@
 using System.Collections;
 using System.Management.Automation;
 using System.Reflection;
+using EmbedPS.Commands.Collections;
+using EmbedPS.Commands.Cooccurrence;
 using EmbedPS.Commands.Infrastructure;
 using EmbedPS.Commands.Mde;
 using EmbedPS.Commands.NeighborPreservation;
 using EmbedPS.Commands.Projection;
+using EmbedPS.Core.Collections;
 using EmbedPS.Core.Common;
+using EmbedPS.Core.Cooccurrence;
 using EmbedPS.Core.Mde;
 using EmbedPS.Core.NeighborPreservation;
 using EmbedPS.Core.Pipeline;
@@ -23,6 +27,8 @@ public sealed class StageContractTests
 {
     public static TheoryData<Type, Type, string[]> Stages => new()
     {
+        { typeof(SelectEntityCollectionCommand), typeof(CollectionFilterSettings), Array.Empty<string>() },
+        { typeof(NewCooccurrenceMatrixCommand), typeof(CooccurrenceSettings), Array.Empty<string>() },
         { typeof(InvokeMdeCommand), typeof(MdeSettings), Array.Empty<string>() },
         { typeof(InvokeNeighborPreservationCommand), typeof(NeighborPreservationSettings), Array.Empty<string>() },
         // Name and the Refine* options exist only in a pipeline (a layout's name in the atlas; refining last night's map).
@@ -63,10 +69,12 @@ public sealed class StageContractTests
     [Fact]
     public void PipelineSchemaSectionsAreTheStagesSettings()
     {
+        Assert.Same(CollectionFilterSettings.All, PipelineSchema.Filter);
+        Assert.Same(CooccurrenceSettings.All, PipelineSchema.Cooccurrence);
         Assert.Same(MdeSettings.All, PipelineSchema.Mde);
         Assert.Same(NeighborPreservationSettings.All, PipelineSchema.Neighbors);
         Assert.Same(ProjectionSettings.All, PipelineSchema.Projection);
-        foreach (var settings in new[] { typeof(MdeSettings), typeof(NeighborPreservationSettings), typeof(ProjectionSettings) })
+        foreach (var settings in new[] { typeof(CollectionFilterSettings), typeof(CooccurrenceSettings), typeof(MdeSettings), typeof(NeighborPreservationSettings), typeof(ProjectionSettings) })
         {
             var all = (IReadOnlyList<SettingSpec>)settings.GetProperty("All")!.GetValue(null)!;
             var missing = Declared(settings).Where(s => !all.Contains(s) && s.Name != "Algorithm").Select(s => s.Name);
