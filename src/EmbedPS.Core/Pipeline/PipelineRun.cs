@@ -31,6 +31,33 @@ public sealed class PipelineStageRecord
 /// <summary>How far the entities that persist moved between the previous map and this one, in map units and as a fraction of its extent.</summary>
 public sealed class MapDisplacement
 {
+    /// <summary>Distances moved by the entities both maps place; the extent is the larger side of the previous map's bounding box.</summary>
+    public static MapDisplacement Between(Projection.Projection before, Projection.Projection after, string previousRun)
+    {
+        var moved = new List<double>();
+        for (int i = 0; i < after.EntityCount; i++)
+        {
+            int j = before.Entities.IndexOf(after.Entities[i]);
+            if (j < 0) continue;
+            double dx = after.X[i] - before.X[j], dy = after.Y[i] - before.Y[j];
+            moved.Add(Math.Sqrt(dx * dx + dy * dy));
+        }
+        moved.Sort();
+        double Quantile(double q) => moved.Count == 0 ? 0 : moved[(int)Math.Min(moved.Count - 1, Math.Floor(q * (moved.Count - 1) + 0.5))];
+        double extent = before.EntityCount == 0 ? 0 : Math.Max(before.X.Max() - before.X.Min(), before.Y.Max() - before.Y.Min());
+        return new MapDisplacement
+        {
+            PreviousRun = previousRun,
+            Shared = moved.Count,
+            New = after.EntityCount - moved.Count,
+            Removed = before.EntityCount - moved.Count,
+            Median = Quantile(0.5),
+            P95 = Quantile(0.95),
+            Max = moved.Count == 0 ? 0 : moved[^1],
+            Extent = extent,
+        };
+    }
+
     public string PreviousRun { get; set; } = "";
     public int Shared { get; set; }
     public int New { get; set; }

@@ -163,4 +163,30 @@ public sealed partial class PipelineRunnerTests
         }
         catch (System.ComponentModel.Win32Exception) { return false; }
     }
+
+    [Fact]
+    public void ARunSaysWhatChangedSinceTheServedRun()
+    {
+        using var dir = new TempDirectory();
+        var table = Fixture(dir);
+        Run(dir, table);
+        string Reason(PipelineRun run, string stage) => run.Stages.Single(s => s.Name == stage).Reason ?? "";
+
+        ((Hashtable)table["Mde"]!)["MaxIterations"] = 61;
+        var settings = Run(dir, table);
+        Assert.Equal("not cached: settings changed (MaxIterations 60 → 61)", Reason(settings, "mde"));
+        Assert.Equal("not cached: stage 'mde' changed", Reason(settings, "projection-1"));
+
+        var metadata = File.ReadAllLines(dir.File("entities.csv"));
+        metadata[1] = metadata[1].Replace(",G", ",X", StringComparison.Ordinal);
+        File.WriteAllLines(dir.File("entities.csv"), metadata);
+        var meta = Run(dir, table);
+        Assert.Equal("not cached: metadata changed (entities.csv)", Reason(meta, "atlas"));
+        Assert.Equal("not cached: metadata changed (entities.csv)", Reason(meta, "preview"));
+
+        WriteInput(dir, (collection, _) => collection % 20 != 3);
+        var input = Run(dir, table);
+        Assert.Equal("not cached: input changed (plays.csv)", Reason(input, "import"));
+        Assert.Equal("not cached: stage 'import' changed", Reason(input, "cooccurrence"));
+    }
 }

@@ -348,7 +348,7 @@ public sealed partial class PipelineRunnerTests
     {
         var before = new Projection(EntityIds.FromIntegers(new long[] { 1, 2, 3, 4 }), new int[4], new float[] { 0, 10, 0, 10 }, new float[] { 0, 0, 10, 10 }, "Umap");
         var after = new Projection(EntityIds.FromIntegers(new long[] { 2, 3, 4, 5 }), new int[4], new float[] { 11, 0, 13, 5 }, new float[] { 0, 12, 14, 5 }, "Umap");
-        var d = PipelineRunner.Displacement(before, after, "r1");
+        var d = MapDisplacement.Between(before, after, "r1");
         Assert.Equal(3, d.Shared);
         Assert.Equal(1, d.New);
         Assert.Equal(1, d.Removed);
@@ -366,7 +366,7 @@ public sealed partial class PipelineRunnerTests
         var previous = new Projection(ids, new int[5], x, y, "Umap");
         var squashed = new Projection(EntityIds.FromIntegers(new long[] { 5, 4, 3, 2, 1 }), new int[5],
             x.Reverse().Select(v => 0.2f * v + 1).ToArray(), y.Reverse().Select(v => 0.5f * v - 3).ToArray(), "Umap");
-        var (shared, residual) = PipelineRunner.AlignAxes(squashed, previous);
+        var (shared, residual) = LayoutAlignment.AlignAxes(squashed, previous);
         Assert.Equal(5, shared);
         Assert.True(residual < 1e-4);
         Assert.Equal(7, squashed.X[0], 4);   // entity 5

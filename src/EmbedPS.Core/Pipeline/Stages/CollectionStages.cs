@@ -1,0 +1,45 @@
+using EmbedPS.Core.Collections;
+
+namespace EmbedPS.Core.Pipeline.Stages;
+
+/// <summary>import: reads the collections (Import-EntityCollection).</summary>
+internal sealed class ImportStage : StageRunner
+{
+    public override object? Run(PipelineStage stage, StageContext context)
+    {
+        var input = context.Config.Input!;
+        var importer = new CollectionImporter(new CollectionImportOptions
+        {
+            CollectionColumn = input.Text("CollectionProperty") ?? "collection",
+            EntityColumn = input.Text("EntityProperty") ?? "entity",
+            WeightColumn = input.Text("WeightProperty"),
+            ValueColumn = input.Text("ValueProperty"),
+            TimestampColumn = input.Text("TimestampProperty"),
+            Delimiter = input.Text("Delimiter") is { Length: > 0 } d ? d[0] : null,
+        });
+        foreach (var path in input.List("Path")) importer.ReadPath(path, context.Log, context.Cancellation);
+        var set = importer.Build();
+        stage.Record.Counts["rows"] = importer.RowCount;
+        Count(stage, set);
+        return context.Save(stage, set);
+    }
+
+    internal static void Count(PipelineStage stage, EntityCollectionSet set)
+    {
+        stage.Record.Counts["entities"] = set.Entities.Count;
+        stage.Record.Counts["collections"] = set.Collections.Count;
+        stage.Record.Counts["pairs"] = set.Members.Length;
+    }
+}
+
+/// <summary>filter: Select-EntityCollection with the Filter section.</summary>
+internal sealed class FilterStage : StageRunner
+{
+    public override object? Run(PipelineStage stage, StageContext context)
+    {
+        var options = CollectionFilterSettings.Resolve(context.Config.Filter!);
+        var set = CollectionFilter.Apply(context.Input<EntityCollectionSet>("import"), options, context.Log, context.Cancellation, out _);
+        ImportStage.Count(stage, set);
+        return context.Save(stage, set);
+    }
+}

@@ -1,0 +1,34 @@
+using EmbedPS.Core.Collections;
+using EmbedPS.Core.Cooccurrence;
+
+namespace EmbedPS.Core.Pipeline.Stages;
+
+/// <summary>cooccurrence: New-CooccurrenceMatrix with the Cooccurrence section.</summary>
+internal sealed class CooccurrenceStage : StageRunner
+{
+    public override object? Run(PipelineStage stage, StageContext context)
+    {
+        var options = CooccurrenceSettings.Resolve(context.Config.Cooccurrence);
+        var matrix = CooccurrenceBuilder.Build(context.Input<EntityCollectionSet>(context.Upstream(stage)), options, context.Log, context.Cancellation);
+        return Counted(stage, context, matrix);
+    }
+
+    internal static object Counted(PipelineStage stage, StageContext context, CooccurrenceMatrix matrix)
+    {
+        stage.Record.Counts["entities"] = matrix.EntityCount;
+        stage.Record.Counts["nonzeros"] = matrix.ColumnIndices.Length;
+        return context.Save(stage, matrix);
+    }
+}
+
+/// <summary>edges: a co-occurrence edge list precomputed elsewhere (Import-CooccurrenceMatrix).</summary>
+internal sealed class EdgeListStage : StageRunner
+{
+    public override object? Run(PipelineStage stage, StageContext context)
+    {
+        var e = context.Config.EdgeList!;
+        var columns = new EdgeListColumns(e.Text("EntityAColumn") ?? "entity_a", e.Text("EntityBColumn") ?? "entity_b", e.Text("WeightColumn") ?? "weight");
+        var matrix = EdgeListImporter.Read(e.Text("Path")!, columns, context.Log, context.Cancellation);
+        return CooccurrenceStage.Counted(stage, context, matrix);
+    }
+}
