@@ -317,6 +317,72 @@ Describe 'Nothing is lost: signals, a shared output folder, a read-only folder, 
     }
 }
 
+Describe 'Gates: a run that looks wrong is written but never served' {
+    BeforeAll {
+        $script:gated = Join-Path $script:dir 'gated'
+        $script:gatedPlays = Join-Path $script:gated 'plays.parquet'
+        New-Item -ItemType Directory $script:gated | Out-Null
+        Copy-Item $script:plays $script:gatedPlays
+        $script:gatedMeta = Join-Path $script:gated 'maps.csv'
+        Copy-Item (Join-Path $script:data 'maps.csv') $script:gatedMeta
+        function Set-GatedConfig([string] $Gates = '', [int] $Seed = 1) {
+            $config = New-PipelineFile $script:gated "    Gates = @{ $Gates }"
+            (Get-Content $config -Raw).Replace($script:plays, $script:gatedPlays).Replace((Join-Path $script:data 'maps.csv'), $script:gatedMeta).Replace('Mde         = @{ MaxIterations = 60; Seed = 1 }', "Mde         = @{ MaxIterations = 60; Seed = $Seed }") |
+                Set-Content $config
+            $config
+        }
+        $first = Invoke-Nightly (Set-GatedConfig)
+        $first.ExitCode | Should -Be 0 -Because $first.Err
+        $script:goodServed = Get-Served $script:gated
+    }
+
+    It 'a passing run: exit 0, every gate recorded as passed in run.json' {
+        $run = Invoke-Nightly (Set-GatedConfig 'MinEntities = 100; MinRecall = 0.05')
+        $run.ExitCode | Should -Be 0 -Because $run.Err
+        $log = Get-Content (Join-Path $script:gated 'site/latest/run.json') -Raw | ConvertFrom-Json
+        @($log.Gates | Where-Object Name -eq 'MinEntities').Passed | Should -BeTrue
+        @($log.Gates | Where-Object { -not $_.Passed }).Count | Should -Be 0
+        $script:goodServed = Get-Served $script:gated
+    }
+
+    It 'a truncated input (half the collections): exit 2, one line naming the gate, the good atlas still served' {
+        $null = New-SyntheticCollection -Size Tiny -Seed 42 -CollectionCount 750 -OutFile $script:gatedPlays -Force
+        try {
+            $run = Invoke-Nightly (Set-GatedConfig 'MaxRowDrop = 0.3')
+            $run.ExitCode | Should -Be 2 -Because $run.Err
+            $run.Out | Should -BeNullOrEmpty
+            @($run.Err -split "`n").Count | Should -Be 1
+            $run.Err | Should -Match 'rejected by its gates: MaxRowDrop ≤ 0\.3: 0\.\d+ FAILED'
+            (Get-Served $script:gated).Target | Should -Be $script:goodServed.Target
+            $rejected = Get-ChildItem (Join-Path $script:gated 'site/runs') | Sort-Object Name | Select-Object -Last 1
+            (Get-Content (Join-Path $rejected.FullName 'run.json') -Raw | ConvertFrom-Json).Status | Should -Be 'rejected'
+            # The default gates alone (no Gates section) stop an input that lost more than half its rows.
+            $null = New-SyntheticCollection -Size Tiny -Seed 42 -CollectionCount 500 -OutFile $script:gatedPlays -Force
+            $default = Invoke-Nightly (Set-GatedConfig)
+            $default.ExitCode | Should -Be 2 -Because $default.Err
+            $default.Err | Should -Match 'MaxRowDrop ≤ 0\.5'
+            (Get-Served $script:gated).Target | Should -Be $script:goodServed.Target
+        }
+        finally { Copy-Item $script:plays $script:gatedPlays -Force }
+    }
+
+    It 'a scattered map (another seed, a tight displacement gate) and metadata with foreign ids are rejected too' {
+        $scattered = Invoke-Nightly (Set-GatedConfig 'MaxMedianDisplacement = 0.001' -Seed 9)
+        $scattered.ExitCode | Should -Be 2 -Because $scattered.Err
+        $scattered.Err | Should -Match 'MaxMedianDisplacement'
+        $lines = Get-Content $script:gatedMeta
+        try {
+            $i = 0
+            $lines[0], ($lines | Select-Object -Skip 1 | ForEach-Object { if ($i++ % 5) { "x$_" } else { $_ } }) | ForEach-Object { $_ } | Set-Content $script:gatedMeta
+            $foreign = Invoke-Nightly (Set-GatedConfig 'MinMetadataShare = 0.9')
+            $foreign.ExitCode | Should -Be 2 -Because $foreign.Err
+            $foreign.Err | Should -Match 'MinMetadataShare ≥ 0\.9: 0\.2'
+        }
+        finally { $lines | Set-Content $script:gatedMeta }
+        (Get-Served $script:gated).Target | Should -Be $script:goodServed.Target
+    }
+}
+
 Describe 'Invoke-EmbeddingPipeline' {
     It 'validates the data file before any work: an unknown key and a missing file are named' {
         $folder = Join-Path $script:dir 'bad'

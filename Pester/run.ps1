@@ -12,7 +12,8 @@ if (-not (Test-Path $pester) -or -not (Test-Path (Join-Path $nuget 'mathnet.nume
 Import-Module $pester -Force
 $env:EMBEDPS_MODULE_PATH = (Resolve-Path $ModulePath).Path
 $configuration = New-PesterConfiguration
-$configuration.Run.Path = $PSScriptRoot
+# The suite, and the tests a user keeps beside the sample pipeline (examples/pipeline.Tests.ps1).
+$configuration.Run.Path = @($PSScriptRoot, (Join-Path $PSScriptRoot '../examples/pipeline.Tests.ps1'))
 $configuration.Run.PassThru = $true
 $configuration.Output.Verbosity = 'Detailed'
 $configuration.Filter.ExcludeTag = @('GPU')

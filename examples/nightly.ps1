@@ -6,7 +6,9 @@
     Runs Invoke-EmbeddingPipeline on -ConfigPath (default: the sample pipeline.psd1 beside this script). Stages whose inputs did
     not change are reused; the served atlas (<OutputPath>/latest/atlas) switches to the new run only when every stage
     succeeded. Writes one summary line to the output stream and exits 0; on any failure writes one line, the failing stage
-    and the reason, to the error stream and exits 1, leaving the previous atlas served. SIGINT or SIGTERM cancels the run
+    and the reason, to the error stream and exits 1, leaving the previous atlas served. A run that completes but fails one of
+    its gates (pipeline.psd1's Gates section; by default, an input that lost more than half its rows or entities against the
+    served run) is written but not served: one line naming the gates on the error stream, exit code 2. SIGINT or SIGTERM cancels the run
     (recorded as 'cancelled' in its run log) and exits 130 or 143 with one line on the error stream; after SIGKILL the next
     run marks the killed run 'abandoned' and recovers. Warnings go to the run log, not to the output. The run log is
     <OutputPath>/latest/run.json (or runs/<id>/run.json for a failed or cancelled run).
@@ -27,11 +29,13 @@ param(
     # The EmbedPS module to import (default: this repository's built ./EmbedPS when present, else the installed module).
     [string] $ModulePath,
     # Rerun every stage.
-    [switch] $Force
+    [switch] $Force,
+    # Serve the run even when it fails a gate (recorded in run.json).
+    [switch] $AcceptGates
 )
 $ErrorActionPreference = 'Stop'
 # A scheduled job's output is mailed or logged: one line on success (stdout, exit 0), one line on failure (stderr): exit 1 for a
-# failed stage or bad input, 130 or 143 when SIGINT or SIGTERM cancelled the run. Warnings are in the run log (run.json), not here.
+# failed stage or bad input, 2 for a run that failed a gate (written, not served), 130 or 143 when SIGINT or SIGTERM cancelled it. Warnings are in the run log (run.json), not here.
 $exitCode = $null
 try {
     $repoModule = Join-Path $PSScriptRoot '../EmbedPS/EmbedPS.psd1'
@@ -46,14 +50,16 @@ try {
         $null = New-SyntheticCollection -Size Small -Seed 42 -MetadataPath (Join-Path $data 'maps.csv') -OutFile (Join-Path $data 'plays.parquet') -WarningAction SilentlyContinue
     }
 
-    $run = Invoke-EmbeddingPipeline -Path $ConfigPath -Force:$Force -WarningAction SilentlyContinue
+    $run = Invoke-EmbeddingPipeline -Path $ConfigPath -Force:$Force -AcceptGates:$AcceptGates -WarningAction SilentlyContinue
     $run.Summary
     $exitCode = 0
 }
 catch {
     $message = if ($_.ErrorDetails.Message) { $_.ErrorDetails.Message } else { $_.Exception.Message }
     [Console]::Error.WriteLine("nightly: $message")
-    $exitCode = if ($_.FullyQualifiedErrorId -like 'PipelineCancelled*') { $message -match 'SIGTERM' ? 143 : 130 } else { 1 }
+    $exitCode = if ($_.FullyQualifiedErrorId -like 'PipelineCancelled*') { $message -match 'SIGTERM' ? 143 : 130 }
+                elseif ($_.FullyQualifiedErrorId -like 'PipelineGatesFailed*') { 2 }
+                else { 1 }
 }
 finally {
     # Stopped by the host (Ctrl+C in a terminal): neither branch above ran, and PowerShell would end the script with exit code 0.

@@ -39,6 +39,8 @@ public sealed class PipelineConfig
     public PipelineSection Preview { get; init; } = new();
     public PipelineSection Atlas { get; init; } = new();
     public PipelineSection Quality { get; init; } = new();
+    /// <summary>The Gates section (empty: the default drop gates only).</summary>
+    public PipelineSection Gates { get; init; } = new();
     public bool AlignToLatest { get; init; }
     public int KeepRuns { get; init; } = 7;
 
@@ -85,6 +87,7 @@ public sealed class PipelineConfig
             Preview = Sec("Preview") ?? new(),
             Atlas = Sec("Atlas") ?? new(),
             Quality = Sec("Quality") ?? new(),
+            Gates = Sec("Gates") ?? new(),
             AlignToLatest = string.Equals(root.Text("AlignTo"), "latest", StringComparison.OrdinalIgnoreCase),
             KeepRuns = root.IntOrNull("KeepRuns") ?? 7,
         };

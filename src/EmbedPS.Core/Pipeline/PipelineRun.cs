@@ -102,6 +102,13 @@ public sealed class PipelineRun
     public MapDisplacement? Displacement { get; set; }
     public List<string> Warnings { get; set; } = new();
     public List<string> PrunedRuns { get; set; } = new();
+    /// <summary>Every gate the run was checked against (Gates section and the default drop gates), passed or not.</summary>
+    public List<PipelineGate> Gates { get; set; } = new();
+    /// <summary>The gates that failed.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public IEnumerable<PipelineGate> FailedGates => Gates.Where(g => !g.Passed);
+    /// <summary>True when the run failed a gate and was served anyway (-AcceptGates or Gates.Accept).</summary>
+    public bool GatesAccepted { get; set; }
 
     public int ReusedCount => Stages.Count(s => s.Status == "reused");
     public int RanCount => Stages.Count(s => s.Status == "ran");

@@ -16,6 +16,13 @@ public sealed class PipelineCancelledException(PipelineRun run, OperationCancele
     public PipelineRun Run { get; } = run;
 }
 
+/// <summary>Raised when a run fails a gate: it was written in full but not served; carries the run log ('rejected').</summary>
+public sealed class PipelineRejectedException(PipelineRun run)
+    : EmbedPSException("PipelineGatesFailed", EmbedPSErrorKind.InvalidData, run.Summary)
+{
+    public PipelineRun Run { get; } = run;
+}
+
 /// <summary>Raised when a stage fails; carries the run log of the failed run.</summary>
 public sealed class PipelineFailedException(PipelineRun run, Exception inner)
     : EmbedPSException("PipelineStageFailed", EmbedPSErrorKind.ResourceUnavailable, run.Summary, inner)
@@ -78,6 +85,9 @@ public sealed class PipelineRunner
         };
     }
 
+    /// <summary>Serve the run even when it fails a gate (recorded in the run log); Gates.Accept in the config does the same.</summary>
+    public bool AcceptGates { get; init; }
+
     /// <summary>What cancelled the run ("SIGTERM", say), asked when it was cancelled; recorded in the run log.</summary>
     public Func<string?>? CancellationReason { get; init; }
 
@@ -105,6 +115,7 @@ public sealed class PipelineRunner
         Directory.CreateDirectory(_cacheDir);
         Directory.CreateDirectory(_run.RunPath);
         PipelineStage? current = null;
+        bool rejected = false;
         try
         {
             BuildStages(force);
@@ -121,12 +132,31 @@ public sealed class PipelineRunner
             current = null;
             Publish();
             Measure();
-            _run.Status = "succeeded";
-            _run.ServedRun = _run.RunId;
+            _run.Gates = PipelineGates.Evaluate(_config.Gates, _run, _previous);
+            var failed = _run.FailedGates.ToList();
             _run.Seconds = clock.Elapsed.TotalSeconds;
-            WriteLog();
-            LatestLink.Switch(_config.OutputPath, _run.RunPath);
-            _log.Verbose($"Switched '{Path.Combine(_config.OutputPath, LatestLink.Name)}' to run {_run.RunId}.");
+            if (failed.Count > 0 && !(AcceptGates || PipelineGates.Accept.From(_config.Gates)))
+            {
+                // Written in full (a person can look at it), never served: latest stays where it was.
+                _run.Status = "rejected";
+                _run.Error = "failed gate(s): " + string.Join("; ", failed);
+                _run.ServedRun = _run.PreviousRun;
+                WriteLog();
+                rejected = true;
+            }
+            else
+            {
+                if (failed.Count > 0)
+                {
+                    _run.GatesAccepted = true;
+                    Warn($"Served although it failed gate(s) (accepted): {string.Join("; ", failed)}.");
+                }
+                _run.Status = "succeeded";
+                _run.ServedRun = _run.RunId;
+                WriteLog();
+                LatestLink.Switch(_config.OutputPath, _run.RunPath);
+                _log.Verbose($"Switched '{Path.Combine(_config.OutputPath, LatestLink.Name)}' to run {_run.RunId}.");
+            }
         }
         catch (Exception ex)
         {
@@ -142,10 +172,11 @@ public sealed class PipelineRunner
             if (cancelled) throw new PipelineCancelledException(_run, (OperationCanceledException)ex);
             throw new PipelineFailedException(_run, ex);
         }
-        _inputs.Save();
+        if (!rejected) _inputs.Save();   // the served run's fingerprints are what the next run's "what changed" compares with
         TryPrune();
         _run.Seconds = clock.Elapsed.TotalSeconds;
         TryWriteLog();
+        if (rejected) throw new PipelineRejectedException(_run);
         return _run;
     }
 
@@ -243,8 +274,10 @@ public sealed class PipelineRunner
         {
             var labelProperty = _config.Quality.Text("LabelProperty") ?? _config.Atlas.Text("ColorProperty") ?? _config.Preview.Text("ColorProperty");
             Dictionary<string, string>? labels = null;
-            if (labelProperty is not null && _config.MetadataPath is not null)
-                labels = context.ReadMetadata(projection.Entities)!.ToDictionary(labelProperty, projection.Entities);
+            var metadata = _config.MetadataPath is null ? null : context.ReadMetadata(projection.Entities);
+            if (metadata is not null) _run.Counts["entities_with_metadata"] = metadata.MatchedCount;
+            if (labelProperty is not null && metadata is not null)
+                labels = metadata.ToDictionary(labelProperty, projection.Entities);
             int k = Math.Min(_config.Quality.Get("K", 10), projection.EntityCount - 2);
             var report = EmbeddingQuality.Measure(projection, embedding, k, labels, labelProperty, EmbeddingQuality.DefaultRankQueries, _log, _ct);
             _run.Quality[$"recall@{k}"] = report.NeighborRecall;

@@ -100,6 +100,7 @@ public static class PipelineSchema
         Section("Preview", "Export-EmbeddingPreview settings.", Preview.ToArray()),
         Section("Atlas", "Export-EmbeddingAtlas settings.", Atlas.ToArray()),
         Section("Quality", "Measure-Embedding settings for the run log.", Quality.ToArray()),
+        Section("Gates", "What a run must pass to be served (drops against the served run, quality, displacement, metadata).", PipelineGates.All.ToArray()),
         Choice("AlignTo", "'latest': start from and align onto the served map so entities stay put; 'none' (default).", "latest", "none"),
         Int("KeepRuns", "Run folders to keep (default 7); older ones and unused cache entries are pruned.", 1, 10_000),
     };

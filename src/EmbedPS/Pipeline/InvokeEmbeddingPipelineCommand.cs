@@ -66,6 +66,10 @@ public sealed class InvokeEmbeddingPipelineCommand : EmbedPSCmdlet
     [Parameter]
     public SwitchParameter Force { get; set; }
 
+    /// <summary>Serve this run even when it fails a gate (the Gates section, or the default drop gates); the run log records that the gates were accepted.</summary>
+    [Parameter]
+    public SwitchParameter AcceptGates { get; set; }
+
     protected override void ProcessRecord()
     {
         var full = ResolveInputPath(Path);
@@ -91,7 +95,11 @@ public sealed class InvokeEmbeddingPipelineCommand : EmbedPSCmdlet
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, signals.Token);
             try
             {
-                return (new PipelineRunner(config, log, linked.Token) { CancellationReason = () => signals.Signal }.Run(Force), (Exception?)null);
+                return (new PipelineRunner(config, log, linked.Token) { CancellationReason = () => signals.Signal, AcceptGates = AcceptGates }.Run(Force), (Exception?)null);
+            }
+            catch (PipelineRejectedException ex)
+            {
+                return (ex.Run, (Exception?)ex);
             }
             catch (PipelineFailedException ex)
             {
@@ -109,6 +117,18 @@ public sealed class InvokeEmbeddingPipelineCommand : EmbedPSCmdlet
                 ErrorDetails = new ErrorDetails($"Pipeline '{run.Pipeline}' was cancelled by {signals.Signal} at stage '{run.FailedStage}'. " +
                     $"{(run.PreviousRun is null ? "No atlas is served yet." : $"The previous atlas (run {run.PreviousRun}) is still served.")} Run log: {run.LogPath}"),
             });
+        }
+        if (failure is PipelineRejectedException)
+        {
+            // Not a failure of the machinery: the run is complete and emitted for inspection, but it is not served. A script
+            // with $ErrorActionPreference = 'Stop' stops here (nightly.ps1 exits 2); interactively both the error and the run show.
+            WriteError(new ErrorRecord(failure, "PipelineGatesFailed", ErrorCategory.InvalidResult, run)
+            {
+                ErrorDetails = new ErrorDetails($"Pipeline '{run.Pipeline}' run {run.RunId} was rejected by its gates: {string.Join("; ", run.FailedGates)}. " +
+                    $"{(run.PreviousRun is null ? "No atlas is served yet." : $"The previous atlas (run {run.PreviousRun}) is still served.")} Serve it anyway with -AcceptGates. Run log: {run.LogPath}"),
+            });
+            WriteObject(run);
+            return;
         }
         if (failure is not null)
         {
