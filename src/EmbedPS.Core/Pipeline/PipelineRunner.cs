@@ -638,13 +638,23 @@ public sealed class PipelineRunner
 
     private List<ProjectionResult> Layouts() => _stages.Where(s => s.Name.StartsWith("projection-", StringComparison.Ordinal)).Select(s => Input<ProjectionResult>(s.Name)).ToList();
 
+    private (EntityIds Entities, EntityAttributes Attributes)? _metadata;
+
+    /// <summary>The metadata joined to <paramref name="entities"/>, read once a run for the previews, the atlas and the quality (so its warnings appear once).</summary>
     private EntityAttributes? ReadMetadata(EntityIds entities)
     {
         if (_config.MetadataPath is not { } path) return null;
-        var id = _config.Metadata!.Text("IdProperty") ?? "entity";
-        return path.EndsWith(".parquet", StringComparison.OrdinalIgnoreCase)
-            ? EntityAttributes.ReadParquet(path, id, entities, _log, _ct)
-            : EntityAttributes.ReadCsv(path, id, entities, _log, _ct);
+        if (_metadata is { } read && read.Entities.SequenceEqual(entities)) return read.Attributes;
+        var options = new MetadataJoinOptions
+        {
+            IdColumn = _config.Metadata!.Text("IdProperty") ?? "entity",
+            AllowDuplicateIds = _config.Metadata.Get("AllowDuplicateId", false),
+            IdSetting = "Metadata.IdProperty",
+            DuplicateSetting = "Metadata.AllowDuplicateId = $true",
+        };
+        var attributes = EntityAttributes.Read(path, entities, options, _log, _ct);
+        _metadata = (entities, attributes);
+        return attributes;
     }
 
     private object? RunPreview(Stage stage)

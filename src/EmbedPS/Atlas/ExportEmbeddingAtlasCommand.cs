@@ -87,22 +87,29 @@ public sealed class ExportEmbeddingAtlasCommand : EmbedPSCmdlet
 
     /// <summary>Columns searched besides the name and the id.</summary>
     [Parameter, ArgumentCompleter(typeof(MetadataColumnCompleter))]
+    [ValidateNotNull]
     public string[] SearchProperty { get; set; } = Array.Empty<string>();
 
     /// <summary>Columns shown on hover under the name (default: the colour and size columns).</summary>
     [Parameter, ArgumentCompleter(typeof(MetadataColumnCompleter))]
+    [ValidateNotNull]
     public string[]? TooltipProperty { get; set; }
 
     /// <summary>A column of URLs shown as a link in the details panel (only http and https become links; default: a column named url or link).</summary>
     [Parameter, ArgumentCompleter(typeof(MetadataColumnCompleter))]
     public string? LinkProperty { get; set; }
 
+    /// <summary>A metadata id on more than one row keeps its first row, with a warning naming the ids and rows (without it, an error).</summary>
+    [Parameter]
+    public SwitchParameter AllowDuplicateId { get; set; }
+
     /// <summary>Columns to treat as categories even though every value is a number (cluster ids, years).</summary>
     [Parameter, ArgumentCompleter(typeof(MetadataColumnCompleter))]
+    [ValidateNotNull]
     public string[] CategoryProperty { get; set; } = Array.Empty<string>();
 
     /// <summary>One name per layout, in input order (default: the method plus the parameters that differ, e.g. 'UMAP (minDist 0.5)').</summary>
-    [Parameter]
+    [Parameter, ValidateNotNull]
     public string[]? LayoutName { get; set; }
 
     /// <summary>The page title (default 'EmbedPS atlas').</summary>
@@ -195,7 +202,7 @@ public sealed class ExportEmbeddingAtlasCommand : EmbedPSCmdlet
             if (metadataRows is not null)
             {
                 log.Progress(0.01, "Reading metadata");
-                metadata = MetadataInput.Read(metadataRows, metadataPath, IdProperty, entities, log, ct);
+                metadata = MetadataInput.Read(metadataRows, metadataPath, IdProperty, AllowDuplicateId, entities, log, ct);
             }
             try
             {

@@ -84,6 +84,10 @@ public sealed class ExportEmbeddingPreviewCommand : EmbedPSCmdlet
     [Parameter]
     public string IdProperty { get; set; } = "entity";
 
+    /// <summary>A metadata id on more than one row keeps its first row, with a warning naming the ids and rows (without it, an error).</summary>
+    [Parameter]
+    public SwitchParameter AllowDuplicateId { get; set; }
+
     /// <summary>What colours the points: a metadata column, or popularity, entity, x, y (Projection), dim1, dim2 … (Embedding).</summary>
     [Parameter, ArgumentCompleter(typeof(MetadataColumnCompleter))]
     [Alias("ColorBy")]
@@ -203,7 +207,7 @@ public sealed class ExportEmbeddingPreviewCommand : EmbedPSCmdlet
             if (metadata is not null)
             {
                 log.Progress(0.05, "Reading metadata");
-                withMetadata = options with { Attributes = MetadataInput.Read(metadata, metadataPath, IdProperty, EntitiesOf(stage), log, ct) };
+                withMetadata = options with { Attributes = MetadataInput.Read(metadata, metadataPath, IdProperty, AllowDuplicateId, EntitiesOf(stage), log, ct) };
             }
             log.Progress(0.2, "Drawing");
             try
