@@ -44,6 +44,8 @@ public sealed class PipelineRunner
     private readonly string? _previousFolder;
     private readonly Dictionary<string, InputPrint> _prints;
     private string _metadataPrint = "none";
+    /// <summary>Input files whose content differs from what the last run read (for the run log's reasons).</summary>
+    private readonly HashSet<string> _changedInputs = new(StringComparer.Ordinal);
     private PipelineFault? _fault;
     private readonly List<string> _warnings = new();
     private bool _force;
@@ -277,8 +279,40 @@ public sealed class PipelineRunner
         }
         if (force) { stage.CacheValid = false; stage.CacheProblem = "-Force"; }
         stage.Record.Status = stage.CacheValid ? "reused" : "planned";
-        stage.Record.Reason = stage.CacheValid ? null : stage.CacheProblem;
+        stage.Record.Reason = stage.CacheValid ? null : stage.CacheProblem == "not cached" ? NotCachedReason(stage) : stage.CacheProblem;
         if (corrupt && !force) Warn($"Stage '{stage.Name}': {stage.CacheProblem} ('{stage.CachePath}'); it will be rebuilt, not used.");
+    }
+
+    /// <summary>
+    /// Why a stage has no cached artifact, against the last run: which input file or which setting changed, or which stage
+    /// upstream of it did ("not cached" alone only for a first run or a stage the last run did not have).
+    /// </summary>
+    private string NotCachedReason(Stage stage)
+    {
+        if (_previous?.Stages.FirstOrDefault(s => s.Name == stage.Name) is not { } before) return "not cached";
+        var reasons = new List<string>();
+        var inputs = stage.Name is "import" or "edges" ? _config.InputPaths
+            : stage.Name is "preview" or "atlas" && _config.MetadataPath is { } meta ? new[] { meta } : Array.Empty<string>();
+        foreach (var path in inputs)
+        {
+            var changed = _changedInputs.Where(f => f == path || f.StartsWith(path.TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar, StringComparison.Ordinal)).ToList();
+            if (changed.Count > 0)
+                reasons.Add($"{(stage.Name is "preview" or "atlas" ? "metadata" : "input")} '{Path.GetFileName(changed[0])}' changed{(changed.Count > 1 ? $" (and {changed.Count - 1} more files)" : "")}");
+        }
+        static string Text(object? value) => value is JsonElement e ? e.GetRawText() : JsonSerializer.Serialize(value);
+        var section = stage.Name switch
+        {
+            "import" => "Input", "edges" => "EdgeList", "filter" => "Filter", "cooccurrence" => "Cooccurrence", "neighbors" => "Neighbors", "mde" => "Mde",
+            "preview" => "Preview", "atlas" => "Atlas", _ when stage.Name.StartsWith("projection-", StringComparison.Ordinal) => $"Projections[{int.Parse(stage.Name[11..], CultureInfo.InvariantCulture) - 1}]",
+            _ => stage.Name,
+        };
+        var settings = stage.Record.Parameters.Keys.Union(before.Parameters.Keys).Where(k => k != "Path")
+            .Where(k => !stage.Record.Parameters.TryGetValue(k, out var now) || !before.Parameters.TryGetValue(k, out var then) || Text(now) != Text(then))
+            .Select(k => $"{section}.{k}").ToList();
+        if (settings.Count > 0) reasons.Add($"setting{(settings.Count == 1 ? "" : "s")} {string.Join(", ", settings)} changed");
+        if (reasons.Count == 0 && _stages.TakeWhile(s => s != stage).FirstOrDefault(s => !s.CacheValid && !s.Restore) is { } upstream)
+            reasons.Add($"its input from stage '{upstream.Name}' changed");
+        return reasons.Count == 0 ? "not cached" : $"not cached: {string.Join("; ", reasons)} since run {_run.PreviousRun}";
     }
 
     private static string? CheckFile(string path, Sidecar sidecar)
@@ -943,6 +977,7 @@ public sealed class PipelineRunner
             {
                 var info = new FileInfo(file);
                 var sha = _prints.TryGetValue(file, out var p) && p.Length == info.Length && p.Ticks == info.LastWriteTimeUtc.Ticks ? p.Sha256 : FileHash.Sha256(file);
+                if (p is not null && p.Sha256 != sha) _changedInputs.Add(file);
                 _prints[file] = new InputPrint(info.Length, info.LastWriteTimeUtc.Ticks, sha);
                 text.Append(Path.GetFileName(path)).Append('/').Append(Path.GetRelativePath(path, file)).Append('=').Append(sha).Append('\n');
             }

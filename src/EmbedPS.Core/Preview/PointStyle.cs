@@ -58,7 +58,7 @@ internal sealed class PointStyle
             return PointColouring.Continuous(popularity.Select(p => (double)p).ToArray(), theme, "popularity");
         }
         if (string.Equals(property, "entity", StringComparison.OrdinalIgnoreCase) || string.Equals(property, "id", StringComparison.OrdinalIgnoreCase))
-            return PointColouring.FromText(Enumerable.Range(0, ids.Count).Select(ids.GetText).ToArray(), options.ColorMode, theme, "entity", options.MaxCategories);
+            return PointColouring.FromText(Enumerable.Range(0, ids.Count).Select(ids.GetText).ToArray(), options.ColorMode, theme, "entity", options.MaxCategories, textMustBeCategory: false);
         if (extra.TryGetValue(property, out var column0))
         {
             var values = column0();
@@ -72,7 +72,7 @@ internal sealed class PointStyle
         available.Add("entity");
         available.AddRange(extra.Keys);
         throw new EmbedPSException("ColorPropertyNotFound", EmbedPSErrorKind.InvalidArgument,
-            $"There is no property '{property}' to colour by. Available: {string.Join(", ", available)}"
+            $"There is no property '{property}' to colour by. Available: {string.Join(", ", available.Distinct(StringComparer.OrdinalIgnoreCase))}"
             + (attributes is null ? ". Join metadata with -Metadata <csv> to colour by its columns." : "."))
         { Column = property };
     }

@@ -25,6 +25,9 @@ namespace EmbedPS.Commands.Collections;
 [OutputType(typeof(EntityCollectionSet))]
 public sealed class NewSyntheticCollectionCommand : EmbedPSStageCmdlet
 {
+    /// <summary>-MetadataPath holds CSV, -OutFile Parquet.</summary>
+    protected override string? OutputFormat(string parameterName) => parameterName == nameof(MetadataPath) ? "CSV" : base.OutputFormat(parameterName);
+
     /// <summary>Preset size: Tiny, Small (default) or Atlas.</summary>
     [Parameter(Position = 0)]
     [ValidateSet("Tiny", "Small", "Atlas", IgnoreCase = true)]

@@ -55,6 +55,9 @@ namespace EmbedPS.Commands.Preview;
 [OutputType(typeof(FileInfo))]
 public sealed class ExportEmbeddingPreviewCommand : EmbedPSCmdlet
 {
+    /// <summary>-Path holds PNG.</summary>
+    protected override string? OutputFormat(string parameterName) => "PNG";
+
     private bool _wrote;
 
     /// <summary>The stage object to draw: EntityCollectionSet, CooccurrenceMatrix, NeighborGraph, Embedding or Projection (a file object or path of an artifact is read first).</summary>
