@@ -94,3 +94,39 @@ Describe 'Metadata and list parameters (issue 20)' {
         $report.LabelAccuracy | Should -Be 1
     }
 }
+
+Describe 'Help and display (issue 20)' {
+    It 'Get-Help names the type under a nullable parameter, never Nullable`1' {
+        (Get-Help Import-EntityCollection -Parameter Delimiter).type.name | Should -Be 'Char'
+        (Get-Help Test-EmbedArtifact -Parameter Kind).type.name | Should -Be 'ArtifactKind'
+        foreach ($command in Get-Command -Module EmbedPS) {
+            foreach ($parameter in @((Get-Help $command.Name -Full).parameters.parameter)) {
+                "$($parameter.type.name)" | Should -Not -Match 'Nullable|`' -Because "$($command.Name) -$($parameter.name)"
+            }
+        }
+    }
+    It 'every output type has a short default display property set, so an object after another type prints in a few lines' {
+        $types = foreach ($command in Get-Command -Module EmbedPS) { foreach ($t in $command.OutputType) { $t.Type } }
+        foreach ($type in $types | Where-Object { $_ -and $_.Namespace -like 'EmbedPS*' } | Sort-Object FullName -Unique) {
+            $set = (Get-TypeData $type.FullName).DefaultDisplayPropertySet
+            $set | Should -Not -BeNullOrEmpty -Because "$($type.FullName) needs a DefaultDisplayPropertySet"
+            @($set.ReferencedProperties).Count | Should -BeLessOrEqual 5 -Because "$($type.FullName)'s list stays short"
+        }
+        $file = Join-Path $script:dir 'display.txt'
+        Set-Content $file 'x'
+        $embedding = New-SyntheticCollection -Size Tiny -Seed 5 | New-CooccurrenceMatrix | Invoke-NeighborPreservation -Seed 1 -WarningAction SilentlyContinue | Invoke-Mde -MaxIterations 5 -Device Cpu
+        $text = & { Get-Item $file; $embedding } | Out-String -Width 80
+        $text | Should -Not -Match 'Coordinates|Rows|Provenance'
+        @($text -split "`n" | Where-Object { $_.Trim() }).Count | Should -BeLessOrEqual 12 -Because "the embedding after a file is a few lines:`n$text"
+    }
+    It 'shows the Source of collections imported from a file, and K instead of an empty Configuration for a neighbour graph' {
+        $csv = Join-Path $script:dir 'source-plays.csv'
+        "user,item`nu1,a`nu1,b`nu2,a`nu2,b`nu2,c`nu3,c`nu3,a" | Set-Content $csv
+        $set = Import-EntityCollection $csv -CollectionProperty user -EntityProperty item
+        ($set | Out-String -Width 80) | Should -Match 'source-plays\.csv'
+        $graph = $set | New-CooccurrenceMatrix | Invoke-NeighborPreservation -NeighborCount 2 -WarningAction SilentlyContinue
+        $text = $graph | Out-String -Width 80
+        $text | Should -Not -Match 'Configuration'
+        $text | Should -Match '\bK\b'
+    }
+}

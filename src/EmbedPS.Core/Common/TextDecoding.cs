@@ -42,7 +42,7 @@ public static class TextDecoding
         }
     }
 
-    /// <summary>Opens <paramref name="path"/> as text: the given encoding (strict), or the BOM's, or strict UTF-8.</summary>
+    /// <summary>Opens <paramref name="stream"/> as text: the given encoding (strict), or the BOM's, or strict UTF-8; a compressed file is an error.</summary>
     public static StreamReader Open(Stream stream, Encoding? encoding)
     {
         if (stream is FileStream file && file.CanSeek && file.Position == 0) CheckNotCompressed(file);

@@ -18,8 +18,13 @@ internal sealed class PointStyle
         Colouring.Legend.Count > 0 ? $" · colour: {Colouring.Title}" :
         Colouring.Scale is not null ? $" · colour: {Colouring.Title}" : "";
 
+    /// <param name="ids">The stage's entities.</param>
+    /// <param name="popularity">Collections each entity appears in (sizes the points).</param>
     /// <param name="extra">Built-in numeric columns of the stage object (x, y, dim1 …), usable as -ColorProperty.</param>
+    /// <param name="options">Colour, label and size settings, with the joined metadata.</param>
+    /// <param name="theme">Light or dark colours.</param>
     /// <param name="areaPx">The plot area the points share, in pixels at 96 DPI (sets the base size and the opacity).</param>
+    /// <param name="log">Receives the choices made (verbose).</param>
     public static PointStyle Create(EntityIds ids, int[] popularity, IReadOnlyDictionary<string, Func<double[]>> extra, PreviewOptions options,
         PreviewTheme theme, double areaPx, IStageLog log)
     {

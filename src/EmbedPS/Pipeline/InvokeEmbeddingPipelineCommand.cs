@@ -128,9 +128,9 @@ public sealed class InvokeEmbeddingPipelineCommand : EmbedPSCmdlet
                     if (FindDynamic(array.SubExpression.Statements[i], array.SubExpression.Statements.Count == 1 ? key : $"{key}[{i}]") is { } found) return found;
                 return null;
             case ExpressionAst expression:
-                return IsConstant(expression) ? null : (key, expression.Extent);
-            case var other:
-                return (key, other.Extent);
+                return IsConstant(expression) ? null : (key, value.Extent);
+            default:
+                return (key, value.Extent);
         }
     }
 

@@ -174,6 +174,7 @@ public sealed class ExportEmbeddingPreviewCommand : EmbedPSCmdlet
             ThrowTerminatingError(new ErrorRecord(new ArgumentException(
                 $"Cannot preview {(stage is null ? "null" : Grammar.WithArticle(stage.GetType().Name))}: pipe an EntityCollectionSet, CooccurrenceMatrix, NeighborGraph, Embedding or Projection."),
                 "NotAStageObject", ErrorCategory.InvalidType, stage));
+            return; // not reached: ThrowTerminatingError throws (and tells the compiler that stage is a stage object below)
         }
         var path = ResolveOutputPath(Path);
         if (_wrote)
@@ -185,7 +186,7 @@ public sealed class ExportEmbeddingPreviewCommand : EmbedPSCmdlet
         }
         CheckOutputTarget(Path, NoClobber, Force, nameof(Path));
         var view = Enum.Parse<PreviewView>(View, ignoreCase: true);
-        if (!ConfirmOverwrite(path, $"Write {(view == PreviewView.Auto ? "" : view + " ")}preview of {Grammar.WithArticle(stage!.GetType().Name)} as PNG", NoClobber, Force)) return;
+        if (!ConfirmOverwrite(path, $"Write {(view == PreviewView.Auto ? "" : view + " ")}preview of {Grammar.WithArticle(stage.GetType().Name)} as PNG", NoClobber, Force)) return;
         var metadataPath = MetadataInput.PathOf(Metadata) is { } given ? ResolveInputPath(given) : null;
         var metadata = Metadata is { Length: > 0 } ? Metadata : null;
         var options = new PreviewOptions
