@@ -26,7 +26,8 @@ public sealed class EmbedArtifactTestResult
 /// It never changes the file.</para>
 /// </summary>
 /// <example>
-///   <code>if (-not (Test-EmbedArtifact ./projection.parquet)) { throw 'projection.parquet is not a valid EmbedPS artifact' }</code>
+///   <code>$valid = Test-EmbedArtifact ./projection.parquet
+/// if (-not $valid) { throw 'projection.parquet is not a valid EmbedPS artifact' }</code>
 ///   <para>A script's check that the artifact it wrote is valid (in a Pester test: Test-EmbedArtifact ./projection.parquet | Should -BeTrue).</para>
 /// </example>
 /// <example>
