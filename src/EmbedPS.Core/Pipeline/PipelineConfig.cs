@@ -94,7 +94,7 @@ public sealed class PipelineConfig
     /// <summary>
     /// The settings that name metadata columns must name columns the metadata file has: its header is read here, with the
     /// rest of the validation, so that a misspelt column fails before any stage runs (not at the preview, after the expensive
-    /// stages). Besides metadata columns, the atlas knows 'popularity' and the preview 'popularity', 'entity', 'x' and 'y'.
+    /// stages). Besides metadata columns, the atlas knows 'popularity' and the preview 'popularity', 'entity' (or 'id'), 'x' and 'y'.
     /// </summary>
     private static void CheckMetadataColumns(PipelineSection root, List<string> problems)
     {
@@ -136,7 +136,7 @@ public sealed class PipelineConfig
                 }
             }
         }
-        string[] atlas = ["popularity"], preview = ["popularity", "entity", "x", "y"];
+        string[] atlas = ["popularity"], preview = ["popularity", "entity", "id", "x", "y"];
         foreach (var key in new[] { "ColorProperty", "LabelProperty", "SizeProperty", "SearchProperty", "TooltipProperty", "CategoryProperty" }) Check("Atlas", key, atlas);
         Check("Preview", "ColorProperty", preview);
         Check("Quality", "LabelProperty", []);

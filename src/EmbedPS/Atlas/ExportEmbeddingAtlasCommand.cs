@@ -27,16 +27,16 @@ namespace EmbedPS.Commands.Atlas;
 /// earlier atlas is refused (never overwritten). Where WebGL2 is missing, the page shows a still image of the map (preview.png).</para>
 /// </summary>
 /// <example>
-///   <code>Import-EmbedArtifact ./projection.parquet | Export-EmbeddingAtlas -Path ./atlas -Metadata ./entities.csv -Title 'Sample atlas'</code>
+///   <code>Import-EmbedArtifact ./projection.parquet | Export-EmbeddingAtlas -Path ./atlas -Metadata ./maps.csv -Title 'Sample atlas'</code>
 ///   <para>A UMAP layout with the sample's metadata: colour by group (found automatically), names from the name column. Open ./atlas/index.html in a browser.</para>
 /// </example>
 /// <example>
 ///   <code>$tsne = $embedding | ConvertTo-Projection -Method Tsne -AlignTo $projection
-/// $projection, $tsne | Export-EmbeddingAtlas -Path ./atlas -Embedding $embedding -Metadata (Import-Csv ./entities.csv) -ColorProperty subgroup -Theme Light -PassThru</code>
+/// $projection, $tsne | Export-EmbeddingAtlas -Path ./atlas -Embedding $embedding -Metadata (Import-Csv ./maps.csv) -ColorProperty subgroup -Theme Light -PassThru</code>
 ///   <para>Two layouts of the same entities (switch between them with an animated transition; the page highlights the entities whose neighbourhoods differ most), neighbours and galaxy mode from the 3-D embedding, metadata as Import-Csv objects; returns a summary of what was written.</para>
 /// </example>
 /// <example>
-///   <code>Export-EmbeddingAtlas -InputPath ./projection.parquet, ./last-month.parquet -LayoutName 'this month', 'last month' -Path ./atlas -Embedding ./embedding.parquet -Metadata ./entities.csv -TooltipProperty group, subgroup -SearchProperty subgroup</code>
+///   <code>Export-EmbeddingAtlas -InputPath ./projection.parquet, ./last-month.parquet -LayoutName 'this month', 'last month' -Path ./atlas -Embedding ./embedding.parquet -Metadata ./maps.csv -TooltipProperty group, subgroup -SearchProperty subgroup</code>
 ///   <para>Everything from files: two layouts named for the viewer's layout menu, chosen tooltip and search fields. Running it again replaces the atlas in ./atlas only once the new one is complete.</para>
 /// </example>
 [Cmdlet(VerbsData.Export, "EmbeddingAtlas", SupportsShouldProcess = true, DefaultParameterSetName = "InputObject")]

@@ -14,7 +14,7 @@ namespace EmbedPS.Commands.Collections;
 /// Export-EmbeddingPreview -Metadata and Export-EmbeddingAtlas -Metadata.</para>
 /// </summary>
 /// <example>
-///   <code>New-SyntheticCollection -Size Small -MetadataPath ./labels.csv | New-CooccurrenceMatrix</code>
+///   <code>New-SyntheticCollection -Size Small -MetadataPath ./maps.csv | New-CooccurrenceMatrix</code>
 ///   <para>The sample for the demo, with its labels written beside it.</para>
 /// </example>
 /// <example>

@@ -38,7 +38,7 @@ namespace EmbedPS.Commands.Cooccurrence;
 ///   its two weights) and discount items whose values differ (-ValueScale 50: a difference of 50 counts e⁻¹ ≈ 0.37 as much).</para>
 /// </example>
 /// <example>
-///   <code>New-CooccurrenceMatrix -InputPath ./collections.parquet -MaxPartners 200 -MaxMemoryGB 8 -Verbose</code>
+///   <code>New-CooccurrenceMatrix -InputPath ./plays.parquet -MaxPartners 200 -MaxMemoryGB 8 -Verbose</code>
 ///   <para>Keeps each entity's 200 strongest partners, within 8 GiB; -Verbose shows the size estimates.</para>
 /// </example>
 [Cmdlet(VerbsCommon.New, "CooccurrenceMatrix", SupportsShouldProcess = true, DefaultParameterSetName = "InputObject")]

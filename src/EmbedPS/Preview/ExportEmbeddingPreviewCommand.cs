@@ -32,11 +32,11 @@ namespace EmbedPS.Commands.Preview;
 /// read-only one.</para>
 /// </summary>
 /// <example>
-///   <code>Import-EmbedArtifact ./projection.parquet | Export-EmbeddingPreview -Path ./atlas.png -Metadata ./entities.csv -ColorProperty group -LabelTop 20</code>
+///   <code>Import-EmbedArtifact ./projection.parquet | Export-EmbeddingPreview -Path ./atlas.png -Metadata ./maps.csv -ColorProperty group -LabelTop 20</code>
 ///   <para>The atlas layout coloured by each entity's group from a CSV, with the 20 most popular entities labelled by their name column.</para>
 /// </example>
 /// <example>
-///   <code>$projection | Export-EmbeddingPreview -Path ./runtime.png -Metadata (Import-Csv ./entities.csv | Where-Object group -ne 'G01') -ColorProperty subgroup</code>
+///   <code>$projection | Export-EmbeddingPreview -Path ./runtime.png -Metadata (Import-Csv ./maps.csv | Where-Object group -ne 'G01') -ColorProperty subgroup</code>
 ///   <para>Metadata as pipeline objects: rows filtered with Where-Object first (entities without a row are drawn as '(missing)').</para>
 /// </example>
 /// <example>

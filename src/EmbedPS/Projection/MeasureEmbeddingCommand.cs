@@ -19,11 +19,11 @@ namespace EmbedPS.Commands.Projection;
 /// The result is an EmbeddingQualityReport.</para>
 /// </summary>
 /// <example>
-///   <code>$projection | Measure-Embedding -Reference $embedding -LabelProperty group -Metadata ./entities.csv</code>
+///   <code>$projection | Measure-Embedding -Reference $embedding -LabelProperty group -Metadata ./maps.csv</code>
 ///   <para>How much of the 3-D neighbourhood structure survives in 2-D, and how well groups separate.</para>
 /// </example>
 /// <example>
-///   <code>$projection | Measure-Embedding -LabelProperty subgroup -Metadata (Import-Csv ./entities.csv)</code>
+///   <code>$projection | Measure-Embedding -LabelProperty subgroup -Metadata (Import-Csv ./maps.csv)</code>
 ///   <para>Labels from pipeline objects (Import-Csv rows, or any objects with an 'entity' property; -IdProperty names another).</para>
 /// </example>
 /// <example>
