@@ -58,3 +58,75 @@ Describe 'Import-EntityCollection -Encoding' {
         (Import-EntityCollection $path -CollectionProperty user -EntityProperty item -Encoding latin1).EntityCount | Should -Be 3
     }
 }
+
+Describe 'Metadata and list parameters (issue 20)' {
+    BeforeAll {
+        $script:embedding = New-SyntheticCollection -Size Tiny -Seed 3 | New-CooccurrenceMatrix | Invoke-NeighborPreservation -NeighborCount 10 -Seed 1 | Invoke-Mde -MaxIterations 30 -Seed 1
+        $script:projection = $script:embedding | ConvertTo-Projection -Method Pca
+        $script:ids = @($script:projection.Rows.Entity)
+    }
+    It '<Name> $null is a parameter validation error, not an ArgumentNullException' -TestCases @(
+        @{ Name = 'CategoryProperty' }, @{ Name = 'SearchProperty' }, @{ Name = 'TooltipProperty' }, @{ Name = 'LayoutName' }
+    ) {
+        $splat = @{ $Name = $null }
+        $err = { $script:projection | Export-EmbeddingAtlas -Path (Join-Path $script:dir "atlas-null-$Name") @splat -ErrorAction Stop } | Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -BeLike "ParameterArgumentValidationError*"
+        $err.Exception.Message | Should -Match $Name
+        $err.Exception.Message | Should -Not -Match "Parameter 'source'"
+    }
+    It 'warns (not only with -Verbose) about metadata ids that match no entity and entities without metadata' {
+        $meta = Join-Path $script:dir 'partial.csv'
+        @('entity,group') + ($script:ids | Select-Object -Skip 3 | ForEach-Object { "$_,g" }) + @('nobody,g', 'ghost,g') | Set-Content $meta
+        $null = $script:projection | Export-EmbeddingAtlas -Path (Join-Path $script:dir 'atlas-partial') -Metadata $meta -WarningVariable w -WarningAction SilentlyContinue
+        $text = $w -join "`n"
+        $text | Should -Match "3 of $($script:ids.Count) entities have no metadata row \('$($script:ids[0])'"
+        $text | Should -Match "2 metadata rows have ids that match no entity \('nobody', 'ghost'\)"
+    }
+    It 'refuses a repeated metadata id naming it and its lines, and with -AllowDuplicateId warns and keeps the first row' {
+        $meta = Join-Path $script:dir 'dup.csv'
+        @('entity,group') + ($script:ids | ForEach-Object { "$_,g" }) + @("$($script:ids[1]),other") | Set-Content $meta
+        $line = $script:ids.Count + 2
+        { $script:projection | Export-EmbeddingPreview -Path (Join-Path $script:dir 'dup.png') -Metadata $meta -ColorProperty group -ErrorAction Stop } |
+            Should -Throw -ErrorId 'MetadataDuplicateId*' -ExpectedMessage "*'$($script:ids[1])' (lines 3, $line)*"
+        $null = $script:projection | Export-EmbeddingPreview -Path (Join-Path $script:dir 'dup.png') -Metadata $meta -ColorProperty group -AllowDuplicateId -WarningVariable w -WarningAction SilentlyContinue
+        ($w -join "`n") | Should -Match "lines 3, $line"
+        $report = $script:projection | Measure-Embedding -Metadata $meta -LabelProperty group -AllowDuplicateId -WarningAction SilentlyContinue
+        $report.LabelAccuracy | Should -Be 1
+    }
+}
+
+Describe 'Help and display (issue 20)' {
+    It 'Get-Help names the type under a nullable parameter, never Nullable`1' {
+        (Get-Help Import-EntityCollection -Parameter Delimiter).type.name | Should -Be 'Char'
+        (Get-Help Test-EmbedArtifact -Parameter Kind).type.name | Should -Be 'ArtifactKind'
+        foreach ($command in Get-Command -Module EmbedPS) {
+            foreach ($parameter in @((Get-Help $command.Name -Full).parameters.parameter)) {
+                "$($parameter.type.name)" | Should -Not -Match 'Nullable|`' -Because "$($command.Name) -$($parameter.name)"
+            }
+        }
+    }
+    It 'every output type has a short default display property set, so an object after another type prints in a few lines' {
+        $types = foreach ($command in Get-Command -Module EmbedPS) { foreach ($t in $command.OutputType) { $t.Type } }
+        foreach ($type in $types | Where-Object { $_ -and $_.Namespace -like 'EmbedPS*' } | Sort-Object FullName -Unique) {
+            $set = (Get-TypeData $type.FullName).DefaultDisplayPropertySet
+            $set | Should -Not -BeNullOrEmpty -Because "$($type.FullName) needs a DefaultDisplayPropertySet"
+            @($set.ReferencedProperties).Count | Should -BeLessOrEqual 5 -Because "$($type.FullName)'s list stays short"
+        }
+        $file = Join-Path $script:dir 'display.txt'
+        Set-Content $file 'x'
+        $embedding = New-SyntheticCollection -Size Tiny -Seed 5 | New-CooccurrenceMatrix | Invoke-NeighborPreservation -Seed 1 -WarningAction SilentlyContinue | Invoke-Mde -MaxIterations 5 -Device Cpu
+        $text = & { Get-Item $file; $embedding } | Out-String -Width 80
+        $text | Should -Not -Match 'Coordinates|Rows|Provenance'
+        @($text -split "`n" | Where-Object { $_.Trim() }).Count | Should -BeLessOrEqual 12 -Because "the embedding after a file is a few lines:`n$text"
+    }
+    It 'shows the Source of collections imported from a file, and K instead of an empty Configuration for a neighbour graph' {
+        $csv = Join-Path $script:dir 'source-plays.csv'
+        "user,item`nu1,a`nu1,b`nu2,a`nu2,b`nu2,c`nu3,c`nu3,a" | Set-Content $csv
+        $set = Import-EntityCollection $csv -CollectionProperty user -EntityProperty item
+        ($set | Out-String -Width 80) | Should -Match 'source-plays\.csv'
+        $graph = $set | New-CooccurrenceMatrix | Invoke-NeighborPreservation -NeighborCount 2 -WarningAction SilentlyContinue
+        $text = $graph | Out-String -Width 80
+        $text | Should -Not -Match 'Configuration'
+        $text | Should -Match '\bK\b'
+    }
+}

@@ -9,7 +9,9 @@
 #   projection.parquet    its UMAP projection (last-month.parquet: the same)                                            $projection
 #   shards/jan.parquet, shards/feb.parquet  co-occurrence artifacts of two other samples              $janCollections, $febCollections
 #   spark-out/cooc/part-*.parquet  a plain Parquet edge list: entity_a, entity_b, n
-#   ratings.csv           user_id, anime_id, rating          plays.parquet   collections artifact with weights and values
+#   plays.parquet, maps.csv  the README tour's names for collections.parquet and entities.csv (no weights or values);
+#                         examples use the tour's names (plays, maps, cooc, neighbors, embedding, projection .parquet/.csv)
+#   ratings.csv           user_id, anime_id, rating          weighted.parquet  collections artifact with weights and values
 #   plays/day=…/part-0.parquet  Hive-partitioned: user, song, played_at
 #   exports/*.tsv         list, item                         deps.csv        package, dependency, scope
 #   cells.csv             cell, x, y, z                      nightly/        an empty folder
@@ -95,7 +97,11 @@ BeforeAll {
     [IO.File]::WriteAllLines((Join-Path $f 'ratings.csv'), $ratings)
     [IO.File]::WriteAllLines((Join-Path $f 'exports/a.tsv'), $tsvA)
     [IO.File]::WriteAllLines((Join-Path $f 'exports/b.tsv'), $tsvB)
-    $null = Import-EntityCollection (Join-Path $f 'ratings.csv') -CollectionProperty user_id -EntityProperty anime_id -WeightProperty rating -ValueProperty rating -OutFile (Join-Path $f 'plays.parquet')
+    $null = Import-EntityCollection (Join-Path $f 'ratings.csv') -CollectionProperty user_id -EntityProperty anime_id -WeightProperty rating -ValueProperty rating -OutFile (Join-Path $f 'weighted.parquet')
+    # The tour's own file names (README), so that an example written against them runs on what a new user has:
+    # plays.parquet is the sample's collections artifact (no weights or values), maps.csv its metadata.
+    Copy-Item (Join-Path $f 'collections.parquet') (Join-Path $f 'plays.parquet')
+    Copy-Item (Join-Path $f 'entities.csv') (Join-Path $f 'maps.csv')
     $deps = [Collections.Generic.List[string]]::new(); $deps.Add('package,dependency,scope')
     for ($p = 0; $p -lt 60; $p++) { for ($d = 1; $d -le 4; $d++) { $deps.Add("pkg$p,lib$((($p * 7) + $d * 3) % 25),$(if ($d -eq 4) { 'test' } else { 'runtime' })") } }
     [IO.File]::WriteAllLines((Join-Path $f 'deps.csv'), $deps)

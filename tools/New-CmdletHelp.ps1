@@ -78,7 +78,7 @@ foreach ($type in $types) {
         $default = if ($isSwitch) { 'False' } elseif ($fresh) { Format-Default ($prop.GetValue($fresh)) } else { '' }
         if ([bool]($attrs | Where-Object Mandatory)) { $default = '' }
         [pscustomobject]@{
-            Name = $prop.Name; Type = $prop.PropertyType.Name; IsSwitch = $isSwitch; Default = $default
+            Name = $prop.Name; Type = $(if ($under = [Nullable]::GetUnderlyingType($prop.PropertyType)) { $under.Name } else { $prop.PropertyType.Name }); IsSwitch = $isSwitch; Default = $default
             EnumValues = @(if ($prop.PropertyType.IsEnum) { [Enum]::GetNames($prop.PropertyType) } elseif ([Nullable]::GetUnderlyingType($prop.PropertyType).IsEnum) { [Enum]::GetNames([Nullable]::GetUnderlyingType($prop.PropertyType)) })
             Description = (Get-Text $(if ($pm) { $pm.SelectSingleNode('summary') }))
             Required = [bool]($attrs | Where-Object Mandatory); Position = if ($null -ne $pos) { "$pos" } else { 'named' }

@@ -65,7 +65,7 @@ public sealed class ArtifactRowGroups : IDisposable
     }
 
     /// <summary>
-    /// The whole table, checked by <see cref="ArtifactValidation.CheckColumns"/>: the first problem is thrown, or, with
+    /// The whole table, checked by <c>ArtifactValidation.CheckColumns</c>: the first problem is thrown, or, with
     /// <paramref name="collect"/>, every problem is added there and the table is returned anyway.
     /// </summary>
     public ArtifactTable ReadAll(CancellationToken cancellation = default, List<ArtifactProblem>? collect = null)

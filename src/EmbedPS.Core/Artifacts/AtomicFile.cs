@@ -63,7 +63,7 @@ public static class AtomicFile
     {
         var reason = ex is UnauthorizedAccessException ? "permission denied" : ex.Message.Replace(Path.GetDirectoryName(target) ?? "\0", "…", StringComparison.Ordinal);
         return new EmbedPSException("CannotWriteTarget", ex is UnauthorizedAccessException ? EmbedPSErrorKind.PermissionDenied : EmbedPSErrorKind.ResourceUnavailable,
-            $"Cannot write '{target}': {reason}.", ex) { File = target };
+            $"Cannot write '{target}': {reason.TrimEnd().TrimEnd('.')}.", ex) { File = target };
     }
 
     /// <summary>A fresh temporary name beside <paramref name="fullPath"/> that records the writing process.</summary>

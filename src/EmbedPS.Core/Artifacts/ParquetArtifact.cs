@@ -629,7 +629,7 @@ public static class ParquetArtifact
             case DateTime?[] a: group.ReadAsync<DateTime>(field, a.AsMemory(offset, count), cancellationToken: ct).GetAwaiter().GetResult(); break;
             case decimal[] a: group.ReadAsync<decimal>(field, a.AsMemory(offset, count), cancellationToken: ct).GetAwaiter().GetResult(); break;
             case decimal?[] a: group.ReadAsync<decimal>(field, a.AsMemory(offset, count), cancellationToken: ct).GetAwaiter().GetResult(); break;
-            case string?[] a: group.ReadAsync(field, new Memory<string>(a!, offset, count), null, ct).GetAwaiter().GetResult(); break;
+            case string?[] a: group.ReadAsync(field, new Memory<string?>(a, offset, count), null, ct).GetAwaiter().GetResult(); break;
             default: throw new NotSupportedException($"Column '{field.Name}' has unsupported Parquet type {field.ClrType.Name}.");
         }
     }

@@ -138,8 +138,13 @@ public static class AtlasExporter
                     $"-{parameter} '{wanted}' is not a column of the metadata. Available columns: {string.Join(", ", fields.Select(f => f.Name))}{(metadata is null ? " (no -Metadata was given)" : "")}.")
                 { Column = wanted };
             if (allowed is not null && !allowed(field))
+            {
+                var kind = field.Kind == AtlasFieldKind.Text && field.Text is { } text
+                    ? AtlasField.DescribeText(text.Where(t => !string.IsNullOrWhiteSpace(t)).Select(t => t!.Trim()).Distinct(StringComparer.Ordinal).Count(), text.Count(t => !string.IsNullOrWhiteSpace(t)))
+                    : $"a {field.Kind.ToString().ToLowerInvariant()} column";
                 throw new EmbedPSException("AtlasPropertyWrongKind", EmbedPSErrorKind.InvalidArgument,
-                    $"-{parameter} '{field.Name}' is a {field.Kind.ToString().ToLowerInvariant()} column; {needs}.") { Column = field.Name };
+                    $"-{parameter} '{field.Name}' is {kind}; {needs}.") { Column = field.Name };
+            }
             return field.Name;
         }
         foreach (var name in options.CategoryProperties) Resolve(name, "CategoryProperty");

@@ -53,6 +53,17 @@ public sealed class AtlasField
         };
     }
 
+    /// <summary>
+    /// The one rule, for the atlas and the preview alike, by which a column that is not all numbers is a category (it can
+    /// colour) rather than free text: at most 20 distinct values, or at most <see cref="MaxCategories"/> with each value on 4
+    /// or more entities on average.
+    /// </summary>
+    public static bool IsCategory(int distinct, int present) => distinct <= MaxCategories && present > 0 && (distinct <= 20 || distinct * 4 <= present);
+
+    /// <summary>"a text column (300 distinct values in 300 entities)": why <see cref="IsCategory"/> said no, for messages.</summary>
+    public static string DescribeText(int distinct, int present) =>
+        $"a text column ({distinct:N0}{(distinct > MaxCategories ? "+" : "")} distinct values in {present:N0} entities; a category has at most 20, or at most {MaxCategories:N0} with 4 or more entities each)";
+
     /// <summary>Infers the kind of a text column; <paramref name="forceCategory"/> keeps numbers as categories.</summary>
     public static AtlasField Infer(string name, string?[] values, bool forceCategory)
     {
@@ -77,7 +88,7 @@ public sealed class AtlasField
             counts[key] = counts.GetValueOrDefault(key) + 1;
             if (counts.Count > MaxCategories && !forceCategory) break;
         }
-        bool isCategory = forceCategory || (counts.Count <= MaxCategories && present > 0 && (counts.Count <= 20 || counts.Count * 4 <= present));
+        bool isCategory = forceCategory || IsCategory(counts.Count, present);
         if (!isCategory) return new AtlasField(name, AtlasFieldKind.Text) { Text = values, MissingCount = values.Length - present };
         // Most frequent first (ties in ordinal order), so palette colours and legend order follow importance.
         var categories = counts.OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Key).ToList();

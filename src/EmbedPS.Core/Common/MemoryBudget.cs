@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace EmbedPS.Core.Common;
 
-/// <summary>The limits on this process's memory, as read at one moment (see <see cref="MemoryBudget.Read"/>).</summary>
+/// <summary>The limits on this process's memory, as read at one moment (see <c>MemoryBudget.Read</c>).</summary>
 /// <param name="GcLimitBytes">
 /// <c>GC.GetGCMemoryInfo().TotalAvailableMemoryBytes</c>: the GC's hard limit when one is set (<c>DOTNET_GCHeapHardLimit</c>,
 /// <c>GCHeapHardLimitPercent</c>, or the default 75 % of a container's limit), otherwise the machine's physical memory.

@@ -42,9 +42,32 @@ public static class TextDecoding
         }
     }
 
-    /// <summary>Opens <paramref name="path"/> as text: the given encoding (strict), or the BOM's, or strict UTF-8.</summary>
-    public static StreamReader Open(Stream stream, Encoding? encoding) =>
-        new(stream, encoding ?? new UTF8Encoding(false, true), detectEncodingFromByteOrderMarks: encoding is null, bufferSize: 1 << 16, leaveOpen: true);
+    /// <summary>Opens <paramref name="stream"/> as text: the given encoding (strict), or the BOM's, or strict UTF-8; a compressed file is an error.</summary>
+    public static StreamReader Open(Stream stream, Encoding? encoding)
+    {
+        if (stream is FileStream file && file.CanSeek && file.Position == 0) CheckNotCompressed(file);
+        return new(stream, encoding ?? new UTF8Encoding(false, true), detectEncodingFromByteOrderMarks: encoding is null, bufferSize: 1 << 16, leaveOpen: true);
+    }
+
+    /// <summary>A gzip (or zstd, bzip2, xz, zip) file read as text is an error that says it is compressed, whatever its name.</summary>
+    public static void CheckNotCompressed(FileStream file)
+    {
+        Span<byte> head = stackalloc byte[6];
+        int n = file.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        file.Position = 0;
+        head = head[..n];
+        string? format =
+            head.StartsWith(new byte[] { 0x1F, 0x8B }) ? "gzip" :
+            head.StartsWith(new byte[] { 0x28, 0xB5, 0x2F, 0xFD }) ? "zstd" :
+            head.StartsWith("BZh"u8) ? "bzip2" :
+            head.StartsWith(new byte[] { 0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00 }) ? "xz" :
+            head.StartsWith(new byte[] { 0x50, 0x4B, 0x03, 0x04 }) ? "zip" : null;
+        if (format is null) return;
+        var tool = format switch { "gzip" => "gunzip -k", "zstd" => "zstd -d", "bzip2" => "bunzip2 -k", "xz" => "unxz -k", _ => "unzip" };
+        throw new EmbedPSException("CompressedInput", EmbedPSErrorKind.InvalidData,
+            $"'{file.Name}' is {format}-compressed (it starts with the {format} signature), not text. Decompress it first (for example `{tool} '{file.Name}'`) and read the result.")
+        { File = file.Name, Row = 1, Value = format };
+    }
 
     /// <summary>The name of the encoding a reader ended up with, for messages.</summary>
     public static string Describe(Encoding? encoding) => encoding switch
@@ -61,7 +84,12 @@ public static class TextDecoding
     /// </summary>
     public static EmbedPSException InvalidBytes(string path, Encoding? requested, Exception? inner = null)
     {
-        var encoding = requested ?? DetectFromBom(path) ?? new UTF8Encoding(false, true);
+        var bom = DetectFromBom(path);
+        if (requested is null && bom is null && LooksLikeUtf16Or32(path) is { } guess)
+            return new EmbedPSException("WrongTextEncoding", EmbedPSErrorKind.InvalidData,
+                $"'{path}': the file is {guess} text without a byte order mark (every other byte is NUL), read as UTF-8. " +
+                "Name its encoding with -Encoding unicode (UTF-16 little-endian), bigendianunicode or utf32, or convert it to UTF-8.", inner) { File = path, Row = 1 };
+        var encoding = requested ?? bom ?? new UTF8Encoding(false, true);
         var (offset, line, bytes) = FindInvalid(path, encoding);
         var name = Describe(encoding);
         var hint = requested is null
@@ -70,6 +98,20 @@ public static class TextDecoding
         return new EmbedPSException("InvalidTextEncoding", EmbedPSErrorKind.InvalidData,
             $"'{path}', line {line}, byte offset {offset}: byte(s) {bytes} are not valid {name}.{hint}", inner)
         { File = path, Row = line, Value = bytes };
+    }
+
+    /// <summary>"UTF-16" or "UTF-32" when NUL bytes fill the even or odd positions of the file's start, as in text of those encodings.</summary>
+    private static string? LooksLikeUtf16Or32(string path)
+    {
+        var head = new byte[4096];
+        int n;
+        using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read)) n = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        if (n < 4) return null;
+        int even = 0, odd = 0;
+        for (int i = 0; i < n; i++) if (head[i] == 0) { if ((i & 1) == 0) even++; else odd++; }
+        int half = n / 2;
+        if (even + odd > n * 0.6) return "UTF-32";
+        return odd > half * 0.4 || even > half * 0.4 ? "UTF-16" : null;
     }
 
     private static Encoding? DetectFromBom(string path)

@@ -338,6 +338,4 @@ public static class NeighborPreservationBuilder
         }
         return (all.Keys.ToArray(), all.Values.Select(v => v.W).ToArray(), all.Values.Select(v => v.D).ToArray());
     }
-
-    /// <summary>Start coordinates from a previous embedding, by entity id; entities it lacks get Gaussian coordinates with its per-axis mean and spread.</summary>
 }

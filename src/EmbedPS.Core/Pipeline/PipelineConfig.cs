@@ -63,6 +63,7 @@ public sealed class PipelineConfig
         }
         var projections = root.TryGetValue("Projections", out var p) && p is PipelineSection[] list ? list : new[] { new PipelineSection { ["Method"] = "Umap" } };
         if (projections.Length == 0) problems.Add("Projections: give at least one projection, e.g. @( @{ Method = 'Umap' } ).");
+        CheckMetadataColumns(root, problems);
         if (problems.Count > 0)
         {
             throw new EmbedPSException("PipelineConfigInvalid", EmbedPSErrorKind.InvalidArgument,
@@ -91,6 +92,57 @@ public sealed class PipelineConfig
             AlignToLatest = string.Equals(root.Text("AlignTo"), "latest", StringComparison.OrdinalIgnoreCase),
             KeepRuns = root.IntOrNull("KeepRuns") ?? 7,
         };
+    }
+
+    /// <summary>
+    /// The settings that name metadata columns must name columns the metadata file has: its header is read here, with the
+    /// rest of the validation, so that a misspelt column fails before any stage runs (not at the preview, after the expensive
+    /// stages). Besides metadata columns, the atlas knows 'popularity' and the preview 'popularity', 'entity' (or 'id'), 'x' and 'y'.
+    /// </summary>
+    private static void CheckMetadataColumns(PipelineSection root, List<string> problems)
+    {
+        var metadata = root.TryGetValue("Metadata", out var m) ? m as PipelineSection : null;
+        var path = metadata?.Text("Path");
+        List<string>? columns = null;
+        string? idColumn = null;
+        if (path is not null && !problems.Any(p => p.StartsWith("Metadata.Path:", StringComparison.Ordinal)))
+        {
+            try
+            {
+                var header = EmbedPS.Core.Preview.MetadataTable.ReadHeader(path);
+                var id = metadata!.Text("IdProperty") ?? "entity";
+                idColumn = header.FirstOrDefault(h => string.Equals(h, id, StringComparison.OrdinalIgnoreCase));
+                if (idColumn is null)
+                    problems.Add($"Metadata.IdProperty: '{id}' is not a column of '{path}'{(metadata.ContainsKey("IdProperty") ? "" : " (the default id column)")}; its columns are: {string.Join(", ", header)}. Set Metadata.IdProperty to the id column.");
+                columns = header.Where(h => !string.Equals(h, idColumn, StringComparison.OrdinalIgnoreCase)).ToList();
+            }
+            catch (EmbedPSException ex)
+            {
+                problems.Add($"Metadata.Path: {ex.Message}");
+                return;
+            }
+        }
+        void Check(string sectionName, string key, string[] builtIn)
+        {
+            if (!root.TryGetValue(sectionName, out var s) || s is not PipelineSection section || !section.TryGetValue(key, out var value)) return;
+            var names = value is string one ? new[] { one } : value as string[] ?? Array.Empty<string>();
+            foreach (var name in names)
+            {
+                if (builtIn.Contains(name, StringComparer.OrdinalIgnoreCase)) continue;
+                if (path is null)
+                    problems.Add($"{sectionName}.{key}: '{name}' names a metadata column, but there is no Metadata section{(builtIn.Length > 0 ? $" (without metadata: {string.Join(", ", builtIn)})" : "")}.");
+                else if (columns is not null && !columns.Contains(name, StringComparer.OrdinalIgnoreCase))
+                {
+                    var close = columns.Where(c => c.StartsWith(name[..Math.Min(2, name.Length)], StringComparison.OrdinalIgnoreCase)).ToList();
+                    problems.Add($"{sectionName}.{key}: '{name}' is not a column of the metadata '{path}'{(close.Count > 0 ? $" (did you mean '{string.Join("' or '", close)}'?)" : "")}; " +
+                                 $"it has: {string.Join(", ", columns.Concat(builtIn.Where(b => !columns.Contains(b, StringComparer.OrdinalIgnoreCase))))}.");
+                }
+            }
+        }
+        string[] atlas = ["popularity"], preview = ["popularity", "entity", "id", "x", "y"];
+        foreach (var key in new[] { "ColorProperty", "LabelProperty", "SizeProperty", "SearchProperty", "TooltipProperty", "CategoryProperty" }) Check("Atlas", key, atlas);
+        Check("Preview", "ColorProperty", preview);
+        Check("Quality", "LabelProperty", []);
     }
 
     private static PipelineSection Validate(IDictionary values, IReadOnlyList<SettingSpec> specs, string prefix, string baseDirectory, List<string> problems)

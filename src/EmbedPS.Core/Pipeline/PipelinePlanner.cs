@@ -101,18 +101,29 @@ internal sealed class PipelinePlanner(PipelineConfig config, PipelineRun run, Pi
         return record.Key;
     }
 
-    /// <summary>Why a stage's key differs from the served run's: a setting, an input file, or a stage before it.</summary>
+    /// <summary>
+    /// Why a stage's key differs from the served run's: which setting (by its config key), which input or metadata file, or
+    /// which stage before it changed. Said in the run log as "not cached: … since run &lt;id&gt;".
+    /// </summary>
     private string WhatChanged(PipelineStageRecord before, PipelineStageRecord now, string? inputs)
     {
-        var settings = before.Parameters.Keys.Union(now.Parameters.Keys, StringComparer.Ordinal)
-            .Where(k => !Equals(Text(before.Parameters.GetValueOrDefault(k)), Text(now.Parameters.GetValueOrDefault(k))))
-            .Select(k => $"{k} {Text(before.Parameters.GetValueOrDefault(k)) ?? "(default)"} → {Text(now.Parameters.GetValueOrDefault(k)) ?? "(default)"}")
-            .ToList();
-        if (settings.Count > 0) return $"settings changed ({string.Join(", ", settings)})";
+        var reasons = new List<string>();
         if (inputs is not null && _changedFiles.TryGetValue(inputs, out var files) && files.Count > 0)
-            return $"{inputs} changed ({string.Join(", ", files.Take(3).Select(Path.GetFileName))}{(files.Count > 3 ? $" and {files.Count - 3} more" : "")})";
-        var changedUpstream = _stages.LastOrDefault(s => previous!.Stages.FirstOrDefault(p => p.Name == s.Name) is { } p && p.BaseKey != s.Record.BaseKey);
-        return changedUpstream is null ? "its inputs changed" : $"stage '{changedUpstream.Name}' changed";
+            reasons.Add($"{inputs} '{Path.GetFileName(files[0])}' changed{(files.Count > 1 ? $" (and {files.Count - 1} more files)" : "")}");
+        var section = now.Name switch
+        {
+            "import" => "Input", "edges" => "EdgeList", "filter" => "Filter", "cooccurrence" => "Cooccurrence", "neighbors" => "Neighbors", "mde" => "Mde",
+            "preview" => "Preview", "atlas" => "Atlas",
+            _ when now.Name.StartsWith("projection-", StringComparison.Ordinal) => $"Projections[{int.Parse(now.Name[11..], System.Globalization.CultureInfo.InvariantCulture) - 1}]",
+            _ => now.Name,
+        };
+        var settings = before.Parameters.Keys.Union(now.Parameters.Keys, StringComparer.Ordinal).Where(k => k != "Path")
+            .Where(k => Text(before.Parameters.GetValueOrDefault(k)) != Text(now.Parameters.GetValueOrDefault(k)))
+            .Select(k => $"{section}.{k}").ToList();
+        if (settings.Count > 0) reasons.Add($"setting{(settings.Count == 1 ? "" : "s")} {string.Join(", ", settings)} changed");
+        if (reasons.Count == 0 && _stages.LastOrDefault(s => previous!.Stages.FirstOrDefault(p => p.Name == s.Name) is { } p && p.BaseKey != s.Record.BaseKey) is { } upstream)
+            reasons.Add($"its input from stage '{upstream.Name}' changed");
+        return reasons.Count == 0 ? $"its inputs changed since run {run.PreviousRun}" : $"{string.Join("; ", reasons)} since run {run.PreviousRun}";
     }
 
     /// <summary>A setting as text, the same for a value read from the served run's JSON log and the one in this config.</summary>

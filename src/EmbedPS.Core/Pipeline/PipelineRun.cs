@@ -122,7 +122,7 @@ public sealed class PipelineRun
             $"{(Displacement is { } d ? $"moved {d.MedianRelative:P1} median, {d.P95Relative:P1} p95; " : "")}serving {ServedRun}"),
         "planned" => $"{Pipeline}: plan: {Stages.Count(s => s.Status == "planned")} stage(s) to run, {ReusedCount} to reuse",
         _ => string.Create(CultureInfo.InvariantCulture,
-            $"{Pipeline}: run {RunId} {Status.ToUpperInvariant()}{(FailedStage is null ? "" : $" at stage '{FailedStage}'")} after {Seconds:F1} s: {Error}; " +
+            $"{Pipeline}: run {RunId} {Status.ToUpperInvariant()}{(FailedStage is null ? "" : $" at stage '{FailedStage}'")} after {Seconds:F1} s: {Error?.TrimEnd().TrimEnd('.')}; " +
             $"{(PreviousRun is null ? "no atlas is served yet" : $"still serving {PreviousRun}")}"),
     };
 

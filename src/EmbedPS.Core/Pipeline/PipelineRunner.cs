@@ -50,6 +50,7 @@ public sealed class PipelineRunner
     private readonly PipelineRun? _previous;
     private readonly string? _previousFolder;
     private readonly InputFingerprints _inputs;
+    private readonly RunMetadata _metadata = new();
     private PipelineFault? _fault;
     private readonly List<string> _warnings = new();
 
@@ -217,7 +218,7 @@ public sealed class PipelineRunner
         try
         {
             _fault?.Arm(stage.Name, _ct);
-            stage.Value = stage.Runner.Run(stage, new StageContext(_config, _stages, _log, _ct));
+            stage.Value = stage.Runner.Run(stage, new StageContext(_config, _stages, _metadata, _log, _ct));
         }
         finally
         {
@@ -263,7 +264,7 @@ public sealed class PipelineRunner
 
     private void Measure()
     {
-        var context = new StageContext(_config, _stages, _log, _ct);
+        var context = new StageContext(_config, _stages, _metadata, _log, _ct);
         var embedding = context.Input<Embedding>("mde");
         var projection = context.Input<ProjectionResult>("projection-1");
         foreach (var stage in _stages)

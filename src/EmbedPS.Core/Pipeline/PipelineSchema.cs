@@ -52,7 +52,8 @@ public static class PipelineSchema
     public static IReadOnlyList<SettingSpec> Metadata { get; } = new[]
     {
         new SettingSpec("Path", SettingType.InputPath, "Entity metadata, a CSV/TSV or Parquet file joined on IdProperty.") { Required = true },
-        Str("IdProperty", "The id column (default 'entity')."),
+        Str("IdProperty", "The id column (default 'entity'); ids match the entities' ids exactly."),
+        new SettingSpec("AllowDuplicateId", SettingType.Bool, "An id on more than one row keeps its first row, with a warning (default $false: an error)."),
     };
 
     public static IReadOnlyList<SettingSpec> Preview { get; } = new[]

@@ -36,8 +36,14 @@ internal abstract class StageRunner
     public abstract object? Run(PipelineStage stage, StageContext context);
 }
 
+/// <summary>The metadata of a run, joined once to the entities of its maps.</summary>
+internal sealed class RunMetadata
+{
+    public (EntityIds Entities, EntityAttributes Attributes)? Joined { get; set; }
+}
+
 /// <summary>What a stage runner may use: the config, the log, the cancellation, and the artifacts of the stages before it.</summary>
-internal sealed class StageContext(PipelineConfig config, IReadOnlyList<PipelineStage> stages, IStageLog log, CancellationToken cancellation)
+internal sealed class StageContext(PipelineConfig config, IReadOnlyList<PipelineStage> stages, RunMetadata metadata, IStageLog log, CancellationToken cancellation)
 {
     public PipelineConfig Config { get; } = config;
     public IStageLog Log { get; } = log;
@@ -72,13 +78,21 @@ internal sealed class StageContext(PipelineConfig config, IReadOnlyList<Pipeline
     public List<ProjectionResult> Layouts() =>
         stages.Where(s => s.Name.StartsWith("projection-", StringComparison.Ordinal)).Select(s => Input<ProjectionResult>(s.Name)).ToList();
 
-    /// <summary>The metadata file joined to <paramref name="entities"/>, or null when the config names none.</summary>
+    /// <summary>The metadata joined to <paramref name="entities"/>, or null when the config names none; read once a run for the
+    /// previews, the atlas and the quality (so its warnings appear once).</summary>
     public EntityAttributes? ReadMetadata(EntityIds entities)
     {
         if (Config.MetadataPath is not { } path) return null;
-        var id = Config.Metadata!.Text("IdProperty") ?? "entity";
-        return path.EndsWith(".parquet", StringComparison.OrdinalIgnoreCase)
-            ? EntityAttributes.ReadParquet(path, id, entities, Log, Cancellation)
-            : EntityAttributes.ReadCsv(path, id, entities, Log, Cancellation);
+        if (metadata.Joined is { } read && read.Entities.SequenceEqual(entities)) return read.Attributes;
+        var options = new MetadataJoinOptions
+        {
+            IdColumn = Config.Metadata!.Text("IdProperty") ?? "entity",
+            AllowDuplicateIds = Config.Metadata.Get("AllowDuplicateId", false),
+            IdSetting = "Metadata.IdProperty",
+            DuplicateSetting = "Metadata.AllowDuplicateId = $true",
+        };
+        var attributes = EntityAttributes.Read(path, entities, options, Log, Cancellation);
+        metadata.Joined = (entities, attributes);
+        return attributes;
     }
 }

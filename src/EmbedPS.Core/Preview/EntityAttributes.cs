@@ -1,5 +1,5 @@
+using System.Globalization;
 using EmbedPS.Core.Common;
-using nietras.SeparatedValues;
 
 namespace EmbedPS.Core.Preview;
 
@@ -33,56 +33,113 @@ public sealed class EntityAttributes
     public string? ColumnName(string name) => _names.FirstOrDefault(n => string.Equals(n, name, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>
-    /// Joins a table given as named text columns (column-major; pipeline objects such as Import-Csv rows, or a plain Parquet
-    /// file) to <paramref name="entities"/> by <paramref name="idColumn"/>, with the same rules as <see cref="ReadCsv"/>.
+    /// Joins a table given as named text columns (column-major; pipeline objects such as Import-Csv rows) to
+    /// <paramref name="entities"/> by <paramref name="idColumn"/>, with the rules of <see cref="Join"/>.
     /// </summary>
-    public static EntityAttributes FromColumns(IReadOnlyList<string> names, IReadOnlyList<string?[]> columns, string idColumn, EntityIds entities, IStageLog log, string source)
+    public static EntityAttributes FromColumns(IReadOnlyList<string> names, IReadOnlyList<string?[]> columns, string idColumn, EntityIds entities, IStageLog log, string source, MetadataJoinOptions? options = null) =>
+        Join(MetadataTable.FromColumns(names, columns, source), entities, (options ?? new MetadataJoinOptions()) with { IdColumn = idColumn }, log);
+
+    /// <summary>Reads a plain Parquet table (any columns; values as invariant text) and joins it (<see cref="Join"/>).</summary>
+    public static EntityAttributes ReadParquet(string path, string idColumn, EntityIds entities, IStageLog log, CancellationToken cancellation = default, MetadataJoinOptions? options = null) =>
+        Join(MetadataTable.Read(path, cancellation), entities, (options ?? new MetadataJoinOptions()) with { IdColumn = idColumn }, log);
+
+    /// <summary>Reads a CSV (or TSV: the separator is detected from the header) with a header row and joins it (<see cref="Join"/>).</summary>
+    public static EntityAttributes ReadCsv(string path, string idColumn, EntityIds entities, IStageLog log, CancellationToken cancellation = default, MetadataJoinOptions? options = null) =>
+        Join(MetadataTable.Read(path, cancellation), entities, (options ?? new MetadataJoinOptions()) with { IdColumn = idColumn }, log);
+
+    /// <summary>Reads a metadata file (Parquet by its extension, else CSV/TSV) and joins it (<see cref="Join"/>).</summary>
+    public static EntityAttributes Read(string path, EntityIds entities, MetadataJoinOptions options, IStageLog log, CancellationToken cancellation = default) =>
+        Join(MetadataTable.Read(path, cancellation), entities, options, log);
+
+    /// <summary>How many ids or rows a message names before "and N more".</summary>
+    private const int NameFirst = 5;
+
+    /// <summary>
+    /// Joins <paramref name="table"/> to <paramref name="entities"/> on exact ids: a metadata id matches the entity whose id
+    /// has exactly that text (no trimming, no case folding: the collections keep their ids as given, so " lead" and "lead" are
+    /// two entities; integer ids match their canonical text, so "007" is not entity 7). An id that matches an entity on more
+    /// than one row is an error naming the id and its rows, unless <see cref="MetadataJoinOptions.AllowDuplicateIds"/>: then
+    /// the first row wins and a warning names them. Metadata ids that match no entity, and entities without a row, are
+    /// counted in a warning that names the first few. No match at all is an error.
+    /// </summary>
+    public static EntityAttributes Join(MetadataTable table, EntityIds entities, MetadataJoinOptions options, IStageLog log)
     {
-        int idIndex = -1;
-        for (int c = 0; c < names.Count; c++) if (string.Equals(names[c].Trim(), idColumn, StringComparison.OrdinalIgnoreCase)) { idIndex = c; break; }
+        var names = table.Names;
+        int idIndex = table.IndexOf(options.IdColumn);
         if (idIndex < 0)
             throw new EmbedPSException("MetadataIdColumnMissing", EmbedPSErrorKind.InvalidData,
-                $"The metadata ({source}) has no id column '{idColumn}'; its columns are: {string.Join(", ", names)}. Use -IdProperty to name the id column.") { Column = idColumn };
-        var result = new EntityAttributes(entities.Count);
-        var aligned = new string?[names.Count][];
-        for (int c = 0; c < names.Count; c++) aligned[c] = new string?[entities.Count];
-        var seen = new bool[entities.Count];
-        int matched = 0, rows = columns.Count == 0 ? 0 : columns[idIndex].Length;
-        string? firstUnknown = null;
-        for (int r = 0; r < rows; r++)
+                $"The metadata {table.Source} has no id column '{options.IdColumn}'; its columns are: {string.Join(", ", names)}. Set {options.IdSetting} to name the id column.")
+            { File = table.File, Row = table.File is null ? null : 1, Column = options.IdColumn };
+        var ids = table.Columns[idIndex];
+        var rowOf = new int[entities.Count];
+        Array.Fill(rowOf, -1);
+        var duplicates = new Dictionary<int, List<int>>(); // entity -> every row that names it (first included)
+        var unknown = new List<string>();
+        int unknownCount = 0;
+        for (int r = 0; r < table.RowCount; r++)
         {
-            var id = columns[idIndex][r]?.Trim();
-            int entity = id is null ? -1 : entities.IndexOf(id);
-            if (entity < 0) { firstUnknown ??= id; continue; }
-            if (seen[entity]) continue;
-            seen[entity] = true;
-            matched++;
-            for (int c = 0; c < names.Count; c++) if (c != idIndex) aligned[c][entity] = columns[c][r];
+            var id = ids[r];
+            int entity = IndexOfExact(entities, id);
+            if (entity < 0)
+            {
+                unknownCount++;
+                if (unknown.Count < NameFirst) unknown.Add(id is null || id.Length == 0 ? "(empty)" : $"'{id}'");
+                continue;
+            }
+            if (rowOf[entity] >= 0)
+            {
+                if (!duplicates.TryGetValue(entity, out var rows)) duplicates[entity] = rows = new List<int> { rowOf[entity] };
+                rows.Add(r);
+                continue;
+            }
+            rowOf[entity] = r;
         }
+        int matched = rowOf.Count(r => r >= 0);
         if (matched == 0)
             throw new EmbedPSException("MetadataNoMatch", EmbedPSErrorKind.InvalidData,
-                $"None of the ids in column '{names[idIndex]}' of the metadata ({source}) is an entity of the input (first metadata id '{firstUnknown}', first entity id '{(entities.Count > 0 ? entities.GetText(0) : "")}').")
-            { Column = names[idIndex], Value = firstUnknown };
-        for (int c = 0; c < names.Count; c++) if (c != idIndex) result.Add(names[c].Trim(), aligned[c]);
-        result.MatchedCount = matched;
-        log.Verbose($"Metadata ({source}): {matched:N0} of {entities.Count:N0} entities matched.");
-        return result;
-    }
-
-    /// <summary>Reads a plain Parquet table (any columns; values as invariant text) and joins it like <see cref="ReadCsv"/>.</summary>
-    public static EntityAttributes ReadParquet(string path, string idColumn, EntityIds entities, IStageLog log, CancellationToken cancellation = default)
-    {
-        if (!File.Exists(path))
-            throw new EmbedPSException("MetadataNotFound", EmbedPSErrorKind.ObjectNotFound, $"The metadata file '{path}' does not exist.") { File = path };
-        var (columns, order, _) = Artifacts.ParquetArtifact.ReadPlain(path, cancellation);
-        var text = order.Select(name =>
+                $"None of the ids in column '{names[idIndex]}' of the metadata {table.Source} is an entity of the input (first metadata id {(unknown.Count > 0 ? unknown[0] : "(none: no rows)")}, " +
+                $"first entity id '{(entities.Count > 0 ? entities.GetText(0) : "")}'). Ids match exactly: spaces, case and leading zeros count.")
+            { File = table.File, Column = names[idIndex], Value = unknown.Count > 0 ? unknown[0] : null };
+        if (duplicates.Count > 0)
         {
-            var values = columns[name];
-            var strings = new string?[values.Length];
-            for (int r = 0; r < values.Length; r++) strings[r] = values.GetValue(r) is { } v ? Convert.ToString(v, System.Globalization.CultureInfo.InvariantCulture) : null;
-            return strings;
-        }).ToList();
-        return FromColumns(order.ToList(), text, idColumn, entities, log, $"'{path}'");
+            var listed = duplicates.OrderBy(d => d.Value[0]).Take(NameFirst)
+                .Select(d => $"'{entities.GetText(d.Key)}' ({table.RowWord}s {string.Join(", ", d.Value.Take(NameFirst).Select(r => table.RowNumber(r).ToString(CultureInfo.InvariantCulture)))}{(d.Value.Count > NameFirst ? $" and {d.Value.Count - NameFirst} more" : "")})");
+            var what = $"{duplicates.Count:N0} id{(duplicates.Count == 1 ? "" : "s")} of column '{names[idIndex]}' of the metadata {table.Source} appear{(duplicates.Count == 1 ? "s" : "")} on more than one row: " +
+                $"{string.Join(", ", listed)}{(duplicates.Count > NameFirst ? $" and {duplicates.Count - NameFirst:N0} more" : "")}";
+            if (!options.AllowDuplicateIds)
+            {
+                var first = duplicates.OrderBy(d => d.Value[0]).First();
+                throw new EmbedPSException("MetadataDuplicateId", EmbedPSErrorKind.InvalidData,
+                    $"{what}. Remove the repeated rows, or set {options.DuplicateSetting} to keep each id's first row.")
+                { File = table.File, Row = table.RowNumber(first.Value[1]), Column = names[idIndex], Value = entities.GetText(first.Key) };
+            }
+            log.Warning($"{what}; the first row of each is used ({options.DuplicateSetting}).");
+        }
+        var result = new EntityAttributes(entities.Count);
+        for (int c = 0; c < names.Count; c++)
+        {
+            if (c == idIndex) continue;
+            var source = table.Columns[c];
+            var aligned = new string?[entities.Count];
+            for (int e = 0; e < aligned.Length; e++) if (rowOf[e] >= 0) aligned[e] = source[rowOf[e]];
+            result.Add(names[c], aligned);
+        }
+        result.MatchedCount = matched;
+        int missing = entities.Count - matched;
+        log.Verbose($"Metadata {table.Source}: {matched:N0} of {entities.Count:N0} entities matched; {unknownCount:N0} rows for ids that are not entities, {duplicates.Sum(d => d.Value.Count - 1):N0} repeated rows.");
+        if (unknownCount > 0 || missing > 0)
+        {
+            var parts = new List<string>();
+            if (missing > 0)
+            {
+                var firstMissing = Enumerable.Range(0, entities.Count).Where(e => rowOf[e] < 0).Take(NameFirst).Select(e => $"'{entities.GetText(e)}'");
+                parts.Add($"{missing:N0} of {entities.Count:N0} entities have no metadata row ({string.Join(", ", firstMissing)}{(missing > NameFirst ? $" and {missing - NameFirst:N0} more" : "")}; drawn as '(missing)')");
+            }
+            if (unknownCount > 0)
+                parts.Add($"{unknownCount:N0} metadata row{(unknownCount == 1 ? " has an id" : "s have ids")} that match{(unknownCount == 1 ? "es" : "")} no entity ({string.Join(", ", unknown)}{(unknownCount > NameFirst ? $" and {unknownCount - unknown.Count:N0} more" : "")})");
+            log.Warning($"Metadata {table.Source}, column '{names[idIndex]}': {string.Join("; ", parts)}. Ids match exactly.");
+        }
+        return result;
     }
 
     /// <summary>The entity → value map of one column (entities without a value are left out), for label lookups.</summary>
@@ -95,63 +152,11 @@ public sealed class EntityAttributes
         return map;
     }
 
-    /// <summary>
-    /// Reads a CSV (or TSV: the separator is detected from the header) with a header row and joins it to
-    /// <paramref name="entities"/> by <paramref name="idColumn"/>. Ids compare as the stage's ids do (integers numerically,
-    /// strings exactly). Rows whose id is not an entity are ignored; a repeated id keeps its first row.
-    /// </summary>
-    public static EntityAttributes ReadCsv(string path, string idColumn, EntityIds entities, IStageLog log, CancellationToken cancellation = default)
+    /// <summary>The entity whose id is exactly <paramref name="id"/> (integer ids: its canonical text), or -1.</summary>
+    private static int IndexOfExact(EntityIds entities, string? id)
     {
-        if (!File.Exists(path))
-            throw new EmbedPSException("MetadataNotFound", EmbedPSErrorKind.ObjectNotFound, $"The metadata file '{path}' does not exist.") { File = path };
-        var result = new EntityAttributes(entities.Count);
-        try
-        {
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-            using var text = TextDecoding.Open(stream, null); // strict: an invalid byte is an error, not a merged label
-            using var reader = Sep.Reader(o => o with { Unescape = true, DisableColCountCheck = true }).From(text);
-            var header = reader.Header;
-            var names = header.ColNames;
-            int idIndex = -1;
-            for (int c = 0; c < names.Count; c++) if (string.Equals(names[c].Trim(), idColumn, StringComparison.OrdinalIgnoreCase)) { idIndex = c; break; }
-            if (idIndex < 0)
-                throw new EmbedPSException("MetadataIdColumnMissing", EmbedPSErrorKind.InvalidData,
-                    $"The metadata file '{path}' has no id column '{idColumn}'; its columns are: {string.Join(", ", names)}. Use -IdProperty to name the id column.")
-                { File = path, Row = 1, Column = idColumn };
-            var columns = new string?[names.Count][];
-            for (int c = 0; c < names.Count; c++) columns[c] = new string?[entities.Count];
-            var seen = new bool[entities.Count];
-            int matched = 0, duplicates = 0, unknown = 0;
-            string? firstUnknown = null;
-            foreach (var row in reader)
-            {
-                if ((row.RowIndex & 0xFFF) == 0) cancellation.ThrowIfCancellationRequested();
-                if (idIndex >= row.ColCount) continue;
-                var id = row[idIndex].ToString().Trim();
-                int entity = entities.IndexOf(id);
-                if (entity < 0) { unknown++; firstUnknown ??= id; continue; }
-                if (seen[entity]) { duplicates++; continue; }
-                seen[entity] = true;
-                matched++;
-                for (int c = 0; c < names.Count && c < row.ColCount; c++) if (c != idIndex) columns[c][entity] = row[c].ToString();
-            }
-            if (matched == 0)
-                throw new EmbedPSException("MetadataNoMatch", EmbedPSErrorKind.InvalidData,
-                    $"None of the ids in column '{names[idIndex]}' of '{path}' is an entity of the input (first metadata id '{firstUnknown}', first entity id '{(entities.Count > 0 ? entities.GetText(0) : "")}').")
-                { File = path, Column = names[idIndex], Value = firstUnknown };
-            for (int c = 0; c < names.Count; c++) if (c != idIndex) result.Add(names[c].Trim(), columns[c]);
-            result.MatchedCount = matched;
-            log.Verbose($"Metadata '{Path.GetFileName(path)}': {matched:N0} of {entities.Count:N0} entities matched; {unknown:N0} rows for unknown ids, {duplicates:N0} repeated ids ignored.");
-            if (matched < entities.Count) log.Verbose($"{entities.Count - matched:N0} entities have no metadata row: they are drawn as '(missing)'.");
-            return result;
-        }
-        catch (System.Text.DecoderFallbackException ex)
-        {
-            throw TextDecoding.InvalidBytes(path, null, ex);
-        }
-        catch (Exception ex) when (ex is not EmbedPSException and not OperationCanceledException)
-        {
-            throw new EmbedPSException("MetadataUnreadable", EmbedPSErrorKind.InvalidData, $"Cannot read the metadata file '{path}': {ex.Message}", ex) { File = path };
-        }
+        if (string.IsNullOrEmpty(id)) return -1;
+        if (entities.IsInteger) return EntityIds.TryParseCanonicalInteger(id, out var value) ? entities.IndexOf(value) : -1;
+        return entities.IndexOf(id);
     }
 }

@@ -118,7 +118,7 @@ public sealed class PointColouring
     /// all parse as numbers and take more than <paramref name="maxCategories"/> distinct values is continuous, anything else
     /// categorical.
     /// </summary>
-    public static PointColouring FromText(IReadOnlyList<string?> values, PreviewColorMode mode, PreviewTheme theme, string? title, int maxCategories = DefaultMaxCategories)
+    public static PointColouring FromText(IReadOnlyList<string?> values, PreviewColorMode mode, PreviewTheme theme, string? title, int maxCategories = DefaultMaxCategories, bool textMustBeCategory = true)
     {
         double[]? numbers = null;
         if (mode != PreviewColorMode.Categorical)
@@ -141,6 +141,23 @@ public sealed class PointColouring
                 if (distinct.Count <= maxCategories) distinct.Add(numbers[i]);
             }
             if (mode == PreviewColorMode.Auto && (!allNumeric || distinct.Count <= maxCategories)) numbers = null;
+            if (mode == PreviewColorMode.Auto && !allNumeric && textMustBeCategory)
+            {
+                // Text colours only when it is a category by the atlas's rule (one rule for both; -ColorMode Categorical forces it).
+                var texts = new HashSet<string>(StringComparer.Ordinal);
+                int present = 0;
+                foreach (var text in values)
+                {
+                    if (string.IsNullOrWhiteSpace(text)) continue;
+                    present++;
+                    if (texts.Count <= Atlas.AtlasField.MaxCategories) texts.Add(text.Trim());
+                }
+                if (!Atlas.AtlasField.IsCategory(texts.Count, present))
+                    throw new Common.EmbedPSException("ColorPropertyWrongKind", Common.EmbedPSErrorKind.InvalidArgument,
+                        $"The colour property '{title}' is {Atlas.AtlasField.DescribeText(texts.Count, present)}; colour needs a category or number column " +
+                        "(Export-EmbeddingAtlas applies the same rule). Use -ColorMode Categorical to colour by it anyway (the most frequent values get colours, the rest 'other').")
+                    { Column = title };
+            }
         }
         return numbers is not null ? Continuous(numbers, theme, title) : Categorical(values, theme, title, maxCategories);
     }

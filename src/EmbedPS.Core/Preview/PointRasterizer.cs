@@ -14,6 +14,8 @@ public static class PointRasterizer
     private const int BandHeight = 16;
 
     /// <param name="pixels">width × height premultiplied RGBA8888 pixels (R in the lowest byte), blended over.</param>
+    /// <param name="width">Width of the buffer in pixels.</param>
+    /// <param name="height">Height of the buffer in pixels.</param>
     /// <param name="x">Disc centres in pixels (0 = left edge of the buffer).</param>
     /// <param name="y">Disc centres in pixels (0 = top edge).</param>
     /// <param name="radius">Disc radii in pixels; below half a pixel a disc becomes one pixel dimmed by its area.</param>
@@ -21,6 +23,7 @@ public static class PointRasterizer
     /// <param name="order">Indices in drawing order (first drawn first, ends up underneath); null draws in index order
     /// (fastest: pass the discs already gathered in drawing order).</param>
     /// <param name="alpha">Opacity of every disc.</param>
+    /// <param name="cancellation">Stops between bands.</param>
     public static void Draw(Span<uint> pixels, int width, int height, float[] x, float[] y, float[] radius, uint[] rgba, int[]? order,
         float alpha, CancellationToken cancellation = default)
     {

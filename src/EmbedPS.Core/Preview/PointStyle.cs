@@ -18,8 +18,13 @@ internal sealed class PointStyle
         Colouring.Legend.Count > 0 ? $" · colour: {Colouring.Title}" :
         Colouring.Scale is not null ? $" · colour: {Colouring.Title}" : "";
 
+    /// <param name="ids">The stage's entities.</param>
+    /// <param name="popularity">Collections each entity appears in (sizes the points).</param>
     /// <param name="extra">Built-in numeric columns of the stage object (x, y, dim1 …), usable as -ColorProperty.</param>
+    /// <param name="options">Colour, label and size settings, with the joined metadata.</param>
+    /// <param name="theme">Light or dark colours.</param>
     /// <param name="areaPx">The plot area the points share, in pixels at 96 DPI (sets the base size and the opacity).</param>
+    /// <param name="log">Receives the choices made (verbose).</param>
     public static PointStyle Create(EntityIds ids, int[] popularity, IReadOnlyDictionary<string, Func<double[]>> extra, PreviewOptions options,
         PreviewTheme theme, double areaPx, IStageLog log)
     {
@@ -58,7 +63,7 @@ internal sealed class PointStyle
             return PointColouring.Continuous(popularity.Select(p => (double)p).ToArray(), theme, "popularity");
         }
         if (string.Equals(property, "entity", StringComparison.OrdinalIgnoreCase) || string.Equals(property, "id", StringComparison.OrdinalIgnoreCase))
-            return PointColouring.FromText(Enumerable.Range(0, ids.Count).Select(ids.GetText).ToArray(), options.ColorMode, theme, "entity", options.MaxCategories);
+            return PointColouring.FromText(Enumerable.Range(0, ids.Count).Select(ids.GetText).ToArray(), options.ColorMode, theme, "entity", options.MaxCategories, textMustBeCategory: false);
         if (extra.TryGetValue(property, out var column0))
         {
             var values = column0();
@@ -72,7 +77,7 @@ internal sealed class PointStyle
         available.Add("entity");
         available.AddRange(extra.Keys);
         throw new EmbedPSException("ColorPropertyNotFound", EmbedPSErrorKind.InvalidArgument,
-            $"There is no property '{property}' to colour by. Available: {string.Join(", ", available)}"
+            $"There is no property '{property}' to colour by. Available: {string.Join(", ", available.Distinct(StringComparer.OrdinalIgnoreCase))}"
             + (attributes is null ? ". Join metadata with -Metadata <csv> to colour by its columns." : "."))
         { Column = property };
     }

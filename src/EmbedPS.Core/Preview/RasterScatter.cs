@@ -14,7 +14,13 @@ public sealed class RasterScatter : IPlottable
     private readonly int[] _order;
     private readonly AxisLimits _limits;
 
+    /// <param name="x">Point x coordinates in data units.</param>
+    /// <param name="y">Point y coordinates in data units.</param>
     /// <param name="radius">Radii in pixels at 96 DPI (scaled with the plot's scale factor).</param>
+    /// <param name="colors">Colour per point.</param>
+    /// <param name="order">Indices in drawing order (first drawn first).</param>
+    /// <param name="alpha">Opacity of every point.</param>
+    /// <param name="cancellation">Stops the drawing.</param>
     public RasterScatter(float[] x, float[] y, float[] radius, Color[] colors, int[] order, float alpha, CancellationToken cancellation = default)
     {
         if (y.Length != x.Length || radius.Length != x.Length || colors.Length != x.Length || order.Length != x.Length)

@@ -76,7 +76,22 @@ public static class EmbeddingQuality
     {
         log ??= StageLog.Null;
         var points = PointSet.From(subject);
-        if (k < 1 || k >= points.Count) throw new EmbedPSException("InvalidK", EmbedPSErrorKind.InvalidArgument, $"-K must be in [1, {points.Count - 1}], got {k}.");
+        // What the subject and the reference share comes first: a K out of range is only the symptom of sharing too few.
+        if (reference is NeighborGraph or Embedding or Projection)
+        {
+            var referenceIds = reference is NeighborGraph g ? g.Entities : PointSet.From(reference).Entities;
+            var (both, _) = Match(points.Entities, referenceIds);
+            string Describe(EntityIds ids) => $"{ids.Count:N0} entit{(ids.Count == 1 ? "y" : "ies")}{(ids.Count > 0 ? $", first '{ids.GetText(0)}'" : "")}";
+            if (both.Length == 0)
+                throw new EmbedPSException("NoSharedEntities", EmbedPSErrorKind.InvalidData,
+                    $"The {Kind(subject)} and the reference {Kind(reference)} share no entities (the {Kind(subject)}: {Describe(points.Entities)}; the reference: {Describe(referenceIds)}). " +
+                    "Measure a layout against the embedding or graph it was made from.");
+            if (reference is not NeighborGraph && (k < 1 || k + 1 >= both.Length))
+                throw new EmbedPSException("TooFewShared", EmbedPSErrorKind.InvalidData,
+                    $"The {Kind(subject)} and the reference {Kind(reference)} share {both.Length:N0} entities (the {Kind(subject)}: {Describe(points.Entities)}; the reference: {Describe(referenceIds)}); " +
+                    $"-K {k} needs more than K + 1 = {k + 1} shared entities{(both.Length > 2 ? $" (use -K {both.Length - 2} or less)" : "")}.");
+        }
+        if (k < 1 || k >= points.Count) throw new EmbedPSException("InvalidK", EmbedPSErrorKind.InvalidArgument, $"-K must be in [1, {points.Count - 1}] for {points.Count:N0} entities, got {k}.");
         double? recall = null, trust = null, continuity = null, distortion = null, accuracy = null;
         int shared = points.Count, labelled = 0;
         int? queries = null;
@@ -113,6 +128,14 @@ public static class EmbeddingQuality
             LabelProperty = labelProperty, LabelAccuracy = accuracy, LabelledCount = labels is null ? null : labelled, AverageDistortion = distortion,
         };
     }
+
+    private static string Kind(object stageObject) => stageObject switch
+    {
+        Embedding => "embedding",
+        Projection => "projection",
+        NeighborGraph => "neighbour graph",
+        _ => stageObject.GetType().Name,
+    };
 
     private static (int[] A, int[] B) Match(EntityIds a, EntityIds b)
     {
@@ -315,64 +338,5 @@ public static class EmbeddingQuality
             if (map[t] >= 0) Array.Copy(points.Coordinates, (long)map[t] * dim, coordinates, (long)t * dim, dim);
         cancellation.ThrowIfCancellationRequested();
         return problem.Restrict(t => map[t] >= 0).AverageDistortion(coordinates);
-    }
-
-    /// <summary>Reads entity → label from a CSV file with a header: the id column is 'entity' (else the first), the label column is named.</summary>
-    public static Dictionary<string, string> ReadLabels(string path, string labelColumn)
-    {
-        if (!File.Exists(path)) throw new EmbedPSException("MetadataNotFound", EmbedPSErrorKind.ObjectNotFound, $"Metadata file '{path}' does not exist.") { File = path };
-        try { return ReadLabelsStrict(path, labelColumn); }
-        catch (System.Text.DecoderFallbackException ex) { throw TextDecoding.InvalidBytes(path, null, ex); }
-    }
-
-    private static Dictionary<string, string> ReadLabelsStrict(string path, string labelColumn)
-    {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-        using var reader = TextDecoding.Open(stream, null);
-        var header = reader.ReadLine();
-        if (header is null) throw new EmbedPSException("MetadataEmpty", EmbedPSErrorKind.InvalidData, $"Metadata file '{path}' is empty.") { File = path };
-        var columns = SplitCsv(header);
-        int idColumn = columns.FindIndex(c => string.Equals(c.Trim(), "entity", StringComparison.OrdinalIgnoreCase));
-        if (idColumn < 0) idColumn = 0;
-        int label = columns.FindIndex(c => string.Equals(c.Trim(), labelColumn, StringComparison.OrdinalIgnoreCase));
-        if (label < 0)
-            throw new EmbedPSException("LabelColumnNotFound", EmbedPSErrorKind.InvalidData,
-                $"Metadata file '{path}' has no column '{labelColumn}' (columns: {string.Join(", ", columns)}).") { File = path, Row = 1, Column = labelColumn };
-        var result = new Dictionary<string, string>(StringComparer.Ordinal);
-        long row = 1;
-        string? line;
-        while ((line = reader.ReadLine()) is not null)
-        {
-            row++;
-            if (line.Length == 0) continue;
-            var fields = SplitCsv(line);
-            if (fields.Count <= Math.Max(idColumn, label))
-                throw new EmbedPSException("MetadataShortRow", EmbedPSErrorKind.InvalidData,
-                    $"Metadata file '{path}', row {row}: expected at least {Math.Max(idColumn, label) + 1} fields, found {fields.Count}.") { File = path, Row = row };
-            result[fields[idColumn]] = fields[label];
-        }
-        return result;
-    }
-
-    private static List<string> SplitCsv(string line)
-    {
-        var fields = new List<string>();
-        var current = new System.Text.StringBuilder();
-        bool quoted = false;
-        for (int i = 0; i < line.Length; i++)
-        {
-            char ch = line[i];
-            if (quoted)
-            {
-                if (ch == '"' && i + 1 < line.Length && line[i + 1] == '"') { current.Append('"'); i++; }
-                else if (ch == '"') quoted = false;
-                else current.Append(ch);
-            }
-            else if (ch == '"') quoted = true;
-            else if (ch == ',') { fields.Add(current.ToString()); current.Clear(); }
-            else current.Append(ch);
-        }
-        fields.Add(current.ToString());
-        return fields;
     }
 }

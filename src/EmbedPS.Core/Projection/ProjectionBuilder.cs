@@ -44,6 +44,9 @@ public static class ProjectionBuilder
         switch (request.Method)
         {
             case ProjectionMethod.Pca:
+                if (d < 2)
+                    log.Warning($"PCA to 2-D of a {d}-D embedding: there is no second component, so Y is 0 for every entity (the map is a line). " +
+                                "Embed in 2 or more dimensions (Invoke-Mde -Dimension 2) or use the 1-D coordinates as they are.");
                 var (scores, variances) = PrincipalComponents.Project(data, n, d, 2, cancellation);
                 xy = scores;
                 double total = TotalVariance(data, n, d);

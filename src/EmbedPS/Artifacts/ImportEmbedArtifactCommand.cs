@@ -85,6 +85,9 @@ public sealed class ImportEmbedArtifactCommand : EmbedPSCmdlet
 [OutputType(typeof(FileInfo))]
 public sealed class ExportEmbedArtifactCommand : EmbedPSCmdlet
 {
+    /// <summary>-Path holds Parquet.</summary>
+    protected override string? OutputFormat(string parameterName) => "Parquet";
+
     /// <summary>The stage object to write.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true)]
     public object InputObject { get; set; } = null!;

@@ -27,15 +27,15 @@ public sealed class EmbedArtifactTestResult
 /// </summary>
 /// <example>
 ///   <code>$valid = Test-EmbedArtifact ./projection.parquet
-/// $valid | Should -BeTrue</code>
-///   <para>A Pester assertion that an automation script wrote a valid artifact.</para>
+/// if (-not $valid) { throw 'projection.parquet is not a valid EmbedPS artifact' }</code>
+///   <para>A script's check that the artifact it wrote is valid (in a Pester test: Test-EmbedArtifact ./projection.parquet | Should -BeTrue).</para>
 /// </example>
 /// <example>
 ///   <code>Get-ChildItem ./*.parquet | Test-EmbedArtifact -Detailed | Select-Object Path, Kind, IsValid, Problems</code>
 ///   <para>Checks every artifact in a folder: whether each is valid and, for those that are not, every problem (file, key or column, row).</para>
 /// </example>
 /// <example>
-///   <code>Test-EmbedArtifact ./graph.parquet -Kind NeighborGraph</code>
+///   <code>Test-EmbedArtifact ./neighbors.parquet -Kind NeighborGraph</code>
 ///   <para>$false unless the file is a valid neighbour-graph artifact.</para>
 /// </example>
 [Cmdlet(VerbsDiagnostic.Test, "EmbedArtifact", DefaultParameterSetName = "Path")]

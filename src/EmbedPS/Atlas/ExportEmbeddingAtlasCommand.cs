@@ -27,16 +27,16 @@ namespace EmbedPS.Commands.Atlas;
 /// earlier atlas is refused (never overwritten). Where WebGL2 is missing, the page shows a still image of the map (preview.png).</para>
 /// </summary>
 /// <example>
-///   <code>Import-EmbedArtifact ./projection.parquet | Export-EmbeddingAtlas -Path ./atlas -Metadata ./entities.csv -Title 'Sample atlas'</code>
+///   <code>Import-EmbedArtifact ./projection.parquet | Export-EmbeddingAtlas -Path ./atlas -Metadata ./maps.csv -Title 'Sample atlas'</code>
 ///   <para>A UMAP layout with the sample's metadata: colour by group (found automatically), names from the name column. Open ./atlas/index.html in a browser.</para>
 /// </example>
 /// <example>
 ///   <code>$tsne = $embedding | ConvertTo-Projection -Method Tsne -AlignTo $projection
-/// $projection, $tsne | Export-EmbeddingAtlas -Path ./atlas -Embedding $embedding -Metadata (Import-Csv ./entities.csv) -ColorProperty subgroup -Theme Light -PassThru</code>
+/// $projection, $tsne | Export-EmbeddingAtlas -Path ./atlas -Embedding $embedding -Metadata (Import-Csv ./maps.csv) -ColorProperty subgroup -Theme Light -PassThru</code>
 ///   <para>Two layouts of the same entities (switch between them with an animated transition; the page highlights the entities whose neighbourhoods differ most), neighbours and galaxy mode from the 3-D embedding, metadata as Import-Csv objects; returns a summary of what was written.</para>
 /// </example>
 /// <example>
-///   <code>Export-EmbeddingAtlas -InputPath ./projection.parquet, ./last-month.parquet -LayoutName 'this month', 'last month' -Path ./atlas -Embedding ./embedding.parquet -Metadata ./entities.csv -TooltipProperty group, subgroup -SearchProperty subgroup</code>
+///   <code>Export-EmbeddingAtlas -InputPath ./projection.parquet, ./last-month.parquet -LayoutName 'this month', 'last month' -Path ./atlas -Embedding ./embedding.parquet -Metadata ./maps.csv -TooltipProperty group, subgroup -SearchProperty subgroup</code>
 ///   <para>Everything from files: two layouts named for the viewer's layout menu, chosen tooltip and search fields. Running it again replaces the atlas in ./atlas only once the new one is complete.</para>
 /// </example>
 [Cmdlet(VerbsData.Export, "EmbeddingAtlas", SupportsShouldProcess = true, DefaultParameterSetName = "InputObject")]
@@ -87,22 +87,29 @@ public sealed class ExportEmbeddingAtlasCommand : EmbedPSCmdlet
 
     /// <summary>Columns searched besides the name and the id.</summary>
     [Parameter, ArgumentCompleter(typeof(MetadataColumnCompleter))]
+    [ValidateNotNull]
     public string[] SearchProperty { get; set; } = Array.Empty<string>();
 
     /// <summary>Columns shown on hover under the name (default: the colour and size columns).</summary>
     [Parameter, ArgumentCompleter(typeof(MetadataColumnCompleter))]
+    [ValidateNotNull]
     public string[]? TooltipProperty { get; set; }
 
     /// <summary>A column of URLs shown as a link in the details panel (only http and https become links; default: a column named url or link).</summary>
     [Parameter, ArgumentCompleter(typeof(MetadataColumnCompleter))]
     public string? LinkProperty { get; set; }
 
+    /// <summary>A metadata id on more than one row keeps its first row, with a warning naming the ids and rows (without it, an error).</summary>
+    [Parameter]
+    public SwitchParameter AllowDuplicateId { get; set; }
+
     /// <summary>Columns to treat as categories even though every value is a number (cluster ids, years).</summary>
     [Parameter, ArgumentCompleter(typeof(MetadataColumnCompleter))]
+    [ValidateNotNull]
     public string[] CategoryProperty { get; set; } = Array.Empty<string>();
 
     /// <summary>One name per layout, in input order (default: the method plus the parameters that differ, e.g. 'UMAP (minDist 0.5)').</summary>
-    [Parameter]
+    [Parameter, ValidateNotNull]
     public string[]? LayoutName { get; set; }
 
     /// <summary>The page title (default 'EmbedPS atlas').</summary>
@@ -195,7 +202,7 @@ public sealed class ExportEmbeddingAtlasCommand : EmbedPSCmdlet
             if (metadataRows is not null)
             {
                 log.Progress(0.01, "Reading metadata");
-                metadata = MetadataInput.Read(metadataRows, metadataPath, IdProperty, entities, log, ct);
+                metadata = MetadataInput.Read(metadataRows, metadataPath, IdProperty, AllowDuplicateId, entities, log, ct);
             }
             try
             {

@@ -14,7 +14,7 @@ namespace EmbedPS.Commands.Collections;
 /// Export-EmbeddingPreview -Metadata and Export-EmbeddingAtlas -Metadata.</para>
 /// </summary>
 /// <example>
-///   <code>New-SyntheticCollection -Size Small -MetadataPath ./labels.csv | New-CooccurrenceMatrix</code>
+///   <code>New-SyntheticCollection -Size Small -MetadataPath ./maps.csv | New-CooccurrenceMatrix</code>
 ///   <para>The sample for the demo, with its labels written beside it.</para>
 /// </example>
 /// <example>
@@ -25,6 +25,9 @@ namespace EmbedPS.Commands.Collections;
 [OutputType(typeof(EntityCollectionSet))]
 public sealed class NewSyntheticCollectionCommand : EmbedPSStageCmdlet
 {
+    /// <summary>-MetadataPath holds CSV, -OutFile Parquet.</summary>
+    protected override string? OutputFormat(string parameterName) => parameterName == nameof(MetadataPath) ? "CSV" : base.OutputFormat(parameterName);
+
     /// <summary>Preset size: Tiny, Small (default) or Atlas.</summary>
     [Parameter(Position = 0)]
     [ValidateSet("Tiny", "Small", "Atlas", IgnoreCase = true)]

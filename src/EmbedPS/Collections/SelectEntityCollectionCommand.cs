@@ -21,7 +21,7 @@ namespace EmbedPS.Commands.Collections;
 ///   <para>Drops anime rated by fewer than 5 users and users left with fewer than 2 anime, repeating until stable.</para>
 /// </example>
 /// <example>
-///   <code>Select-EntityCollection -InputPath ./collections.parquet -Top 20000 -MaxCollectionSize 5000 -OutFile ./filtered.parquet</code>
+///   <code>Select-EntityCollection -InputPath ./plays.parquet -Top 20000 -MaxCollectionSize 5000 -OutFile ./filtered.parquet</code>
 ///   <para>Keeps the 20,000 most popular entities, drops collections with more than 5,000 members, and saves the result.</para>
 /// </example>
 /// <example>

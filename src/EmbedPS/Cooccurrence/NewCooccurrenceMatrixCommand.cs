@@ -32,12 +32,13 @@ namespace EmbedPS.Commands.Cooccurrence;
 ///   <para>Plain co-occurrence counts of the built-in sample, kept as an artifact.</para>
 /// </example>
 /// <example>
-///   <code>Import-EmbedArtifact ./plays.parquet | New-CooccurrenceMatrix -CollectionWeighting InverseLogSize -PairWeight WeightMin -ValueScale 50</code>
-///   <para>Long lists count less, each pair counts the smaller of its two play weights, and items whose values (say performance
-///   points) differ by 50 count e⁻¹ ≈ 0.37 as much as items with equal values.</para>
+///   <code>Import-EmbedArtifact ./plays.parquet | New-CooccurrenceMatrix -CollectionWeighting InverseLogSize -OutFile ./cooc.parquet</code>
+///   <para>The tour's collections with long lists counting less. Collections imported with weights and values
+///   (Import-EntityCollection -WeightProperty plays -ValueProperty pp) can also weight each pair (-PairWeight WeightMin: the smaller of
+///   its two weights) and discount items whose values differ (-ValueScale 50: a difference of 50 counts e⁻¹ ≈ 0.37 as much).</para>
 /// </example>
 /// <example>
-///   <code>New-CooccurrenceMatrix -InputPath ./collections.parquet -MaxPartners 200 -MaxMemoryGB 8 -Verbose</code>
+///   <code>New-CooccurrenceMatrix -InputPath ./plays.parquet -MaxPartners 200 -MaxMemoryGB 8 -Verbose</code>
 ///   <para>Keeps each entity's 200 strongest partners, within 8 GiB; -Verbose shows the size estimates.</para>
 /// </example>
 [Cmdlet(VerbsCommon.New, "CooccurrenceMatrix", SupportsShouldProcess = true, DefaultParameterSetName = "InputObject")]

@@ -69,8 +69,8 @@ public sealed class MetadataColumnCompleter : IArgumentCompleter
             switch (metadata)
             {
                 case string path when File.Exists(CompletionContext.ResolvePath(path)) && !path.EndsWith(".parquet", StringComparison.OrdinalIgnoreCase):
-                    var header = File.ReadLines(CompletionContext.ResolvePath(path)).FirstOrDefault() ?? "";
-                    columns.AddRange(header.Split(header.Contains('\t') ? '\t' : ',').Select(c => c.Trim().Trim('"')).Where(c => c.Length > 0));
+                    // The header as the cmdlets read it (one metadata reader: separator, quotes, encoding).
+                    columns.AddRange(EmbedPS.Core.Preview.MetadataTable.ReadHeader(CompletionContext.ResolvePath(path)).Where(c => c.Length > 0));
                     break;
                 case IEnumerable rows when metadata is not string:
                     foreach (var row in rows)

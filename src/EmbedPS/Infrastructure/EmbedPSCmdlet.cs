@@ -110,9 +110,39 @@ public abstract class EmbedPSCmdlet : PSCmdlet
     protected internal string CheckOutputTarget(string userPath, bool noClobber, bool force, string parameterName)
     {
         var full = GetUnresolvedProviderPathFromPSPath(userPath);
+        CheckExtension(full, parameterName);
         try { OutputTarget.Check(full, noClobber, force, probe: !IsWhatIf, parameterName); }
         catch (EmbedPSException ex) { ThrowTerminatingError(ToErrorRecord(ex, full)); }
         return full;
+    }
+
+    /// <summary>What a cmdlet writes to each output parameter: "Parquet" (artifacts), "PNG" (previews) or "CSV"; null: no check.</summary>
+    protected virtual string? OutputFormat(string parameterName) => parameterName == "OutFile" ? "Parquet" : null;
+
+    private static readonly Dictionary<string, string> FormatOfExtension = new(StringComparer.OrdinalIgnoreCase)
+    {
+        [".parquet"] = "Parquet", [".pq"] = "Parquet",
+        [".png"] = "PNG",
+        [".csv"] = "CSV", [".tsv"] = "CSV",
+        [".jpg"] = "JPEG", [".jpeg"] = "JPEG", [".gif"] = "GIF", [".bmp"] = "BMP", [".webp"] = "WebP", [".svg"] = "SVG", [".tif"] = "TIFF", [".tiff"] = "TIFF", [".pdf"] = "PDF",
+        [".txt"] = "text", [".json"] = "JSON", [".jsonl"] = "JSON", [".xml"] = "XML", [".xlsx"] = "Excel", [".html"] = "HTML", [".htm"] = "HTML",
+        [".gz"] = "gzip", [".zip"] = "zip", [".zst"] = "zstd", [".arrow"] = "Arrow", [".feather"] = "Arrow",
+    };
+
+    /// <summary>
+    /// Refuses an output name whose extension promises another format than the bytes written (-Path x.jpg would hold PNG
+    /// bytes, -OutFile c.csv Parquet); names it and says what to call it. Unknown extensions are left alone.
+    /// </summary>
+    private void CheckExtension(string fullPath, string parameterName)
+    {
+        if (OutputFormat(parameterName) is not { } format) return;
+        var extension = System.IO.Path.GetExtension(fullPath);
+        if (extension.Length == 0 || !FormatOfExtension.TryGetValue(extension, out var promised) || promised == format) return;
+        var suggestion = System.IO.Path.ChangeExtension(System.IO.Path.GetFileName(fullPath), format switch { "PNG" => ".png", "CSV" => ".csv", _ => ".parquet" });
+        ThrowTerminatingError(new ErrorRecord(new ArgumentException(
+            $"-{parameterName} '{fullPath}': a '{extension}' name promises {promised}, but {MyInvocation.MyCommand.Name} writes {format}. Name the file '{suggestion}'" +
+            (format == "Parquet" && promised == "CSV" ? " (for CSV, pipe the object's Rows to Export-Csv)." : ".")),
+            "OutputExtensionMismatch", ErrorCategory.InvalidArgument, fullPath));
     }
 
     /// <summary>

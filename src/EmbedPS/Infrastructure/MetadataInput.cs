@@ -43,17 +43,13 @@ internal static class MetadataInput
         return (names, columns);
     }
 
-    /// <summary>The metadata joined to <paramref name="entities"/>: <paramref name="resolvedPath"/> when the argument is a path
-    /// (resolved by the caller), else the rows.</summary>
-    public static EntityAttributes Read(PSObject[] metadata, string? resolvedPath, string idColumn, EntityIds entities, IStageLog log, CancellationToken cancellation)
+    /// <summary>The metadata joined to <paramref name="entities"/> (<see cref="EntityAttributes.Join"/>): <paramref name="resolvedPath"/>
+    /// when the argument is a path (resolved by the caller), else the rows. The one metadata reader of every cmdlet.</summary>
+    public static EntityAttributes Read(PSObject[] metadata, string? resolvedPath, string idColumn, bool allowDuplicateIds, EntityIds entities, IStageLog log, CancellationToken cancellation)
     {
-        if (resolvedPath is not null)
-        {
-            return resolvedPath.EndsWith(".parquet", StringComparison.OrdinalIgnoreCase)
-                ? EntityAttributes.ReadParquet(resolvedPath, idColumn, entities, log, cancellation)
-                : EntityAttributes.ReadCsv(resolvedPath, idColumn, entities, log, cancellation);
-        }
+        var options = new MetadataJoinOptions { IdColumn = idColumn, AllowDuplicateIds = allowDuplicateIds };
+        if (resolvedPath is not null) return EntityAttributes.Read(resolvedPath, entities, options, log, cancellation);
         var (names, columns) = Table(metadata);
-        return EntityAttributes.FromColumns(names, columns, idColumn, entities, log, $"{metadata.Length:N0} pipeline objects");
+        return EntityAttributes.Join(MetadataTable.FromColumns(names, columns, $"({metadata.Length:N0} pipeline objects)"), entities, options, log);
     }
 }

@@ -51,7 +51,7 @@ public sealed class InvokeNeighborPreservationCommand : EmbedPSStageCmdlet
     public string InputPath { get; set; } = "";
 
     /// <summary>Table input: the columns used as features (default: every numeric column except the id).</summary>
-    [Parameter] public string[]? FeatureProperty { get; set; }
+    [Parameter, ValidateNotNull] public string[]? FeatureProperty { get; set; }
 
     /// <summary>Table input: the id column (default: a column named entity, id or name; else the row number).</summary>
     [Parameter] public string? IdProperty { get; set; }

@@ -142,6 +142,55 @@ public sealed class InvokeEmbeddingPipelineCommand : EmbedPSCmdlet
         WriteObject(run);
     }
 
+    /// <summary>The key (Mde.Seed, Projections[1].Seed) and the extent of the first value that is not constant data, or null.</summary>
+    private static (string Key, IScriptExtent Extent)? FindDynamic(Ast value, string key)
+    {
+        switch (Unwrap(value))
+        {
+            case HashtableAst hash:
+                foreach (var (k, v) in hash.KeyValuePairs)
+                {
+                    var name = k is StringConstantExpressionAst sk ? sk.Value : k.Extent.Text;
+                    var child = key.Length == 0 ? name : $"{key}.{name}";
+                    if (!IsConstant(k)) return (child, k.Extent);
+                    if (FindDynamic(v, child) is { } found) return found;
+                }
+                return null;
+            case ArrayLiteralAst list:
+                for (int i = 0; i < list.Elements.Count; i++)
+                    if (FindDynamic(list.Elements[i], $"{key}[{i}]") is { } found) return found;
+                return null;
+            case ArrayExpressionAst array:
+                for (int i = 0; i < array.SubExpression.Statements.Count; i++)
+                    if (FindDynamic(array.SubExpression.Statements[i], array.SubExpression.Statements.Count == 1 ? key : $"{key}[{i}]") is { } found) return found;
+                return null;
+            case ExpressionAst expression:
+                return IsConstant(expression) ? null : (key, value.Extent);
+            default:
+                return (key, value.Extent);
+        }
+    }
+
+    private static Ast Unwrap(Ast value)
+    {
+        while (true)
+        {
+            switch (value)
+            {
+                case PipelineAst { PipelineElements.Count: 1 } p when p.PipelineElements[0] is CommandExpressionAst c: value = c.Expression; continue;
+                case CommandExpressionAst c: value = c.Expression; continue;
+                case ParenExpressionAst paren: value = paren.Pipeline; continue;
+                default: return value;
+            }
+        }
+    }
+
+    private static bool IsConstant(ExpressionAst expression)
+    {
+        try { expression.SafeGetValue(); return true; }
+        catch (InvalidOperationException) { return false; }
+    }
+
     private PipelineConfig Load(string path)
     {
         var ast = Parser.ParseFile(path, out _, out var errors);
@@ -167,7 +216,12 @@ public sealed class InvokeEmbeddingPipelineCommand : EmbedPSCmdlet
         }
         catch (InvalidOperationException ex)
         {
-            ThrowTerminatingError(new ErrorRecord(new InvalidDataException($"The pipeline data file '{path}' may hold only constant data (no commands or variables other than $true, $false, $null): {ex.Message}", ex),
+            var (key, extent) = FindDynamic(table!, "") ?? ("", table!.Extent);
+            var text = extent.Text.ReplaceLineEndings(" ");
+            if (text.Length > 60) text = text[..57] + "...";
+            ThrowTerminatingError(new ErrorRecord(new InvalidDataException(
+                $"The pipeline data file '{path}', line {extent.StartLineNumber}{(key.Length > 0 ? $", key {key}" : "")}: '{text}' is not constant data. " +
+                "A pipeline data file may hold only constants (strings, numbers, $true, $false, $null, arrays and hashtables of them): no commands, variables or expressions.", ex),
                 "PipelineConfigParse", ErrorCategory.ParserError, path));
             return null!;
         }

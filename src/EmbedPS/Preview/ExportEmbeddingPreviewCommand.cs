@@ -32,11 +32,11 @@ namespace EmbedPS.Commands.Preview;
 /// read-only one.</para>
 /// </summary>
 /// <example>
-///   <code>Import-EmbedArtifact ./projection.parquet | Export-EmbeddingPreview -Path ./atlas.png -Metadata ./entities.csv -ColorProperty group -LabelTop 20</code>
+///   <code>Import-EmbedArtifact ./projection.parquet | Export-EmbeddingPreview -Path ./atlas.png -Metadata ./maps.csv -ColorProperty group -LabelTop 20</code>
 ///   <para>The atlas layout coloured by each entity's group from a CSV, with the 20 most popular entities labelled by their name column.</para>
 /// </example>
 /// <example>
-///   <code>$projection | Export-EmbeddingPreview -Path ./runtime.png -Metadata (Import-Csv ./entities.csv | Where-Object group -ne 'G01') -ColorProperty subgroup</code>
+///   <code>$projection | Export-EmbeddingPreview -Path ./runtime.png -Metadata (Import-Csv ./maps.csv | Where-Object group -ne 'G01') -ColorProperty subgroup</code>
 ///   <para>Metadata as pipeline objects: rows filtered with Where-Object first (entities without a row are drawn as '(missing)').</para>
 /// </example>
 /// <example>
@@ -55,6 +55,9 @@ namespace EmbedPS.Commands.Preview;
 [OutputType(typeof(FileInfo))]
 public sealed class ExportEmbeddingPreviewCommand : EmbedPSCmdlet
 {
+    /// <summary>-Path holds PNG.</summary>
+    protected override string? OutputFormat(string parameterName) => "PNG";
+
     private bool _wrote;
 
     /// <summary>The stage object to draw: EntityCollectionSet, CooccurrenceMatrix, NeighborGraph, Embedding or Projection (a file object or path of an artifact is read first).</summary>
@@ -83,6 +86,10 @@ public sealed class ExportEmbeddingPreviewCommand : EmbedPSCmdlet
     /// <summary>The metadata column holding entity ids (default 'entity').</summary>
     [Parameter]
     public string IdProperty { get; set; } = "entity";
+
+    /// <summary>A metadata id on more than one row keeps its first row, with a warning naming the ids and rows (without it, an error).</summary>
+    [Parameter]
+    public SwitchParameter AllowDuplicateId { get; set; }
 
     /// <summary>What colours the points: a metadata column, or popularity, entity, x, y (Projection), dim1, dim2 … (Embedding).</summary>
     [Parameter, ArgumentCompleter(typeof(MetadataColumnCompleter))]
@@ -167,6 +174,7 @@ public sealed class ExportEmbeddingPreviewCommand : EmbedPSCmdlet
             ThrowTerminatingError(new ErrorRecord(new ArgumentException(
                 $"Cannot preview {(stage is null ? "null" : Grammar.WithArticle(stage.GetType().Name))}: pipe an EntityCollectionSet, CooccurrenceMatrix, NeighborGraph, Embedding or Projection."),
                 "NotAStageObject", ErrorCategory.InvalidType, stage));
+            return; // not reached: ThrowTerminatingError throws (and tells the compiler that stage is a stage object below)
         }
         var path = ResolveOutputPath(Path);
         if (_wrote)
@@ -178,7 +186,7 @@ public sealed class ExportEmbeddingPreviewCommand : EmbedPSCmdlet
         }
         CheckOutputTarget(Path, NoClobber, Force, nameof(Path));
         var view = Enum.Parse<PreviewView>(View, ignoreCase: true);
-        if (!ConfirmOverwrite(path, $"Write {(view == PreviewView.Auto ? "" : view + " ")}preview of {Grammar.WithArticle(stage!.GetType().Name)} as PNG", NoClobber, Force)) return;
+        if (!ConfirmOverwrite(path, $"Write {(view == PreviewView.Auto ? "" : view + " ")}preview of {Grammar.WithArticle(stage.GetType().Name)} as PNG", NoClobber, Force)) return;
         var metadataPath = MetadataInput.PathOf(Metadata) is { } given ? ResolveInputPath(given) : null;
         var metadata = Metadata is { Length: > 0 } ? Metadata : null;
         var options = new PreviewOptions
@@ -203,7 +211,7 @@ public sealed class ExportEmbeddingPreviewCommand : EmbedPSCmdlet
             if (metadata is not null)
             {
                 log.Progress(0.05, "Reading metadata");
-                withMetadata = options with { Attributes = MetadataInput.Read(metadata, metadataPath, IdProperty, EntitiesOf(stage), log, ct) };
+                withMetadata = options with { Attributes = MetadataInput.Read(metadata, metadataPath, IdProperty, AllowDuplicateId, EntitiesOf(stage), log, ct) };
             }
             log.Progress(0.2, "Drawing");
             try

@@ -20,7 +20,7 @@ namespace EmbedPS.Commands.Projection;
 ///   <para>The ten entities placed closest to entity 17 on the map.</para>
 /// </example>
 /// <example>
-///   <code>Get-EntityNeighbor -InputPath ./cooccurrence.parquet -Entity 17, 42 -Count 5 | Format-Table</code>
+///   <code>Get-EntityNeighbor -InputPath ./cooc.parquet -Entity 17, 42 -Count 5 | Format-Table</code>
 ///   <para>The five strongest co-occurrence partners of two entities, read from an artifact.</para>
 /// </example>
 [Cmdlet(VerbsCommon.Get, "EntityNeighbor", DefaultParameterSetName = "InputObject")]

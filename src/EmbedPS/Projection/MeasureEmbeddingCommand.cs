@@ -19,11 +19,11 @@ namespace EmbedPS.Commands.Projection;
 /// The result is an EmbeddingQualityReport.</para>
 /// </summary>
 /// <example>
-///   <code>$projection | Measure-Embedding -Reference $embedding -LabelProperty group -Metadata ./entities.csv</code>
+///   <code>$projection | Measure-Embedding -Reference $embedding -LabelProperty group -Metadata ./maps.csv</code>
 ///   <para>How much of the 3-D neighbourhood structure survives in 2-D, and how well groups separate.</para>
 /// </example>
 /// <example>
-///   <code>$projection | Measure-Embedding -LabelProperty subgroup -Metadata (Import-Csv ./entities.csv)</code>
+///   <code>$projection | Measure-Embedding -LabelProperty subgroup -Metadata (Import-Csv ./maps.csv)</code>
 ///   <para>Labels from pipeline objects (Import-Csv rows, or any objects with an 'entity' property; -IdProperty names another).</para>
 /// </example>
 /// <example>
@@ -53,11 +53,15 @@ public sealed class MeasureEmbeddingCommand : EmbedPSCmdlet
     /// <summary>Metadata column holding each entity's label (with -Metadata).</summary>
     [Parameter, ArgumentCompleter(typeof(MetadataColumnCompleter))] public string? LabelProperty { get; set; }
 
-    /// <summary>CSV file with an 'entity' column and the -LabelProperty column.</summary>
+    /// <summary>One row per entity, joined on -IdProperty: a CSV/TSV or Parquet path, or objects (Import-Csv rows, any objects with the id property), with the -LabelProperty column.</summary>
     [Parameter] public PSObject[]? Metadata { get; set; }
 
-    /// <summary>The id column of -Metadata objects or of a Parquet -Metadata file (a CSV path finds 'entity', else its first column).</summary>
+    /// <summary>The metadata column holding entity ids (default 'entity').</summary>
     [Parameter] public string IdProperty { get; set; } = "entity";
+
+    /// <summary>A metadata id on more than one row keeps its first row, with a warning naming the ids and rows (without it, an error).</summary>
+    [Parameter]
+    public SwitchParameter AllowDuplicateId { get; set; }
 
     /// <summary>Query entities for trustworthiness and continuity on large inputs (2,000).</summary>
     [Parameter, ValidateRange(10, 10_000_000)] public int RankQueries { get; set; } = EmbeddingQuality.DefaultRankQueries;
@@ -78,8 +82,7 @@ public sealed class MeasureEmbeddingCommand : EmbedPSCmdlet
         var report = RunStage("Measure-Embedding", (log, ct) =>
         {
             var labels = metadata is null ? null
-                : metadataPath is not null && !metadataPath.EndsWith(".parquet", StringComparison.OrdinalIgnoreCase) ? EmbeddingQuality.ReadLabels(metadataPath, LabelProperty!)
-                : MetadataInput.Read(metadata, metadataPath, IdProperty, entities, log, ct).ToDictionary(LabelProperty!, entities);
+                : MetadataInput.Read(metadata, metadataPath, IdProperty, AllowDuplicateId, entities, log, ct).ToDictionary(LabelProperty!, entities);
             return EmbeddingQuality.Measure(subject, reference, K, labels, LabelProperty, RankQueries, log, ct);
         }, subject);
         WriteObject(report);

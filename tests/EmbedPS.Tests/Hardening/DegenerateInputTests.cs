@@ -28,6 +28,21 @@ public sealed class DegenerateInputTests
     }
 
     [Fact]
+    public void PCA_of_a_1D_embedding_warns_that_Y_is_zero()
+    {
+        var embedding = new Embedding(EntityIds.FromIntegers(new long[] { 1, 2, 3, 4, 5 }), new int[5], 1, new float[] { 0, 1, 2, 3, 4 });
+        var log = new RecordingLog();
+        var projection = EmbedPS.Core.Projection.ProjectionBuilder.Build(embedding, new EmbedPS.Core.Projection.ProjectionRequest { Method = EmbedPS.Core.Projection.ProjectionMethod.Pca }, log);
+        Assert.All(projection.Y, y => Assert.Equal(0f, y));
+        Assert.Contains(log.Warnings, w => w.Contains("1-D embedding") && w.Contains("Y is 0"));
+        // A 2-D embedding says nothing.
+        var flat = new Embedding(EntityIds.FromIntegers(new long[] { 1, 2, 3 }), new int[3], 2, new float[] { 0, 0, 1, 2, 2, 1 });
+        var quiet = new RecordingLog();
+        EmbedPS.Core.Projection.ProjectionBuilder.Build(flat, new EmbedPS.Core.Projection.ProjectionRequest { Method = EmbedPS.Core.Projection.ProjectionMethod.Pca }, quiet);
+        Assert.DoesNotContain(quiet.Warnings, w => w.Contains("Y is 0"));
+    }
+
+    [Fact]
     public void Collections_of_size_one_stop_before_counting()
     {
         var set = Set(("u1", "a"), ("u2", "b"), ("u3", "c"));

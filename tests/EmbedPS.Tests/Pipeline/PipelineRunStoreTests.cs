@@ -174,19 +174,19 @@ public sealed partial class PipelineRunnerTests
 
         ((Hashtable)table["Mde"]!)["MaxIterations"] = 61;
         var settings = Run(dir, table);
-        Assert.Equal("not cached: settings changed (MaxIterations 60 → 61)", Reason(settings, "mde"));
-        Assert.Equal("not cached: stage 'mde' changed", Reason(settings, "projection-1"));
+        Assert.Equal($"not cached: setting Mde.MaxIterations changed since run {settings.PreviousRun}", Reason(settings, "mde"));
+        Assert.Equal($"not cached: its input from stage 'mde' changed since run {settings.PreviousRun}", Reason(settings, "projection-1"));
 
         var metadata = File.ReadAllLines(dir.File("entities.csv"));
         metadata[1] = metadata[1].Replace(",G", ",X", StringComparison.Ordinal);
         File.WriteAllLines(dir.File("entities.csv"), metadata);
         var meta = Run(dir, table);
-        Assert.Equal("not cached: metadata changed (entities.csv)", Reason(meta, "atlas"));
-        Assert.Equal("not cached: metadata changed (entities.csv)", Reason(meta, "preview"));
+        Assert.Equal($"not cached: metadata 'entities.csv' changed since run {meta.PreviousRun}", Reason(meta, "atlas"));
+        Assert.Equal($"not cached: metadata 'entities.csv' changed since run {meta.PreviousRun}", Reason(meta, "preview"));
 
         WriteInput(dir, (collection, _) => collection % 20 != 3);
         var input = Run(dir, table);
-        Assert.Equal("not cached: input changed (plays.csv)", Reason(input, "import"));
-        Assert.Equal("not cached: stage 'import' changed", Reason(input, "cooccurrence"));
+        Assert.Equal($"not cached: input 'plays.csv' changed since run {input.PreviousRun}", Reason(input, "import"));
+        Assert.Equal($"not cached: its input from stage 'import' changed since run {input.PreviousRun}", Reason(input, "cooccurrence"));
     }
 }

@@ -154,16 +154,23 @@ public sealed partial class PipelineRunnerTests
         Assert.Equal(0, log.GetProperty("RanCount").GetInt32());
 
         ((Hashtable)table["Atlas"]!)["Title"] = "Renamed";
-        Assert.Equal(new[] { "atlas" }, Ran(Run(dir, table)));
+        var renamed = Run(dir, table);
+        Assert.Equal(new[] { "atlas" }, Ran(renamed));
+        // The run log says what changed, not only "not cached" (issue 20).
+        Assert.Equal($"not cached: setting Atlas.Title changed since run {second.RunId}", renamed.Stages.Single(s => s.Name == "atlas").Reason);
 
         var metadata = File.ReadAllLines(dir.File("entities.csv"));
         metadata[1] = metadata[1].Replace(",G", ",X", StringComparison.Ordinal);
         File.WriteAllLines(dir.File("entities.csv"), metadata);
-        Assert.Equal(new[] { "preview", "atlas" }, Ran(Run(dir, table)));
+        var relabelled = Run(dir, table);
+        Assert.Equal(new[] { "preview", "atlas" }, Ran(relabelled));
+        Assert.StartsWith("not cached: metadata 'entities.csv' changed since run", relabelled.Stages.Single(s => s.Name == "preview").Reason);
 
         WriteInput(dir, (collection, _) => collection % 20 != 3);
         var changed = Run(dir, table);
         Assert.Equal(new[] { "import", "cooccurrence", "neighbors", "mde", "projection-1", "preview", "atlas" }, Ran(changed));
+        Assert.StartsWith("not cached: input 'plays.csv' changed since run", changed.Stages[0].Reason);
+        Assert.StartsWith("not cached: its input from stage 'import' changed", changed.Stages[1].Reason);
         // KeepRuns = 3: older runs are pruned, and the cache keeps only what the kept runs use.
         Assert.Equal(3, Directory.GetDirectories(dir.File("out/runs")).Length);
         Assert.Equal(new[] { Path.GetFileName(second.RunPath) }, changed.PrunedRuns);

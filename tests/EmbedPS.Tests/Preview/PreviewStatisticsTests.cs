@@ -261,7 +261,10 @@ public sealed class PreviewStatisticsTests
         var ids = EntityIds.FromIntegers(new long[] { 5, 7, 9 });
         var path = dir.File("meta.csv");
         File.WriteAllText(path, "entity,name,group\n7,Seven,b\n5,Five,a\n5,Again,z\n42,Unknown,q\n");
-        var attributes = EntityAttributes.ReadCsv(path, "entity", ids, StageLog.Null);
+        // 5 is on two rows: an error naming the id and its lines, unless repeated ids are allowed (then the first row wins).
+        var duplicate = Assert.Throws<EmbedPSException>(() => EntityAttributes.ReadCsv(path, "entity", ids, StageLog.Null));
+        Assert.Equal(("MetadataDuplicateId", "5", 4L), (duplicate.ErrorId, duplicate.Value, duplicate.Row!.Value));
+        var attributes = EntityAttributes.ReadCsv(path, "entity", ids, StageLog.Null, default, new MetadataJoinOptions { AllowDuplicateIds = true });
         Assert.Equal(2, attributes.MatchedCount);
         Assert.Equal(new[] { "Five", "Seven", null }, attributes.Column("NAME"));
         Assert.Equal(new[] { "a", "b", null }, attributes.Column("group"));
