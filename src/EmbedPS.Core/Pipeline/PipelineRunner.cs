@@ -12,6 +12,7 @@ using EmbedPS.Core.Mde;
 using EmbedPS.Core.NeighborPreservation;
 using EmbedPS.Core.Preview;
 using EmbedPS.Core.Projection;
+using EmbedPS.Core.Quality;
 using ProjectionResult = EmbedPS.Core.Projection.Projection;
 
 namespace EmbedPS.Core.Pipeline;

@@ -1,6 +1,7 @@
 using EmbedPS.Core.Mde;
 using EmbedPS.Core.NeighborPreservation;
 using EmbedPS.Core.Projection;
+using EmbedPS.Core.Quality;
 using Xunit;
 
 namespace EmbedPS.Tests.Hardening;

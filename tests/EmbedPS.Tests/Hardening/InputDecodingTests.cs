@@ -113,7 +113,7 @@ public sealed class MetadataDecodingTests
         using var dir = new TempDirectory();
         var path = dir.File("meta.csv");
         File.WriteAllBytes(path, Encoding.Latin1.GetBytes("entity,genre\n1,caf\u00e9\n2,caf\u00e8\n"));
-        var ex = Assert.Throws<EmbedPSException>(() => EmbedPS.Core.Projection.EmbeddingQuality.ReadLabels(path, "genre"));
+        var ex = Assert.Throws<EmbedPSException>(() => EmbedPS.Core.Quality.EmbeddingQuality.ReadLabels(path, "genre"));
         Assert.Equal(("InvalidTextEncoding", path, 2L), (ex.ErrorId, ex.File, ex.Row!.Value));
         ex = Assert.Throws<EmbedPSException>(() => EmbedPS.Core.Preview.EntityAttributes.ReadCsv(path, "entity", EntityIds.FromIntegers(new long[] { 1, 2 }), StageLog.Null));
         Assert.Equal(("InvalidTextEncoding", path), (ex.ErrorId, ex.File));

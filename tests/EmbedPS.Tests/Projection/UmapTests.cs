@@ -1,4 +1,5 @@
 using EmbedPS.Core.Projection;
+using EmbedPS.Core.Quality;
 
 namespace EmbedPS.Tests.Projections;
 
