@@ -13,7 +13,7 @@ public sealed partial class LayeringTests
     private static readonly string CoreDir = Path.Combine(Root, "src", "EmbedPS.Core");
 
     [Fact]
-    public void every_core_file_declares_the_namespace_of_its_folder()
+    public void Every_core_file_declares_the_namespace_of_its_folder()
     {
         var wrong = CoreFiles()
             .Select(f => (f.Path, f.Folder, Declared: NamespacePattern().Matches(f.Code).Select(m => m.Groups[1].Value).ToList()))
@@ -24,7 +24,18 @@ public sealed partial class LayeringTests
     }
 
     [Fact]
-    public void the_core_folders_form_no_cycle()
+    public void Every_core_file_is_named_after_a_type_it_declares()
+    {
+        // Umap.cs holds Umap; a partial class may add a concern after a dot (ParquetArtifact.Read.cs).
+        var wrong = CoreFiles()
+            .Where(f => !TypePattern().Matches(f.Code).Any(m => m.Groups[1].Value == Path.GetFileNameWithoutExtension(f.Path).Split('.')[0]))
+            .Select(f => $"{f.Path}: declares {string.Join(", ", TypePattern().Matches(f.Code).Select(m => m.Groups[1].Value).Distinct())}")
+            .ToList();
+        Assert.True(wrong.Count == 0, "Name each file after a type it declares (or split it):\n" + string.Join("\n", wrong));
+    }
+
+    [Fact]
+    public void The_core_folders_form_no_cycle()
     {
         var graph = FolderGraph();
         var cycle = FindCycle(graph.Keys.ToList(), folder => graph[folder].Keys);
@@ -34,7 +45,7 @@ public sealed partial class LayeringTests
     }
 
     [Fact]
-    public void each_core_folder_uses_only_folders_below_it_in_the_documented_layers()
+    public void Each_core_folder_uses_only_folders_below_it_in_the_documented_layers()
     {
         var layers = DocumentedLayers();
         var graph = FolderGraph();
@@ -50,7 +61,7 @@ public sealed partial class LayeringTests
     }
 
     [Fact]
-    public void the_core_never_references_powershell()
+    public void The_core_never_references_powershell()
     {
         var hits = CoreFiles().Where(f => PowerShellPattern().IsMatch(f.Code)).Select(f => f.Path).ToList();
         foreach (var project in Directory.GetFiles(CoreDir, "*.csproj"))
