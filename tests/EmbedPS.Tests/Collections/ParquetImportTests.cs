@@ -137,7 +137,7 @@ public class ParquetImportTests
         var path = dir.File("broken.parquet");
         File.WriteAllText(path, "collection,entity\nu1,a\n");
         var ex = Assert.Throws<EmbedPSException>(() => new CollectionImporter(new CollectionImportOptions()).ReadPath(path, StageLog.Null, CancellationToken.None));
-        Assert.Equal("ParquetUnreadable", ex.ErrorId);
+        Assert.Equal("ArtifactUnreadable", ex.ErrorId);
         Assert.Contains(path, ex.Message);
     }
 
