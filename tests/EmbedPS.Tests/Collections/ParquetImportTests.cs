@@ -6,6 +6,7 @@ using EmbedPS.Tests.Infrastructure;
 namespace EmbedPS.Tests.Collections;
 
 /// <summary>Parquet import: single files and Hive-partitioned folders written by DuckDB (an independent writer).</summary>
+[Trait("Category", "Unit")]
 public class ParquetImportTests
 {
     internal static void DuckDb(string sql)

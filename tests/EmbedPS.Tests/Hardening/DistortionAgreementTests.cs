@@ -7,6 +7,7 @@ using Xunit;
 namespace EmbedPS.Tests.Hardening;
 
 /// <summary>Issue 14: Measure-Embedding and Invoke-Mde share one distortion implementation and report the same number.</summary>
+[Trait("Category", "Unit")]
 public sealed class DistortionAgreementTests
 {
     [Theory]

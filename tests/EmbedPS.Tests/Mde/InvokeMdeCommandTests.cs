@@ -5,6 +5,7 @@ using EmbedPS.Tests.Infrastructure;
 
 namespace EmbedPS.Tests.Mde;
 
+[Trait("Category", "Integration")]
 public class InvokeMdeCommandTests
 {
     [Fact]

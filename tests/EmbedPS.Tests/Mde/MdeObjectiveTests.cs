@@ -4,6 +4,7 @@ using EmbedPS.Core.Mde;
 
 namespace EmbedPS.Tests.Mde;
 
+[Trait("Category", "Unit")]
 public class MdeObjectiveTests
 {
     /// <summary>The objective written out from the reference's formulas, in double: (1/p) Σ w p(‖x_i − x_j‖).</summary>

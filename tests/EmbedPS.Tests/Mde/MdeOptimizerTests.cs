@@ -7,6 +7,7 @@ using EmbedPS.Core.Knn;
 
 namespace EmbedPS.Tests.Mde;
 
+[Trait("Category", "Unit")]
 public class MdeOptimizerTests
 {
     [Fact]
@@ -81,6 +82,7 @@ public class MdeOptimizerTests
         Assert.True(gap > 2 * spread, $"centroid gap {gap}, RMS spread {spread}");
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void QuadraticStandardizedReachesTheSpectralOptimum()
     {

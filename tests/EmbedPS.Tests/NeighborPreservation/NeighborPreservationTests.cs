@@ -51,6 +51,7 @@ internal static class TestData
     }
 }
 
+[Trait("Category", "Unit")]
 public class GraphKnnTests
 {
     [Fact]
@@ -166,6 +167,7 @@ public class GraphKnnTests
     }
 }
 
+[Trait("Category", "Unit")]
 public class SimilarityTests
 {
     [Fact]
@@ -215,6 +217,7 @@ public class SimilarityTests
     }
 }
 
+[Trait("Category", "Unit")]
 public class VectorKnnTests
 {
     private static (int[] Indices, double[] Distances) BruteForce(float[] data, int n, int d, int k)
@@ -265,6 +268,7 @@ public class VectorKnnTests
         Assert.Equal(new[] { 1, 2 }, knn.NeighborsOf(3).ToArray());
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void ApproximateRecallAtLeast95PercentAndDeterministic()
     {
@@ -321,6 +325,7 @@ public class VectorKnnTests
     }
 }
 
+[Trait("Category", "Unit")]
 public class NeighborGraphBuildTests
 {
     private static readonly NeighborPreservationOptions NoFrills = new() { RepulsiveFraction = 0 };
@@ -422,6 +427,7 @@ public class NeighborGraphBuildTests
         Assert.Equal(98f, graph.Distances[link]);
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void BuildIsSeedStableAndThreadCountStableAndRoundTrips()
     {
@@ -463,6 +469,7 @@ public class NeighborGraphBuildTests
     }
 }
 
+[Trait("Category", "Unit")]
 public class RepulsiveSamplerTests
 {
     private static long[] NeighborKeys(int n, int k, int seed)
@@ -518,8 +525,10 @@ public class RepulsiveSamplerTests
     }
 }
 
+[Trait("Category", "Unit")]
 public class SpectralInitTests
 {
+    [Trait("Category", "Slow")]
     [Fact]
     public void EigenvectorsHaveSmallResidualAreOrthogonalAndMatchDenseEigenvalues()
     {
@@ -581,6 +590,7 @@ public class SpectralInitTests
     }
 }
 
+[Trait("Category", "Slow")]
 public class SampleDataAgreementTests
 {
     /// <summary>Co-occurrence counts of the Tiny sample, counted pair by pair (independent of the co-occurrence stage).</summary>
@@ -636,6 +646,7 @@ public class SampleDataAgreementTests
     }
 }
 
+[Trait("Category", "Unit")]
 public class HubTests
 {
     [Fact]
@@ -661,6 +672,7 @@ public class HubTests
     }
 }
 
+[Trait("Category", "Unit")]
 public class CancellationTests
 {
     [Fact]
@@ -681,6 +693,7 @@ public class CancellationTests
     }
 }
 
+[Trait("Category", "Integration")]
 public class TableInputTests
 {
     [Fact]

@@ -10,6 +10,7 @@ using Xunit;
 
 namespace EmbedPS.Tests.Pipeline;
 
+[Trait("Category", "Unit")]
 public sealed class PipelineConfigTests
 {
     private static Hashtable Valid() => new()
@@ -81,6 +82,7 @@ public sealed class PipelineConfigTests
     }
 }
 
+[Trait("Category", "Integration")]
 public sealed class PipelineRunnerTests
 {
     private static readonly Lazy<SyntheticCollection> Sample = new(() => SyntheticCollectionGenerator.Generate(SyntheticCollectionOptions.Tiny with { Seed = 42 }));

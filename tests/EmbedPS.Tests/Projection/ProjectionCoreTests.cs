@@ -6,6 +6,7 @@ using EmbedPS.Core.Quality;
 
 namespace EmbedPS.Tests.Projections;
 
+[Trait("Category", "Unit")]
 public class ProjectionCoreTests
 {
     private static (int[] I, float[] D) Brute(float[] data, int n, int dim, int k)

@@ -3,6 +3,7 @@ using EmbedPS.Core.Projection;
 
 namespace EmbedPS.Tests.Projections;
 
+[Trait("Category", "Unit")]
 public class TsneTests
 {
     private static (float[] Y, SparseAffinity P) TinyProblem(int n, int seed, double scale)
@@ -93,6 +94,7 @@ public class TsneTests
         Assert.True(Math.Sqrt(diff / norm) < tolerance, $"{method}: relative error {Math.Sqrt(diff / norm):G3}");
     }
 
+    [Trait("Category", "Slow")]
     [Theory]
     [InlineData(TsneRepulsion.BarnesHut)]
     [InlineData(TsneRepulsion.Fft)]

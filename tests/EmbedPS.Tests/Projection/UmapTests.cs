@@ -3,6 +3,7 @@ using EmbedPS.Core.Quality;
 
 namespace EmbedPS.Tests.Projections;
 
+[Trait("Category", "Unit")]
 public class UmapTests
 {
     [Theory]
@@ -80,6 +81,7 @@ public class UmapTests
         Assert.Equal(0f, Weight(0, 4));
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void PlantedClustersComeOutSeparated()
     {
@@ -143,6 +145,7 @@ public class UmapTests
         Assert.True(start.Zip(end).Max(p => Math.Abs(p.First - p.Second)) > 0.5f);
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void ParallelSchemeKeepsTheQualityOfTheSequentialReference()
     {
