@@ -110,7 +110,7 @@ function Invoke-Build {
         Copy-Item (Join-Path $native '*') $target
     }
     Copy-Item (Join-Path $stage 'Fonts') $module -Recurse
-    Copy-Item (Join-Path $root 'EmbedPS.psd1'), (Join-Path $root 'EmbedPS.Loader.ps1'), (Join-Path $root 'EmbedPS.Types.ps1xml'), (Join-Path $root 'EmbedPS.Format.ps1xml') $module
+    Copy-Item (Join-Path $root 'EmbedPS.psd1'), (Join-Path $root 'EmbedPS.Loader.ps1'), (Join-Path $root 'EmbedPS.Types.ps1xml'), (Join-Path $root 'EmbedPS.Format.ps1xml'), (Join-Path $root 'LICENSE') $module
     Copy-Item (Join-Path $root 'formats/*.Format.ps1xml') $module
     Get-ChildItem (Join-Path $root 'src/EmbedPS/Assets') -ErrorAction SilentlyContinue | Copy-Item -Destination $module -Recurse -Force
     Copy-Item (Join-Path $root 'docs/about_EmbedPS.help.txt') (Join-Path $module 'en-US') -ErrorAction SilentlyContinue

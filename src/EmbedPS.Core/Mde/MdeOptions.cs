@@ -3,7 +3,7 @@ namespace EmbedPS.Core.Mde;
 /// <summary>Where the distortion and its gradient are computed.</summary>
 public enum MdeDevice
 {
-    /// <summary>The CPU. The CUDA path has not yet passed tools/gpu-check on real hardware, so Auto never picks it; GPU is opt-in (-Device Gpu).</summary>
+    /// <summary>The CPU, for now (docs/gpu.md); the CUDA path is opt-in (-Device Gpu).</summary>
     Auto,
     /// <summary>The multi-threaded CPU path.</summary>
     Cpu,

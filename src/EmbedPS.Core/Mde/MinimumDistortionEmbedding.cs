@@ -126,8 +126,8 @@ public static class MinimumDistortionEmbedding
     }
 
     /// <summary>
-    /// The back-end the options ask for. Auto picks the CPU: the CUDA path is opt-in (-Device Gpu) and unverified until it has
-    /// passed tools/gpu-check on a real GPU (see docs/mde.md); Auto should only start to prefer a GPU after that.
+    /// The back-end the options ask for. Auto picks the CPU and the CUDA path is opt-in (-Device Gpu): docs/gpu.md says why,
+    /// and when Auto may start to prefer a GPU.
     /// </summary>
     public static IMdeBackend CreateBackend(MdeProblem problem, MdeOptions options, IStageLog log)
     {
