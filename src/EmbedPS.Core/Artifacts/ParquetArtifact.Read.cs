@@ -73,7 +73,7 @@ public static partial class ParquetArtifact
             int schema = ArtifactValidation.CheckFooter(full, kind, metadata, problems);
             Stop();
             // Verified before anything is decoded: one sequential pass with a 1 MiB buffer (measured cheaper and simpler than
-            // hashing the reads the Parquet decoder makes, which seek between column chunks; see README, "Artifact contract").
+            // hashing the reads the Parquet decoder makes, which seek between column chunks; see docs/artifacts.md).
             var (pagesHash, fileHash) = HashFile(stream, footerStart, cancellation);
             long totalRows = 0;
             var groupRows = new long[reader.RowGroupCount];
