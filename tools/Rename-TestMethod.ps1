@@ -7,9 +7,10 @@
     The majority of the suite was written that way; this script converts the rest mechanically, and can be re-run after a
     merge brings in new tests (it changes nothing when every name already follows the style):
       - a PascalCase name is split at its word boundaries: the first word keeps its case, an all-capitals word of two or more
-        letters (CPU, UTF8, CSV) keeps its capitals, every other word is lower-cased:
-        CpuBackendAgreesWithScalarReference -> Cpu_backend_agrees_with_scalar_reference, GpuWithoutCudaIsAClearError ->
-        Gpu_without_cuda_is_a_clear_error;
+        letters keeps its capitals, a few acronyms and names are spelled as the suite spells them ($Spelling: CPU, GPU, PyMDE,
+        DuckDB, …), every other word is lower-cased:
+        CpuBackendAgreesWithScalarReference -> CPU_backend_agrees_with_scalar_reference, GpuWithoutCudaIsAClearError ->
+        GPU_without_CUDA_is_a_clear_error;
       - a snake-case name starting with a lower-case letter gets a capital first letter.
     Only the declarations of methods carrying [Fact] or [Theory] (possibly with other attributes between) in
     tests/EmbedPS.Tests are renamed; a test method is never called from code. Other mentions of an old name in the
@@ -25,18 +26,30 @@ param(
 )
 $ErrorActionPreference = 'Stop'
 
+# Words whose spelling is not plain lower case (acronyms, product and proper names), as the rest of the suite writes them.
+$script:Spelling = @{
+    Pymde = 'PyMDE'; Duckdb = 'DuckDB'; Cpu = 'CPU'; Gpu = 'GPU'; Cuda = 'CUDA'; Ilgpu = 'ILGPU'; Pca = 'PCA'; Kl = 'KL'
+    Kd = 'KD'; Knn = 'kNN'; Csv = 'CSV'; Umap = 'UMAP'; Mde = 'MDE'; Floyd = 'Floyd'; Warshall = 'Warshall'; Dijkstra = 'Dijkstra'
+}
+
 function ConvertTo-TestName([string] $name) {
     if ($name.Contains('_')) {
         return [char]::ToUpperInvariant($name[0]) + $name.Substring(1)
     }
+    # Compound names read as one word (PyMde, DuckDb).
+    $name = $name -creplace 'PyMde|PyMDE', 'Pymde' -creplace 'DuckDb|DuckDB', 'Duckdb'
     $words = @([regex]::Matches($name, '[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+').Value)
-    if (@($words).Count -le 1) { return $name }
-    $out = for ($i = 0; $i -lt $words.Count; $i++) {
+    if ($words.Count -le 1) { return $name }
+    $out = [System.Collections.Generic.List[string]]::new()
+    for ($i = 0; $i -lt $words.Count; $i++) {
         $w = $words[$i]
-        if ($i -eq 0 -or ($w.Length -ge 2 -and $w -cmatch '^[A-Z]+$')) { $w } else { $w.ToLowerInvariant() }
+        $spelled = if ($script:Spelling.ContainsKey($w)) { $script:Spelling[$w] }
+                   elseif ($i -eq 0 -or ($w.Length -ge 2 -and $w -cmatch '^[A-Z]+$')) { $w }
+                   else { $w.ToLowerInvariant() }
+        # A number joins a short word before it (UTF8, L2, K10) and stands alone after a longer one (least_95).
+        if ($w -match '^\d' -and $out.Count -gt 0 -and $out[-1].Length -le 3) { $out[-1] += $spelled } else { $out.Add($spelled) }
     }
-    # Digits stay attached to the word before them (Utf8, UTF16): no underscore before a number.
-    return (($out -join '_') -replace '_(\d)', '$1')
+    return $out -join '_'
 }
 
 # [Fact] / [Theory(...)] then any further attributes, then the method's declaration.
