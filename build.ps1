@@ -159,6 +159,7 @@ function Get-XunitTier {
 }
 
 function Invoke-Test {
+    $clock = [Diagnostics.Stopwatch]::StartNew()
     if ($Fast) {
         Test-Prerequisite
         Invoke-Build     # the module folder the Pester tests import; no package (Package.Tests.ps1 is not in the fast tier)
@@ -166,6 +167,7 @@ function Invoke-Test {
         Test-Prerequisite -Browser
         Invoke-Package   # builds ./EmbedPS, then the .nupkg that Pester/Package.Tests.ps1 installs
     }
+    $buildSeconds = $clock.Elapsed.TotalSeconds
     $results = Join-Path $root 'out/test-results'
     if (Test-Path $results) { Remove-Item $results -Recurse -Force }
     New-Item -ItemType Directory $results -Force | Out-Null
@@ -216,6 +218,7 @@ function Invoke-Test {
         $detail = ($skipped | ForEach-Object { $w = $_ -split ' '; "$($w[0]) $($w[1]): $($w[2])" }) -join ', '
         Write-Host "Fast tier: skipped $([int]$total) tests outside the unit tier ($detail); build.ps1 -Task Test runs them all."
     }
+    Write-Host ("Build {0:N0} s, tests {1:N0} s." -f $buildSeconds, ($clock.Elapsed.TotalSeconds - $buildSeconds))
     Write-Host "$passed passed, $failed failed"
     if ($failed -gt 0) { exit 1 }
 }
