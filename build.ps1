@@ -183,7 +183,8 @@ function Invoke-Test {
             $passed += $x.Passed; $failed += $x.Failed
             Write-Host "xunit: $($x.Passed) passed, $($x.Failed) failed"
             if ($Fast) {
-                # Every test the suite has, by tier: the ones outside Unit were skipped.
+                # Every test the suite has, by tier: the ones outside Unit were skipped. Counted as xunit discovers them: a theory
+                # whose data cannot be serialised counts once here, once per row when it runs.
                 $tiers = Get-XunitTier
                 $listed = & dotnet test $project -c $Configuration --nologo --no-build --list-tests 2>$null |
                     Where-Object { $_ -match '^\s{4}\S' } | ForEach-Object { $_.Trim() }
