@@ -46,7 +46,7 @@
     PrivateData          = @{
         PSData = @{
             Tags         = @('embedding', 'umap', 'tsne', 'mde', 'cooccurrence', 'visualization', 'parquet', 'PSEdition_Core', 'Windows', 'Linux', 'MacOS')
-            ProjectUri   = 'https://github.com/EmbedPS/EmbedPS'
+            # No ProjectUri: there is no public repository yet. The licence is MIT (LICENSE, in the module folder too).
             LicenseUri   = 'https://opensource.org/licenses/MIT'
             ReleaseNotes = @'
 0.1.0

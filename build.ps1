@@ -9,6 +9,8 @@
     Package  builds, then writes ./out/package/EmbedPS.<version>.nupkg for Install-PSResource.
     Test     builds and packages, then runs the xunit suite (atlas tests in headless Chromium included) and the Pester
              suite; ends with one line "N passed, N failed". Installs Chromium when missing (Debian, as root).
+             With -Fast: the unit tier only (xunit [Trait("Category", "Unit")], Pester tag Unit), after a build without the
+             package; it says how many tests it skipped and in which tier (Integration, Browser, Slow).
     Demo   builds, then runs the main job on the built-in sample; everything lands in ./out/demo.
     Bench  runs the benchmark harness (Release) and writes ./bench-results/results.md.
            With -Peers: EmbedPS next to SciPy, PyMDE, umap-learn and scikit-learn instead, each side its own process on
@@ -19,6 +21,8 @@
            $env:EMBEDPS_PEERS_SRC (default /work/peers-src). Python: $env:EMBEDPS_PEERS_PYTHON (default /usr/bin/python3).
 .EXAMPLE
     dotnet tool restore && dotnet pwsh ./build.ps1 -Task Test
+.EXAMPLE
+    dotnet pwsh ./build.ps1 -Task Test -Fast
 .EXAMPLE
     dotnet pwsh ./build.ps1 -Task Bench -Peers -BenchFilter umap/
 #>
@@ -34,7 +38,9 @@ param(
     [switch] $Peers,
     # Test: run only xunit (Core) or only Pester.
     [ValidateSet('All', 'Xunit', 'Pester')]
-    [string] $Suite = 'All'
+    [string] $Suite = 'All',
+    # Test: the unit tier only (no package, no browser, no integration or slow tests); reports what it skipped.
+    [switch] $Fast
 )
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 3.0
@@ -104,7 +110,7 @@ function Invoke-Build {
         Copy-Item (Join-Path $native '*') $target
     }
     Copy-Item (Join-Path $stage 'Fonts') $module -Recurse
-    Copy-Item (Join-Path $root 'EmbedPS.psd1'), (Join-Path $root 'EmbedPS.Loader.ps1'), (Join-Path $root 'EmbedPS.Types.ps1xml'), (Join-Path $root 'EmbedPS.Format.ps1xml') $module
+    Copy-Item (Join-Path $root 'EmbedPS.psd1'), (Join-Path $root 'EmbedPS.Loader.ps1'), (Join-Path $root 'EmbedPS.Types.ps1xml'), (Join-Path $root 'EmbedPS.Format.ps1xml'), (Join-Path $root 'LICENSE') $module
     Copy-Item (Join-Path $root 'formats/*.Format.ps1xml') $module
     Get-ChildItem (Join-Path $root 'src/EmbedPS/Assets') -ErrorAction SilentlyContinue | Copy-Item -Destination $module -Recurse -Force
     Copy-Item (Join-Path $root 'docs/about_EmbedPS.help.txt') (Join-Path $module 'en-US') -ErrorAction SilentlyContinue
@@ -133,21 +139,62 @@ function Get-TrxCount([string] $trx) {
     [pscustomobject]@{ Passed = [int]$c.passed; Failed = [int]$c.failed + [int]$c.error + [int]$c.timeout + [int]$c.aborted; Total = [int]$c.total }
 }
 
+# The xunit tests' tiers, read from their [Trait("Category", "…")] attributes: one per class, and Slow on a few methods of
+# Unit classes (tests/EmbedPS.Tests/Architecture/TestTierTests.cs checks this). Keys: Namespace.Class and Namespace.Class.Method.
+function Get-XunitTier {
+    $tiers = @{}
+    $classPattern = '\[Trait\("Category",\s*"(\w+)"\)\](?:\s*\[[^\]]*\])*\s*(?:public|internal)?\s*(?:sealed\s+|static\s+|partial\s+)*class\s+(\w+)'
+    $methodPattern = '\[Trait\("Category",\s*"(\w+)"\)\](?:\s*\[[^\]]*\])*\s*public\s+(?:async\s+)?[\w<>]+\s+(\w+)\s*\('
+    foreach ($file in Get-ChildItem (Join-Path $root 'tests/EmbedPS.Tests') -Recurse -Filter *.cs | Where-Object FullName -notmatch '[\\/](bin|obj)[\\/]') {
+        $text = Get-Content $file.FullName -Raw
+        $namespace = if ($text -match '(?m)^namespace\s+([\w.]+)') { $Matches[1] } else { '' }
+        $classes = [regex]::Matches($text, '(?m)^(?:public |internal )?(?:sealed |static |partial )*class\s+(\w+)')
+        foreach ($m in [regex]::Matches($text, $classPattern)) { $tiers["$namespace.$($m.Groups[2].Value)"] = $m.Groups[1].Value }
+        foreach ($m in [regex]::Matches($text, $methodPattern)) {
+            $class = $classes | Where-Object Index -lt $m.Index | Select-Object -Last 1
+            if ($class) { $tiers["$namespace.$($class.Groups[1].Value).$($m.Groups[2].Value)"] = $m.Groups[1].Value }
+        }
+    }
+    $tiers
+}
+
 function Invoke-Test {
-    Test-Prerequisite -Browser
-    Invoke-Package   # builds ./EmbedPS, then the .nupkg that Pester/Package.Tests.ps1 installs
+    $clock = [Diagnostics.Stopwatch]::StartNew()
+    if ($Fast) {
+        Test-Prerequisite
+        Invoke-Build     # the module folder the Pester tests import; no package (Package.Tests.ps1 is not in the fast tier)
+    } else {
+        Test-Prerequisite -Browser
+        Invoke-Package   # builds ./EmbedPS, then the .nupkg that Pester/Package.Tests.ps1 installs
+    }
+    $buildSeconds = $clock.Elapsed.TotalSeconds
     $results = Join-Path $root 'out/test-results'
     if (Test-Path $results) { Remove-Item $results -Recurse -Force }
     New-Item -ItemType Directory $results -Force | Out-Null
-    $passed = 0; $failed = 0
+    $passed = 0; $failed = 0; $skipped = @()
     if ($Suite -in 'All', 'Xunit') {
-        & dotnet test (Join-Path $root 'tests/EmbedPS.Tests/EmbedPS.Tests.csproj') -c $Configuration --nologo `
+        $project = Join-Path $root 'tests/EmbedPS.Tests/EmbedPS.Tests.csproj'
+        $filter = if ($Fast) { @('--filter', 'Category!=Integration&Category!=Browser&Category!=Slow') } else { @() }
+        & dotnet test $project -c $Configuration --nologo @filter `
             --logger "trx;LogFileName=xunit.trx" --logger "console;verbosity=normal" --results-directory $results
         $trx = Join-Path $results 'xunit.trx'
         if (Test-Path $trx) {
             $x = Get-TrxCount $trx
             $passed += $x.Passed; $failed += $x.Failed
             Write-Host "xunit: $($x.Passed) passed, $($x.Failed) failed"
+            if ($Fast) {
+                # Every test the suite has, by tier: the ones outside Unit were skipped. Counted as xunit discovers them: a theory
+                # whose data cannot be serialised counts once here, once per row when it runs.
+                $tiers = Get-XunitTier
+                $listed = & dotnet test $project -c $Configuration --nologo --no-build --list-tests 2>$null |
+                    Where-Object { $_ -match '^\s{4}\S' } | ForEach-Object { $_.Trim() }
+                $byTier = $listed | ForEach-Object {
+                    $method = ($_ -split '\(', 2)[0]
+                    $class = $method.Substring(0, $method.LastIndexOf('.'))
+                    if ($tiers.ContainsKey($method)) { $tiers[$method] } elseif ($tiers.ContainsKey($class)) { $tiers[$class] } else { 'no tier' }
+                } | Group-Object -NoElement
+                foreach ($g in $byTier | Where-Object Name -ne 'Unit') { $skipped += "xunit $($g.Name) $($g.Count)" }
+            }
         } else {
             Write-Host 'xunit: the test run produced no results (build failure?)'
             $failed += 1
@@ -155,16 +202,24 @@ function Invoke-Test {
     }
     if ($Suite -in 'All', 'Pester') {
         $summary = Join-Path $results 'pester.json'
-        & dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $root 'Pester/run.ps1') -ModulePath (Join-Path $root 'EmbedPS') -SummaryPath $summary
+        $tag = if ($Fast) { @('-Tag', 'Unit') } else { @() }
+        & dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $root 'Pester/run.ps1') -ModulePath (Join-Path $root 'EmbedPS') -SummaryPath $summary @tag
         if (Test-Path $summary) {
             $p = Get-Content $summary -Raw | ConvertFrom-Json
             $passed += $p.Passed; $failed += $p.Failed
             Write-Host "Pester: $($p.Passed) passed, $($p.Failed) failed"
+            foreach ($s in @($p.Skipped)) { if ($s) { $skipped += "Pester $($s.Tier) $($s.Count)" } }
         } else {
             Write-Host 'Pester: the run produced no summary'
             $failed += 1
         }
     }
+    if ($Fast) {
+        $total = ($skipped | ForEach-Object { [int]($_ -split ' ')[-1] } | Measure-Object -Sum).Sum
+        $detail = ($skipped | ForEach-Object { $w = $_ -split ' '; "$($w[0]) $($w[1]): $($w[2])" }) -join ', '
+        Write-Host "Fast tier: skipped $([int]$total) tests outside the unit tier ($detail); build.ps1 -Task Test runs them all."
+    }
+    Write-Host ("Build {0:N0} s, tests {1:N0} s." -f $buildSeconds, ($clock.Elapsed.TotalSeconds - $buildSeconds))
     Write-Host "$passed passed, $failed failed"
     if ($failed -gt 0) { exit 1 }
 }

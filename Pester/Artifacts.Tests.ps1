@@ -5,7 +5,7 @@ BeforeAll {
 }
 AfterAll { Remove-Item $script:dir -Recurse -Force -ErrorAction SilentlyContinue }
 
-Describe 'Module' {
+Describe 'Module' -Tag 'Unit' {
     It 'exports its cmdlets with help and examples' {
         foreach ($name in 'New-SyntheticCollection', 'Import-EmbedArtifact', 'Export-EmbedArtifact') {
             $help = Get-Help $name -Full
@@ -33,7 +33,7 @@ Describe 'Module' {
     }
 }
 
-Describe 'Export-EmbedArtifact / Import-EmbedArtifact' {
+Describe 'Export-EmbedArtifact / Import-EmbedArtifact' -Tag 'Unit' {
     It 'round-trips a sample through a file' {
         $path = Join-Path $script:dir 'tiny.parquet'
         $set = New-SyntheticCollection -Size Tiny -Seed 3

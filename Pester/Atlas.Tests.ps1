@@ -15,7 +15,7 @@ BeforeAll {
 }
 AfterAll { Remove-Item $script:dir -Recurse -Force -ErrorAction SilentlyContinue }
 
-Describe 'Export-EmbeddingAtlas' {
+Describe 'Export-EmbeddingAtlas' -Tag 'Unit' {
     It 'declares its output and documents itself' {
         (Get-Command Export-EmbeddingAtlas).OutputType.Type | Should -Contain ([EmbedPS.Core.Atlas.AtlasExport])
         (Get-Command Export-EmbeddingAtlas).Parameters.ContainsKey('WhatIf') | Should -BeTrue

@@ -17,7 +17,7 @@ BeforeAll {
 }
 AfterAll { Remove-Item $script:dir -Recurse -Force -ErrorAction SilentlyContinue }
 
-Describe 'Parameter contract' {
+Describe 'Parameter contract' -Tag 'Unit' {
     It '<Name> has exactly the expected parameters' -ForEach @(
         @{ Name = 'Import-EntityCollection'; Expected = @('Path', 'LiteralPath', 'InputObject', 'CollectionProperty', 'EntityProperty',
                 'WeightProperty', 'ValueProperty', 'TimestampProperty', 'Delimiter', 'Encoding', 'AllowNegativeWeight', 'OutFile', 'NoClobber', 'Force') }
@@ -50,7 +50,7 @@ Describe 'Parameter contract' {
     }
 }
 
-Describe 'Import-EntityCollection' {
+Describe 'Import-EntityCollection' -Tag 'Unit' {
     It 'reads a CSV file with merged duplicates and summed weights' {
         $set = Import-EntityCollection -Path $script:csv @script:importArgs
         $set | Should -BeOfType ([EmbedPS.Core.Collections.EntityCollectionSet])
@@ -150,7 +150,7 @@ Describe 'Import-EntityCollection' {
     }
 }
 
-Describe 'Select-EntityCollection' {
+Describe 'Select-EntityCollection' -Tag 'Unit' {
     It 'filters until stable and reports each round' {
         $set = Import-EntityCollection $script:csv @script:importArgs
         # Popularity: a 3, b 2, c 1. MinCollections 2 drops c; u2 is left with {a}, too small for MinCollectionSize 2;

@@ -30,7 +30,7 @@ BeforeAll {
 }
 AfterAll { Remove-Item $script:dir -Recurse -Force -ErrorAction SilentlyContinue }
 
-Describe 'New-CooccurrenceMatrix' {
+Describe 'New-CooccurrenceMatrix' -Tag 'Unit' {
     It 'has help with examples and formulas' {
         foreach ($name in 'New-CooccurrenceMatrix', 'Merge-CooccurrenceMatrix', 'Import-CooccurrenceMatrix') {
             $help = Get-Help $name -Full
@@ -100,7 +100,7 @@ Describe 'New-CooccurrenceMatrix' {
     }
 }
 
-Describe 'Merge-CooccurrenceMatrix' {
+Describe 'Merge-CooccurrenceMatrix' -Tag 'Unit' {
     It 'sums shards into the matrix of all collections' {
         $whole = $script:tiny | New-CooccurrenceMatrix
         $twice = $whole, $whole | Merge-CooccurrenceMatrix
@@ -123,7 +123,7 @@ Describe 'Merge-CooccurrenceMatrix' {
     }
 }
 
-Describe 'Import-CooccurrenceMatrix' {
+Describe 'Import-CooccurrenceMatrix' -Tag 'Unit' {
     It 'imports a plain Parquet edge list' {
         $path = Join-Path $script:dir 'edges.parquet'
         Write-PlainEdgeList $path ([long[]](10, 10, 20, 10)) ([long[]](20, 30, 30, 10)) ([double[]](2, 1, 4, 9))

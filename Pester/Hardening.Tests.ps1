@@ -5,7 +5,7 @@ BeforeAll {
 }
 AfterAll { Remove-Item $script:dir -Recurse -Force -ErrorAction SilentlyContinue }
 
-Describe 'Test-EmbedArtifact' {
+Describe 'Test-EmbedArtifact' -Tag 'Unit' {
     It 'is $true for what a stage wrote and $false, with details, for a corrupted copy' {
         $good = Join-Path $script:dir 'collections.parquet'
         New-SyntheticCollection -Size Tiny -OutFile $good | Out-Null
@@ -30,7 +30,7 @@ Describe 'Test-EmbedArtifact' {
     }
 }
 
-Describe 'Write safety' {
+Describe 'Write safety' -Tag 'Unit' {
     It 'refuses -NoClobber before computing and names the target' {
         $path = Join-Path $script:dir 'exists.parquet'
         Set-Content $path 'keep'
@@ -50,7 +50,7 @@ Describe 'Write safety' {
     }
 }
 
-Describe 'Import-EntityCollection -Encoding' {
+Describe 'Import-EntityCollection -Encoding' -Tag 'Unit' {
     It 'refuses invalid UTF-8 with file, line and byte offset, and reads it with -Encoding latin1' {
         $path = Join-Path $script:dir 'latin1.csv'
         [IO.File]::WriteAllBytes($path, [Text.Encoding]::Latin1.GetBytes("user,item`nu1,caf$([char]0xE9)`nu1,x`nu2,caf$([char]0xE8)`nu2,x`n"))

@@ -137,7 +137,7 @@ BeforeAll {
 }
 AfterAll { Remove-Item $script:root -Recurse -Force -ErrorAction SilentlyContinue }
 
-Describe 'Get-Help examples' {
+Describe 'Get-Help examples' -Tag 'Integration' {
     It 'finds examples for every cmdlet' {
         foreach ($command in Get-Command -Module EmbedPS) {
             @((Get-Help $command.Name -Full).Examples.Example).Count | Should -BeGreaterOrEqual 1 -Because "$($command.Name) needs an example"

@@ -12,7 +12,7 @@ BeforeAll {
 }
 AfterAll { Remove-Item $script:dir -Recurse -Force -ErrorAction SilentlyContinue }
 
-Describe '-Metadata takes a path or pipeline objects' {
+Describe '-Metadata takes a path or pipeline objects' -Tag 'Unit' {
     It 'Export-EmbeddingPreview draws the same picture from Import-Csv rows as from the CSV path' {
         $fromPath = Join-Path $script:dir 'from-path.png'
         $fromRows = Join-Path $script:dir 'from-rows.png'
@@ -36,7 +36,7 @@ Describe '-Metadata takes a path or pipeline objects' {
     }
 }
 
-Describe 'Per-entity rows' {
+Describe 'Per-entity rows' -Tag 'Unit' {
     It 'a Projection enumerates as Entity, X, Y, Popularity rows for Sort-Object, Where-Object and Export-Csv' {
         $rows = $script:projection.Rows
         $rows.Count | Should -Be $script:projection.EntityCount
@@ -59,7 +59,7 @@ Describe 'Per-entity rows' {
     }
 }
 
-Describe 'Argument completion' {
+Describe 'Argument completion' -Tag 'Unit' {
     It 'completes -ColorProperty and -LabelProperty with the metadata''s columns' {
         Push-Location $script:dir
         try {
@@ -106,7 +106,7 @@ Describe 'Argument completion' {
     }
 }
 
-Describe 'Format views' {
+Describe 'Format views' -Tag 'Unit' {
     It 'every format file has views, every view selects a type EmbedPS emits, and every default view fits 80 columns' {
         $objects = @(
             $script:set, $script:cooc, $script:graph, $script:embedding, $script:projection

@@ -38,7 +38,7 @@ BeforeAll {
 }
 AfterAll { Remove-Item $script:dir -Recurse -Force -ErrorAction SilentlyContinue }
 
-Describe 'Invoke-Mde' {
+Describe 'Invoke-Mde' -Tag 'Unit' {
     It 'has help with examples and declares its output type' {
         $help = Get-Help Invoke-Mde -Full
         $help.Synopsis | Should -Not -BeNullOrEmpty

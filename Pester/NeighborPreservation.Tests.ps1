@@ -50,7 +50,7 @@ BeforeAll {
 }
 AfterAll { Remove-Item $script:dir -Recurse -Force -ErrorAction SilentlyContinue }
 
-Describe 'Invoke-NeighborPreservation' {
+Describe 'Invoke-NeighborPreservation' -Tag 'Unit' {
     It 'has help with examples and declares its output type' {
         $help = Get-Help Invoke-NeighborPreservation -Full
         $help.Synopsis | Should -Not -BeNullOrEmpty

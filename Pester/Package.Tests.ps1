@@ -38,7 +38,7 @@ BeforeAll {
 }
 AfterAll { Remove-Item $script:dir -Recurse -Force -ErrorAction SilentlyContinue }
 
-Describe 'The EmbedPS package' {
+Describe 'The EmbedPS package' -Tag 'Integration' {
     It 'is a .nupkg with the manifest data and the natives of every platform' {
         $nupkg = @(Get-ChildItem $script:packageDir -Filter 'EmbedPS.*.nupkg' -ErrorAction SilentlyContinue)
         $nupkg.Count | Should -Be 1 -Because "build.ps1 -Task Package writes one package into $script:packageDir (build.ps1 -Task Test runs it)"

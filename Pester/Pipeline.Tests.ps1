@@ -64,7 +64,7 @@ $Extra
 }
 AfterAll { Remove-Item $script:dir -Recurse -Force -ErrorAction SilentlyContinue }
 
-Describe 'examples/nightly.ps1 as a scheduled task' {
+Describe 'examples/nightly.ps1 as a scheduled task' -Tag 'Integration' {
     BeforeAll {
         $script:job = Join-Path $script:dir 'job'
         $script:config = New-PipelineFile $script:job
@@ -123,7 +123,7 @@ Describe 'examples/nightly.ps1 as a scheduled task' {
     }
 }
 
-Describe 'A run that fails never loses the last good atlas' {
+Describe 'A run that fails never loses the last good atlas' -Tag 'Integration' {
     BeforeAll {
         $script:faults = Join-Path $script:dir 'faults'
         $script:faultConfig = New-PipelineFile $script:faults
@@ -205,7 +205,7 @@ Describe 'A run that fails never loses the last good atlas' {
     }
 }
 
-Describe 'Nothing is lost: signals, a shared output folder, a read-only folder, a person''s files' {
+Describe 'Nothing is lost: signals, a shared output folder, a read-only folder, a person''s files' -Tag 'Integration' {
     BeforeAll {
         $script:safe = Join-Path $script:dir 'safe'
         $script:safeConfig = New-PipelineFile $script:safe
@@ -317,7 +317,7 @@ Describe 'Nothing is lost: signals, a shared output folder, a read-only folder, 
     }
 }
 
-Describe 'Gates: a run that looks wrong is written but never served' {
+Describe 'Gates: a run that looks wrong is written but never served' -Tag 'Integration' {
     BeforeAll {
         $script:gated = Join-Path $script:dir 'gated'
         $script:gatedPlays = Join-Path $script:gated 'plays.parquet'
@@ -383,7 +383,7 @@ Describe 'Gates: a run that looks wrong is written but never served' {
     }
 }
 
-Describe 'Invoke-EmbeddingPipeline' {
+Describe 'Invoke-EmbeddingPipeline' -Tag 'Integration' {
     It 'validates the data file before any work: an unknown key and a missing file are named' {
         $folder = Join-Path $script:dir 'bad'
         $config = New-PipelineFile $folder "    Mde2 = @{ }`n    Preview = @{ Width = 'wide' }"

@@ -25,7 +25,7 @@ BeforeAll {
 }
 AfterAll { Remove-Item $script:dir -Recurse -Force -ErrorAction SilentlyContinue }
 
-Describe 'Export-EmbeddingPreview' {
+Describe 'Export-EmbeddingPreview' -Tag 'Unit' {
     It 'has help with examples and declares its output' {
         $help = Get-Help Export-EmbeddingPreview -Full
         $help.Synopsis | Should -Not -BeNullOrEmpty

@@ -23,7 +23,7 @@ BeforeAll {
 }
 AfterAll { Remove-Item $script:dir -Recurse -Force -ErrorAction SilentlyContinue }
 
-Describe 'ConvertTo-Projection' {
+Describe 'ConvertTo-Projection' -Tag 'Unit' {
     It 'projects with UMAP, separates the blobs and round-trips through -OutFile' {
         $path = Join-Path $script:dir 'umap.parquet'
         $p = $script:embedding | ConvertTo-Projection -Method Umap -Seed 3 -Epochs 150 -OutFile $path
@@ -76,7 +76,7 @@ Describe 'ConvertTo-Projection' {
     }
 }
 
-Describe 'Measure-Embedding' {
+Describe 'Measure-Embedding' -Tag 'Unit' {
     It 'scores an identical reference as perfect' {
         $q = $script:embedding | Measure-Embedding -Reference $script:embedding -K 5
         $q.NeighborRecall | Should -Be 1
@@ -100,7 +100,7 @@ Describe 'Measure-Embedding' {
     }
 }
 
-Describe 'Get-EntityNeighbor' {
+Describe 'Get-EntityNeighbor' -Tag 'Unit' {
     It 'lists the nearest entities with distances' {
         $rows = $script:embedding | Get-EntityNeighbor -Entity 1000 -Count 10
         $rows.Count | Should -Be 10

@@ -1,6 +1,6 @@
 # demo/Invoke-ScaleRun.ps1, the recipe of docs/scale.md, at a small size: it runs every stage in a new pwsh, as
 # ScaleBench starts it, and writes one JSON row per stage with a time, a CPU time and a peak resident set.
-Describe 'Invoke-ScaleRun.ps1 (the million-entity recipe, small)' {
+Describe 'Invoke-ScaleRun.ps1 (the million-entity recipe, small)' -Tag 'Slow' {
     BeforeAll {
         $script:repoRoot = Split-Path $PSScriptRoot -Parent
         $script:dir = Join-Path ([IO.Path]::GetTempPath()) ("embedps-pester-scale-" + [guid]::NewGuid().ToString('N').Substring(0, 8))

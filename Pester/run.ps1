@@ -1,7 +1,10 @@
 # Runs every *.Tests.ps1 here against the built module folder and writes a summary for build.ps1.
 param(
     [Parameter(Mandatory)] [string] $ModulePath,
-    [Parameter(Mandatory)] [string] $SummaryPath
+    [Parameter(Mandatory)] [string] $SummaryPath,
+    # Only the tests with these tags (build.ps1 -Fast passes Unit); every test file tags its Describe blocks with one tier:
+    # Unit, Integration, Browser or Slow.
+    [string[]] $Tag
 )
 $ErrorActionPreference = 'Stop'
 $nuget = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else { Join-Path $HOME '.nuget/packages' }
@@ -16,8 +19,17 @@ $configuration = New-PesterConfiguration
 $configuration.Run.Path = @($PSScriptRoot, (Join-Path $PSScriptRoot '../examples/pipeline.Tests.ps1'))
 $configuration.Run.PassThru = $true
 $configuration.Output.Verbosity = 'Detailed'
-$configuration.Filter.ExcludeTag = @('GPU')
+if ($Tag) { $configuration.Filter.Tag = $Tag }
 $result = Invoke-Pester -Configuration $configuration
-[pscustomobject]@{ Passed = $result.PassedCount; Failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount } |
-    ConvertTo-Json | Set-Content $SummaryPath
+# The tests a -Tag filter left out, by the tier their Describe block carries.
+function Get-Tier($test) {
+    for ($block = $test.Block; $block; $block = $block.Parent) {
+        foreach ($t in @($block.Tag)) { if ($t -in 'Unit', 'Integration', 'Browser', 'Slow') { return $t } }
+    }
+    'no tier'
+}
+$skipped = @($result.Tests | Where-Object Result -eq 'NotRun' | ForEach-Object { Get-Tier $_ } | Group-Object -NoElement |
+    ForEach-Object { [pscustomobject]@{ Tier = $_.Name; Count = $_.Count } })
+[pscustomobject]@{ Passed = $result.PassedCount; Failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount; Skipped = $skipped } |
+    ConvertTo-Json -Depth 3 | Set-Content $SummaryPath
 "Pester: $($result.PassedCount) passed, $($result.FailedCount) failed"

@@ -2,6 +2,7 @@ using EmbedPS.Core.Common;
 using EmbedPS.Core.Mde;
 using EmbedPS.Core.NeighborPreservation;
 using EmbedPS.Core.Projection;
+using EmbedPS.Core.Quality;
 using EmbedPS.Core.Knn;
 
 namespace EmbedPS.Bench.Cases;

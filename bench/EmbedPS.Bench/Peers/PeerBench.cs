@@ -7,6 +7,7 @@ using EmbedPS.Core.Cooccurrence;
 using EmbedPS.Core.Mde;
 using EmbedPS.Core.NeighborPreservation;
 using EmbedPS.Core.Projection;
+using EmbedPS.Core.Quality;
 
 namespace EmbedPS.Bench.Peers;
 

@@ -92,7 +92,7 @@ public sealed class ArtifactRowGroups : IDisposable
 
     public void Dispose()
     {
-        new ParquetArtifact.SyncDispose(_reader).Dispose();
+        ParquetSync.Dispose(_reader);
         _stream.Dispose();
     }
 }

@@ -1,23 +1,18 @@
-using EmbedPS.Core.Collections;
-using EmbedPS.Core.Cooccurrence;
-using EmbedPS.Core.Mde;
-using EmbedPS.Core.NeighborPreservation;
+using EmbedPS.Core.Common;
 
 namespace EmbedPS.Core.Artifacts;
 
-/// <summary>Reads any artifact back as its typed object, and writes any stage object.</summary>
+/// <summary>
+/// Reads any artifact back as its typed object, and writes any stage object, through the codec each stage registers with
+/// <see cref="ArtifactCodecs"/> (so this store, below the stages, names none of them).
+/// </summary>
 public static class ArtifactStore
 {
     /// <summary>Reads any artifact as its typed object; co-occurrence matrices and neighbour graphs are read one row group at a time.</summary>
     public static object Read(string path, CancellationToken cancellation = default)
     {
         using var file = ParquetArtifact.Open(path, null, cancellation);
-        return file.Kind switch
-        {
-            ArtifactKind.Cooccurrence => CooccurrenceArtifact.Read(file, cancellation),
-            ArtifactKind.NeighborGraph => NeighborGraphArtifact.Read(file, cancellation),
-            _ => FromTable(file.ReadAll(cancellation)),
-        };
+        return ArtifactCodecs.For(file.Kind).Read(file, cancellation);
     }
 
     /// <summary>
@@ -35,7 +30,7 @@ public static class ArtifactStore
         if (table is not null && problems.Count == 0)
         {
             try { FromTable(table); }
-            catch (Common.EmbedPSException ex)
+            catch (EmbedPSException ex)
             {
                 problems.Add(new ArtifactProblem(ex.ErrorId, ex.Message, ex.File ?? table.Path, Column: ex.Column, Row: ex.Row, Value: ex.Value));
             }
@@ -43,39 +38,13 @@ public static class ArtifactStore
         return (problems, table?.Kind);
     }
 
-    public static object FromTable(ArtifactTable table)
-    {
-        return table.Kind switch
-        {
-            ArtifactKind.Collections => CollectionsArtifact.FromTable(table),
-            ArtifactKind.Cooccurrence => CooccurrenceArtifact.FromTable(table),
-            ArtifactKind.NeighborGraph => NeighborGraphArtifact.FromTable(table),
-            ArtifactKind.Embedding => EmbeddingArtifact.FromTable(table),
-            ArtifactKind.Projection => Projection.ProjectionArtifact.FromTable(table),
-            _ => throw new NotSupportedException(table.Kind.ToString()),
-        };
-    }
+    public static object FromTable(ArtifactTable table) => ArtifactCodecs.For(table.Kind).FromTable(table);
 
-    public static ArtifactKind KindOf(object stageObject) => stageObject switch
-    {
-        EntityCollectionSet => ArtifactKind.Collections,
-        CooccurrenceMatrix => ArtifactKind.Cooccurrence,
-        NeighborGraph => ArtifactKind.NeighborGraph,
-        Embedding => ArtifactKind.Embedding,
-        Projection.Projection => ArtifactKind.Projection,
-        _ => throw new ArgumentException($"{stageObject.GetType().Name} is not an EmbedPS stage object."),
-    };
+    public static ArtifactKind KindOf(object stageObject) => CodecOf(stageObject).Kind;
 
-    public static void Write(object stageObject, string path, CancellationToken cancellation = default)
-    {
-        switch (stageObject)
-        {
-            case EntityCollectionSet s: CollectionsArtifact.Write(s, path, cancellation); break;
-            case CooccurrenceMatrix m: CooccurrenceArtifact.Write(m, path, cancellation); break;
-            case NeighborGraph g: NeighborGraphArtifact.Write(g, path, cancellation); break;
-            case Embedding e: EmbeddingArtifact.Write(e, path, cancellation); break;
-            case Projection.Projection p: Projection.ProjectionArtifact.Write(p, path, cancellation); break;
-            default: throw new ArgumentException($"{stageObject.GetType().Name} is not an EmbedPS stage object.");
-        }
-    }
+    public static void Write(object stageObject, string path, CancellationToken cancellation = default) =>
+        CodecOf(stageObject).Write(stageObject, path, cancellation);
+
+    private static ArtifactCodec CodecOf(object stageObject) => ArtifactCodecs.ForObject(stageObject)
+        ?? throw new ArgumentException($"{stageObject.GetType().Name} is not an EmbedPS stage object.");
 }

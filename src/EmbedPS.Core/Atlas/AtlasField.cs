@@ -13,7 +13,7 @@ public sealed class AtlasField
 {
     public const string MissingCategory = "(missing)";
     /// <summary>Most categories a column may have and still colour and filter the map.</summary>
-    public const int MaxCategories = 1000;
+    public const int MaxCategories = Preview.CategoryRule.MaxCategories;
 
     private AtlasField(string name, AtlasFieldKind kind) { Name = name; Kind = kind; }
 
@@ -53,16 +53,10 @@ public sealed class AtlasField
         };
     }
 
-    /// <summary>
-    /// The one rule, for the atlas and the preview alike, by which a column that is not all numbers is a category (it can
-    /// colour) rather than free text: at most 20 distinct values, or at most <see cref="MaxCategories"/> with each value on 4
-    /// or more entities on average.
-    /// </summary>
-    public static bool IsCategory(int distinct, int present) => distinct <= MaxCategories && present > 0 && (distinct <= 20 || distinct * 4 <= present);
+    /// <summary>The one rule by which a text column is a category; see <see cref="Preview.CategoryRule"/>.</summary>
+    public static bool IsCategory(int distinct, int present) => Preview.CategoryRule.IsCategory(distinct, present);
 
-    /// <summary>"a text column (300 distinct values in 300 entities)": why <see cref="IsCategory"/> said no, for messages.</summary>
-    public static string DescribeText(int distinct, int present) =>
-        $"a text column ({distinct:N0}{(distinct > MaxCategories ? "+" : "")} distinct values in {present:N0} entities; a category has at most 20, or at most {MaxCategories:N0} with 4 or more entities each)";
+    public static string DescribeText(int distinct, int present) => Preview.CategoryRule.DescribeText(distinct, present);
 
     /// <summary>Infers the kind of a text column; <paramref name="forceCategory"/> keeps numbers as categories.</summary>
     public static AtlasField Infer(string name, string?[] values, bool forceCategory)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using EmbedPS.Core.Artifacts;
 using EmbedPS.Core.Common;
 
@@ -9,6 +10,10 @@ namespace EmbedPS.Core.Collections;
 /// </summary>
 public static class CollectionsArtifact
 {
+    /// <summary>Registers this kind's codec (read whole) with <see cref="ArtifactCodecs"/> when EmbedPS.Core loads.</summary>
+    [ModuleInitializer]
+    internal static void RegisterCodec() => ArtifactCodecs.Register<EntityCollectionSet>(ArtifactKind.Collections, FromTable, Write);
+
     public const int Schema = 1;
 
     public static void Write(EntityCollectionSet set, string path, CancellationToken cancellation = default)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using EmbedPS.Core.Artifacts;
 using EmbedPS.Core.Common;
 using Parquet;
 using Parquet.Schema;
@@ -86,7 +87,7 @@ internal static class ParquetCollectionReader
         try
         {
             using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-            var reader = ParquetReader.CreateAsync(stream, cancellationToken: cancellation).GetAwaiter().GetResult();
+            var reader = ParquetSync.Wait(ParquetReader.CreateAsync(stream, cancellationToken: cancellation));
             try
             {
                 var fields = reader.Schema.GetDataFields();
@@ -144,15 +145,14 @@ internal static class ParquetCollectionReader
             }
             finally
             {
-                reader.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                ParquetSync.Dispose(reader);
             }
         }
         catch (EmbedPSException) { throw; }
         catch (OperationCanceledException) { throw; }
         catch (Exception ex) // whatever a corrupt file makes the Parquet library throw (Thrift errors included), the user gets the file named
         {
-            throw new EmbedPSException("ParquetUnreadable", EmbedPSErrorKind.InvalidData,
-                $"'{file}' is not a readable Parquet file (truncated or corrupt?): {ex.GetType().Name}: {ex.Message}", ex) { File = file };
+            throw ParquetArtifact.Unreadable(file, ex);
         }
     }
 
@@ -170,7 +170,7 @@ internal static class ParquetCollectionReader
         if (t == typeof(string) || t == typeof(ReadOnlyMemory<char>))
         {
             var strings = new string?[count];
-            group.ReadAsync(field, new Memory<string?>(strings), null, ct).GetAwaiter().GetResult();
+            ParquetSync.Wait(group.ReadAsync(field, new Memory<string?>(strings), null, ct));
             return strings;
         }
         if (t == typeof(long)) return Read<long>(group, field, count, ct);
@@ -196,12 +196,12 @@ internal static class ParquetCollectionReader
         var values = new T?[count];
         if (field.IsNullable)
         {
-            group.ReadAsync<T>(field, values.AsMemory(), cancellationToken: ct).GetAwaiter().GetResult();
+            ParquetSync.Wait(group.ReadAsync<T>(field, values.AsMemory(), cancellationToken: ct));
             return values;
         }
         // A required (non-nullable) column goes into a plain buffer: read into a nullable one, Parquet.Net left rows of larger files unset.
         var plain = new T[count];
-        group.ReadAsync<T>(field, plain.AsMemory(), cancellationToken: ct).GetAwaiter().GetResult();
+        ParquetSync.Wait(group.ReadAsync<T>(field, plain.AsMemory(), cancellationToken: ct));
         for (int i = 0; i < count; i++) values[i] = plain[i];
         return values;
     }

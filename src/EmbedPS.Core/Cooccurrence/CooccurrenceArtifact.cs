@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using EmbedPS.Core.Artifacts;
 using EmbedPS.Core.Common;
 
@@ -10,6 +11,10 @@ namespace EmbedPS.Core.Cooccurrence;
 /// </summary>
 public static class CooccurrenceArtifact
 {
+    /// <summary>Registers this kind's codec (one row group at a time) with <see cref="ArtifactCodecs"/> when EmbedPS.Core loads.</summary>
+    [ModuleInitializer]
+    internal static void RegisterCodec() => ArtifactCodecs.Register<CooccurrenceMatrix>(ArtifactKind.Cooccurrence, FromTable, Write, Read);
+
     public const int Schema = 1;
 
     public static void Write(CooccurrenceMatrix matrix, string path, CancellationToken cancellation = default) =>

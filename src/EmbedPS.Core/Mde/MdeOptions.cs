@@ -1,36 +1,34 @@
 namespace EmbedPS.Core.Mde;
 
-/// <summary>Distortion penalties, as PyMDE names them (pymde.penalties).</summary>
-public enum PenaltyKind
+/// <summary>Where the distortion and its gradient are computed.</summary>
+public enum MdeDevice
 {
-    /// <summary>Attractive: f(d) = w · log(1 + d^α), α = exponent (PyMDE default 1.5).</summary>
-    Log1p,
-    /// <summary>Repulsive: f(d) = w · log(1 − exp(−d^α)), α = exponent (PyMDE default 1).</summary>
-    Log,
-    /// <summary>f(d) = w · d².</summary>
-    Quadratic,
-    /// <summary>f(d) = w · (d² / 2 when d ≤ δ, else δ(d − δ/2)).</summary>
-    Huber,
+    /// <summary>The CPU, for now (docs/gpu.md); the CUDA path is opt-in (-Device Gpu).</summary>
+    Auto,
+    /// <summary>The multi-threaded CPU path.</summary>
+    Cpu,
+    /// <summary>A CUDA GPU through ILGPU; an error when there is none.</summary>
+    Gpu,
 }
 
-/// <summary>Constraint on the embedding (pymde.constraints).</summary>
-public enum ConstraintKind
+/// <summary>Optimiser settings for <see cref="MinimumDistortionEmbedding"/> (PyMDE's MDE.embed arguments).</summary>
+public sealed record MdeOptions
 {
-    /// <summary>Zero mean and XᵀX = n·I.</summary>
-    Standardized,
-    /// <summary>Zero mean only.</summary>
-    Centered,
-    /// <summary>Given entities pinned to given coordinates; the rest are free.</summary>
-    Anchored,
-}
-
-/// <summary>How the optimiser starts.</summary>
-public enum InitKind
-{
-    /// <summary>Spectral: the smallest non-trivial eigenvectors of the neighbour graph's Laplacian.</summary>
-    Quadratic,
-    /// <summary>Gaussian random coordinates, seeded.</summary>
-    Random,
-    /// <summary>Coordinates of a previous embedding, matched by entity id.</summary>
-    Embedding,
+    /// <summary>Iterations of projected L-BFGS (PyMDE default 300).</summary>
+    public int MaxIterations { get; init; } = MdeSettings.MaxIterations.Default;
+    /// <summary>Stop when ‖projected gradient‖_F ≤ this (PyMDE's eps, default 1e-5).</summary>
+    public double Tolerance { get; init; } = MdeSettings.Tolerance.Default;
+    /// <summary>L-BFGS memory (PyMDE default 10).</summary>
+    public int Memory { get; init; } = 10;
+    /// <summary>Seed of the random start; null uses the graph configuration's seed.</summary>
+    public int? Seed { get; init; }
+    public MdeDevice Device { get; init; } = MdeSettings.Device.Default;
+    /// <summary>Keep the coordinates every N iterations (0 = none).</summary>
+    public int SnapshotEvery { get; init; }
+    /// <summary>Verbose line every N iterations (0 = max(1, MaxIterations / 10), as PyMDE's print_every).</summary>
+    public int VerboseEvery { get; init; }
+    /// <summary>Threads of the CPU path (≤ 0 = all cores). Results do not depend on it.</summary>
+    public int MaxDegreeOfParallelism { get; init; } = -1;
+    /// <summary>Called after every iteration with (iteration, coordinates); for tests and tools.</summary>
+    public Action<int, float[]>? AfterIteration { get; init; }
 }

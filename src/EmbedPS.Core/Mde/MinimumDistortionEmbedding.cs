@@ -7,39 +7,6 @@ using EmbedPS.Core.NeighborPreservation;
 
 namespace EmbedPS.Core.Mde;
 
-/// <summary>Where the distortion and its gradient are computed.</summary>
-public enum MdeDevice
-{
-    /// <summary>The CPU. The CUDA path has not yet passed tools/gpu-check on real hardware, so Auto never picks it; GPU is opt-in (-Device Gpu).</summary>
-    Auto,
-    /// <summary>The multi-threaded CPU path.</summary>
-    Cpu,
-    /// <summary>A CUDA GPU through ILGPU; an error when there is none.</summary>
-    Gpu,
-}
-
-/// <summary>Optimiser settings for <see cref="MinimumDistortionEmbedding"/> (PyMDE's MDE.embed arguments).</summary>
-public sealed record MdeOptions
-{
-    /// <summary>Iterations of projected L-BFGS (PyMDE default 300).</summary>
-    public int MaxIterations { get; init; } = MdeSettings.MaxIterations.Default;
-    /// <summary>Stop when ‖projected gradient‖_F ≤ this (PyMDE's eps, default 1e-5).</summary>
-    public double Tolerance { get; init; } = MdeSettings.Tolerance.Default;
-    /// <summary>L-BFGS memory (PyMDE default 10).</summary>
-    public int Memory { get; init; } = 10;
-    /// <summary>Seed of the random start; null uses the graph configuration's seed.</summary>
-    public int? Seed { get; init; }
-    public MdeDevice Device { get; init; } = MdeSettings.Device.Default;
-    /// <summary>Keep the coordinates every N iterations (0 = none).</summary>
-    public int SnapshotEvery { get; init; }
-    /// <summary>Verbose line every N iterations (0 = max(1, MaxIterations / 10), as PyMDE's print_every).</summary>
-    public int VerboseEvery { get; init; }
-    /// <summary>Threads of the CPU path (≤ 0 = all cores). Results do not depend on it.</summary>
-    public int MaxDegreeOfParallelism { get; init; } = -1;
-    /// <summary>Called after every iteration with (iteration, coordinates); for tests and tools.</summary>
-    public Action<int, float[]>? AfterIteration { get; init; }
-}
-
 /// <summary>
 /// Minimum-distortion embedding of a <see cref="NeighborGraph"/> (Agrawal, Ali and Boyd, "Minimum-Distortion Embedding";
 /// PyMDE's MDE.embed): minimise the average distortion (1/p) Σ_k w_k p(d_k) over the constraint set by projected L-BFGS.
@@ -159,8 +126,8 @@ public static class MinimumDistortionEmbedding
     }
 
     /// <summary>
-    /// The back-end the options ask for. Auto picks the CPU: the CUDA path is opt-in (-Device Gpu) and unverified until it has
-    /// passed tools/gpu-check on a real GPU (see docs/mde.md); Auto should only start to prefer a GPU after that.
+    /// The back-end the options ask for. Auto picks the CPU and the CUDA path is opt-in (-Device Gpu): docs/gpu.md says why,
+    /// and when Auto may start to prefer a GPU.
     /// </summary>
     public static IMdeBackend CreateBackend(MdeProblem problem, MdeOptions options, IStageLog log)
     {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using EmbedPS.Core.Artifacts;
 using EmbedPS.Core.Common;
 
@@ -12,6 +13,10 @@ namespace EmbedPS.Core.NeighborPreservation;
 /// </summary>
 public static class NeighborGraphArtifact
 {
+    /// <summary>Registers this kind's codec (one row group at a time) with <see cref="ArtifactCodecs"/> when EmbedPS.Core loads.</summary>
+    [ModuleInitializer]
+    internal static void RegisterCodec() => ArtifactCodecs.Register<NeighborGraph>(ArtifactKind.NeighborGraph, FromTable, Write, Read);
+
     public const int Schema = 1;
     public const string ConfigurationKey = "embedps.configuration";
 

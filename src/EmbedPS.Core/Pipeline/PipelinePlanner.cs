@@ -4,7 +4,6 @@ using EmbedPS.Core.Common;
 using EmbedPS.Core.Cooccurrence;
 using EmbedPS.Core.Mde;
 using EmbedPS.Core.NeighborPreservation;
-using EmbedPS.Core.Pipeline.Stages;
 using EmbedPS.Core.Projection;
 using static EmbedPS.Core.Pipeline.StageCache;
 

@@ -5,6 +5,7 @@ using EmbedPS.Core.Artifacts;
 using EmbedPS.Core.Common;
 using EmbedPS.Core.Mde;
 using EmbedPS.Core.Projection;
+using EmbedPS.Core.Quality;
 using ProjectionResult = EmbedPS.Core.Projection.Projection;
 
 namespace EmbedPS.Core.Pipeline;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using EmbedPS.Core.Artifacts;
 using EmbedPS.Core.Common;
@@ -10,6 +11,10 @@ namespace EmbedPS.Core.Projection;
 /// </summary>
 public static class ProjectionArtifact
 {
+    /// <summary>Registers this kind's codec (read whole) with <see cref="ArtifactCodecs"/> when EmbedPS.Core loads.</summary>
+    [ModuleInitializer]
+    internal static void RegisterCodec() => ArtifactCodecs.Register<Projection>(ArtifactKind.Projection, FromTable, Write);
+
     public const int Schema = 1;
 
     public static void Write(Projection projection, string path, CancellationToken cancellation = default)

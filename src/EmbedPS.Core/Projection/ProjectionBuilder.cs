@@ -78,7 +78,7 @@ public static class ProjectionBuilder
         {
             var subject = new PointSet(input.Entities, PointSet.Interleave(x, y), 2);
             var reference = new PointSet(input.Entities, data, d);
-            quality["recall@10"] = EmbeddingQuality.NeighborRecall(subject, reference, 10, null, cancellation);
+            quality["recall@10"] = LayoutRecall.NeighborRecall(subject, reference, 10, null, cancellation);
             log.Verbose($"Recall@10 against the {d}-D input: {quality["recall@10"]:F4}.");
         }
         var parameters = new SortedDictionary<string, object?>(request.Parameters, StringComparer.Ordinal) { ["Method"] = request.Method.ToString() };

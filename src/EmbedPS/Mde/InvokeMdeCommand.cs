@@ -19,7 +19,7 @@ namespace EmbedPS.Commands.Mde;
 /// initialisation of the neighbour edges, computed with LOBPCG), Random (seeded), or Embedding: the coordinates of
 /// -InitialEmbedding (a previous map, matched by entity id; new entities start at random). The CPU path is the default: multi-threaded,
 /// SIMD, and gives the same result whatever the number of cores. -Device Gpu runs the distortion and gradient as ILGPU kernels on a
-/// CUDA GPU: it is opt-in and unverified (it has not yet passed tools/gpu-check on real hardware), so -Device Auto, the default,
+/// CUDA GPU: it is opt-in, not yet verified on a real GPU (docs/gpu.md), so -Device Auto, the default,
 /// always uses the CPU. The result is an Embedding with the coordinates, entity ids, popularity, final
 /// average distortion, iterations, the distortion after every iteration and why it stopped; -OutFile persists it as an 'embedding'
 /// artifact. Progress shows the iteration and the distortion; -Verbose prints PyMDE's iteration lines every -VerboseEvery
@@ -47,7 +47,7 @@ namespace EmbedPS.Commands.Mde;
 /// </example>
 /// <example>
 ///   <code>Get-ChildItem ./graphs/*.parquet | Invoke-Mde -Device Auto</code>
-///   <para>Embeds several graph artifacts (bound by their FullName) on the CPU: -Device Auto uses the CPU path until the CUDA path is verified on real GPUs; -Device Gpu opts in to it.</para>
+///   <para>Embeds several graph artifacts (bound by their FullName) on the CPU: -Device Auto uses the CPU path; -Device Gpu opts in to the CUDA path.</para>
 /// </example>
 [Cmdlet(VerbsLifecycle.Invoke, "Mde", SupportsShouldProcess = true, DefaultParameterSetName = "InputObject")]
 [OutputType(typeof(Embedding))]
@@ -111,7 +111,7 @@ public sealed class InvokeMdeCommand : EmbedPSStageCmdlet
     [Parameter, ValidateSetting(typeof(MdeSettings), nameof(MdeSettings.Tolerance))]
     public double Tolerance { get; set; } = MdeSettings.Tolerance.Default;
 
-    /// <summary>Auto (the CPU until the CUDA path has passed tools/gpu-check on a real GPU), Cpu, or Gpu (opt-in, unverified on real hardware; an error when no CUDA GPU is usable).</summary>
+    /// <summary>Auto (the CPU, for now: see the description), Cpu, or Gpu (opt-in; an error when no CUDA GPU is usable).</summary>
     [Parameter]
     public MdeDevice Device { get; set; } = MdeSettings.Device.Default;
 

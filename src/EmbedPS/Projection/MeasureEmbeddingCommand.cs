@@ -4,6 +4,7 @@ using EmbedPS.Commands.Infrastructure;
 using EmbedPS.Core.Mde;
 using EmbedPS.Core.NeighborPreservation;
 using EmbedPS.Core.Projection;
+using EmbedPS.Core.Quality;
 using ProjectionResult = EmbedPS.Core.Projection.Projection;
 
 namespace EmbedPS.Commands.Projection;

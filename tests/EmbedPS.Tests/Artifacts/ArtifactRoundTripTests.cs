@@ -9,6 +9,7 @@ using EmbedPS.Tests.Infrastructure;
 
 namespace EmbedPS.Tests.Artifacts;
 
+[Trait("Category", "Unit")]
 public class ArtifactRoundTripTests
 {
     [Fact]
@@ -212,6 +213,7 @@ public class ArtifactRoundTripTests
     }
 }
 
+[Trait("Category", "Unit")]
 public class StreamingArtifactTests
 {
     [Theory]

@@ -11,6 +11,7 @@ using EmbedPS.Tests.Infrastructure;
 namespace EmbedPS.Tests.Artifacts;
 
 /// <summary>An independent reader (DuckDB) proves that the artifacts are plain Parquet with the footer we promise.</summary>
+[Trait("Category", "Integration")]
 public class DuckDbInteropTests
 {
     private static List<object?[]> Query(string sql)

@@ -65,6 +65,7 @@ internal static class StreamingTestData
     }
 }
 
+[Trait("Category", "Unit")]
 public class StreamingReadTests
 {
     [Theory]
@@ -209,6 +210,7 @@ public class StreamingReadTests
 public class AllocationMeasurementCollection;
 
 [Collection("AllocationMeasurement")]
+[Trait("Category", "Slow")]
 public class StreamingReadAllocationTests(ITestOutputHelper output)
 {
     [Fact]

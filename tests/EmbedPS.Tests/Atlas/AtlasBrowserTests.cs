@@ -7,6 +7,7 @@ namespace EmbedPS.Tests.Atlas;
 
 /// <summary>The exported atlas driven in a real headless Chromium, opened from file:// as a user double-clicking index.html.</summary>
 [Collection("AtlasBrowser")]
+[Trait("Category", "Browser")]
 public sealed class AtlasBrowserTests
 {
     private readonly AtlasBrowserFixture _fixture;

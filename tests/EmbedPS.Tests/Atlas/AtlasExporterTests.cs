@@ -11,6 +11,7 @@ using EmbedPS.Tests.Infrastructure;
 namespace EmbedPS.Tests.Atlas;
 
 /// <summary>The exporter without a browser: what lands in the data files, how columns are typed, errors, atomicity.</summary>
+[Trait("Category", "Unit")]
 public sealed class AtlasExporterTests
 {
     private static readonly Lazy<AtlasTestData> Shared = new(() => AtlasTestData.Create(600));

@@ -9,6 +9,7 @@ namespace EmbedPS.Tests.Collections;
 /// Each kind of bad input gives its own error naming file, line, column and value — from the core and through the
 /// cmdlet, which then emits nothing and writes no -OutFile.
 /// </summary>
+[Trait("Category", "Unit")]
 public class BadInputTests
 {
     /// <summary>name, file content, weight column, expected ErrorId, expected line (0: none), column, value fragments.</summary>

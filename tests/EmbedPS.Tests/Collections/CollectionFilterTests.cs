@@ -3,6 +3,7 @@ using EmbedPS.Core.Common;
 
 namespace EmbedPS.Tests.Collections;
 
+[Trait("Category", "Unit")]
 public class CollectionFilterTests
 {
     private static EntityCollectionSet Build(params (string Collection, string Entities)[] collections)

@@ -6,6 +6,7 @@ using EmbedPS.Tests.Infrastructure;
 namespace EmbedPS.Tests.Collections;
 
 /// <summary>CSV/TSV import through <see cref="CollectionImporter"/>: quoting, line ends, encodings, id types, merging.</summary>
+[Trait("Category", "Unit")]
 public class CsvImportTests
 {
     internal static EntityCollectionSet Import(string path, CollectionImportOptions? options = null)
@@ -208,6 +209,7 @@ public class CsvImportTests
 }
 
 /// <summary>CollectionCsvWriter → CollectionImporter gives back every pair, weight, value and timestamp.</summary>
+[Trait("Category", "Unit")]
 public class CsvRoundTripTests
 {
     [Fact]

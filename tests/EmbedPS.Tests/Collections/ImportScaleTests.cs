@@ -7,6 +7,7 @@ using EmbedPS.Tests.Infrastructure;
 namespace EmbedPS.Tests.Collections;
 
 /// <summary>A real-size CSV (250,000 rows) imports with exactly the counts that independent readers find.</summary>
+[Trait("Category", "Slow")]
 public class ImportScaleTests
 {
     /// <summary>

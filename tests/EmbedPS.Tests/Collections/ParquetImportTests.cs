@@ -6,6 +6,7 @@ using EmbedPS.Tests.Infrastructure;
 namespace EmbedPS.Tests.Collections;
 
 /// <summary>Parquet import: single files and Hive-partitioned folders written by DuckDB (an independent writer).</summary>
+[Trait("Category", "Unit")]
 public class ParquetImportTests
 {
     internal static void DuckDb(string sql)
@@ -137,7 +138,7 @@ public class ParquetImportTests
         var path = dir.File("broken.parquet");
         File.WriteAllText(path, "collection,entity\nu1,a\n");
         var ex = Assert.Throws<EmbedPSException>(() => new CollectionImporter(new CollectionImportOptions()).ReadPath(path, StageLog.Null, CancellationToken.None));
-        Assert.Equal("ParquetUnreadable", ex.ErrorId);
+        Assert.Equal("ArtifactUnreadable", ex.ErrorId);
         Assert.Contains(path, ex.Message);
     }
 

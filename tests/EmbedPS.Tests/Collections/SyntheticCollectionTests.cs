@@ -2,6 +2,7 @@ using EmbedPS.Core.Collections;
 
 namespace EmbedPS.Tests.Collections;
 
+[Trait("Category", "Unit")]
 public class SyntheticCollectionTests
 {
     [Fact]

@@ -3,6 +3,7 @@ using EmbedPS.Tests.Infrastructure;
 
 namespace EmbedPS.Tests.Common;
 
+[Trait("Category", "Unit")]
 public class MemoryBudgetTests
 {
     private static string Write(TempDirectory dir, string relative, string text)

@@ -4,6 +4,7 @@ using static EmbedPS.Tests.Cooccurrence.CooccurrenceTestData;
 
 namespace EmbedPS.Tests.Cooccurrence;
 
+[Trait("Category", "Unit")]
 public class CooccurrenceBuilderTests
 {
     // Entities A=0, B=1, C=2, D=3, E=4 (E is in no collection of size > 1).
@@ -118,6 +119,7 @@ public class CooccurrenceBuilderTests
         AssertEqualsReference(Naive(set, options), CooccurrenceBuilder.Build(set, options), 0);
     }
 
+    [Trait("Category", "Slow")]
     [Theory]
     [InlineData(CollectionWeighting.None)]
     [InlineData(CollectionWeighting.InverseLogSize)]

@@ -3,6 +3,7 @@ using EmbedPS.Tests.Infrastructure;
 
 namespace EmbedPS.Tests.Cooccurrence;
 
+[Trait("Category", "Integration")]
 public class CooccurrenceCmdletTests
 {
     [Fact]

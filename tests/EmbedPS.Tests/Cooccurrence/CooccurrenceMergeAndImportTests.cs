@@ -8,6 +8,7 @@ using static EmbedPS.Tests.Cooccurrence.CooccurrenceTestData;
 
 namespace EmbedPS.Tests.Cooccurrence;
 
+[Trait("Category", "Unit")]
 public class CooccurrenceMergeAndImportTests
 {
     /// <summary>Splits collections into shards, each with its own entity list (ids only of the entities it holds).</summary>
@@ -127,6 +128,7 @@ public class CooccurrenceMergeAndImportTests
         command.ExecuteNonQuery();
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void The_documented_SQL_in_DuckDB_gives_the_same_matrix_as_the_builder()
     {

@@ -13,6 +13,7 @@ using ProjectionResult = EmbedPS.Core.Projection.Projection;
 namespace EmbedPS.Tests.Hardening;
 
 /// <summary>Issue 14: artifacts are verified on import (footer, content, columns), and Test-EmbedArtifact reports the same checks.</summary>
+[Trait("Category", "Unit")]
 public sealed class ArtifactValidationTests
 {
     private static ProjectionResult SampleProjection(int n = 1200)

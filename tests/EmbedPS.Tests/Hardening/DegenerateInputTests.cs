@@ -10,6 +10,7 @@ using Xunit;
 namespace EmbedPS.Tests.Hardening;
 
 /// <summary>Issue 14: degenerate inputs stop with a clear error (or a specific warning) before the expensive stages.</summary>
+[Trait("Category", "Unit")]
 public sealed class DegenerateInputTests
 {
     private sealed class RecordingLog : IStageLog

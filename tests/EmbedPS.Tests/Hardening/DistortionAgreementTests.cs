@@ -1,11 +1,13 @@
 using EmbedPS.Core.Mde;
 using EmbedPS.Core.NeighborPreservation;
 using EmbedPS.Core.Projection;
+using EmbedPS.Core.Quality;
 using Xunit;
 
 namespace EmbedPS.Tests.Hardening;
 
 /// <summary>Issue 14: Measure-Embedding and Invoke-Mde share one distortion implementation and report the same number.</summary>
+[Trait("Category", "Unit")]
 public sealed class DistortionAgreementTests
 {
     [Theory]

@@ -8,6 +8,7 @@ using Xunit;
 namespace EmbedPS.Tests.Hardening;
 
 /// <summary>Issue 14: entity order is a function of the data alone, the same on every path (memory, artifact, shuffled files, shards).</summary>
+[Trait("Category", "Unit")]
 public sealed class EntityOrderTests
 {
     private static EntityCollectionSet Tiny() => SyntheticCollectionGenerator.Generate(SyntheticCollectionOptions.Tiny with { Seed = 3 }).Collections;

@@ -7,6 +7,7 @@ using Xunit;
 namespace EmbedPS.Tests.Hardening;
 
 /// <summary>Issue 14: co-occurrence sums do not stop growing at 2^24 (x + 1f == x); they are exact in float64 and rounded once.</summary>
+[Trait("Category", "Unit")]
 public sealed class ExactCountingTests
 {
     private const float TwoTo24 = 16_777_216f;

@@ -22,6 +22,7 @@ namespace EmbedPS.Tests.Hardening;
 /// never another exception type, a hang (a time limit per case) or a file left behind. A successful read is also written back
 /// and read again.
 /// </summary>
+[Trait("Category", "Slow")]
 public sealed class FuzzTests(ITestOutputHelper output)
 {
     private const int CasesPerKind = 250;

@@ -9,6 +9,7 @@ using Xunit;
 namespace EmbedPS.Tests.Hardening;
 
 /// <summary>Issue 14: strict decoding (no replacement characters), -Encoding, BOM detection, negative weights.</summary>
+[Trait("Category", "Unit")]
 public sealed class InputDecodingTests
 {
     private static readonly byte[] Latin1Cafes = Encoding.Latin1.GetBytes("user,item\nu1,caf\u00e9\nu1,bar\nu2,caf\u00e8\nu2,bar\n");
@@ -105,6 +106,7 @@ public sealed class InputDecodingTests
 }
 
 /// <summary>Metadata files (preview colours, Measure-Embedding labels) decode strictly too, and negative weights that were meant survive the artifact round trip.</summary>
+[Trait("Category", "Unit")]
 public sealed class MetadataDecodingTests
 {
     [Fact]

@@ -8,6 +8,7 @@ using Xunit;
 namespace EmbedPS.Tests.Hardening;
 
 /// <summary>Issue 14, other: articles in messages; -Device Auto uses the CPU until the CUDA path is verified.</summary>
+[Trait("Category", "Unit")]
 public sealed class MessagesAndDeviceTests
 {
     [Theory]

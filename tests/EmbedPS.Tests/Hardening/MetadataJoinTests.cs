@@ -11,6 +11,7 @@ using ProjectionResult = EmbedPS.Core.Projection.Projection;
 namespace EmbedPS.Tests.Hardening;
 
 /// <summary>Issue 20: metadata joins on exact ids, says what did not join, has one reader, and is checked before a pipeline runs.</summary>
+[Trait("Category", "Integration")]
 public sealed class MetadataJoinTests
 {
     private static ProjectionResult Projection(params string[] ids) =>
@@ -84,7 +85,7 @@ public sealed class MetadataJoinTests
         using var ps = PowerShellHost.Create();
         ps.AddCommand("Measure-Embedding").AddParameter("InputObject", projection).AddParameter("K", 1)
           .AddParameter("LabelProperty", "group").AddParameter("Metadata", new[] { new PSObject(path) });
-        var report = (EmbedPS.Core.Projection.EmbeddingQualityReport)Assert.Single(ps.Invoke()).BaseObject;
+        var report = (EmbedPS.Core.Quality.EmbeddingQualityReport)Assert.Single(ps.Invoke()).BaseObject;
         Assert.Empty(ps.Streams.Error);
         Assert.Equal(4, report.LabelledCount);
     }
@@ -94,7 +95,7 @@ public sealed class MetadataJoinTests
     {
         var projection = Projection("a", "b", "c");
         var embedding = new Embedding(EntityIds.FromIntegers(Enumerable.Range(1, 400).Select(i => (long)i).ToArray()), new int[400], 2, new float[800]);
-        var ex = Assert.Throws<EmbedPSException>(() => EmbedPS.Core.Projection.EmbeddingQuality.Measure(projection, embedding, 10, null, null));
+        var ex = Assert.Throws<EmbedPSException>(() => EmbedPS.Core.Quality.EmbeddingQuality.Measure(projection, embedding, 10, null, null));
         Assert.Equal("NoSharedEntities", ex.ErrorId);
         Assert.Contains("share no entities", ex.Message);
         Assert.Contains("3 entities, first 'a'", ex.Message);
@@ -102,7 +103,7 @@ public sealed class MetadataJoinTests
         Assert.DoesNotContain("-K must be", ex.Message);
 
         var overlapping = new Embedding(EntityIds.FromStrings(new[] { "a", "b", "c", "z" }), new int[4], 2, new float[8]);
-        ex = Assert.Throws<EmbedPSException>(() => EmbedPS.Core.Projection.EmbeddingQuality.Measure(Projection("a", "b", "c", "d", "e", "f"), overlapping, 10, null, null));
+        ex = Assert.Throws<EmbedPSException>(() => EmbedPS.Core.Quality.EmbeddingQuality.Measure(Projection("a", "b", "c", "d", "e", "f"), overlapping, 10, null, null));
         Assert.Equal("TooFewShared", ex.ErrorId);
         Assert.Contains("share 3 entities", ex.Message);
     }

@@ -13,6 +13,7 @@ using ProjectionResult = EmbedPS.Core.Projection.Projection;
 namespace EmbedPS.Tests.Hardening;
 
 /// <summary>Issue 20, item 9: the smaller defects of the hostile probe.</summary>
+[Trait("Category", "Unit")]
 public sealed class SmallerDefectTests
 {
     private static readonly CollectionImportOptions UserItem = new() { CollectionColumn = "user", EntityColumn = "item" };

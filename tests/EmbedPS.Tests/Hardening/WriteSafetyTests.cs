@@ -8,6 +8,7 @@ using Xunit;
 namespace EmbedPS.Tests.Hardening;
 
 /// <summary>Issue 14, lost work and write safety: targets are checked before computing, -WhatIf changes nothing, temp files never linger.</summary>
+[Trait("Category", "Unit")]
 public sealed class WriteSafetyTests
 {
     /// <summary>Runs a script whose upstream stage sets $script:ran; returns (ran, error record).</summary>

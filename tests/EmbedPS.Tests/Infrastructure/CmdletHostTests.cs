@@ -6,6 +6,7 @@ using EmbedPS.Tests.Infrastructure;
 namespace EmbedPS.Tests.Infrastructure;
 
 /// <summary>Cmdlet plumbing through an in-process PowerShell host: typed output, progress, ShouldProcess, Ctrl+C, errors.</summary>
+[Trait("Category", "Integration")]
 public class CmdletHostTests
 {
     [Fact]

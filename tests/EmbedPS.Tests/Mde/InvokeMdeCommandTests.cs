@@ -5,10 +5,11 @@ using EmbedPS.Tests.Infrastructure;
 
 namespace EmbedPS.Tests.Mde;
 
+[Trait("Category", "Integration")]
 public class InvokeMdeCommandTests
 {
     [Fact]
-    public void PipedGraphGivesTypedEmbeddingAndArtifactRoundTrips()
+    public void Piped_graph_gives_typed_embedding_and_artifact_round_trips()
     {
         using var temp = new TempDirectory();
         var graph = MdeTestData.Small(80);
@@ -35,7 +36,7 @@ public class InvokeMdeCommandTests
     }
 
     [Fact]
-    public void InputPathAndWhatIf()
+    public void Input_path_and_what_if()
     {
         using var temp = new TempDirectory();
         var graph = MdeTestData.Small(60);
@@ -51,7 +52,7 @@ public class InvokeMdeCommandTests
     }
 
     [Fact]
-    public void GpuWithoutCudaIsAClearError()
+    public void GPU_without_CUDA_is_a_clear_error()
     {
         if (EmbedPS.Core.Compute.IlgpuRuntime.TryCreateCudaContext(out _) is { } context) { context.Dispose(); return; } // a CUDA machine: nothing to check here
         using var ps = PowerShellHost.Create();

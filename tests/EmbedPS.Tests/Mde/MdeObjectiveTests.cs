@@ -4,6 +4,7 @@ using EmbedPS.Core.Mde;
 
 namespace EmbedPS.Tests.Mde;
 
+[Trait("Category", "Unit")]
 public class MdeObjectiveTests
 {
     /// <summary>The objective written out from the reference's formulas, in double: (1/p) Σ w p(‖x_i − x_j‖).</summary>
@@ -59,7 +60,7 @@ public class MdeObjectiveTests
 
     [Theory]
     [MemberData(nameof(PenaltyPairs))]
-    public void GradientMatchesFiniteDifferencesForEveryPenalty(string attractive, string repulsive)
+    public void Gradient_matches_finite_differences_for_every_penalty(string attractive, string repulsive)
     {
         var (problem, x) = Setup(Parse(attractive), Parse(repulsive));
         var xd = x.Select(v => (double)v).ToArray();
@@ -86,7 +87,7 @@ public class MdeObjectiveTests
     }
 
     [Fact]
-    public void PenaltyValuesMatchHandComputedNumbers()
+    public void Penalty_values_match_hand_computed_numbers()
     {
         // log(1 + 2^1.5) = log(3.828427…); −log(1 − e^{−1}) is the repulsive distortion at d = 1 with w = −1.
         Assert.Equal(Math.Log(1 + 2 * Math.Sqrt(2)), MdePenalty.Log1p(1.5).Value(2), 12);
@@ -101,7 +102,7 @@ public class MdeObjectiveTests
     }
 
     [Fact]
-    public void ThreeEdgeAverageDistortionByHand()
+    public void Three_edge_average_distortion_by_hand()
     {
         // Points 0:(0,0) 1:(3,4) 2:(0,1); edges (0,1) w=2 Log1p(1.5), (0,2) w=1 Log1p(1.5), (1,2) w=−1 Log(1).
         var problem = new MdeProblem(3, 2, new[] { 0, 0, 1 }, new[] { 1, 2, 2 }, new[] { 2f, 1f, -1f }, MdePenalty.Log1p(1.5), MdePenalty.Log(1));
@@ -114,7 +115,7 @@ public class MdeObjectiveTests
     }
 
     [Fact]
-    public void CpuBackendAgreesWithScalarReferenceAndIgnoresThreadCount()
+    public void CPU_backend_agrees_with_scalar_reference_and_ignores_thread_count()
     {
         var graph = MdeTestData.Small(400);
         var problem = MdeProblem.FromGraph(graph.Graph, graph.Configuration);
@@ -140,7 +141,7 @@ public class MdeObjectiveTests
     }
 
     [Fact]
-    public void IlgpuKernelsOnCpuAcceleratorAgreeWithCpuPath()
+    public void ILGPU_kernels_on_CPU_accelerator_agree_with_CPU_path()
     {
         foreach (var (attractive, repulsive) in new[] { (MdePenalty.Log1p(1.5), MdePenalty.Log(1)), (MdePenalty.Huber(0.7), MdePenalty.Log1p(2)), (MdePenalty.Quadratic(), MdePenalty.Log(0.8)) })
         {
@@ -159,7 +160,7 @@ public class MdeObjectiveTests
     }
 
     [Fact]
-    public void IlgpuBackendRunsTheWholeOptimisationLikeTheCpuPath()
+    public void ILGPU_backend_runs_the_whole_optimisation_like_the_CPU_path()
     {
         var graph = MdeTestData.Small(60);
         var problem = MdeProblem.FromGraph(graph.Graph, graph.Configuration);

@@ -7,10 +7,11 @@ using EmbedPS.Core.Knn;
 
 namespace EmbedPS.Tests.Mde;
 
+[Trait("Category", "Unit")]
 public class MdeOptimizerTests
 {
     [Fact]
-    public void StandardizedConstraintHoldsAfterEveryIteration()
+    public void Standardized_constraint_holds_after_every_iteration()
     {
         var graph = MdeTestData.Small(150, ConstraintKind.Standardized);
         int n = graph.EntityCount, checkedIterations = 0;
@@ -29,7 +30,7 @@ public class MdeOptimizerTests
     }
 
     [Fact]
-    public void CenteredConstraintHoldsAndDistortionDecreases()
+    public void Centered_constraint_holds_and_distortion_decreases()
     {
         var graph = MdeTestData.Small(200);
         int n = graph.EntityCount;
@@ -50,7 +51,7 @@ public class MdeOptimizerTests
     }
 
     [Fact]
-    public void PlantedTwoClustersComeOutSeparated()
+    public void Planted_two_clusters_come_out_separated()
     {
         var (graph, labels) = MdeTestData.TwoClusters(300);
         var embedding = MinimumDistortionEmbedding.Run(graph.Graph, graph.Configuration, new MdeOptions { MaxIterations = 150 });
@@ -81,8 +82,9 @@ public class MdeOptimizerTests
         Assert.True(gap > 2 * spread, $"centroid gap {gap}, RMS spread {spread}");
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
-    public void QuadraticStandardizedReachesTheSpectralOptimum()
+    public void Quadratic_standardized_reaches_the_spectral_optimum()
     {
         // Σ w d² subject to XᵀX = nI, 1ᵀX = 0 is minimised by the Laplacian eigenvectors: optimum n·(λ₂ + … + λ_{m+1}).
         // One blob, so the kNN graph is connected and λ₂ > 0.
@@ -110,7 +112,7 @@ public class MdeOptimizerTests
     }
 
     [Fact]
-    public void SameSeedGivesSameResultAndThreadCountDoesNotMatter()
+    public void Same_seed_gives_same_result_and_thread_count_does_not_matter()
     {
         var graph = MdeTestData.Small(200);
         var a = MinimumDistortionEmbedding.Run(graph.Graph, graph.Configuration, new MdeOptions { MaxIterations = 30, Seed = 9 });
@@ -124,7 +126,7 @@ public class MdeOptimizerTests
     }
 
     [Fact]
-    public void AnchoredKeepsAnchorsExactlyAndMovesTheRest()
+    public void Anchored_keeps_anchors_exactly_and_moves_the_rest()
     {
         var graph = MdeTestData.Small(150);
         var configuration = graph.Configuration;
@@ -152,7 +154,7 @@ public class MdeOptimizerTests
     }
 
     [Fact]
-    public void StartsFromGivenCoordinatesProjectedOntoTheConstraint()
+    public void Starts_from_given_coordinates_projected_onto_the_constraint()
     {
         var graph = MdeTestData.Small(100, ConstraintKind.Standardized);
         int n = graph.EntityCount;
@@ -172,7 +174,7 @@ public class MdeOptimizerTests
     }
 
     [Fact]
-    public void StopsOnToleranceAndRecordsWhy()
+    public void Stops_on_tolerance_and_records_why()
     {
         var graph = MdeTestData.Small(60);
         var loose = MinimumDistortionEmbedding.Run(graph.Graph, graph.Configuration, new MdeOptions { MaxIterations = 300, Tolerance = 1e-2 });
@@ -184,7 +186,7 @@ public class MdeOptimizerTests
     }
 
     [Fact]
-    public void SnapshotsAndVerboseLines()
+    public void Snapshots_and_verbose_lines()
     {
         var graph = MdeTestData.Small(60);
         var log = new RecordingStageLog();
@@ -196,7 +198,7 @@ public class MdeOptimizerTests
     }
 
     [Fact]
-    public void CancellationStopsWithoutAResult()
+    public void Cancellation_stops_without_a_result()
     {
         var graph = MdeTestData.Small(100);
         using var source = new CancellationTokenSource();
@@ -205,7 +207,7 @@ public class MdeOptimizerTests
     }
 
     [Fact]
-    public void BadInputsGiveSpecificErrors()
+    public void Bad_inputs_give_specific_errors()
     {
         var graph = MdeTestData.Small(50);
         graph.Configuration.InitialCoordinates = new float[7];

@@ -51,10 +51,11 @@ internal static class TestData
     }
 }
 
+[Trait("Category", "Unit")]
 public class GraphKnnTests
 {
     [Fact]
-    public void PathGraphNeighboursMatchHandComputation()
+    public void Path_graph_neighbours_match_hand_computation()
     {
         // 0 —1— 1 —2— 2 —1— 3 —5— 4
         var graph = DistanceGraph.FromEdges(5, new[] { (0, 1, 1f), (1, 2, 2f), (2, 3, 1f), (3, 4, 5f) });
@@ -75,7 +76,7 @@ public class GraphKnnTests
     }
 
     [Fact]
-    public void TwoHopPathBeatsLongDirectEdgeAndTiesGoToSmallerIndex()
+    public void Two_hop_path_beats_long_direct_edge_and_ties_go_to_smaller_index()
     {
         // Direct edge 0–3 of length 10, but 0–1–3 has length 2; 2 and 4 are both at 1 from 0: ties by index.
         var graph = DistanceGraph.FromEdges(5, new[] { (0, 3, 10f), (0, 1, 1f), (1, 3, 1f), (0, 4, 1f), (0, 2, 1f) });
@@ -90,7 +91,7 @@ public class GraphKnnTests
     [InlineData(1, 5, 0.0)]
     [InlineData(2, 8, 2.5)]
     [InlineData(3, 3, 1.2)]
-    public void AgreesWithFloydWarshallOnRandomGraphs(int seed, int k, double radius)
+    public void Agrees_with_Floyd_Warshall_on_random_graphs(int seed, int k, double radius)
     {
         int n = 70;
         var random = new DeterministicRandom(seed);
@@ -130,7 +131,7 @@ public class GraphKnnTests
     }
 
     [Fact]
-    public void SameResultOnOneThread()
+    public void Same_result_on_one_thread()
     {
         var data = TestData.Clustered(600, 4, 6, 0.5f, 9);
         var knn = VectorKnn.Exact(data, 600, 4, 10);
@@ -166,10 +167,11 @@ public class GraphKnnTests
     }
 }
 
+[Trait("Category", "Unit")]
 public class SimilarityTests
 {
     [Fact]
-    public void NormalisationsAndTransformsGiveHandComputedLengths()
+    public void Normalisations_and_transforms_give_hand_computed_lengths()
     {
         // Pairs (0,1) w 4, (1,2) w 1; popularity 4, 16, 1.
         var matrix = TestData.Matrix(3, new[] { (0, 1, 4f), (1, 2, 1f) }, new[] { 4, 16, 1 });
@@ -199,7 +201,7 @@ public class SimilarityTests
     }
 
     [Fact]
-    public void FractionalWeightsGiveFinitePositiveLengthsAndNonPositiveOnesAreDropped()
+    public void Fractional_weights_give_finite_positive_lengths_and_non_positive_ones_are_dropped()
     {
         var matrix = TestData.Matrix(4, new[] { (0, 1, 1e-30f), (1, 2, 0.3f), (2, 3, 0f), (0, 3, -2f) });
         var graph = DistanceGraph.FromCooccurrence(matrix, SimilarityNormalization.None, SimilarityTransform.InverseLog);
@@ -215,6 +217,7 @@ public class SimilarityTests
     }
 }
 
+[Trait("Category", "Unit")]
 public class VectorKnnTests
 {
     private static (int[] Indices, double[] Distances) BruteForce(float[] data, int n, int d, int k)
@@ -238,7 +241,7 @@ public class VectorKnnTests
     [InlineData(301, 37, 7)]
     [InlineData(200, 3, 15)]
     [InlineData(130, 64, 1)]
-    public void ExactMatchesBruteForce(int n, int d, int k)
+    public void Exact_matches_brute_force(int n, int d, int k)
     {
         var data = TestData.Clustered(n, d, 5, 1f, n + d);
         var knn = VectorKnn.Exact(data, n, d, k);
@@ -254,7 +257,7 @@ public class VectorKnnTests
     }
 
     [Fact]
-    public void ExactBreaksTiesBySmallerIndexAndKeepsDuplicates()
+    public void Exact_breaks_ties_by_smaller_index_and_keeps_duplicates()
     {
         // Points on a line: 0, 1, 1 (duplicate), 2.
         var data = new float[] { 0, 1, 1, 2 };
@@ -265,8 +268,9 @@ public class VectorKnnTests
         Assert.Equal(new[] { 1, 2 }, knn.NeighborsOf(3).ToArray());
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
-    public void ApproximateRecallAtLeast95PercentAndDeterministic()
+    public void Approximate_recall_at_least_95_percent_and_deterministic()
     {
         int n = 6000, d = 40, k = 15;
         var data = TestData.Clustered(n, d, 30, 1.2f, 5);
@@ -292,7 +296,7 @@ public class VectorKnnTests
     }
 
     [Fact]
-    public void ApproximateOnTinyInputIsExact()
+    public void Approximate_on_tiny_input_is_exact()
     {
         var data = TestData.Clustered(9, 3, 2, 1f, 1);
         var approximate = VectorKnn.Approximate(data, 9, 3, 4, seed: 2);
@@ -301,7 +305,7 @@ public class VectorKnnTests
     }
 
     [Fact]
-    public void SpectralStartNeedsEnoughEntities()
+    public void Spectral_start_needs_enough_entities()
     {
         var ids = EntityIds.FromIntegers(new long[] { 1, 2, 3, 4 });
         var graph = NeighborPreservationBuilder.FromVectors(ids, new int[4], new float[] { 0, 1, 2, 3 }, 1, new NeighborPreservationOptions { NeighborCount = 1 });
@@ -312,7 +316,7 @@ public class VectorKnnTests
     }
 
     [Fact]
-    public void AutomaticRulePicksExactForSmallOrLowWorkAndApproximateBeyond()
+    public void Automatic_rule_picks_exact_for_small_or_low_work_and_approximate_beyond()
     {
         Assert.True(VectorKnn.PrefersExact(10_000, 784));
         Assert.True(VectorKnn.PrefersExact(50_000, 3));
@@ -321,12 +325,13 @@ public class VectorKnnTests
     }
 }
 
+[Trait("Category", "Unit")]
 public class NeighborGraphBuildTests
 {
     private static readonly NeighborPreservationOptions NoFrills = new() { RepulsiveFraction = 0 };
 
     [Fact]
-    public void MutualNeighboursWeighTwoAndOneWayOne()
+    public void Mutual_neighbours_weigh_two_and_one_way_one()
     {
         // Points 0, 1, 3, 10 on a line, k = 1: 0↔1 mutual, 3→1, 10→3.
         var ids = EntityIds.FromStrings(new[] { "a", "b", "c", "d" });
@@ -338,7 +343,7 @@ public class NeighborGraphBuildTests
     }
 
     [Fact]
-    public void DefaultNeighbourCountFollowsPyMde()
+    public void Default_neighbour_count_follows_PyMDE()
     {
         Assert.Equal(5, NeighborPreservationOptions.DefaultNeighborCount(100));
         Assert.Equal(5, NeighborPreservationOptions.DefaultNeighborCount(1200));
@@ -348,7 +353,7 @@ public class NeighborGraphBuildTests
     }
 
     [Fact]
-    public void GraphEdgesAreTheShortestPathNeighbours()
+    public void Graph_edges_are_the_shortest_path_neighbours()
     {
         // A ring of 12 with unit counts plus a chord; k = 2, radius unlimited.
         var pairs = Enumerable.Range(0, 12).Select(i => (i, (i + 1) % 12, 5f)).Append((0, 6, 1f)).ToArray();
@@ -366,7 +371,7 @@ public class NeighborGraphBuildTests
     }
 
     [Fact]
-    public void WarnsAboutShortListsIsolatedEntitiesAndComponentsAndConnectsThem()
+    public void Warns_about_short_lists_isolated_entities_and_components_and_connects_them()
     {
         // Two triangles and an isolated entity 6.
         var matrix = TestData.Matrix(7, new[] { (0, 1, 3f), (1, 2, 3f), (0, 2, 3f), (3, 4, 3f), (4, 5, 3f), (3, 5, 3f) }, new[] { 5, 9, 5, 5, 5, 7, 1 });
@@ -387,7 +392,7 @@ public class NeighborGraphBuildTests
     }
 
     [Fact]
-    public void SpectralStartIsNotTakenOverByIsolatedEntities()
+    public void Spectral_start_is_not_taken_over_by_isolated_entities()
     {
         // A ring of 50 plus 3 isolated entities: unlinked, the isolated entities' indicators would be eigenvectors of
         // eigenvalue 0 and put all the spread on three points (|x| ≈ √n).
@@ -406,7 +411,7 @@ public class NeighborGraphBuildTests
     }
 
     [Fact]
-    public void VectorComponentsAreLinkedToTheirNearestOutsider()
+    public void Vector_components_are_linked_to_their_nearest_outsider()
     {
         // Two far clusters on a line; k = 1 gives two components.
         var data = new float[] { 0, 1, 2, 100, 101, 102 };
@@ -422,8 +427,9 @@ public class NeighborGraphBuildTests
         Assert.Equal(98f, graph.Distances[link]);
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
-    public void BuildIsSeedStableAndThreadCountStableAndRoundTrips()
+    public void Build_is_seed_stable_and_thread_count_stable_and_round_trips()
     {
         int n = 1500, d = 8;
         var data = TestData.Clustered(n, d, 8, 0.7f, 21);
@@ -448,7 +454,7 @@ public class NeighborGraphBuildTests
     }
 
     [Fact]
-    public void InitFromEmbeddingAlignsByIdAndRandomisesMissing()
+    public void Init_from_embedding_aligns_by_id_and_randomises_missing()
     {
         var ids = EntityIds.FromStrings(new[] { "x", "y", "z", "w" });
         var previous = new Embedding(EntityIds.FromStrings(new[] { "z", "x", "q" }), new int[3], 2, new float[] { 5, 6, 1, 2, 9, 9 });
@@ -463,6 +469,7 @@ public class NeighborGraphBuildTests
     }
 }
 
+[Trait("Category", "Unit")]
 public class RepulsiveSamplerTests
 {
     private static long[] NeighborKeys(int n, int k, int seed)
@@ -496,7 +503,7 @@ public class RepulsiveSamplerTests
     }
 
     [Fact]
-    public void PairsAreUniform()
+    public void Pairs_are_uniform()
     {
         // 200 entities, no neighbours excluded, 19,900 pairs; draw 15,000 and check both endpoints' spread (χ² over entities).
         int n = 200;
@@ -509,7 +516,7 @@ public class RepulsiveSamplerTests
     }
 
     [Fact]
-    public void CapsAtTheNumberOfFreePairs()
+    public void Caps_at_the_number_of_free_pairs()
     {
         int n = 6;
         var keys = new long[] { 0 * 6 + 1, 2 * 6 + 3 };
@@ -518,10 +525,12 @@ public class RepulsiveSamplerTests
     }
 }
 
+[Trait("Category", "Unit")]
 public class SpectralInitTests
 {
+    [Trait("Category", "Slow")]
     [Fact]
-    public void EigenvectorsHaveSmallResidualAreOrthogonalAndMatchDenseEigenvalues()
+    public void Eigenvectors_have_small_residual_are_orthogonal_and_match_dense_eigenvalues()
     {
         int n = 400, d = 5;
         var data = TestData.Clustered(n, d, 6, 1.0f, 4);
@@ -567,7 +576,7 @@ public class SpectralInitTests
     }
 
     [Fact]
-    public void RingGraphGivesItsKnownSpectrum()
+    public void Ring_graph_gives_its_known_spectrum()
     {
         // Cycle C_n: eigenvalues 2 − 2cos(2πj/n), each non-zero one twice.
         int n = 60;
@@ -581,6 +590,7 @@ public class SpectralInitTests
     }
 }
 
+[Trait("Category", "Slow")]
 public class SampleDataAgreementTests
 {
     /// <summary>Co-occurrence counts of the Tiny sample, counted pair by pair (independent of the co-occurrence stage).</summary>
@@ -603,7 +613,7 @@ public class SampleDataAgreementTests
     }
 
     [Fact]
-    public void SampleGraphMatchesPlainDijkstraForSampledEntities()
+    public void Sample_graph_matches_plain_Dijkstra_for_sampled_entities()
     {
         var matrix = TinyCooccurrence();
         var options = new NeighborPreservationOptions { Seed = 4 };
@@ -636,10 +646,11 @@ public class SampleDataAgreementTests
     }
 }
 
+[Trait("Category", "Unit")]
 public class HubTests
 {
     [Fact]
-    public void CosineNormalisationsStopHubsFromBeingEveryonesNeighbour()
+    public void Cosine_normalisations_stop_hubs_from_being_everyones_neighbour()
     {
         var matrix = SampleDataAgreementTests.TinyCooccurrence();
         int n = matrix.EntityCount, k = 10;
@@ -661,10 +672,11 @@ public class HubTests
     }
 }
 
+[Trait("Category", "Unit")]
 public class CancellationTests
 {
     [Fact]
-    public void EveryLongStepStopsOnACancelledToken()
+    public void Every_long_step_stops_on_a_cancelled_token()
     {
         using var cancelled = new CancellationTokenSource();
         cancelled.Cancel();
@@ -681,10 +693,11 @@ public class CancellationTests
     }
 }
 
+[Trait("Category", "Integration")]
 public class TableInputTests
 {
     [Fact]
-    public void PlainParquetTableFromDuckDbRunsThroughTheCmdlet()
+    public void Plain_parquet_table_from_DuckDB_runs_through_the_cmdlet()
     {
         using var dir = new TempDirectory();
         var path = dir.File("features.parquet");
@@ -711,7 +724,7 @@ public class TableInputTests
     }
 
     [Fact]
-    public void FeatureTableNamesTheBadCellAndRejectsDuplicateIds()
+    public void Feature_table_names_the_bad_cell_and_rejects_duplicate_ids()
     {
         var names = new[] { "id", "x", "y" };
         var ok = FeatureTable.FromColumns(names, new Array[] { new[] { "a", "b" }, new[] { 1.0, 2.0 }, new[] { "3", "4.5" } }, null, null, "t");

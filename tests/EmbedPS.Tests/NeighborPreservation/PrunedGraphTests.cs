@@ -5,6 +5,7 @@ using EmbedPS.Core.NeighborPreservation;
 namespace EmbedPS.Tests.NeighborPreservation;
 
 /// <summary>The neighbour stage keeps only each entity's k + 1 shortest edges: check that nothing changes.</summary>
+[Trait("Category", "Unit")]
 public class PrunedGraphTests
 {
     private static CooccurrenceMatrix RandomDenseMatrix(int n, double density, int seed)
@@ -73,6 +74,7 @@ public class PrunedGraphTests
     }
 }
 
+[Trait("Category", "Unit")]
 public class ComponentLinkTests
 {
     [Fact]

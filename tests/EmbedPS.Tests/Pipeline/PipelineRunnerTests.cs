@@ -10,6 +10,7 @@ using Xunit;
 
 namespace EmbedPS.Tests.Pipeline;
 
+[Trait("Category", "Unit")]
 public sealed class PipelineConfigTests
 {
     private static Hashtable Valid() => new()
@@ -19,7 +20,7 @@ public sealed class PipelineConfigTests
     };
 
     [Fact]
-    public void EveryProblemIsNamedByItsKeyBeforeAnyWork()
+    public void Every_problem_is_named_by_its_key_before_any_work()
     {
         using var dir = new TempDirectory();
         File.WriteAllText(dir.File("plays.csv"), "collection,entity\n1,2\n");
@@ -44,7 +45,7 @@ public sealed class PipelineConfigTests
     }
 
     [Fact]
-    public void InputIsRequiredAndExclusive()
+    public void Input_is_required_and_exclusive()
     {
         using var dir = new TempDirectory();
         File.WriteAllText(dir.File("plays.csv"), "collection,entity\n1,2\n");
@@ -60,7 +61,7 @@ public sealed class PipelineConfigTests
     }
 
     [Fact]
-    public void ValidFileGetsDefaultsResolvedPathsAndCanonicalNames()
+    public void Valid_file_gets_defaults_resolved_paths_and_canonical_names()
     {
         using var dir = new TempDirectory();
         File.WriteAllText(dir.File("plays.csv"), "collection,entity\n1,2\n");
@@ -81,6 +82,7 @@ public sealed class PipelineConfigTests
     }
 }
 
+[Trait("Category", "Integration")]
 public sealed partial class PipelineRunnerTests
 {
     private static readonly Lazy<SyntheticCollection> Sample = new(() => SyntheticCollectionGenerator.Generate(SyntheticCollectionOptions.Tiny with { Seed = 42 }));
@@ -126,7 +128,7 @@ public sealed partial class PipelineRunnerTests
         Directory.EnumerateFileSystemEntries(root, "*", SearchOption.AllDirectories).Where(p => Path.GetFileName(p).Contains(".tmp")).ToArray();
 
     [Fact]
-    public void SecondRunReusesEveryStageAndOnlyAffectedStagesRerun()
+    public void Second_run_reuses_every_stage_and_only_affected_stages_rerun()
     {
         using var dir = new TempDirectory();
         var table = Fixture(dir);
@@ -179,7 +181,7 @@ public sealed partial class PipelineRunnerTests
     }
 
     [Fact]
-    public void EdgeListPrecomputedElsewhereReplacesImportAndCooccurrence()
+    public void Edge_list_precomputed_elsewhere_replaces_import_and_cooccurrence()
     {
         using var dir = new TempDirectory();
         var table = Fixture(dir);
@@ -201,7 +203,7 @@ public sealed partial class PipelineRunnerTests
     }
 
     [Fact]
-    public void CorruptCachedArtifactIsDetectedAndRebuiltNeverUsed()
+    public void Corrupt_cached_artifact_is_detected_and_rebuilt_never_used()
     {
         using var dir = new TempDirectory();
         var table = Fixture(dir);
@@ -232,7 +234,7 @@ public sealed partial class PipelineRunnerTests
     }
 
     [Fact]
-    public void FailedStageLeavesThePreviousAtlasServedAndNothingHalfWritten()
+    public void Failed_stage_leaves_the_previous_atlas_served_and_nothing_half_written()
     {
         using var dir = new TempDirectory();
         var table = Fixture(dir);
@@ -269,7 +271,7 @@ public sealed partial class PipelineRunnerTests
     }
 
     [Fact]
-    public void StableMapsKeepPersistingEntitiesAndPlaceNewOnesNearTheirNeighbours()
+    public void Stable_maps_keep_persisting_entities_and_place_new_ones_near_their_neighbours()
     {
         using var dir = new TempDirectory();
         var sample = Sample.Value;
@@ -308,7 +310,7 @@ public sealed partial class PipelineRunnerTests
     }
 
     [Fact]
-    public void LockRefusesASecondRunAndTakesOverAStaleOne()
+    public void Lock_refuses_a_second_run_and_takes_over_a_stale_one()
     {
         using var dir = new TempDirectory();
         using (var held = PipelineLock.Acquire(dir.Path, "p", "run-a"))
@@ -333,7 +335,7 @@ public sealed partial class PipelineRunnerTests
     }
 
     [Fact]
-    public void LatestSwitchesByRenamingALink()
+    public void Latest_switches_by_renaming_a_link()
     {
         using var dir = new TempDirectory();
         var a = Directory.CreateDirectory(dir.File("runs/a")).FullName;
@@ -351,7 +353,7 @@ public sealed partial class PipelineRunnerTests
     }
 
     [Fact]
-    public void DisplacementIsMeasuredOnSharedEntitiesAgainstThePreviousExtent()
+    public void Displacement_is_measured_on_shared_entities_against_the_previous_extent()
     {
         var before = new Projection(EntityIds.FromIntegers(new long[] { 1, 2, 3, 4 }), new int[4], new float[] { 0, 10, 0, 10 }, new float[] { 0, 0, 10, 10 }, "Umap");
         var after = new Projection(EntityIds.FromIntegers(new long[] { 2, 3, 4, 5 }), new int[4], new float[] { 11, 0, 13, 5 }, new float[] { 0, 12, 14, 5 }, "Umap");
@@ -366,7 +368,7 @@ public sealed partial class PipelineRunnerTests
     }
 
     [Fact]
-    public void AlignAxesUndoesAPerAxisRescaling()
+    public void Align_axes_undoes_a_per_axis_rescaling()
     {
         var ids = EntityIds.FromIntegers(new long[] { 1, 2, 3, 4, 5 });
         var x = new float[] { 0, 4, 9, 2, 7 }; var y = new float[] { 1, 3, -2, 8, 5 };

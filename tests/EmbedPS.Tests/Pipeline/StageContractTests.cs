@@ -23,6 +23,7 @@ namespace EmbedPS.Tests.Pipeline;
 /// One contract per stage: a stage's options are declared once (its settings class), and the cmdlet's parameters, their
 /// defaults (which Get-Help shows), their validation, the pipeline's schema and the pipeline's cache key all follow it.
 /// </summary>
+[Trait("Category", "Unit")]
 public sealed class StageContractTests
 {
     public static TheoryData<Type, Type, string[]> Stages => new()

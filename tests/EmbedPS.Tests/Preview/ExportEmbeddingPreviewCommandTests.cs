@@ -6,6 +6,7 @@ using SkiaSharp;
 namespace EmbedPS.Tests.Preview;
 
 /// <summary>Export-EmbeddingPreview in-process: binding, ShouldProcess, PassThru, errors.</summary>
+[Trait("Category", "Integration")]
 public sealed class ExportEmbeddingPreviewCommandTests
 {
     [Fact]

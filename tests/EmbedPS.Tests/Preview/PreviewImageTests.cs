@@ -7,6 +7,7 @@ using ProjectionStage = EmbedPS.Core.Projection.Projection;
 namespace EmbedPS.Tests.Preview;
 
 /// <summary>Decodes rendered previews and checks what is in the pixels: size, ink, legend colours, text, clusters, colormap.</summary>
+[Trait("Category", "Unit")]
 public sealed class PreviewImageTests
 {
     private static readonly (float X, float Y)[] ClusterCentres = { (-10, 10), (10, 10), (-10, -10), (10, -10) };
@@ -82,6 +83,7 @@ public sealed class PreviewImageTests
         Assert.Equal(600, bitmap.Height);
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void Legend_colours_are_present_and_clusters_are_separated_by_colour()
     {

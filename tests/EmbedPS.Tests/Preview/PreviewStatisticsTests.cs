@@ -7,6 +7,7 @@ using EmbedPS.Core.Preview;
 namespace EmbedPS.Tests.Preview;
 
 /// <summary>The numbers behind the previews: components, log histograms, point sizes, PCA, rasterised discs, colours, metadata.</summary>
+[Trait("Category", "Unit")]
 public sealed class PreviewStatisticsTests
 {
     [Fact]
@@ -120,6 +121,7 @@ public sealed class PreviewStatisticsTests
         public int GetHashCode(double value) => 0;
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void Log_histogram_of_a_power_law_is_a_straight_line()
     {

@@ -2,9 +2,11 @@ using EmbedPS.Core.Common;
 using EmbedPS.Core.Mde;
 using EmbedPS.Core.NeighborPreservation;
 using EmbedPS.Core.Projection;
+using EmbedPS.Core.Quality;
 
 namespace EmbedPS.Tests.Projections;
 
+[Trait("Category", "Unit")]
 public class ProjectionCoreTests
 {
     private static (int[] I, float[] D) Brute(float[] data, int n, int dim, int k)
@@ -22,7 +24,7 @@ public class ProjectionCoreTests
     [InlineData(2, 15)]
     [InlineData(3, 30)]
     [InlineData(4, 7)]
-    public void KdTreeMatchesBruteForceIncludingTies(int dim, int k)
+    public void KD_tree_matches_brute_force_including_ties(int dim, int k)
     {
         var rng = new DeterministicRandom(1, dim);
         int n = 1500;
@@ -36,7 +38,7 @@ public class ProjectionCoreTests
     }
 
     [Fact]
-    public void PcaRecoversTheMainAxis()
+    public void PCA_recovers_the_main_axis()
     {
         // Points along (1, 2, 2)/3 with small noise: the first component is that axis, with almost all the variance.
         var rng = new DeterministicRandom(3);
@@ -61,7 +63,7 @@ public class ProjectionCoreTests
     }
 
     [Fact]
-    public void PcaSeparatesWellSpreadClusters()
+    public void PCA_separates_well_spread_clusters()
     {
         var (data, labels) = ProjectionTestData.Blobs(1000, 3, 4, seed: 21, spread: 15);
         var xy = PrincipalComponents.Project(data, 1000, 3, 2).Scores;
@@ -71,7 +73,7 @@ public class ProjectionCoreTests
     [Theory]
     [InlineData(30.0, false, 2.5)]
     [InlineData(-120.0, true, 0.4)]
-    public void AlignmentRecoversAKnownRotationReflectionAndScale(double angleDegrees, bool reflect, double scale)
+    public void Alignment_recovers_a_known_rotation_reflection_and_scale(double angleDegrees, bool reflect, double scale)
     {
         var rng = new DeterministicRandom(5);
         int n = 300;
@@ -105,7 +107,7 @@ public class ProjectionCoreTests
         new(EntityIds.FromIntegers(Enumerable.Range(0, values.Length).Select(i => (long)i).ToArray()), values, 1);
 
     [Fact]
-    public void MetricsOnAHandMadeSwap()
+    public void Metrics_on_a_hand_made_swap()
     {
         // Reference 0,1,2,3,4 on a line; the subject swaps entities 1 and 2. Worked by hand for k = 1 (ties → smaller index):
         // the rank excesses sum to 6 both ways, so T = C = 1 − 2·6/(5·1·6) = 0.6; only entity 4 keeps its nearest neighbour.
@@ -118,7 +120,7 @@ public class ProjectionCoreTests
     }
 
     [Fact]
-    public void IdenticalEmbeddingScoresOne()
+    public void Identical_embedding_scores_one()
     {
         var (data, labels) = ProjectionTestData.Blobs(600, 3, 3, seed: 8);
         var embedding = ProjectionTestData.AsEmbedding(data, 3);
@@ -131,7 +133,7 @@ public class ProjectionCoreTests
     }
 
     [Fact]
-    public void LabelAccuracyCountsMajorityVotes()
+    public void Label_accuracy_counts_majority_votes()
     {
         // Two tight groups of 12 on a line; entity 0 sits in group B's place but is labelled A: it is the only miss.
         var values = new float[24];
@@ -144,7 +146,7 @@ public class ProjectionCoreTests
     }
 
     [Fact]
-    public void AverageDistortionUsesTheGraphPenalties()
+    public void Average_distortion_uses_the_graph_penalties()
     {
         var ids = EntityIds.FromIntegers([10, 20, 30]);
         var config = new EmbeddingConfiguration { AttractivePenalty = PenaltyKind.Log1p, AttractiveExponent = 1.5, RepulsivePenalty = PenaltyKind.Log, RepulsiveExponent = 1 };
@@ -163,7 +165,7 @@ public class ProjectionCoreTests
     }
 
     [Fact]
-    public void BuilderAlignsAndPlacesNewEntitiesFromNeighbours()
+    public void Builder_aligns_and_places_new_entities_from_neighbours()
     {
         var (data, labels) = ProjectionTestData.Blobs(400, 3, 4, seed: 12);
         var embedding = ProjectionTestData.AsEmbedding(data, 3);
@@ -188,7 +190,7 @@ public class ProjectionCoreTests
     [InlineData(ProjectionMethod.Umap)]
     [InlineData(ProjectionMethod.Tsne)]
     [InlineData(ProjectionMethod.Pca)]
-    public void TinyInputsGiveFiniteLayouts(ProjectionMethod method)
+    public void Tiny_inputs_give_finite_layouts(ProjectionMethod method)
     {
         var (data, _) = ProjectionTestData.Blobs(6, 3, 2, seed: 3);
         var log = new RecordingStageLog();
@@ -199,7 +201,7 @@ public class ProjectionCoreTests
     }
 
     [Fact]
-    public void NonFiniteInputIsRejectedWithItsRow()
+    public void Non_finite_input_is_rejected_with_its_row()
     {
         var (data, _) = ProjectionTestData.Blobs(50, 3, 2, seed: 1);
         data[3 * 7 + 2] = float.NaN;
@@ -210,7 +212,7 @@ public class ProjectionCoreTests
     }
 
     [Fact]
-    public void EntityNeighborsByDistanceAndByWeight()
+    public void Entity_neighbors_by_distance_and_by_weight()
     {
         var ids = EntityIds.FromIntegers([1, 2, 3, 4]);
         var embedding = new Embedding(ids, [5, 6, 7, 8], 1, [0, 10, 1, 3]);

@@ -33,6 +33,6 @@ internal static class ProjectionTestData
     public static double LabelAccuracy(float[] xy, int[] labels)
     {
         var points = new EmbedPS.Core.Projection.PointSet(EntityIds.FromIntegers(Enumerable.Range(1, labels.Length).Select(i => (long)i).ToArray()), xy, 2);
-        return EmbedPS.Core.Projection.EmbeddingQuality.LabelAccuracy(points, LabelMap(labels)).Accuracy!.Value;
+        return EmbedPS.Core.Quality.EmbeddingQuality.LabelAccuracy(points, LabelMap(labels)).Accuracy!.Value;
     }
 }

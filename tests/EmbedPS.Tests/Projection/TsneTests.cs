@@ -3,6 +3,7 @@ using EmbedPS.Core.Projection;
 
 namespace EmbedPS.Tests.Projections;
 
+[Trait("Category", "Unit")]
 public class TsneTests
 {
     private static (float[] Y, SparseAffinity P) TinyProblem(int n, int seed, double scale)
@@ -38,7 +39,7 @@ public class TsneTests
     private static double Sq(double v) => v * v;
 
     [Fact]
-    public void AffinitiesHaveTheRequestedPerplexityAndSumToOne()
+    public void Affinities_have_the_requested_perplexity_and_sum_to_one()
     {
         var (data, _) = ProjectionTestData.Blobs(300, 3, 3, seed: 4);
         var knn = LowDimensionalKnn.Search(data, 300, 3, 90);
@@ -55,7 +56,7 @@ public class TsneTests
     }
 
     [Fact]
-    public void ExactGradientMatchesFiniteDifferencesOfKl()
+    public void Exact_gradient_matches_finite_differences_of_KL()
     {
         const int n = 9;
         var (y, p) = TinyProblem(n, 3, 1.5);
@@ -93,10 +94,11 @@ public class TsneTests
         Assert.True(Math.Sqrt(diff / norm) < tolerance, $"{method}: relative error {Math.Sqrt(diff / norm):G3}");
     }
 
+    [Trait("Category", "Slow")]
     [Theory]
     [InlineData(TsneRepulsion.BarnesHut)]
     [InlineData(TsneRepulsion.Fft)]
-    public void PlantedClustersComeOutSeparated(TsneRepulsion method)
+    public void Planted_clusters_come_out_separated(TsneRepulsion method)
     {
         var (data, labels) = ProjectionTestData.Blobs(1000, 3, 10, seed: 1);
         var xy = Tsne.Run(data, 1000, 3, new TsneOptions { Repulsion = method, Iterations = 300, Seed = 5 }, null, default, out var kl);
@@ -105,7 +107,7 @@ public class TsneTests
     }
 
     [Fact]
-    public void SameSeedGivesTheSameLayout()
+    public void Same_seed_gives_the_same_layout()
     {
         var (data, _) = ProjectionTestData.Blobs(500, 3, 4, seed: 6);
         var options = new TsneOptions { Iterations = 120, Seed = 9 };

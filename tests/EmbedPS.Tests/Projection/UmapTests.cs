@@ -1,7 +1,9 @@
 using EmbedPS.Core.Projection;
+using EmbedPS.Core.Quality;
 
 namespace EmbedPS.Tests.Projections;
 
+[Trait("Category", "Unit")]
 public class UmapTests
 {
     [Theory]
@@ -16,7 +18,7 @@ public class UmapTests
     }
 
     [Fact]
-    public void FastPowMatchesMathPow()
+    public void Fast_pow_matches_math_pow()
     {
         var rng = new EmbedPS.Core.Common.DeterministicRandom(1);
         double worst = 0;
@@ -34,7 +36,7 @@ public class UmapTests
     }
 
     [Fact]
-    public void VectorFastPowMatchesMathPowInEveryLane()
+    public void Vector_fast_pow_matches_math_pow_in_every_lane()
     {
         // The SGD kernel's 8-lane power: every lane against Math.Pow, including the lanes' own b and the 2^−126 underflow.
         var rng = new EmbedPS.Core.Common.DeterministicRandom(2);
@@ -58,7 +60,7 @@ public class UmapTests
     }
 
     [Fact]
-    public void FuzzySetMembershipsFollowSmoothKnnDistances()
+    public void Fuzzy_set_memberships_follow_smooth_kNN_distances()
     {
         // Points on a line 0, 1, 2, 4, 8: with k = 3 (2 others) every row has ρ = nearest distance, so its nearest gets 1.
         var data = new float[] { 0, 1, 2, 4, 8 };
@@ -79,8 +81,9 @@ public class UmapTests
         Assert.Equal(0f, Weight(0, 4));
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
-    public void PlantedClustersComeOutSeparated()
+    public void Planted_clusters_come_out_separated()
     {
         var (data, labels) = ProjectionTestData.Blobs(1500, 3, 10, seed: 1);
         var xy = Umap.Run(data, 1500, 3, new UmapOptions { Seed = 3 });
@@ -89,7 +92,7 @@ public class UmapTests
     }
 
     [Fact]
-    public void SameSeedGivesTheSameLayoutOnAnyThreadCount()
+    public void Same_seed_gives_the_same_layout_on_any_thread_count()
     {
         var (data, _) = ProjectionTestData.Blobs(700, 3, 5, seed: 2);
         var one = Umap.Run(data, 700, 3, new UmapOptions { Seed = 11, Epochs = 60, MaxDegreeOfParallelism = 1 });
@@ -123,7 +126,7 @@ public class UmapTests
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public void AttractionMovesHeadAndTailSoWithoutRepulsionTheCentroidStays(bool sequential)
+    public void Attraction_moves_head_and_tail_so_without_repulsion_the_centroid_stays(bool sequential)
     {
         // umap-learn's move_other: each attraction step moves the tail by the opposite of the head's step, so with the
         // repulsion switched off the sum of the positions cannot change (up to float rounding). An owner-only update (the
@@ -142,8 +145,9 @@ public class UmapTests
         Assert.True(start.Zip(end).Max(p => Math.Abs(p.First - p.Second)) > 0.5f);
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
-    public void ParallelSchemeKeepsTheQualityOfTheSequentialReference()
+    public void Parallel_scheme_keeps_the_quality_of_the_sequential_reference()
     {
         // Overlapping blobs, so that recall and label accuracy are not saturated.
         var (data, labels) = ProjectionTestData.Blobs(2000, 3, 8, seed: 4, spread: 3);
@@ -156,7 +160,7 @@ public class UmapTests
     }
 
     [Fact]
-    public void InitialCoordinatesAreUsed()
+    public void Initial_coordinates_are_used()
     {
         // With no epochs of movement the result is the given start mapped to [0, 10] per axis.
         var (data, _) = ProjectionTestData.Blobs(200, 3, 2, seed: 5);

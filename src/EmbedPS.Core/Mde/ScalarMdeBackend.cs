@@ -1,6 +1,4 @@
-using EmbedPS.Core.Mde;
-
-namespace EmbedPS.Core.Compute;
+namespace EmbedPS.Core.Mde;
 
 /// <summary>
 /// The straightforward evaluation: one thread, one loop over edges, double arithmetic, the gradient scattered to both

@@ -1,8 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using EmbedPS.Core.Mde;
 
-namespace EmbedPS.Core.Compute;
+namespace EmbedPS.Core.Mde;
 
 /// <summary>
 /// The default, multi-threaded CPU evaluation of the average distortion and its gradient: one pass over vertices in

@@ -1,6 +1,6 @@
 using EmbedPS.Core.Collections;
 
-namespace EmbedPS.Core.Pipeline.Stages;
+namespace EmbedPS.Core.Pipeline;
 
 /// <summary>import: reads the collections (Import-EntityCollection).</summary>
 internal sealed class ImportStage : StageRunner
@@ -29,17 +29,5 @@ internal sealed class ImportStage : StageRunner
         stage.Record.Counts["entities"] = set.Entities.Count;
         stage.Record.Counts["collections"] = set.Collections.Count;
         stage.Record.Counts["pairs"] = set.Members.Length;
-    }
-}
-
-/// <summary>filter: Select-EntityCollection with the Filter section.</summary>
-internal sealed class FilterStage : StageRunner
-{
-    public override object? Run(PipelineStage stage, StageContext context)
-    {
-        var options = CollectionFilterSettings.Resolve(context.Config.Filter!);
-        var set = CollectionFilter.Apply(context.Input<EntityCollectionSet>("import"), options, context.Log, context.Cancellation, out _);
-        ImportStage.Count(stage, set);
-        return context.Save(stage, set);
     }
 }

@@ -1,7 +1,7 @@
 using EmbedPS.Core.Collections;
 using EmbedPS.Core.Cooccurrence;
 
-namespace EmbedPS.Core.Pipeline.Stages;
+namespace EmbedPS.Core.Pipeline;
 
 /// <summary>cooccurrence: New-CooccurrenceMatrix with the Cooccurrence section.</summary>
 internal sealed class CooccurrenceStage : StageRunner
@@ -18,17 +18,5 @@ internal sealed class CooccurrenceStage : StageRunner
         stage.Record.Counts["entities"] = matrix.EntityCount;
         stage.Record.Counts["nonzeros"] = matrix.ColumnIndices.Length;
         return context.Save(stage, matrix);
-    }
-}
-
-/// <summary>edges: a co-occurrence edge list precomputed elsewhere (Import-CooccurrenceMatrix).</summary>
-internal sealed class EdgeListStage : StageRunner
-{
-    public override object? Run(PipelineStage stage, StageContext context)
-    {
-        var e = context.Config.EdgeList!;
-        var columns = new EdgeListColumns(e.Text("EntityAColumn") ?? "entity_a", e.Text("EntityBColumn") ?? "entity_b", e.Text("WeightColumn") ?? "weight");
-        var matrix = EdgeListImporter.Read(e.Text("Path")!, columns, context.Log, context.Cancellation);
-        return CooccurrenceStage.Counted(stage, context, matrix);
     }
 }

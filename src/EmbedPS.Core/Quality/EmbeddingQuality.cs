@@ -3,37 +3,9 @@ using EmbedPS.Core.Common;
 using EmbedPS.Core.Mde;
 using EmbedPS.Core.NeighborPreservation;
 using EmbedPS.Core.Knn;
+using EmbedPS.Core.Projection;
 
-namespace EmbedPS.Core.Projection;
-
-/// <summary>Points with ids: an Embedding's or a Projection's coordinates, row-major n × Dimension.</summary>
-public sealed record PointSet(EntityIds Entities, float[] Coordinates, int Dimension)
-{
-    public int Count => Entities.Count;
-
-    public static PointSet From(object stageObject) => stageObject switch
-    {
-        Embedding e => new PointSet(e.Entities, e.Coordinates, e.Dimension),
-        Projection p => new PointSet(p.Entities, Interleave(p.X, p.Y), 2),
-        _ => throw new EmbedPSException("NotAPointSet", EmbedPSErrorKind.InvalidArgument,
-            $"Expected an Embedding or a Projection, got {stageObject?.GetType().Name ?? "null"}."),
-    };
-
-    public static float[] Interleave(float[] x, float[] y)
-    {
-        var result = new float[x.Length * 2];
-        for (int i = 0; i < x.Length; i++) { result[2 * i] = x[i]; result[2 * i + 1] = y[i]; }
-        return result;
-    }
-
-    /// <summary>The rows at the given indices, in that order.</summary>
-    public PointSet Subset(int[] indices)
-    {
-        var coords = new float[indices.Length * Dimension];
-        for (int t = 0; t < indices.Length; t++) Array.Copy(Coordinates, indices[t] * Dimension, coords, t * Dimension, Dimension);
-        return new PointSet(Entities.Subset(indices), coords, Dimension);
-    }
-}
+namespace EmbedPS.Core.Quality;
 
 /// <summary>What <c>Measure-Embedding</c> reports. Null properties were not applicable or not requested.</summary>
 public sealed class EmbeddingQualityReport
@@ -77,7 +49,7 @@ public static class EmbeddingQuality
         log ??= StageLog.Null;
         var points = PointSet.From(subject);
         // What the subject and the reference share comes first: a K out of range is only the symptom of sharing too few.
-        if (reference is NeighborGraph or Embedding or Projection)
+        if (reference is NeighborGraph or Embedding or Projection.Projection)
         {
             var referenceIds = reference is NeighborGraph g ? g.Entities : PointSet.From(reference).Entities;
             var (both, _) = Match(points.Entities, referenceIds);
@@ -132,7 +104,7 @@ public static class EmbeddingQuality
     private static string Kind(object stageObject) => stageObject switch
     {
         Embedding => "embedding",
-        Projection => "projection",
+        Projection.Projection => "projection",
         NeighborGraph => "neighbour graph",
         _ => stageObject.GetType().Name,
     };
@@ -145,28 +117,11 @@ public static class EmbeddingQuality
         return (ia.ToArray(), ib.ToArray());
     }
 
-    /// <summary>Mean over points of |kNN_subject(i) ∩ kNN_reference(i)| / k (both exact).</summary>
-    public static double NeighborRecall(PointSet subject, PointSet reference, int k, IStageLog? log = null, CancellationToken cancellation = default)
-    {
-        var s = LowDimensionalKnn.Search(subject.Coordinates, subject.Count, subject.Dimension, k, log, cancellation);
-        var r = LowDimensionalKnn.Search(reference.Coordinates, reference.Count, reference.Dimension, k, log, cancellation);
-        return RecallOf(s, r);
-    }
+    /// <summary>Mean over points of |kNN_subject(i) ∩ kNN_reference(i)| / k (both exact); see <see cref="LayoutRecall.NeighborRecall"/>.</summary>
+    public static double NeighborRecall(PointSet subject, PointSet reference, int k, IStageLog? log = null, CancellationToken cancellation = default) =>
+        LayoutRecall.NeighborRecall(subject, reference, k, log, cancellation);
 
-    public static double RecallOf(KnnResult subject, KnnResult reference)
-    {
-        int n = subject.Count, k = Math.Min(subject.K, reference.K);
-        var hits = new int[n];
-        Parallel.For(0, n, i =>
-        {
-            var a = subject.NeighborsOf(i)[..k];
-            var b = reference.NeighborsOf(i)[..k];
-            int h = 0;
-            foreach (var j in a) if (b.Contains(j)) h++;
-            hits[i] = h;
-        });
-        return hits.Sum(h => (double)h) / ((double)n * k);
-    }
+    public static double RecallOf(KnnResult subject, KnnResult reference) => LayoutRecall.RecallOf(subject, reference);
 
     private static double? GraphRecall(PointSet points, NeighborGraph graph, int[] subjectIndex, int[] graphIndex, int k, CancellationToken cancellation)
     {

@@ -1,12 +1,12 @@
 using EmbedPS.Core.Common;
-using EmbedPS.Core.Mde;
+using EmbedPS.Core.Compute;
 using ILGPU;
 using ILGPU.Algorithms;
 using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
 using ILGPU.Runtime.Cuda;
 
-namespace EmbedPS.Core.Compute;
+namespace EmbedPS.Core.Mde;
 
 /// <summary>Scalar kernel parameters (ILGPU passes them by value).</summary>
 public struct GpuEdgeParameters

@@ -1,4 +1,4 @@
-namespace EmbedPS.Core.Compute;
+namespace EmbedPS.Core.Mde;
 
 /// <summary>
 /// Evaluates a minimum-distortion objective: the average distortion at given coordinates and its gradient.

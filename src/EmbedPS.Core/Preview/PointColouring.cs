@@ -150,11 +150,11 @@ public sealed class PointColouring
                 {
                     if (string.IsNullOrWhiteSpace(text)) continue;
                     present++;
-                    if (texts.Count <= Atlas.AtlasField.MaxCategories) texts.Add(text.Trim());
+                    if (texts.Count <= CategoryRule.MaxCategories) texts.Add(text.Trim());
                 }
-                if (!Atlas.AtlasField.IsCategory(texts.Count, present))
+                if (!CategoryRule.IsCategory(texts.Count, present))
                     throw new Common.EmbedPSException("ColorPropertyWrongKind", Common.EmbedPSErrorKind.InvalidArgument,
-                        $"The colour property '{title}' is {Atlas.AtlasField.DescribeText(texts.Count, present)}; colour needs a category or number column " +
+                        $"The colour property '{title}' is {CategoryRule.DescribeText(texts.Count, present)}; colour needs a category or number column " +
                         "(Export-EmbeddingAtlas applies the same rule). Use -ColorMode Categorical to colour by it anyway (the most frequent values get colours, the rest 'other').")
                     { Column = title };
             }

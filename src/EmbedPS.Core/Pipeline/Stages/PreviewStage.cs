@@ -1,0 +1,36 @@
+using EmbedPS.Core.Artifacts;
+using EmbedPS.Core.Atlas;
+using EmbedPS.Core.Mde;
+using EmbedPS.Core.Preview;
+
+namespace EmbedPS.Core.Pipeline;
+
+/// <summary>preview: Export-EmbeddingPreview, one PNG per projection, with the Preview section.</summary>
+internal sealed class PreviewStage : StageRunner
+{
+    public override object? Run(PipelineStage stage, StageContext context)
+    {
+        var layouts = context.Layouts();
+        var metadata = context.ReadMetadata(layouts[0].Entities);
+        var p = context.Config.Preview;
+        var options = new PreviewOptions
+        {
+            Width = p.Get("Width", 1200),
+            Height = p.Get("Height", 900),
+            Theme = p.Text("Theme") is "Dark" ? PreviewThemeKind.Dark : PreviewThemeKind.Light,
+            ColorProperty = p.Text("ColorProperty") ?? context.Config.Atlas.Text("ColorProperty"),
+            Attributes = metadata,
+        };
+        if (options.ColorProperty is not null && metadata is null) options = options with { ColorProperty = null };
+        AtomicFile.WriteDirectory(stage.CachePath, temp =>
+        {
+            for (int i = 0; i < layouts.Count; i++)
+            {
+                var title = $"{context.Config.Name}: {context.Config.Projections[i].Text("Name") ?? layouts[i].Method}";
+                PreviewRenderer.WritePng(Path.Combine(temp, $"projection-{i + 1}.png"), layouts[i], options with { Title = title }, context.Log, context.Cancellation);
+            }
+        }, context.Cancellation);
+        stage.Record.Counts["images"] = layouts.Count;
+        return null;
+    }
+}
