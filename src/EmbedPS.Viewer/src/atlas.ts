@@ -825,7 +825,10 @@ export class Atlas {
       const [x, y] = this.screenPosition(selected)!;
       placer.place(this.label(selected), x, y - 16, 'bold 13px system-ui, sans-serif', 320);
     }
-    const regions = this.regionLabels().filter((l) => l.level <= zoomLevel + 1).sort((a, b) => a.level - b.level || b.weight - a.weight);
+    // Purer regions first (in steps of 10 %), then coarser, then bigger.
+    const regions = this.regionLabels()
+      .filter((l) => l.level <= zoomLevel + 2)
+      .sort((a, b) => Math.round(b.purity * 10) - Math.round(a.purity * 10) || a.level - b.level || b.weight - a.weight);
     const shown: [string, number, number][] = [];
     for (const label of regions) {
       const [x, y] = toScreen(label.x, label.y);

@@ -16,6 +16,8 @@ export interface RegionLabel {
   /** 0 = coarsest grid. */
   level: number;
   weight: number;
+  /** How well the text names the region: the majority's share, or 0.6 for distinguishing words. */
+  purity: number;
 }
 
 export interface LabelSource {
@@ -78,8 +80,11 @@ class WordStats {
   }
 }
 
-/** Names a region from its rows: majority colour category with its share, or distinguishing words, or null. */
-function nameRegion(rows: number[], source: LabelSource, words: WordStats): string | null {
+/**
+ * Names a region from its rows: the majority colour category with its share (placed at the centroid of that
+ * category's rows, so the label sits on them), or distinguishing words (at the centroid of all rows), or null.
+ */
+function nameRegion(rows: number[], source: LabelSource, words: WordStats): { text: string; purity: number; members: number[] } | null {
   const color = source.color;
   if (color?.kind === 'category') {
     const counts = new Map<number, number>();
@@ -87,9 +92,10 @@ function nameRegion(rows: number[], source: LabelSource, words: WordStats): stri
     let best = -1, bestCount = 0;
     for (const [code, c] of counts) if (c > bestCount || (c === bestCount && code < best)) { best = code; bestCount = c; }
     const share = bestCount / rows.length;
-    if (share >= 0.5 && best !== color.meta.missing) return `${color.meta.categories![best]} · ${Math.round(share * 100)} %`;
+    if (share >= 0.5 && best !== color.meta.missing) return { text: `${color.meta.categories![best]} · ${Math.round(share * 100)} %`, purity: share, members: rows.filter((r) => color.codes[r] === best) };
   }
-  return words.distinguishing(rows);
+  const text = words.distinguishing(rows);
+  return text ? { text, purity: 0.6, members: rows } : null;
 }
 
 /** Map labels for one layout: regions of four grid resolutions over the layout's view rectangle. */
@@ -113,8 +119,9 @@ export function regionLabels2d(positions: Float32Array, view: [number, number, n
       cellOf[i] = gy * side + gx;
       counts[gy * side + gx]++;
     }
-    // A region: a cell holding at least 1.5 % of the visible points (and 5) that no neighbour beats.
-    const minimum = Math.max(5, total * 0.015 / Math.max(1, level));
+    // A region: a cell holding at least 2 % of the visible points at the coarsest grid (a quarter of that per finer
+    // grid, as cells shrink; never fewer than 5 points) that no neighbour beats.
+    const minimum = Math.max(5, (total * 0.02) / Math.pow(4, level));
     const peaks: number[] = [];
     for (let c = 0; c < cells; c++) {
       if (counts[c] < minimum) continue;
@@ -137,12 +144,11 @@ export function regionLabels2d(positions: Float32Array, view: [number, number, n
     const rows: number[][] = peaks.map(() => []);
     for (let i = 0; i < count; i++) if (cellOf[i] >= 0 && isPeak[cellOf[i]] >= 0) rows[isPeak[cellOf[i]]].push(i);
     peaks.forEach((c, k) => {
-      const members = rows[k];
-      const text = nameRegion(members, source, words);
-      if (!text) return;
+      const name = nameRegion(rows[k], source, words);
+      if (!name) return;
       let sx = 0, sy = 0;
-      for (const r of members) { sx += positions[2 * r]; sy += positions[2 * r + 1]; }
-      labels.push({ x: sx / members.length, y: sy / members.length, z: 0, text, level, weight: counts[c] });
+      for (const r of name.members) { sx += positions[2 * r]; sy += positions[2 * r + 1]; }
+      labels.push({ x: sx / name.members.length, y: sy / name.members.length, z: 0, text: name.text, level, weight: counts[c], purity: name.purity });
     });
   });
   return labels;
@@ -196,12 +202,12 @@ export function regionLabels3d(positions: Float32Array, source: LabelSource): Re
   for (let i = 0; i < count; i++) if (cellOf[i] >= 0 && isPeak[cellOf[i]] >= 0) rows[isPeak[cellOf[i]]].push(i);
   const labels: RegionLabel[] = [];
   peaks.forEach((c, k) => {
-    const members = rows[k];
-    const text = nameRegion(members, source, words);
-    if (!text) return;
+    const name = nameRegion(rows[k], source, words);
+    if (!name) return;
+    const m = name.members;
     let sx = 0, sy = 0, sz = 0;
-    for (const r of members) { sx += positions[3 * r]; sy += positions[3 * r + 1]; sz += positions[3 * r + 2]; }
-    labels.push({ x: sx / members.length, y: sy / members.length, z: sz / members.length, text, level: 0, weight: counts[c] });
+    for (const r of m) { sx += positions[3 * r]; sy += positions[3 * r + 1]; sz += positions[3 * r + 2]; }
+    labels.push({ x: sx / m.length, y: sy / m.length, z: sz / m.length, text: name.text, level: 0, weight: counts[c], purity: name.purity });
   });
   return labels;
 }
