@@ -890,13 +890,17 @@ export class Atlas {
     if (max <= 0) return;
     const image = new ImageData(gw, gh);
     const [r, g, b] = THEMES[this.view.theme].density;
-    for (let k = 0; k < grid.length; k++) {
-      const t = Math.sqrt(grid[k] / max);
-      // Contour bands: the level steps read as isolines.
-      const band = Math.floor(t * 6) / 6;
-      image.data[4 * k] = r; image.data[4 * k + 1] = g; image.data[4 * k + 2] = b;
-      image.data[4 * k + 3] = Math.round(band * 150);
-    }
+    // Six density levels (of the square root, so sparse regions show too): a faint fill per level and a contour line
+    // where the level changes, light enough that the points stay readable under it.
+    const level = (k: number) => Math.floor(Math.sqrt(grid[k] / max) * 6);
+    for (let y = 0; y < gh; y++)
+      for (let x = 0; x < gw; x++) {
+        const k = y * gw + x;
+        const here = level(k);
+        const edge = (x + 1 < gw && level(k + 1) !== here) || (y + 1 < gh && level(k + gw) !== here);
+        image.data[4 * k] = r; image.data[4 * k + 1] = g; image.data[4 * k + 2] = b;
+        image.data[4 * k + 3] = edge ? 150 : here * 10;
+      }
     const off = document.createElement('canvas');
     off.width = gw;
     off.height = gh;

@@ -335,12 +335,18 @@ export class AtlasUi {
       const spec = view.filters.get(meta.name);
       return [spec?.min ?? min, spec?.max ?? max];
     };
+    // What the text boxes last showed: a box still showing it means "unchanged" (its rounding never narrows the range).
+    const shown = { low: '', high: '' };
+    const write = (box: HTMLInputElement, which: 'low' | 'high', v: number) => {
+      shown[which] = formatRangeValue(v, span);
+      box.value = shown[which];
+    };
     const show = () => {
       const [a, b] = current();
       low.value = String(Math.max(0, Math.min(steps, toStep(a))));
       high.value = String(Math.max(0, Math.min(steps, toStep(b))));
-      if (document.activeElement !== lowText) lowText.value = formatRangeValue(a, span);
-      if (document.activeElement !== highText) highText.value = formatRangeValue(b, span);
+      if (document.activeElement !== lowText) write(lowText, 'low', a);
+      if (document.activeElement !== highText) write(highText, 'high', b);
     };
     const slide = () => {
       let a = Number(low.value), b = Number(high.value);
@@ -352,13 +358,14 @@ export class AtlasUi {
     high.addEventListener('input', slide);
     const typed = () => {
       const [a0, b0] = current();
-      let a = parseTyped(lowText.value), b = parseTyped(highText.value);
+      let a = lowText.value === shown.low ? a0 : parseTyped(lowText.value);
+      let b = highText.value === shown.high ? b0 : parseTyped(highText.value);
       if (!Number.isFinite(a)) a = a0;
       if (!Number.isFinite(b)) b = b0;
       if (a > b) [a, b] = [b, a];
-      view.setFilter(meta.name, { min: a, max: b });
-      lowText.value = formatRangeValue(current()[0], span);
-      highText.value = formatRangeValue(current()[1], span);
+      if (a !== a0 || b !== b0) view.setFilter(meta.name, { min: a, max: b });
+      write(lowText, 'low', current()[0]);
+      write(highText, 'high', current()[1]);
     };
     for (const text of [lowText, highText]) {
       text.addEventListener('change', typed);
