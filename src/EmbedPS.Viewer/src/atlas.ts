@@ -856,7 +856,7 @@ export class Atlas {
 
   /** The density layer: the visible points binned on a 6-pixel screen grid, blurred, drawn as a heat layer. */
   private drawDensity(ctx: CanvasRenderingContext2D, width: number, height: number): void {
-    const cell = 6;
+    const cell = 4;
     const gw = Math.ceil(width / cell), gh = Math.ceil(height / cell);
     let grid = new Float32Array(gw * gh);
     const ppu = this.pixelsPerUnit();
@@ -890,16 +890,18 @@ export class Atlas {
     if (max <= 0) return;
     const image = new ImageData(gw, gh);
     const [r, g, b] = THEMES[this.view.theme].density;
-    // Six density levels (of the square root, so sparse regions show too): a faint fill per level and a contour line
-    // where the level changes, light enough that the points stay readable under it.
-    const level = (k: number) => Math.floor(Math.sqrt(grid[k] / max) * 6);
+    // A smooth fill that grows with the square root of the density (so sparse regions show too) and contour lines at
+    // four levels, light enough that the points stay readable under them.
+    const levels = 4;
+    const unit = (k: number) => Math.sqrt(grid[k] / max);
+    const level = (k: number) => Math.min(levels - 1, Math.floor(unit(k) * levels + 0.15));
     for (let y = 0; y < gh; y++)
       for (let x = 0; x < gw; x++) {
         const k = y * gw + x;
         const here = level(k);
-        const edge = (x + 1 < gw && level(k + 1) !== here) || (y + 1 < gh && level(k + gw) !== here);
+        const edge = here > 0 && ((x + 1 < gw && level(k + 1) < here) || (x > 0 && level(k - 1) < here) || (y + 1 < gh && level(k + gw) < here) || (y > 0 && level(k - gw) < here));
         image.data[4 * k] = r; image.data[4 * k + 1] = g; image.data[4 * k + 2] = b;
-        image.data[4 * k + 3] = edge ? 150 : here * 10;
+        image.data[4 * k + 3] = edge ? 120 : Math.round(unit(k) * 70);
       }
     const off = document.createElement('canvas');
     off.width = gw;
