@@ -745,17 +745,35 @@ export class Atlas {
     for (const [x, y] of polygon) {
       minX = Math.min(minX, x); maxX = Math.max(maxX, x); minY = Math.min(minY, y); maxY = Math.max(maxY, y);
     }
-    const test = (i: number) => {
-      if (!this.view.visible[i]) return;
-      const p = this.screenPosition(i);
-      if (p && p[0] >= minX && p[0] <= maxX && p[1] >= minY && p[1] <= maxY && insidePolygon(p[0], p[1], polygon)) mask[i] = 1;
+    const { width, height } = this.viewport();
+    const visible = this.view.visible;
+    const test = (i: number, x: number, y: number) => {
+      if (x >= minX && x <= maxX && y >= minY && y <= maxY && insidePolygon(x, y, polygon)) mask[i] = 1;
     };
-    if (this.mode === '3d' || this.transition) {
-      for (let i = 0; i < this.count; i++) test(i);
+    if (this.mode === '3d' && this.galaxy) {
+      // One view-projection for all points (screenPosition would rebuild it per point).
+      const m = this.orbit.viewProjection(width / height);
+      const g = this.galaxy;
+      for (let i = 0; i < this.count; i++) {
+        if (!visible[i]) continue;
+        const p = projectToScreen(m, g[3 * i], g[3 * i + 1], g[3 * i + 2], width, height);
+        if (p) test(i, p[0], p[1]);
+      }
+    } else if (this.transition) {
+      for (let i = 0; i < this.count; i++) {
+        if (!visible[i]) continue;
+        const p = this.screenPosition(i)!;
+        test(i, p[0], p[1]);
+      }
     } else {
+      const ppu = this.pixelsPerUnit();
+      const positions = this.layouts[this.layout];
+      const { centerX, centerY } = this.camera;
       const [x0, y1] = this.screenToWorld(minX, minY);
       const [x1, y0] = this.screenToWorld(maxX, maxY);
-      this.grid().forEachInRect(x0, y0, x1, y1, test);
+      this.grid().forEachInRect(x0, y0, x1, y1, (i) => {
+        if (visible[i]) test(i, width / 2 + (positions[2 * i] - centerX) * ppu, height / 2 - (positions[2 * i + 1] - centerY) * ppu);
+      });
     }
     return mask;
   }
