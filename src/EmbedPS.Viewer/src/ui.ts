@@ -94,7 +94,8 @@ export class AtlasUi {
     byId('density-button').hidden = atlas.mode === '3d';
     byId('lasso-button').setAttribute('aria-pressed', String(this.input.tool === 'lasso'));
     byId('box-button').setAttribute('aria-pressed', String(this.input.tool === 'box'));
-    byId('size-slider').setAttribute('value', String(Math.log2(view.sizeMultiplier)));
+    const size = byId<HTMLInputElement>('size-slider');
+    if (document.activeElement !== size) size.value = String(Math.log2(view.sizeMultiplier));
     // The legend is rebuilt only when its structure changed; filter changes update its rows in place (focus stays).
     if (this.legendSignature() !== this.legendState) this.renderLegend();
     const hidden = view.selected >= 0 && !view.visible[view.selected];
