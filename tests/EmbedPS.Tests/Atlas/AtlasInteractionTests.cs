@@ -605,6 +605,24 @@ public sealed class AtlasInteractionTests
       }";
 
     [Fact]
+    public async Task The_density_layer_draws_over_the_visible_points_only_and_lives_in_the_url()
+    {
+        await using var page = await _fixture.OpenAsync();
+        const string painted = @"() => { embedAtlas.renderFrame(); const c = document.getElementById('overlay'); const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++; return n; }";
+        int without = await page.Eval<int>(painted);
+        await page.Page.Locator("[data-testid=density]").ClickAsync();
+        Assert.Equal("true", await page.Page.Locator("[data-testid=density]").GetAttributeAsync("aria-pressed"));
+        int all = await page.Eval<int>(painted);
+        Assert.True(all > without + 20_000, $"the density layer should cover the map's dense parts ({without} → {all} painted pixels)");
+        await page.Page.WaitForFunctionAsync("() => location.hash.includes('density=1')");
+        // Only the visible points count: one cluster left, far less is painted.
+        await page.Eval<object>("() => embedAtlas.setFilter('group', ['Cluster A'])");
+        int one = await page.Eval<int>(painted);
+        Assert.True(one < all * 0.6, $"one cluster should paint less than eight ({one} vs {all})");
+    }
+
+    [Fact]
     public async Task Changed_neighbourhoods_say_how_many_neighbours_each_keeps()
     {
         await using var page = await _fixture.OpenAsync();
