@@ -30,9 +30,15 @@ export interface LabelSource {
 
 const STOP = new Set(['the', 'and', 'for', 'with', 'from', 'that', 'this', 'are', 'was', 'not', 'but', 'its', 'into', 'has', 'have', 'had', 'of', 'to', 'in', 'on', 'by', 'an', 'or', 'as', 'at', 'is', 'it', 'be', 'which', 'who', 'whom', 'their', 'than', 'other', 'also', 'one', 'two', 'item']);
 
-function tokens(text: string): string[] {
+/** The words of a text, lower-cased; `spelling` (when given) records how each was first written. */
+function tokens(text: string, spelling?: Map<string, string>): string[] {
   const out: string[] = [];
-  for (const w of text.toLowerCase().split(/[^\p{L}\p{N}]+/u)) if (w.length >= 3 && !STOP.has(w) && !/^\d+$/.test(w)) out.push(w);
+  for (const raw of text.split(/[^\p{L}\p{N}]+/u)) {
+    const w = raw.toLowerCase();
+    if (w.length < 3 || STOP.has(w) || /^\d+$/.test(w)) continue;
+    out.push(w);
+    if (spelling && !spelling.has(w)) spelling.set(w, raw);
+  }
   return out;
 }
 
@@ -64,10 +70,11 @@ class WordStats {
     this.ensure();
     const stride = Math.max(1, Math.floor(rows.length / 400));
     const local = new Map<string, number>();
+    const spelling = new Map<string, string>();
     let n = 0;
     for (let j = 0; j < rows.length; j += stride) {
       n++;
-      for (const w of new Set(this.source.words.flatMap((f) => tokens(f(rows[j]))))) local.set(w, (local.get(w) ?? 0) + 1);
+      for (const w of new Set(this.source.words.flatMap((f) => tokens(f(rows[j]), spelling)))) local.set(w, (local.get(w) ?? 0) + 1);
     }
     const scored: [string, number][] = [];
     for (const [w, c] of local) {
@@ -76,7 +83,7 @@ class WordStats {
       if (lift >= 3) scored.push([w, (c / n) * Math.log(lift)]);
     }
     scored.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
-    return scored.length ? scored.slice(0, 2).map((s) => s[0]).join(', ') : null;
+    return scored.length ? scored.slice(0, 2).map((s) => spelling.get(s[0]) ?? s[0]).join(', ') : null;
   }
 }
 

@@ -653,14 +653,16 @@ export class AtlasUi {
       const counts = new Map<number, number>();
       for (const r of rows) counts.set(column.codes[r], (counts.get(column.codes[r]) ?? 0) + 1);
       const sorted = [...counts].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
-      for (const [code, n] of sorted.slice(0, 6)) {
+      // Six values (three on a phone, where the panel shares the map with the sheet).
+      const rowsShown = matchMedia('(max-width: 800px)').matches ? 3 : 6;
+      for (const [code, n] of sorted.slice(0, rowsShown)) {
         const swatch = element('span', { className: 'swatch', attrs: { 'aria-hidden': 'true' } });
         swatch.style.background = cssColor(categoryCodeColor(code, column.meta.missing));
         const bar = element('span', { className: 'bar' });
         bar.style.width = `${Math.round((n / rows.length) * 100)}%`;
         breakdown.appendChild(element('li', {}, [swatch, element('span', { className: 'legend-label', text: column.meta.categories![code] }), element('span', { className: 'count', text: `${n.toLocaleString('en-US')} · ${Math.round((n / rows.length) * 100)} %` }), bar]));
       }
-      if (sorted.length > 6) breakdown.appendChild(element('li', { className: 'muted', text: `and ${sorted.length - 6} more ${column.meta.name} values` }));
+      if (sorted.length > rowsShown) breakdown.appendChild(element('li', { className: 'muted', text: `and ${sorted.length - rowsShown} more ${column.meta.name} values` }));
     } else if (column.kind === 'number') {
       const values = rows.map((r) => column.values[r]).filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
       if (values.length) {
