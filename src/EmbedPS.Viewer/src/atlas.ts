@@ -1,10 +1,17 @@
-// The atlas: data, view state and everything drawn. UI panels (ui.ts) call its methods; so do the test hooks.
+// The atlas: the data (ids, columns, layouts, neighbours), the camera, picking, labels and the frame loop. What the
+// user chose to see lives in one ViewState (view.ts) that panels and input write through its setters; the atlas
+// listens to it and re-derives colours, draw order and labels. Drawing is the PointRenderer's (renderer.ts); input is
+// the InputController's (input.ts); panels are AtlasUi's (ui.ts).
 import { AtlasMeta, Column, cellText, loadColumn, loadData, loadFloat32, decodeBase64 } from './data';
 import { PointRenderer } from './renderer';
 import { PointGrid } from './grid';
 import { OrbitCamera, projectToScreen } from './galaxy';
 import { SearchIndex } from './search';
 import { MISSING_COLOR, Rgb, categoryCodeColor, categoryColor, scaleUnit, viridis } from './colors';
+import { ViewChange, ViewState } from './view';
+import { LabelPlacer, LabelSource, RegionLabel, regionLabels2d, regionLabels3d } from './labels';
+
+export type { FilterSpec } from './view';
 
 // Level of detail while the view moves: when a full frame takes longer than FRAME_BUDGET_MS on this machine (measured on
 // the first frame), a moving view draws only as many points as fit the budget — the biggest, since the draw order puts
@@ -14,10 +21,12 @@ const FRAME_BUDGET_MS = 40;
 const MIN_MOVING_POINTS = 100_000;
 const MOVE_SETTLE_MS = 160;
 
-// Galaxy point diameter in pixels = 2r · GALAXY_SIZE · focal length / depth.
+// Galaxy point diameter in pixels = 2r · GALAXY_SIZE · focal length / depth, never more than GALAXY_MAX_PX.
 const GALAXY_SIZE = 0.0035;
+export const GALAXY_MAX_PX = 24;
 
-export type FilterSpec = { in?: string[]; min?: number; max?: number };
+/** The map panels that float over the canvas: no label goes under them, and Fit and fly-to keep points clear of them. */
+const MAP_PANELS = ['legend', 'details', 'selection-panel', 'map-tools'];
 
 export interface Camera2D {
   centerX: number;
@@ -25,10 +34,25 @@ export interface Camera2D {
   zoom: number;
 }
 
-const THEMES: Record<'light' | 'dark', { background: Rgb; text: string; halo: string; dim: Rgb }> = {
-  light: { background: [250, 250, 248], text: '#1d1d1f', halo: 'rgba(250,250,248,0.9)', dim: [200, 200, 200] },
-  dark: { background: [17, 19, 26], text: '#f2f2f2', halo: 'rgba(17,19,26,0.9)', dim: [70, 72, 80] },
+export interface Rect {
+  left: number;
+  top: number;
+  right: number;
+  bottom: number;
+}
+
+const THEMES: Record<'light' | 'dark', { background: Rgb; text: string; halo: string; dim: Rgb; density: Rgb }> = {
+  light: { background: [250, 250, 248], text: '#1d1d1f', halo: 'rgba(250,250,248,0.9)', dim: [200, 200, 200], density: [34, 102, 204] },
+  dark: { background: [17, 19, 26], text: '#f2f2f2', halo: 'rgba(17,19,26,0.9)', dim: [70, 72, 80], density: [127, 176, 255] },
 };
+
+/** The theme the operating system asks for (prefers-color-scheme), or null when it states none. */
+export function preferredTheme(): 'light' | 'dark' | null {
+  if (typeof matchMedia !== 'function') return null;
+  if (matchMedia('(prefers-color-scheme: dark)').matches) return 'dark';
+  if (matchMedia('(prefers-color-scheme: light)').matches) return 'light';
+  return null;
+}
 
 export class Atlas {
   readonly count: number;
@@ -39,27 +63,24 @@ export class Atlas {
   private grids: (PointGrid | null)[] = [];
   readonly renderer: PointRenderer;
   readonly overlay: CanvasRenderingContext2D;
+  readonly view: ViewState;
 
-  // View state.
+  // Camera and mode.
   layout = 0;
   mode: '2d' | '3d' = '2d';
-  colorField: string | null;
-  selected = -1;
   hovered = -1;
-  filters = new Map<string, FilterSpec>();
-  hiddenCategories = new Set<number>();
-  highlighted: Uint8Array | null = null;
-  highlightIds: string[] = [];
-  theme: 'light' | 'dark';
-  sizeMultiplier = 1;
   camera: Camera2D = { centerX: 0, centerY: 0, zoom: 1 };
   readonly orbit = new OrbitCamera();
+  /** The lasso or box being drawn (CSS pixels of the map), shown on the overlay. */
+  lasso: [number, number][] | null = null;
+  /** The selected entity's neighbours, ringed on the map. */
+  neighborRows: number[] = [];
 
   // Derived per-point arrays.
-  readonly visible: Uint8Array;
-  private visibleTotal: number;
   private readonly rgba: Uint8Array;
   readonly radius: Float32Array;
+  /** Position of each point in the draw order (later = drawn on top). */
+  readonly rank: Uint32Array;
   private maxRadius = 1;
   private readonly baseAlpha: number;
   private readonly densityScale: number;
@@ -72,7 +93,10 @@ export class Atlas {
   private search: SearchIndex | null = null;
   private neighbors: Int32Array | null = null;
   private changes = new Map<string, Uint8Array>();
-  private categoryLabels: { x: number; y: number; text: string; weight: number }[] = [];
+  private regions2d: (RegionLabel[] | null)[] = [];
+  private regions3d: RegionLabel[] | null = null;
+  /** The labels drawn in the last frame (CSS pixels of the map). */
+  drawnLabels: { text: string; x: number; y: number }[] = [];
   private frameRequested = false;
   frames = 0;
   lastFrameMs = 0;
@@ -86,15 +110,14 @@ export class Atlas {
     this.ids = ids;
     this.renderer = new PointRenderer(canvas, this.count);
     this.overlay = overlay.getContext('2d')!;
-    this.colorField = meta.color;
-    this.theme = meta.theme;
-    this.visible = new Uint8Array(this.count).fill(1);
-    this.visibleTotal = this.count;
+    this.view = new ViewState(this, meta.color, preferredTheme() ?? meta.theme);
     this.rgba = new Uint8Array(this.count * 4);
     this.radius = new Float32Array(this.count);
+    this.rank = new Uint32Array(this.count);
     // Dense maps need smaller, more transparent points; these follow the point count only, never the data's values.
     this.baseAlpha = Math.min(0.9, Math.max(0.45, 1.25 - 0.125 * Math.log10(Math.max(10, this.count))));
     this.densityScale = Math.min(1.3, Math.max(0.4, Math.pow(20000 / Math.max(1, this.count), 0.25)));
+    this.view.on((change) => this.viewChanged(change));
   }
 
   static async load(canvas: HTMLCanvasElement, overlay: HTMLCanvasElement, progress: (text: string) => void): Promise<Atlas> {
@@ -118,7 +141,7 @@ export class Atlas {
     atlas.renderer.setLayouts(0, 0);
     atlas.computeSizes();
     atlas.fitCamera();
-    atlas.refreshVisibility();
+    atlas.refreshColors();
     atlas.loadTimings = { data: Math.round(loaded - started), prepare: Math.round(performance.now() - loaded) };
     return atlas;
   }
@@ -188,6 +211,13 @@ export class Atlas {
     return result;
   }
 
+  /** Per entity, how many of its k nearest neighbours two layouts share (null when the export has no such pair). */
+  async neighborhoodOverlap(a: number, b: number): Promise<{ overlap: Uint8Array; k: number } | null> {
+    const entry = this.meta.changes.find((c) => (c.a === a && c.b === b) || (c.a === b && c.b === a));
+    if (!entry || !(await this.neighborhoodChange(a, b))) return null;
+    return { overlap: this.changes.get(entry.file)!, k: entry.k };
+  }
+
   async neighborhoodChange(a: number, b: number): Promise<Float32Array | null> {
     const entry = this.meta.changes.find((c) => (c.a === a && c.b === b) || (c.a === b && c.b === a));
     if (!entry) return null;
@@ -202,8 +232,6 @@ export class Atlas {
     for (let i = 0; i < this.count; i++) result[i] = 1 - overlap[i] / (2 * k - overlap[i]);
     return result;
   }
-
-  // ---------- sizes, colours, visibility ----------
 
   /** Point radius in CSS pixels at zoom 1: r = a + b·ln(n) + c·n, clamped (the osu! atlas's partial log scale). */
   private computeSizes(): void {
@@ -229,14 +257,43 @@ export class Atlas {
     this.computeOrder();
   }
 
+  // ---------- reacting to the view state ----------
+
+  private viewChanged(change: ViewChange): void {
+    switch (change) {
+      case 'filter':
+      case 'color':
+        this.regions2d = this.layouts.map(() => null);
+        this.regions3d = null;
+        this.refreshColors();
+        break;
+      case 'selection':
+      case 'highlight':
+        this.computeOrder();
+        this.refreshColors();
+        break;
+      case 'theme':
+        this.refreshColors();
+        break;
+      default:
+        this.requestRender();
+    }
+    this.changed();
+  }
+
+  /** Per point, 1 where it is emphasised (the group selection, else "my items"); null when nothing is. */
+  private emphasis(): Uint8Array | null {
+    return this.view.selection ?? this.view.highlighted;
+  }
+
   /**
-   * Draw order: highlighted points last, then bigger before smaller, ties by row. A numeric sort of packed keys
-   * (highlight bit, quantised radius, row) on a Float64Array: no comparator calls, so a million points sort in ~0.1 s.
+   * Draw order: emphasised points last, then bigger before smaller, ties by row. A numeric sort of packed keys
+   * (emphasis bit, quantised radius, row) on a Float64Array: no comparator calls, so a million points sort in ~0.1 s.
    */
   private computeOrder(): void {
     const n = this.count;
     const order = new Uint32Array(n);
-    const h = this.highlighted;
+    const h = this.emphasis();
     const r = this.radius;
     if (n < 1 << 21) {
       const keys = new Float64Array(n);
@@ -251,49 +308,14 @@ export class Atlas {
       for (let i = 0; i < n; i++) order[i] = i;
       order.sort((p, q) => (h ? h[p] - h[q] : 0) || r[q] - r[p] || p - q);
     }
+    for (let k = 0; k < n; k++) this.rank[order[k]] = k;
     this.renderer.setOrder(order);
   }
 
-  refreshVisibility(): void {
-    const visible = this.visible;
-    visible.fill(1);
-    for (const [name, spec] of this.filters) {
-      const column = this.column(name);
-      if (!column) continue;
-      if (column.kind === 'category' && spec.in) {
-        const allowed = new Uint8Array(column.meta.categories!.length);
-        for (const value of spec.in) {
-          const code = column.meta.categories!.indexOf(value);
-          if (code >= 0) allowed[code] = 1;
-        }
-        for (let i = 0; i < this.count; i++) if (!allowed[column.codes[i]]) visible[i] = 0;
-      } else if (column.kind === 'number') {
-        const min = spec.min ?? -Infinity, max = spec.max ?? Infinity;
-        for (let i = 0; i < this.count; i++) {
-          const v = column.values[i];
-          if (!(v >= min && v <= max)) visible[i] = 0;
-        }
-      }
-    }
-    const color = this.column(this.colorField);
-    if (color?.kind === 'category' && this.hiddenCategories.size > 0) {
-      for (let i = 0; i < this.count; i++) if (this.hiddenCategories.has(color.codes[i])) visible[i] = 0;
-    }
-    let total = 0;
-    for (let i = 0; i < this.count; i++) total += visible[i];
-    this.visibleTotal = total;
-    // Category labels follow the visible points and the colour field; highlight and theme changes leave them alone.
-    this.computeCategoryLabels();
-    this.refreshColors();
-  }
-
   colorOf(row: number): Rgb {
-    const column = this.column(this.colorField);
+    const column = this.column(this.view.colorField);
     if (!column) return categoryColor(0);
-    if (column.kind === 'category') {
-      const code = column.codes[row];
-      return categoryCodeColor(code, column.meta.missing);
-    }
+    if (column.kind === 'category') return categoryCodeColor(column.codes[row], column.meta.missing);
     if (column.kind === 'number') {
       const v = column.values[row];
       if (Number.isNaN(v)) return MISSING_COLOR;
@@ -304,15 +326,16 @@ export class Atlas {
 
   refreshColors(): void {
     const rgba = this.rgba;
-    const h = this.highlighted;
-    const dim = THEMES[this.theme].dim;
+    const h = this.emphasis();
+    const visible = this.view.visible;
+    const dim = THEMES[this.view.theme].dim;
     const alpha = Math.round(this.baseAlpha * 255);
-    const column = this.column(this.colorField);
+    const column = this.column(this.view.colorField);
     // Category colours are looked up once per category, not per point.
     const palette = column?.kind === 'category' ? column.meta.categories!.map((_, code) => categoryCodeColor(code, column.meta.missing)) : null;
     for (let i = 0; i < this.count; i++) {
       const o = 4 * i;
-      if (!this.visible[i]) {
+      if (!visible[i]) {
         rgba[o + 3] = 0;
         continue;
       }
@@ -325,49 +348,16 @@ export class Atlas {
     }
     this.renderer.setColors(rgba);
     this.requestRender();
-    this.changed();
   }
 
   visibleCount(): number {
-    return this.visibleTotal;
+    return this.view.visibleCount();
   }
 
-  setColor(field: string | null): void {
-    if (field !== null && !this.columns.has(field)) throw new Error(`No field '${field}'. Fields: ${[...this.columns.keys()].join(', ')}`);
-    if (field !== null && this.columns.get(field)!.kind === 'text') throw new Error(`'${field}' is a text field; colour by a category or number field.`);
-    this.colorField = field;
-    this.hiddenCategories.clear();
-    this.refreshVisibility();
-  }
-
-  toggleCategory(code: number, only = false): void {
-    const column = this.column(this.colorField);
-    if (column?.kind !== 'category') return;
-    if (only) {
-      const all = column.meta.categories!.length;
-      const isolated = this.hiddenCategories.size === all - 1 && !this.hiddenCategories.has(code);
-      this.hiddenCategories.clear();
-      if (!isolated) for (let c = 0; c < all; c++) if (c !== code) this.hiddenCategories.add(c);
-    } else if (this.hiddenCategories.has(code)) this.hiddenCategories.delete(code);
-    else this.hiddenCategories.add(code);
-    this.refreshVisibility();
-  }
-
-  setFilter(field: string, spec: FilterSpec | string[] | null): void {
-    const column = this.column(field);
-    if (!column) throw new Error(`No field '${field}'. Fields: ${[...this.columns.keys()].join(', ')}`);
-    if (spec === null) this.filters.delete(field);
-    else if (Array.isArray(spec)) this.filters.set(field, { in: spec.map(String) });
-    else this.filters.set(field, spec);
-    this.refreshVisibility();
-  }
-
+  /** Highlights ids or names ("my items"); returns how many matched and which were not found. */
   setHighlight(ids: string[] | null): { matched: number; missing: string[] } {
     if (!ids || ids.length === 0) {
-      this.highlighted = null;
-      this.highlightIds = [];
-      this.computeOrder();
-      this.refreshColors();
+      this.view.setHighlight(null, []);
       return { matched: 0, missing: [] };
     }
     const mask = new Uint8Array(this.count);
@@ -382,10 +372,7 @@ export class Atlas {
       if (rows.length === 0) missing.push(text);
       for (const r of rows) if (!mask[r]) { mask[r] = 1; matched++; }
     }
-    this.highlighted = matched > 0 ? mask : null;
-    this.highlightIds = matched > 0 ? ids.map((s) => s.trim()).filter((s) => s) : [];
-    this.computeOrder();
-    this.refreshColors();
+    this.view.setHighlight(matched > 0 ? mask : null, ids.map((s) => s.trim()).filter((s) => s));
     return { matched, missing };
   }
 
@@ -393,20 +380,9 @@ export class Atlas {
     this.setHighlight(rows.map((r) => this.ids[r]));
   }
 
-  setTheme(theme: 'light' | 'dark'): void {
-    this.theme = theme;
-    this.refreshColors();
-  }
-
-  setSizeMultiplier(value: number): void {
-    this.sizeMultiplier = Math.min(5, Math.max(0.2, value));
-    this.requestRender();
-    this.changed();
-  }
-
   // ---------- camera ----------
 
-  private viewport(): { width: number; height: number } {
+  viewport(): { width: number; height: number } {
     return { width: this.renderer.canvas.clientWidth || 1, height: this.renderer.canvas.clientHeight || 1 };
   }
 
@@ -420,11 +396,86 @@ export class Atlas {
     return this.basePixelsPerUnit() * camera.zoom;
   }
 
-  fitCamera(): void {
-    const v = this.meta.layouts[this.layout].view;
-    this.camera = { centerX: (v[0] + v[2]) / 2, centerY: (v[1] + v[3]) / 2, zoom: 1 };
-    this.requestRender();
-    this.changed();
+  /** The panels floating over the map, as rectangles in the map's CSS pixels. */
+  panelRects(): Rect[] {
+    const canvasBox = this.renderer.canvas.getBoundingClientRect();
+    const rects: Rect[] = [];
+    for (const id of MAP_PANELS) {
+      const panel = document.getElementById(id);
+      if (!panel || panel.hidden) continue;
+      const r = panel.getBoundingClientRect();
+      if (r.width <= 0 || r.height <= 0) continue;
+      const rect = { left: r.left - canvasBox.left, top: r.top - canvasBox.top, right: r.right - canvasBox.left, bottom: r.bottom - canvasBox.top };
+      if (rect.right <= 0 || rect.bottom <= 0 || rect.left >= canvasBox.width || rect.top >= canvasBox.height) continue;
+      rects.push(rect);
+    }
+    return rects;
+  }
+
+  /**
+   * The part of the map no panel covers: for each panel (biggest first), the map loses the strip beside it — left,
+   * right, above or below, whichever leaves the most room.
+   */
+  freeRect(): Rect {
+    const { width, height } = this.viewport();
+    let free: Rect = { left: 0, top: 0, right: width, bottom: height };
+    const area = (r: Rect) => Math.max(0, r.right - r.left) * Math.max(0, r.bottom - r.top);
+    const panels = this.panelRects().sort((a, b) => area(b) - area(a));
+    for (const p of panels) {
+      if (p.right <= free.left || p.left >= free.right || p.bottom <= free.top || p.top >= free.bottom) continue;
+      const options: Rect[] = [
+        { ...free, left: Math.max(free.left, p.right) },
+        { ...free, right: Math.min(free.right, p.left) },
+        { ...free, top: Math.max(free.top, p.bottom) },
+        { ...free, bottom: Math.min(free.bottom, p.top) },
+      ];
+      const best = options.reduce((a, b) => (area(b) > area(a) ? b : a));
+      // A panel that would leave almost nothing (a sheet over the whole map) is ignored.
+      if (area(best) >= 0.15 * width * height) free = best;
+    }
+    return free;
+  }
+
+  /** Frames the visible points (the central 99.6 % of them) inside the free part of the map; galaxy: the start view. */
+  fitCamera(animate = false): void {
+    if (this.mode === '3d') {
+      this.orbit.reset();
+      this.noteMove();
+      this.requestRender();
+      this.changed();
+      return;
+    }
+    const b = this.visibleBounds();
+    const free = this.freeRect();
+    const { width, height } = this.viewport();
+    const fw = Math.max(40, free.right - free.left), fh = Math.max(40, free.bottom - free.top);
+    const ppu = Math.min(fw / Math.max(b[2] - b[0], 1e-9), fh / Math.max(b[3] - b[1], 1e-9)) * 0.9;
+    const zoom = Math.min(20000, Math.max(0.2, ppu / this.basePixelsPerUnit()));
+    const realPpu = this.basePixelsPerUnit() * zoom;
+    const fcx = (free.left + free.right) / 2, fcy = (free.top + free.bottom) / 2;
+    const target = { centerX: (b[0] + b[2]) / 2 - (fcx - width / 2) / realPpu, centerY: (b[1] + b[3]) / 2 + (fcy - height / 2) / realPpu, zoom };
+    if (animate) this.flyCamera(target);
+    else this.setCamera(target);
+  }
+
+  /** Bounds of the visible points: the layout's view when all are visible, else their central 99.6 %. */
+  private visibleBounds(): [number, number, number, number] {
+    const positions = this.layouts[this.layout];
+    const visible = this.view.visible;
+    const n = this.view.visibleCount();
+    if (n === this.count || n === 0) return this.meta.layouts[this.layout].view;
+    const stride = Math.max(1, Math.floor(n / 20000));
+    const xs: number[] = [], ys: number[] = [];
+    let k = 0;
+    for (let i = 0; i < this.count; i++) {
+      if (!visible[i] || k++ % stride !== 0) continue;
+      xs.push(positions[2 * i]);
+      ys.push(positions[2 * i + 1]);
+    }
+    xs.sort((a, b) => a - b);
+    ys.sort((a, b) => a - b);
+    const cut = xs.length >= 250 ? Math.floor(xs.length * 0.002) : 0;
+    return [xs[cut], ys[cut], xs[xs.length - 1 - cut], ys[ys.length - 1 - cut]];
   }
 
   /** Points drawn while the view moves (Infinity: all); set by calibrate(). */
@@ -451,7 +502,7 @@ export class Atlas {
 
   private drawLimit(now: number): number {
     const moving = this.flight !== null || this.transition !== null || now - this.lastMove < this.settleMs();
-    return moving && !this.highlighted && this.count > this.movingBudget ? this.movingBudget : Infinity;
+    return moving && !this.emphasis() && this.count > this.movingBudget ? this.movingBudget : Infinity;
   }
 
   setCamera(camera: Camera2D): void {
@@ -473,6 +524,19 @@ export class Atlas {
     const ppu = this.basePixelsPerUnit() * zoom;
     const { width, height } = this.viewport();
     this.setCamera({ centerX: before[0] - (sx - width / 2) / ppu, centerY: before[1] + (sy - height / 2) / ppu, zoom });
+  }
+
+  /** One zoom step (buttons, + and − keys): 1.5× in or out, about the middle of the free part of the map. */
+  zoomStep(direction: 1 | -1): void {
+    if (this.mode === '3d') {
+      this.orbit.dolly(direction > 0 ? 1 / 1.5 : 1.5);
+      this.noteMove();
+      this.requestRender();
+      this.changed();
+      return;
+    }
+    const free = this.freeRect();
+    this.zoomAt(direction > 0 ? 1.5 : 1 / 1.5, (free.left + free.right) / 2, (free.top + free.bottom) / 2);
   }
 
   screenToWorld(sx: number, sy: number): [number, number] {
@@ -501,23 +565,41 @@ export class Atlas {
     return [from[2 * row] + (to[2 * row] - from[2 * row]) * t, from[2 * row + 1] + (to[2 * row + 1] - from[2 * row + 1]) * t];
   }
 
+  private flyCamera(to: Camera2D): void {
+    this.flight = { from: { ...this.camera }, to, start: performance.now(), duration: 650 };
+    this.requestRender();
+  }
+
+  /** A camera that shows a row at the middle of the free part of the map, at a zoom. */
+  private cameraOn(row: number, zoom: number): Camera2D {
+    const [x, y] = this.currentPosition(row);
+    const free = this.freeRect();
+    const { width, height } = this.viewport();
+    const ppu = this.basePixelsPerUnit() * zoom;
+    return { centerX: x - ((free.left + free.right) / 2 - width / 2) / ppu, centerY: y + ((free.top + free.bottom) / 2 - height / 2) / ppu, zoom };
+  }
+
   flyTo(row: number): void {
     if (row < 0) return;
     if (this.mode === '3d' && this.galaxy) {
       this.orbit.target = [this.galaxy[3 * row], this.galaxy[3 * row + 1], this.galaxy[3 * row + 2]];
       this.orbit.distance = Math.min(this.orbit.distance, 0.45);
+      this.noteMove();
       this.requestRender();
       this.changed();
       return;
     }
-    const [x, y] = this.currentPosition(row);
-    this.flight = {
-      from: { ...this.camera },
-      to: { centerX: x, centerY: y, zoom: Math.max(this.camera.zoom, 6) },
-      start: performance.now(),
-      duration: 650,
-    };
-    this.requestRender();
+    this.flyCamera(this.cameraOn(row, Math.max(this.camera.zoom, 6)));
+  }
+
+  /** Moves the map (not the zoom) when a row sits under a panel or off the map, so that it shows. */
+  keepClear(row: number): void {
+    if (row < 0 || this.mode === '3d') return;
+    const p = this.screenPosition(row);
+    const free = this.freeRect();
+    const margin = 24;
+    if (p && p[0] >= free.left + margin && p[0] <= free.right - margin && p[1] >= free.top + margin && p[1] <= free.bottom - margin) return;
+    this.flyCamera(this.cameraOn(row, this.camera.zoom));
   }
 
   // ---------- layouts and modes ----------
@@ -529,7 +611,6 @@ export class Atlas {
     if (!animate || this.mode === '3d') {
       this.layout = index;
       this.renderer.setLayouts(index, index);
-      this.computeCategoryLabels();
       this.requestRender();
       this.changed();
       return Promise.resolve();
@@ -548,7 +629,6 @@ export class Atlas {
     this.transitionT = 0;
     this.layout = t.to;
     this.renderer.setLayouts(t.to, t.to);
-    this.computeCategoryLabels();
     this.changed();
     t.resolve();
   }
@@ -574,7 +654,7 @@ export class Atlas {
     this.changed();
   }
 
-  // ---------- picking ----------
+  // ---------- picking and regions ----------
 
   private grid(): PointGrid {
     let grid = this.grids[this.layout];
@@ -585,14 +665,54 @@ export class Atlas {
     return grid;
   }
 
+  /** The largest point radius the renderer draws, in CSS pixels. */
+  private maxScreenRadius(): number {
+    return this.mode === '3d' ? GALAXY_MAX_PX / 2 : this.renderer.maxPointSize / 2 / (window.devicePixelRatio || 1);
+  }
+
+  /** A row's radius on screen now, in CSS pixels (as the renderer draws it); 0 when not drawn. */
+  screenRadius(row: number): number {
+    if (!this.view.visible[row]) return 0;
+    if (this.mode === '3d') {
+      if (!this.galaxy) return 0;
+      const { width, height } = this.viewport();
+      const p = projectToScreen(this.orbit.viewProjection(width / height), this.galaxy[3 * row], this.galaxy[3 * row + 1], this.galaxy[3 * row + 2], width, height);
+      if (!p) return 0;
+      return Math.min(GALAXY_MAX_PX / 2, Math.max(0.5, (this.radius[row] * this.view.sizeMultiplier * this.orbit.focalPixels(height) * GALAXY_SIZE) / p[2]));
+    }
+    return Math.max(0.5, Math.min(this.maxScreenRadius(), this.radius[row] * this.pointScale()));
+  }
+
+  private pickable(i: number): boolean {
+    const h = this.view.highlighted;
+    return this.view.visible[i] === 1 && (!h || h[i] === 1 || (this.view.selection !== null && this.view.selection[i] === 1));
+  }
+
+  /**
+   * The point under (sx, sy): of the points whose disc covers it, the one drawn on top (latest in the draw order; in
+   * galaxy mode the nearest); when none covers it, the one whose edge is nearest within a few pixels. -1 when none.
+   */
   pick(sx: number, sy: number): number {
     if (this.transition) return -1;
-    const scale = this.pointScale();
     if (this.mode === '3d') return this.pick3d(sx, sy);
     const ppu = this.pixelsPerUnit();
     const [x, y] = this.screenToWorld(sx, sy);
-    const maxRadius = (this.maxRadius * scale) / ppu;
-    return this.grid().pick(x, y, maxRadius, 4 / ppu, (i) => (this.radius[i] * scale) / ppu, (i) => this.visible[i] === 1 && (!this.highlighted || this.highlighted[i] === 1));
+    const tolerance = 4;
+    const reach = (Math.min(this.maxScreenRadius(), this.maxRadius * this.pointScale()) + tolerance) / ppu;
+    let top = -1, topRank = -1, near = -1, nearGap = Infinity;
+    this.grid().forEachInRect(x - reach, y - reach, x + reach, y + reach, (i) => {
+      if (!this.pickable(i)) return;
+      const positions = this.layouts[this.layout];
+      const d = Math.hypot(positions[2 * i] - x, positions[2 * i + 1] - y) * ppu;
+      const r = this.screenRadius(i);
+      if (d <= r) {
+        if (this.rank[i] > topRank) { top = i; topRank = this.rank[i]; }
+      } else if (d - r <= tolerance && d - r < nearGap) {
+        near = i;
+        nearGap = d - r;
+      }
+    });
+    return top >= 0 ? top : near;
   }
 
   private pick3d(sx: number, sy: number): number {
@@ -600,159 +720,138 @@ export class Atlas {
     const { width, height } = this.viewport();
     const m = this.orbit.viewProjection(width / height);
     const focal = this.orbit.focalPixels(height);
-    let best = -1, bestDepth = Infinity;
+    let top = -1, topDepth = Infinity, near = -1, nearGap = Infinity;
     for (let i = 0; i < this.count; i++) {
-      if (!this.visible[i]) continue;
+      if (!this.pickable(i)) continue;
       const p = projectToScreen(m, this.galaxy[3 * i], this.galaxy[3 * i + 1], this.galaxy[3 * i + 2], width, height);
       if (!p) continue;
-      const r = Math.min(48, Math.max(0.5, (this.radius[i] * this.sizeMultiplier * focal * GALAXY_SIZE) / p[2])) + 3;
-      const dx = p[0] - sx, dy = p[1] - sy;
-      if (dx * dx + dy * dy <= r * r && p[2] < bestDepth) {
-        best = i;
-        bestDepth = p[2];
+      const r = Math.min(GALAXY_MAX_PX / 2, Math.max(0.5, (this.radius[i] * this.view.sizeMultiplier * focal * GALAXY_SIZE) / p[2]));
+      const d = Math.hypot(p[0] - sx, p[1] - sy);
+      if (d <= r) {
+        if (p[2] < topDepth) { top = i; topDepth = p[2]; }
+      } else if (d - r <= 3 && d - r < nearGap) {
+        near = i;
+        nearGap = d - r;
       }
     }
-    return best;
+    return top >= 0 ? top : near;
+  }
+
+  /** The visible rows drawn inside a polygon (CSS pixels of the map), in either mode. */
+  rowsInPolygon(polygon: [number, number][]): Uint8Array {
+    const mask = new Uint8Array(this.count);
+    if (polygon.length < 3) return mask;
+    let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
+    for (const [x, y] of polygon) {
+      minX = Math.min(minX, x); maxX = Math.max(maxX, x); minY = Math.min(minY, y); maxY = Math.max(maxY, y);
+    }
+    const { width, height } = this.viewport();
+    const visible = this.view.visible;
+    const test = (i: number, x: number, y: number) => {
+      if (x >= minX && x <= maxX && y >= minY && y <= maxY && insidePolygon(x, y, polygon)) mask[i] = 1;
+    };
+    if (this.mode === '3d' && this.galaxy) {
+      // One view-projection for all points (screenPosition would rebuild it per point).
+      const m = this.orbit.viewProjection(width / height);
+      const g = this.galaxy;
+      for (let i = 0; i < this.count; i++) {
+        if (!visible[i]) continue;
+        const p = projectToScreen(m, g[3 * i], g[3 * i + 1], g[3 * i + 2], width, height);
+        if (p) test(i, p[0], p[1]);
+      }
+    } else if (this.transition) {
+      for (let i = 0; i < this.count; i++) {
+        if (!visible[i]) continue;
+        const p = this.screenPosition(i)!;
+        test(i, p[0], p[1]);
+      }
+    } else {
+      const ppu = this.pixelsPerUnit();
+      const positions = this.layouts[this.layout];
+      const { centerX, centerY } = this.camera;
+      const [x0, y1] = this.screenToWorld(minX, minY);
+      const [x1, y0] = this.screenToWorld(maxX, maxY);
+      this.grid().forEachInRect(x0, y0, x1, y1, (i) => {
+        if (visible[i]) test(i, width / 2 + (positions[2 * i] - centerX) * ppu, height / 2 - (positions[2 * i + 1] - centerY) * ppu);
+      });
+    }
+    return mask;
   }
 
   /** Point radius multiplier at the current zoom: points grow with the square root of the zoom. */
   pointScale(): number {
-    return this.sizeMultiplier * Math.sqrt(this.camera.zoom);
+    return this.view.sizeMultiplier * Math.sqrt(this.camera.zoom);
   }
 
   // ---------- labels ----------
 
-  /** Category labels: for each category of the colour field, the densest cell of a 24×24 grid of its points. */
-  private computeCategoryLabels(): void {
-    this.categoryLabels = [];
-    const column = this.column(this.colorField);
-    if (column?.kind !== 'category' || column.meta.categories!.length > 200) return;
-    const positions = this.layouts[this.layout];
-    const b = this.meta.layouts[this.layout].view;
-    const side = 24;
-    const categories = column.meta.categories!.length;
-    const counts = new Uint32Array(categories * side * side);
-    const cellOf = (i: number) => {
-      const cx = Math.max(0, Math.min(side - 1, Math.floor(((positions[2 * i] - b[0]) / Math.max(b[2] - b[0], 1e-9)) * side)));
-      const cy = Math.max(0, Math.min(side - 1, Math.floor(((positions[2 * i + 1] - b[1]) / Math.max(b[3] - b[1], 1e-9)) * side)));
-      return cy * side + cx;
-    };
-    for (let i = 0; i < this.count; i++) if (this.visible[i]) counts[column.codes[i] * side * side + cellOf(i)]++;
-    const bestCell = new Int32Array(categories).fill(-1);
-    const bestCount = new Uint32Array(categories);
-    for (let c = 0; c < categories; c++) {
-      for (let cell = 0; cell < side * side; cell++) {
-        const n = counts[c * side * side + cell];
-        if (n > bestCount[c]) { bestCount[c] = n; bestCell[c] = cell; }
-      }
+  private labelSource(): LabelSource {
+    const words: ((row: number) => string)[] = [];
+    const label = this.column(this.meta.label);
+    if (label?.kind === 'text') words.push((row) => cellText(label, row));
+    for (const name of this.meta.search) {
+      const column = this.column(name);
+      if (column?.kind === 'text' && name !== this.meta.label) words.push((row) => cellText(column, row));
     }
-    const sx = new Float64Array(categories), sy = new Float64Array(categories), n = new Uint32Array(categories);
-    for (let i = 0; i < this.count; i++) {
-      if (!this.visible[i]) continue;
-      const c = column.codes[i];
-      if (bestCell[c] !== cellOf(i)) continue;
-      sx[c] += positions[2 * i]; sy[c] += positions[2 * i + 1]; n[c]++;
-    }
-    for (let c = 0; c < categories; c++) {
-      if (n[c] < 3 || c === column.meta.missing) continue;
-      this.categoryLabels.push({ x: sx[c] / n[c], y: sy[c] / n[c], text: column.meta.categories![c], weight: bestCount[c] });
-    }
+    return { count: this.count, visible: this.view.visible, color: this.column(this.view.colorField), words };
   }
 
-  /** Galaxy mode: each category's name at the 3-D mean of its visible points, nearest first. */
-  private drawGalaxyLabels(ctx: CanvasRenderingContext2D, width: number, height: number): void {
-    const column = this.column(this.colorField);
-    const galaxy = this.galaxy;
-    if (!galaxy) return;
-    const theme = THEMES[this.theme];
-    const m = this.orbit.viewProjection(width / height);
-    const labels: [number, number, number, string][] = [];
-    if (column?.kind === 'category' && column.meta.categories!.length <= 200) {
-      const k = column.meta.categories!.length;
-      const sum = new Float64Array(3 * k), n = new Uint32Array(k);
-      for (let i = 0; i < this.count; i++) {
-        if (!this.visible[i]) continue;
-        const c = column.codes[i];
-        sum[3 * c] += galaxy[3 * i]; sum[3 * c + 1] += galaxy[3 * i + 1]; sum[3 * c + 2] += galaxy[3 * i + 2]; n[c]++;
-      }
-      for (let c = 0; c < k; c++) {
-        if (n[c] < 3 || c === column.meta.missing) continue;
-        const p = projectToScreen(m, sum[3 * c] / n[c], sum[3 * c + 1] / n[c], sum[3 * c + 2] / n[c], width, height);
-        if (p) labels.push([p[0], p[1], p[2], column.meta.categories![c]]);
-      }
+  private regionLabels(): RegionLabel[] {
+    let labels = this.regions2d[this.layout];
+    if (!labels) {
+      labels = regionLabels2d(this.layouts[this.layout], this.meta.layouts[this.layout].view, this.labelSource());
+      this.regions2d[this.layout] = labels;
     }
-    if (this.selected >= 0 && this.visible[this.selected]) {
-      const p = projectToScreen(m, galaxy[3 * this.selected], galaxy[3 * this.selected + 1], galaxy[3 * this.selected + 2], width, height);
-      if (p) labels.push([p[0], p[1] - 16, 0, this.label(this.selected)]);
-    }
-    labels.sort((a, b) => a[2] - b[2]);
-    ctx.textAlign = 'center';
-    ctx.textBaseline = 'middle';
-    ctx.font = 'bold 13px system-ui, sans-serif';
-    for (const [x, y, , text] of labels.slice(0, 60)) {
-      ctx.lineWidth = 3.5;
-      ctx.strokeStyle = theme.halo;
-      ctx.strokeText(text, x, y, 220);
-      ctx.fillStyle = theme.text;
-      ctx.fillText(text, x, y, 220);
-    }
+    return labels;
   }
 
   private drawLabels(ctx: CanvasRenderingContext2D, width: number, height: number): void {
+    this.drawnLabels = [];
     if (this.transition) return;
-    if (this.mode === '3d') {
-      this.drawGalaxyLabels(ctx, width, height);
-      return;
-    }
-    const placed: [number, number, number, number][] = [];
-    const placedTexts = new Set<string>();
-    const ppu = this.pixelsPerUnit();
-    const zoomLevel = Math.log2(Math.max(1, this.camera.zoom));
-    const theme = THEMES[this.theme];
-    const toScreen = (x: number, y: number): [number, number] => [width / 2 + (x - this.camera.centerX) * ppu, height / 2 - (y - this.camera.centerY) * ppu];
-    const place = (text: string, x: number, y: number, font: string, maxWidth = 220): boolean => {
-      if (placedTexts.has(text)) return false;
-      ctx.font = font;
-      const w = Math.min(maxWidth, ctx.measureText(text).width) + 6;
-      const h = 16;
-      const box: [number, number, number, number] = [x - w / 2, y - h / 2, x + w / 2, y + h / 2];
-      if (box[0] < 0 || box[2] > width || box[1] < 0 || box[3] > height) return false;
-      for (const p of placed) if (box[0] < p[2] && box[2] > p[0] && box[1] < p[3] && box[3] > p[1]) return false;
-      placed.push(box);
-      placedTexts.add(text);
-      ctx.lineWidth = 3.5;
-      ctx.strokeStyle = theme.halo;
-      ctx.strokeText(text, x, y, maxWidth);
-      ctx.fillStyle = theme.text;
-      ctx.fillText(text, x, y, maxWidth);
-      return true;
-    };
-    // Panels floating over the map (legend, details) are taken: no label is placed under them.
-    const canvasBox = this.renderer.canvas.getBoundingClientRect();
-    for (const id of ['legend', 'details']) {
-      const panel = document.getElementById(id);
-      if (!panel || panel.hidden) continue;
-      const r = panel.getBoundingClientRect();
-      if (r.width > 0) placed.push([r.left - canvasBox.left, r.top - canvasBox.top, r.right - canvasBox.left, r.bottom - canvasBox.top]);
-    }
+    const theme = THEMES[this.view.theme];
+    const placer = new LabelPlacer(ctx, width, height, theme);
+    // Panels floating over the map (legend, details, selection) are taken: no label is placed under them.
+    for (const r of this.panelRects()) placer.reserve([r.left, r.top, r.right, r.bottom]);
     ctx.textAlign = 'center';
     ctx.textBaseline = 'middle';
-    // The selection first, then category names, then cluster labels of deepening levels as the zoom grows, then the
-    // most popular visible entities: each label is skipped when it would overlap one already placed.
-    if (this.selected >= 0 && this.visible[this.selected]) {
-      const [x, y] = this.screenPosition(this.selected)!;
-      place(this.label(this.selected), x, y - 16, 'bold 13px system-ui, sans-serif', 320);
+    const selected = this.view.selected;
+    if (this.mode === '3d') {
+      if (selected >= 0 && this.view.visible[selected]) {
+        const p = this.screenPosition(selected);
+        if (p) placer.place(this.label(selected), p[0], p[1] - 16, 'bold 13px system-ui, sans-serif', 320);
+      }
+      if (this.galaxy) {
+        if (!this.regions3d) this.regions3d = regionLabels3d(this.galaxy, this.labelSource());
+        const m = this.orbit.viewProjection(width / height);
+        const projected: [number, number, number, string][] = [];
+        for (const label of this.regions3d) {
+          const p = projectToScreen(m, label.x, label.y, label.z, width, height);
+          if (p) projected.push([p[0], p[1], label.weight / p[2], label.text]);
+        }
+        projected.sort((a, b) => b[2] - a[2]);
+        for (const [x, y, , text] of projected) placer.place(text, x, y, 'bold 13px system-ui, sans-serif');
+      }
+      this.drawnLabels = placer.placed;
+      return;
     }
-    const categories = [...this.categoryLabels].sort((a, b) => b.weight - a.weight);
-    for (const label of categories) {
-      const [x, y] = toScreen(label.x, label.y);
-      place(label.text, x, y, 'bold 14px system-ui, sans-serif');
+    const ppu = this.pixelsPerUnit();
+    const zoomLevel = Math.log2(Math.max(1, this.camera.zoom));
+    const toScreen = (x: number, y: number): [number, number] => [width / 2 + (x - this.camera.centerX) * ppu, height / 2 - (y - this.camera.centerY) * ppu];
+    // The selection first, then regions of finer grids as the zoom grows (each text at most once within 300 pixels),
+    // then the most popular visible entities at close zoom.
+    if (selected >= 0 && this.view.visible[selected]) {
+      const [x, y] = this.screenPosition(selected)!;
+      placer.place(this.label(selected), x, y - 16, 'bold 13px system-ui, sans-serif', 320);
     }
-    const clusters = this.meta.clusters.filter((c) => c.layout === this.layout && c.level <= zoomLevel + 0.6).sort((a, b) => a.level - b.level || b.priority - a.priority);
-    for (const label of clusters) {
+    // Purer regions first (in steps of 10 %), then coarser, then bigger.
+    const regions = this.regionLabels()
+      .filter((l) => l.level <= zoomLevel + 2)
+      .sort((a, b) => Math.round(b.purity * 10) - Math.round(a.purity * 10) || a.level - b.level || b.weight - a.weight);
+    const shown: [string, number, number][] = [];
+    for (const label of regions) {
       const [x, y] = toScreen(label.x, label.y);
-      place(label.text, x, y, `${label.level === 0 ? 'bold ' : ''}12px system-ui, sans-serif`);
-      if (placed.length > 90) break;
+      if (shown.some(([t, sx, sy]) => t === label.text && Math.hypot(sx - x, sy - y) < 300)) continue;
+      if (placer.place(label.text, x, y, `${label.level === 0 ? 'bold 14px' : 'bold 12px'} system-ui, sans-serif`)) shown.push([label.text, x, y]);
     }
     if (this.camera.zoom >= 3) {
       const [x0, y1] = this.screenToWorld(0, 0);
@@ -761,15 +860,75 @@ export class Atlas {
       if (grid.cellsInRect(x0, y0, x1, y1) <= 6000) {
         const candidates: number[] = [];
         grid.forEachInRect(x0, y0, x1, y1, (i) => {
-          if (this.visible[i] && (!this.highlighted || this.highlighted[i])) candidates.push(i);
+          if (this.pickable(i)) candidates.push(i);
         });
         candidates.sort((a, b) => this.popularity(b) - this.popularity(a) || a - b);
-        for (const i of candidates.slice(0, 60)) {
+        for (const i of candidates.slice(0, 80)) {
           const [x, y] = toScreen(this.layouts[this.layout][2 * i], this.layouts[this.layout][2 * i + 1]);
-          place(this.label(i), x, y - (this.radius[i] * this.pointScale() + 8), '11px system-ui, sans-serif', 180);
+          placer.place(this.label(i), x, y - (this.screenRadius(i) + 8), '11px system-ui, sans-serif', 180);
         }
       }
     }
+    this.drawnLabels = placer.placed;
+  }
+
+  /** The density layer: the visible points binned on a 6-pixel screen grid, blurred, drawn as a heat layer. */
+  private drawDensity(ctx: CanvasRenderingContext2D, width: number, height: number): void {
+    const cell = 4;
+    const gw = Math.ceil(width / cell), gh = Math.ceil(height / cell);
+    let grid = new Float32Array(gw * gh);
+    const ppu = this.pixelsPerUnit();
+    const positions = this.layouts[this.layout];
+    const visible = this.view.visible;
+    for (let i = 0; i < this.count; i++) {
+      if (!visible[i]) continue;
+      const gx = Math.floor((width / 2 + (positions[2 * i] - this.camera.centerX) * ppu) / cell);
+      const gy = Math.floor((height / 2 - (positions[2 * i + 1] - this.camera.centerY) * ppu) / cell);
+      if (gx >= 0 && gy >= 0 && gx < gw && gy < gh) grid[gy * gw + gx]++;
+    }
+    // Three box blurs of radius 2 approximate a Gaussian of about 2.4 cells (15 pixels).
+    for (let pass = 0; pass < 3; pass++) {
+      const next = new Float32Array(gw * gh);
+      for (let y = 0; y < gh; y++)
+        for (let x = 0; x < gw; x++) {
+          let s = 0;
+          for (let d = -2; d <= 2; d++) { const xx = x + d; if (xx >= 0 && xx < gw) s += grid[y * gw + xx]; }
+          next[y * gw + x] = s / 5;
+        }
+      grid = new Float32Array(gw * gh);
+      for (let y = 0; y < gh; y++)
+        for (let x = 0; x < gw; x++) {
+          let s = 0;
+          for (let d = -2; d <= 2; d++) { const yy = y + d; if (yy >= 0 && yy < gh) s += next[yy * gw + x]; }
+          grid[y * gw + x] = s / 5;
+        }
+    }
+    let max = 0;
+    for (const v of grid) if (v > max) max = v;
+    if (max <= 0) return;
+    const image = new ImageData(gw, gh);
+    const [r, g, b] = THEMES[this.view.theme].density;
+    // A smooth fill that grows with the square root of the density (so sparse regions show too) and contour lines at
+    // four levels, light enough that the points stay readable under them.
+    const levels = 4;
+    const unit = (k: number) => Math.sqrt(grid[k] / max);
+    const level = (k: number) => Math.min(levels - 1, Math.floor(unit(k) * levels + 0.15));
+    for (let y = 0; y < gh; y++)
+      for (let x = 0; x < gw; x++) {
+        const k = y * gw + x;
+        const here = level(k);
+        const edge = here > 0 && ((x + 1 < gw && level(k + 1) < here) || (x > 0 && level(k - 1) < here) || (y + 1 < gh && level(k + gw) < here) || (y > 0 && level(k - gw) < here));
+        image.data[4 * k] = r; image.data[4 * k + 1] = g; image.data[4 * k + 2] = b;
+        image.data[4 * k + 3] = edge ? 120 : Math.round(unit(k) * 70);
+      }
+    const off = document.createElement('canvas');
+    off.width = gw;
+    off.height = gh;
+    off.getContext('2d')!.putImageData(image, 0, 0);
+    ctx.save();
+    ctx.imageSmoothingEnabled = true;
+    ctx.drawImage(off, 0, 0, gw * cell, gh * cell);
+    ctx.restore();
   }
 
   // ---------- frame ----------
@@ -821,12 +980,13 @@ export class Atlas {
     }
     const started = performance.now();
     const { width, height } = this.renderer.resize();
-    const theme = THEMES[this.theme];
+    const theme = THEMES[this.view.theme];
     this.renderer.clear(theme.background);
     const css = this.viewport();
+    const ratio = window.devicePixelRatio || 1;
     if (this.mode === '3d' && this.galaxy) {
       const focal = this.orbit.focalPixels(css.height);
-      this.renderer.draw3d(this.orbit.viewProjection(css.width / css.height), this.sizeMultiplier * focal * GALAXY_SIZE, this.drawLimit(now));
+      this.renderer.draw3d(this.orbit.viewProjection(css.width / css.height), this.view.sizeMultiplier * focal * GALAXY_SIZE, this.drawLimit(now), GALAXY_MAX_PX * ratio);
     } else {
       this.renderer.draw2d({
         centerX: this.camera.centerX,
@@ -837,27 +997,65 @@ export class Atlas {
       }, this.drawLimit(now));
     }
     const ctx = this.overlay;
-    const ratio = window.devicePixelRatio || 1;
     if (ctx.canvas.width !== width || ctx.canvas.height !== height) {
       ctx.canvas.width = width;
       ctx.canvas.height = height;
     }
     ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
     ctx.clearRect(0, 0, css.width, css.height);
-    for (const [row, color, extra] of [[this.hovered, '#888', 2], [this.selected, theme.text, 4]] as const) {
-      if (row < 0 || !this.visible[row]) continue;
+    if (this.view.density && this.mode === '2d' && !this.transition) this.drawDensity(ctx, css.width, css.height);
+    for (const n of this.neighborRows) {
+      if (!this.view.visible[n]) continue;
+      const p = this.screenPosition(n);
+      if (!p) continue;
+      ctx.beginPath();
+      ctx.arc(p[0], p[1], this.screenRadius(n) + 3, 0, Math.PI * 2);
+      ctx.lineWidth = 1.5;
+      ctx.strokeStyle = theme.text;
+      ctx.globalAlpha = 0.6;
+      ctx.stroke();
+      ctx.globalAlpha = 1;
+    }
+    for (const [row, color, extra] of [[this.hovered, '#888', 2], [this.view.selected, theme.text, 4]] as const) {
+      if (row < 0) continue;
       const p = this.screenPosition(row);
       if (!p) continue;
-      const r = this.mode === '3d' ? 8 : Math.min(48, this.radius[row] * this.pointScale()) + extra;
+      const hidden = !this.view.visible[row];
       ctx.beginPath();
-      ctx.arc(p[0], p[1], r, 0, Math.PI * 2);
+      ctx.arc(p[0], p[1], (hidden ? 6 : this.screenRadius(row)) + extra, 0, Math.PI * 2);
       ctx.lineWidth = 2;
       ctx.strokeStyle = color;
+      // A selected entity the filters hide: a dashed ring where it would be.
+      ctx.setLineDash(hidden ? [4, 3] : []);
       ctx.stroke();
+      ctx.setLineDash([]);
+    }
+    if (this.lasso && this.lasso.length > 1) {
+      ctx.beginPath();
+      ctx.moveTo(this.lasso[0][0], this.lasso[0][1]);
+      for (const [x, y] of this.lasso.slice(1)) ctx.lineTo(x, y);
+      ctx.closePath();
+      ctx.fillStyle = this.view.theme === 'dark' ? 'rgba(127,176,255,0.12)' : 'rgba(34,102,204,0.1)';
+      ctx.fill();
+      ctx.setLineDash([5, 4]);
+      ctx.lineWidth = 1.5;
+      ctx.strokeStyle = theme.text;
+      ctx.stroke();
+      ctx.setLineDash([]);
     }
     this.drawLabels(ctx, css.width, css.height);
     this.lastFrameMs = performance.now() - started;
     this.frames++;
     if (again) this.requestRender();
   }
+}
+
+/** Whether (x, y) lies inside a polygon (even-odd rule). */
+export function insidePolygon(x: number, y: number, polygon: [number, number][]): boolean {
+  let inside = false;
+  for (let i = 0, j = polygon.length - 1; i < polygon.length; j = i++) {
+    const [xi, yi] = polygon[i], [xj, yj] = polygon[j];
+    if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
+  }
+  return inside;
 }

@@ -9,6 +9,14 @@ export class OrbitCamera {
   distance = 2.6;
   readonly fov = (55 * Math.PI) / 180;
 
+  /** Back to the start view (the "Reset view" button). */
+  reset(): void {
+    this.target = [0, 0, 0];
+    this.yaw = 0.6;
+    this.pitch = 0.35;
+    this.distance = 2.6;
+  }
+
   eye(): [number, number, number] {
     const cp = Math.cos(this.pitch);
     return [

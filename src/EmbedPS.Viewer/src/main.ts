@@ -1,6 +1,6 @@
 // Entry point: loads the data, draws the first frame, wires the UI and the URL, and exposes window.embedAtlas,
 // the hooks that scripts and browser tests drive the atlas with.
-import { Atlas, FilterSpec } from './atlas';
+import { Atlas, FilterSpec, preferredTheme } from './atlas';
 import { AtlasUi } from './ui';
 import { applyHash, currentState, toHash } from './state';
 import { byId } from './dom';
@@ -27,6 +27,25 @@ interface AtlasHooks {
   panBy(dx: number, dy: number): void;
   zoomBy(factor: number): void;
   worldPosition(x: number, y: number): [number, number];
+  /** Lasso/box: selects the visible points drawn inside a polygon (CSS pixels of the map); returns how many are selected. */
+  selectRegion(points: [number, number][], mode?: 'replace' | 'add' | 'subtract'): number;
+  /** The ids of the group selection, in row order. */
+  selection(): string[];
+  /** The CSV the "Download CSV" button would save. */
+  exportSelection(): string;
+  /** The labels drawn in the last frame, in CSS pixels of the map. */
+  labels(): { text: string; x: number; y: number }[];
+  /** Bin counts of a number field over the points passing the other filters (40 equal bins between its min and max; of the log on a log-scale field). */
+  histogram(field: string): number[];
+  /** Counts per category of a field over the points passing the other filters. */
+  categoryCounts(field: string): number[];
+  /** A point's radius on screen now (CSS pixels), and its place in the draw order (later is on top). */
+  pointRadius(id: string): number;
+  drawRank(id: string): number;
+  /** The part of the map no panel covers: [left, top, right, bottom] in CSS pixels of the map. */
+  freeRect(): [number, number, number, number];
+  setDensity(on: boolean): void;
+  isolate(ids: string[] | null): void;
 }
 
 declare global {
@@ -51,8 +70,9 @@ async function showFallback(message: string): Promise<void> {
   box.hidden = false;
   byId('nogl-message').textContent = message;
   try {
-    const meta = (await loadData('meta')) as { preview: string | null; title: string };
+    const meta = (await loadData('meta')) as { preview: string | null; title: string; theme: 'light' | 'dark' };
     byId('title').textContent = meta.title;
+    byId('app').dataset.theme = preferredTheme() ?? meta.theme;
     if (meta.preview) {
       const img = byId('nogl-image') as HTMLImageElement;
       img.src = meta.preview;
@@ -68,6 +88,7 @@ async function start(): Promise<void> {
   const overlay = byId('overlay') as HTMLCanvasElement;
   const probe = document.createElement('canvas').getContext('webgl2');
   if (!probe) {
+    byId('app').classList.add('nogl');
     await showFallback('This browser or machine has no WebGL2, so the interactive atlas cannot run. Below is a still image of the map.');
     rejectReady(new Error('WebGL2 unavailable'));
     return;
@@ -75,17 +96,20 @@ async function start(): Promise<void> {
   const started = performance.now();
   const atlas = await Atlas.load(canvas, overlay, status);
   const ui = new AtlasUi(atlas);
+  const initialTheme = atlas.view.theme;
   ui.build();
   if (location.hash.length > 1) {
     await applyHash(atlas, location.hash);
     ui.refresh();
   }
+  // With no camera in the link, frame the points inside the part of the map the panels leave free.
+  if (!new URLSearchParams(location.hash.slice(1)).has('camera')) atlas.fitCamera();
   let writing = 0;
   let lastHash = '';
   const writeHash = () => {
     clearTimeout(writing);
     writing = window.setTimeout(() => {
-      const hash = toHash(atlas);
+      const hash = toHash(atlas, initialTheme);
       if (hash !== lastHash) {
         lastHash = hash;
         history.replaceState(null, '', '#' + hash);
@@ -111,24 +135,14 @@ async function start(): Promise<void> {
       ui.select(row, row >= 0);
       return row >= 0 || id === null;
     },
-    setColor: (field) => {
-      atlas.setColor(field);
-      ui.notify();
-    },
-    setFilter: (field, spec) => {
-      atlas.setFilter(field, spec);
-      ui.notify();
-    },
+    setColor: (field) => atlas.view.setColor(field),
+    setFilter: (field, spec) => atlas.view.setFilter(field, spec),
     setLayout: (name) => {
       const index = atlas.meta.layouts.findIndex((l) => l.name === name);
       if (index < 0) return Promise.reject(new Error(`No layout '${name}'. Layouts: ${atlas.meta.layouts.map((l) => l.name).join(', ')}`));
       return atlas.setLayout(index);
     },
-    highlight: (ids) => {
-      const result = atlas.setHighlight(ids);
-      ui.notify();
-      return result;
-    },
+    highlight: (ids) => atlas.setHighlight(ids),
     state: () => ({ ...currentState(atlas), visible: atlas.visibleCount() } as ReturnType<typeof currentState>),
     setMode: (mode) => atlas.setMode(mode === 'galaxy' ? '3d' : '2d'),
     screenPosition: (id) => {
@@ -147,6 +161,25 @@ async function start(): Promise<void> {
     zoomBy: (factor) => {
       const c = canvas.getBoundingClientRect();
       atlas.zoomAt(factor, c.width / 2, c.height / 2);
+    },
+    selectRegion: (points, mode) => ui.input.selectRegion(points, mode ?? 'replace'),
+    selection: () => atlas.view.selectedRows().map((r) => atlas.ids[r]),
+    exportSelection: () => ui.selectionCsv(),
+    labels: () => atlas.drawnLabels.map((l) => ({ ...l })),
+    histogram: (field) => atlas.view.histogram(field),
+    categoryCounts: (field) => atlas.view.categoryCounts(field),
+    pointRadius: (id) => atlas.screenRadius(rowOf(id)),
+    drawRank: (id) => atlas.rank[rowOf(id)],
+    freeRect: () => {
+      const r = atlas.freeRect();
+      return [r.left, r.top, r.right, r.bottom];
+    },
+    setDensity: (on) => atlas.view.setDensity(on),
+    isolate: (ids) => {
+      if (!ids) return atlas.view.setIsolated(null);
+      const rows = new Uint8Array(atlas.count);
+      for (const id of ids) if (rowOf(id) >= 0) rows[rowOf(id)] = 1;
+      atlas.view.setIsolated(rows);
     },
     layoutPosition: (id, layout) => {
       const row = rowOf(id);

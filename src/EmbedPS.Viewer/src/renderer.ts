@@ -221,7 +221,8 @@ export class PointRenderer {
     gl.bindVertexArray(null);
   }
 
-  draw3d(viewProjection: Float32Array, sizeScale: number, limit = Infinity): void {
+  /** Draws the galaxy; no point is drawn wider than maxSize device pixels however near the camera is. */
+  draw3d(viewProjection: Float32Array, sizeScale: number, limit = Infinity, maxSize = this.maxPointSize): void {
     const gl = this.gl;
     const ratio = window.devicePixelRatio || 1;
     gl.enable(gl.DEPTH_TEST);
@@ -230,7 +231,7 @@ export class PointRenderer {
     const u = this.uniforms3d;
     gl.uniformMatrix4fv(u.u_viewProjection, false, viewProjection);
     gl.uniform1f(u.u_sizeScale, sizeScale * ratio);
-    gl.uniform1f(u.u_maxSize, this.maxPointSize);
+    gl.uniform1f(u.u_maxSize, Math.min(this.maxPointSize, maxSize));
     gl.bindVertexArray(this.vao3d);
     gl.drawElements(gl.POINTS, Math.min(limit, this.drawCount), gl.UNSIGNED_INT, 0);
     gl.bindVertexArray(null);

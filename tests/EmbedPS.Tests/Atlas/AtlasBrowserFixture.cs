@@ -58,9 +58,9 @@ public sealed class AtlasBrowserFixture : IAsyncLifetime
     }
 
     /// <summary>A fresh page on the atlas (optionally with a hash), ready; records console errors, page errors, dialogs and every request.</summary>
-    internal async Task<AtlasPage> OpenAsync(string hash = "", int width = 1200, int height = 800)
+    internal async Task<AtlasPage> OpenAsync(string hash = "", int width = 1200, int height = 800, bool touch = false, ColorScheme colorScheme = ColorScheme.Light)
     {
-        var page = await Browser.NewPageAsync(new() { ViewportSize = new() { Width = width, Height = height } });
+        var page = await Browser.NewPageAsync(new() { ViewportSize = new() { Width = width, Height = height }, HasTouch = touch, ColorScheme = colorScheme, AcceptDownloads = true });
         var result = new AtlasPage(page);
         page.Console += (_, message) => { if (message.Type is "error" or "warning") result.ConsoleProblems.Add($"{message.Type}: {message.Text}"); };
         page.PageError += (_, error) => result.ConsoleProblems.Add("pageerror: " + error);
