@@ -11,6 +11,7 @@ namespace EmbedPS.Tests.Atlas;
 /// galaxy point sizes and accessibility. Expected answers are computed here, independently of the viewer's code.
 /// </summary>
 [Collection("AtlasBrowser")]
+[Trait("Category", "Browser")]
 public sealed class AtlasInteractionTests
 {
     private readonly AtlasBrowserFixture _fixture;
