@@ -10,7 +10,7 @@ namespace EmbedPS.Tests.Pipeline;
 public sealed partial class PipelineRunnerTests
 {
     [Fact]
-    public void ACutOffInputIsRejectedByTheDefaultGatesAndTheGoodAtlasStaysServed()
+    public void A_cut_off_input_is_rejected_by_the_default_gates_and_the_good_atlas_stays_served()
     {
         using var dir = new TempDirectory();
         var table = Fixture(dir);
@@ -44,7 +44,7 @@ public sealed partial class PipelineRunnerTests
     }
 
     [Fact]
-    public void ConfiguredGatesRejectSmallMapsLowQualityScatteredMapsAndForeignMetadata()
+    public void Configured_gates_reject_small_maps_low_quality_scattered_maps_and_foreign_metadata()
     {
         using var dir = new TempDirectory();
         var table = Fixture(dir);

@@ -18,7 +18,7 @@ public sealed partial class PipelineRunnerTests
     }
 
     [Fact]
-    public void SecondPipelineInTheSameOutputFolderIsRefusedAndLosesNothing()
+    public void Second_pipeline_in_the_same_output_folder_is_refused_and_loses_nothing()
     {
         using var dir = new TempDirectory();
         var first = Fixture(dir);
@@ -53,7 +53,7 @@ public sealed partial class PipelineRunnerTests
     }
 
     [Fact]
-    public void PruningDeletesOnlyThisPipelinesRunsAndCacheEntries()
+    public void Pruning_deletes_only_this_pipelines_runs_and_cache_entries()
     {
         using var dir = new TempDirectory();
         var table = Fixture(dir);
@@ -99,7 +99,7 @@ public sealed partial class PipelineRunnerTests
     }
 
     [Fact]
-    public void UnwritableOutputFolderNamesTheRealCauseNotALock()
+    public void Unwritable_output_folder_names_the_real_cause_not_a_lock()
     {
         using var dir = new TempDirectory();
         File.WriteAllText(dir.File("a-file"), "");
@@ -140,7 +140,7 @@ public sealed partial class PipelineRunnerTests
     }
 
     [Fact]
-    public void LockHeldByAnotherPipelineNamesThatPipelineAndItsProcess()
+    public void Lock_held_by_another_pipeline_names_that_pipeline_and_its_process()
     {
         using var dir = new TempDirectory();
         using var held = PipelineLock.Acquire(dir.Path, "nightly-a", "run-1", "/srv/a/pipeline.psd1");
@@ -165,7 +165,7 @@ public sealed partial class PipelineRunnerTests
     }
 
     [Fact]
-    public void ARunSaysWhatChangedSinceTheServedRun()
+    public void A_run_says_what_changed_since_the_served_run()
     {
         using var dir = new TempDirectory();
         var table = Fixture(dir);

@@ -41,7 +41,7 @@ public sealed class StageContractTests
 
     [Theory]
     [MemberData(nameof(Stages))]
-    public void EveryOptionIsOneCmdletParameterWithTheSettingsDefaultAndValidation(Type cmdlet, Type settings, string[] pipelineOnly)
+    public void Every_option_is_one_cmdlet_parameter_with_the_settings_default_and_validation(Type cmdlet, Type settings, string[] pipelineOnly)
     {
         var fresh = Activator.CreateInstance(cmdlet)!;
         foreach (var setting in Declared(settings).Where(s => !pipelineOnly.Contains(s.Name)))
@@ -68,7 +68,7 @@ public sealed class StageContractTests
     }
 
     [Fact]
-    public void PipelineSchemaSectionsAreTheStagesSettings()
+    public void Pipeline_schema_sections_are_the_stages_settings()
     {
         Assert.Same(CollectionFilterSettings.All, PipelineSchema.Filter);
         Assert.Same(CooccurrenceSettings.All, PipelineSchema.Cooccurrence);
@@ -84,7 +84,7 @@ public sealed class StageContractTests
     }
 
     [Fact]
-    public void ARangeIsEnforcedWithTheSettingsWordsOnTheCmdletAndInThePipeline()
+    public void A_range_is_enforced_with_the_settings_words_on_the_cmdlet_and_in_the_pipeline()
     {
         using var ps = PowerShellHost.Create();
         ps.AddCommand("Invoke-Mde").AddParameter("InputPath", "x.parquet").AddParameter("Dimension", 65);
@@ -100,7 +100,7 @@ public sealed class StageContractTests
     }
 
     [Fact]
-    public void CacheKeysHashResolvedOptionsSoDefaultsWrittenOutShareAnEntryAndADefaultChangeIsANewKey()
+    public void Cache_keys_hash_resolved_options_so_defaults_written_out_share_an_entry_and_a_default_change_is_a_new_key()
     {
         using var dir = new TempDirectory();
         File.WriteAllText(dir.File("plays.csv"), "collection,entity\n1,2\n1,3\n2,2\n2,3\n");
@@ -134,7 +134,7 @@ public sealed class StageContractTests
     }
 
     [Fact]
-    public void CmdletAndPipelineResolveTheSameOptionsFromNothing()
+    public void Cmdlet_and_pipeline_resolve_the_same_options_from_nothing()
     {
         // What Invoke-Mde runs with when no option is given is what a pipeline's empty Mde section runs with (Device included).
         var (configuration, options) = MdeSettings.Resolve(new Dictionary<string, object?>());
