@@ -15,7 +15,8 @@ namespace EmbedPS.Core.Atlas;
 /// <summary>
 /// Writes an interactive atlas: a static folder (index.html, the viewer bundle, data scripts) that opens from disk or
 /// any static host. The layouts must place the same entities; metadata and the high-dimensional embedding are joined by
-/// id. The folder is built beside the target and swapped in at the end, so a failed export leaves the old atlas whole.
+/// id. The folder is built beside the target and swapped in at the end, so a failed export leaves the old atlas whole; files
+/// and folders a person added to an earlier atlas are carried into the new one (<see cref="AtlasFolder"/>), never deleted.
 /// </summary>
 public static class AtlasExporter
 {
@@ -43,6 +44,8 @@ public static class AtlasExporter
         CheckTarget(folder);
         var plan = Prepare(projections, embedding, metadata, options, log, cancellation);
         long dataBytes = 0, totalBytes = 0;
+        // What the previous export wrote; everything else in the folder is a person's and moves into the new atlas.
+        var owned = AtlasFolder.OwnedBy(folder);
         AtomicFile.WriteDirectory(folder, temp =>
         {
             Directory.CreateDirectory(Path.Combine(temp, "data"));
@@ -51,7 +54,9 @@ public static class AtlasExporter
             if (options.FallbackImage) WriteFallbackImage(temp, plan, log, cancellation);
             dataBytes = new DirectoryInfo(Path.Combine(temp, "data")).EnumerateFiles().Sum(f => f.Length);
             totalBytes = new DirectoryInfo(temp).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
-            WriteMarker(temp, plan);
+            WriteMarker(temp, plan, AtlasFolder.ListFiles(temp).Append(MarkerFile).Order(StringComparer.Ordinal).ToArray());
+            var carried = AtlasFolder.CarryForeign(folder, temp, owned, cancellation);
+            if (carried.Count > 0) log.Verbose($"Atlas: kept {carried.Count} file(s) and folder(s) the exporter did not write: {string.Join(", ", carried.Take(10))}{(carried.Count > 10 ? ", …" : "")}.");
         }, cancellation);
         log.Verbose($"Atlas: {plan.Count:N0} points, {plan.LayoutNames.Length} layout(s), {plan.Fields.Count} field(s), data {dataBytes / 1e6:N1} MB ({(double)dataBytes / Math.Max(1, plan.Count):N1} bytes a point), in {clock.Elapsed.TotalSeconds:N2} s.");
         return new AtlasExport
@@ -593,7 +598,7 @@ public static class AtlasExporter
         PreviewRenderer.WritePng(Path.Combine(folder, "preview.png"), projection, options, log, cancellation);
     }
 
-    private static void WriteMarker(string folder, AtlasPlan plan)
+    private static void WriteMarker(string folder, AtlasPlan plan, IReadOnlyList<string> files)
     {
         using var stream = File.Create(Path.Combine(folder, MarkerFile));
         using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
@@ -603,6 +608,8 @@ public static class AtlasExporter
         w.WriteString("created", DateTime.UtcNow.ToString("o", CultureInfo.InvariantCulture));
         w.WriteNumber("points", plan.Count);
         w.WriteStartArray("layouts"); foreach (var name in plan.LayoutNames) w.WriteStringValue(name); w.WriteEndArray();
+        // The files this export wrote: the next export replaces these and keeps everything else a person adds.
+        w.WriteStartArray("files"); foreach (var file in files) w.WriteStringValue(file); w.WriteEndArray();
         w.WriteEndObject();
     }
 }
