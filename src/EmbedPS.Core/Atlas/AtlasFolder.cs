@@ -21,9 +21,13 @@ internal static class AtlasFolder
         "index.html", "viewer.js", "style.css", "preview.png", AtlasExporter.MarkerFile,
     };
 
-    private static readonly Regex LegacyData = new(@"^data/(meta|ids|neighbors|galaxy|layout-\d+|field-\d+|change-\d+-\d+)\.js$", RegexOptions.CultureInvariant);
+    // The data scripts any version of the exporter writes (a part of a split payload adds .N before .js).
+    private static readonly Regex LegacyData = new(@"^data/(meta|ids|neighbors|galaxy|layout-\d+|field-\d+|change-\d+-\d+|neighbors-\d+|search-(text|starts|words|order))(\.\d+)?\.js$", RegexOptions.CultureInvariant);
 
-    /// <summary>Relative paths ('/'-separated) of the files the export that wrote <paramref name="folder"/> owns.</summary>
+    /// <summary>
+    /// Whether a relative path ('/'-separated) is a file the export that wrote <paramref name="folder"/> owns: listed in its
+    /// marker, or — for a marker without the list (older atlases) or a damaged one — one of the names the exporter writes.
+    /// </summary>
     public static Func<string, bool> OwnedBy(string folder)
     {
         var marker = Path.Combine(folder, AtlasExporter.MarkerFile);

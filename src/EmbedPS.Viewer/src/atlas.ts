@@ -3,7 +3,7 @@ import { AtlasMeta, Column, cellText, loadColumn, loadData, loadFloat32, decodeB
 import { PointRenderer } from './renderer';
 import { PointGrid } from './grid';
 import { OrbitCamera, projectToScreen } from './galaxy';
-import { SearchIndex } from './search';
+import { PrebuiltSearch, SearchEngine, SearchIndex } from './search';
 import { MISSING_COLOR, Rgb, categoryCodeColor, categoryColor, scaleUnit, viridis } from './colors';
 
 // Level of detail while the view moves: when a full frame takes longer than FRAME_BUDGET_MS on this machine (measured on
@@ -70,7 +70,9 @@ export class Atlas {
   private flight: { from: Camera2D; to: Camera2D; start: number; duration: number } | null = null;
 
   private search: SearchIndex | null = null;
-  private neighbors: Int32Array | null = null;
+  private prebuiltSearch: PrebuiltSearch | null = null;
+  private searchLoading: Promise<void> | null = null;
+  private readonly neighborChunks = new Map<number, Int32Array>();
   private changes = new Map<string, Uint8Array>();
   private categoryLabels: { x: number; y: number; text: string; weight: number }[] = [];
   private frameRequested = false;
@@ -164,7 +166,36 @@ export class Atlas {
   }
   private idIndex: Map<string, number> | null = null;
 
-  searchIndex(): SearchIndex {
+  /** The search: the exporter's index once loaded (loadSearch), else the plain scan (older atlases, or before it loads). */
+  searchIndex(): SearchEngine {
+    return this.prebuiltSearch ?? this.naiveSearch();
+  }
+
+  /** Whether search answers from the exporter's index now (or the atlas has none, so the plain scan is all there is). */
+  searchReady(): boolean {
+    return this.prebuiltSearch !== null || !this.meta.searchIndex;
+  }
+
+  /** Loads and prepares the exporter's search index, once; resolves at once for an atlas without one. */
+  loadSearch(): Promise<void> {
+    const info = this.meta.searchIndex;
+    if (!info) return Promise.resolve();
+    if (!this.searchLoading) {
+      this.searchLoading = Promise.all([
+        loadData(info.text) as Promise<string>,
+        loadData(info.starts),
+        loadData(info.words),
+        loadData(info.order),
+      ]).then(([text, starts, words, order]) => {
+        const ints = (payload: unknown) => new Int32Array(decodeBase64(payload as string));
+        this.prebuiltSearch = new PrebuiltSearch(text, ints(starts), ints(words), ints(order));
+      });
+    }
+    return this.searchLoading;
+  }
+
+  /** The plain scan over every text (search.ts's reference implementation). */
+  naiveSearch(): SearchIndex {
     if (!this.search) {
       const sources: ((row: number) => string)[] = [(row) => this.label(row), (row) => this.ids[row]];
       for (const name of this.meta.search) {
@@ -176,13 +207,22 @@ export class Atlas {
     return this.search;
   }
 
+  /** The details neighbours of a row; loads only the chunk of rows it is in (data/neighbors-<c>.js). */
   async neighborsOf(row: number): Promise<number[]> {
     const info = this.meta.neighbors;
     if (!info) return [];
-    if (!this.neighbors) this.neighbors = new Int32Array(decodeBase64((await loadData(info.file)) as string));
+    const rows = info.chunkRows ?? this.count;
+    const chunk = Math.floor(row / rows);
+    let values = this.neighborChunks.get(chunk);
+    if (!values) {
+      const file = info.chunkRows === undefined ? info.file : `${info.file}-${chunk}`;
+      values = new Int32Array(decodeBase64((await loadData(file)) as string));
+      this.neighborChunks.set(chunk, values);
+    }
+    const first = (row - chunk * rows) * info.k;
     const result: number[] = [];
     for (let j = 0; j < info.k; j++) {
-      const n = this.neighbors[row * info.k + j];
+      const n = values[first + j];
       if (n >= 0) result.push(n);
     }
     return result;

@@ -44,7 +44,14 @@ export class AtlasUi {
     byId('app').dataset.mode = atlas.mode;
     // The legend is rebuilt only when what it shows changed (refresh also runs on every camera move).
     if (this.legendSignature() !== this.legendState) this.renderLegend();
-    if (this.detailsRow !== atlas.selected) void this.renderDetails();
+    if (this.detailsRow !== atlas.selected) this.detailsRendering = this.renderDetails();
+  }
+
+  private detailsRendering: Promise<void> = Promise.resolve();
+
+  /** Resolves when the details panel is complete for the current selection (its neighbours loaded and listed). */
+  detailsReady(): Promise<void> {
+    return this.detailsRendering;
   }
 
   // ---------- header ----------
@@ -95,7 +102,9 @@ export class AtlasUi {
     let timer = 0;
     input.addEventListener('input', () => {
       clearTimeout(timer);
-      timer = window.setTimeout(() => this.showSearch(input.value), 120);
+      // With the exporter's index every keystroke is answered at once; the plain scan (older atlases) waits for a pause.
+      if (this.atlas.meta.searchIndex) this.showSearch(input.value);
+      else timer = window.setTimeout(() => this.showSearch(input.value), 120);
     });
     input.addEventListener('keydown', (e) => {
       if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
@@ -117,6 +126,18 @@ export class AtlasUi {
   private showSearch(text: string): void {
     const list = byId('search-results');
     clearChildren(list);
+    if (!this.atlas.searchReady()) {
+      // The index is still loading (it follows the first frame): say so, and answer as soon as it is there.
+      this.searchHits = [];
+      this.searchActive = -1;
+      if (text.trim()) list.appendChild(element('li', { className: 'empty', text: 'Preparing search…' }));
+      list.hidden = !text.trim();
+      void this.atlas.loadSearch().then(() => {
+        const input = byId('search') as HTMLInputElement;
+        if (input.value === text) this.showSearch(text);
+      });
+      return;
+    }
     this.searchHits = this.atlas.searchIndex().find(text, 12);
     this.searchActive = this.searchHits.length ? 0 : -1;
     for (const row of this.searchHits) {

@@ -27,7 +27,7 @@ public sealed class AtlasExporterTests
 
     internal static JsonElement Meta(string folder) => JsonDocument.Parse(Payload(folder, "meta")).RootElement;
 
-    private static T[] Binary<T>(string folder, string name) where T : unmanaged
+    internal static T[] Binary<T>(string folder, string name) where T : unmanaged
     {
         var base64 = JsonSerializer.Deserialize<string>(Payload(folder, name))!;
         return System.Runtime.InteropServices.MemoryMarshal.Cast<byte, T>(Convert.FromBase64String(base64)).ToArray();
@@ -100,7 +100,8 @@ public sealed class AtlasExporterTests
         using var temp = new TempDirectory();
         var folder = temp.File("atlas");
         data.Export(folder);
-        var neighbors = Binary<int>(folder, "neighbors");
+        var info = Meta(folder).GetProperty("neighbors");
+        var neighbors = Enumerable.Range(0, info.GetProperty("chunks").GetInt32()).SelectMany(c => Binary<int>(folder, $"neighbors-{c}")).ToArray();
         var expected = VectorKnn.Exact(data.Embedding.Coordinates, 600, 3, 10);
         Assert.Equal(expected.Indices, neighbors);
         Assert.Equal("3-D embedding", Meta(folder).GetProperty("neighbors").GetProperty("space").GetString());
