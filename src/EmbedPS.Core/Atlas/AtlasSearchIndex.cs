@@ -231,7 +231,40 @@ internal sealed class AtlasSearchIndex
         var invariant = CultureInfo.InvariantCulture;
         if (Math.Floor(v) == v && Math.Abs(v) < 1e15) return v.ToString("#,0", invariant);
         double abs = Math.Abs(v);
-        if (abs != 0 && (abs < 1e-3 || abs >= 1e9)) return v.ToString("0.000e+0", invariant);
-        return double.Parse(v.ToString("E5", invariant), invariant).ToString("R", invariant);
+        var sign = v < 0 ? "-" : "";
+        if (abs != 0 && (abs < 1e-3 || abs >= 1e9))
+        {
+            // toExponential(3)
+            var (d, e) = JsDigits(abs, 4);
+            return $"{sign}{d[0]}.{d[1..]}e{(e < 0 ? "-" : "+")}{Math.Abs(e)}";
+        }
+        // String(Number(v.toPrecision(6)))
+        var (digits, exponent) = JsDigits(abs, 6);
+        return double.Parse($"{sign}{digits}E{exponent - 5}", invariant).ToString("R", invariant);
+    }
+
+    /// <summary>
+    /// The first <paramref name="count"/> significant digits of a positive number and the exponent of the first, rounded as
+    /// JavaScript's toPrecision and toExponential round: to the nearest, an exact tie to the larger (.NET's formats
+    /// round the exact value too, but an exact tie to even).
+    /// </summary>
+    private static (string Digits, int Exponent) JsDigits(double abs, int count)
+    {
+        var invariant = CultureInfo.InvariantCulture;
+        if (abs == 0) return (new string('0', count), 0);
+        var exact = abs.ToString("E40", invariant);                 // d.ddd…E±xxx, exact as far as 41 digits go
+        int at = exact.IndexOf('E');
+        var mantissa = exact[..at].Replace(".", "", StringComparison.Ordinal);
+        int exponent = int.Parse(exact[(at + 1)..], NumberStyles.AllowLeadingSign, invariant);
+        bool tie = mantissa[count] == '5' && mantissa.AsSpan(count + 1).IndexOfAnyExcept('0') < 0;
+        if (!tie)
+        {
+            var rounded = abs.ToString("E" + (count - 1).ToString(invariant), invariant);
+            int r = rounded.IndexOf('E');
+            return (rounded[..r].Replace(".", "", StringComparison.Ordinal), int.Parse(rounded[(r + 1)..], NumberStyles.AllowLeadingSign, invariant));
+        }
+        var up = (long.Parse(mantissa[..count], invariant) + 1).ToString(invariant);
+        if (up.Length > count) { up = up[..count]; exponent++; }
+        return (up, exponent);
     }
 }

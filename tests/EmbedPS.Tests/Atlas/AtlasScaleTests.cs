@@ -66,7 +66,7 @@ internal static class ScaleAtlasData
         "cafe", "CAFÉ", "nandu", "ñ", "a", "ab", "AB ", "b", "ba", "x-ab", "-", "(", "(city", "city", "strasse", "straße", "οδυσσευς",
         "ς", "σ", "osaka", "zoe", "naive", "le", "le-m", "mans", "uber", "a.b", ".c", "rock/", "/pop", "jazz,b", "ijssel", "ĳ",
         "manana", "ab_c", "_cd", "tab", "key", "1", "12", "n1", "n12", "n123", "13", "1,0", "0.", "e+", "grüppe a", "gruppe",
-        "e b", "no such thing", "zzz", "4", "499", "\"", "🙂",
+        "e b", "no such thing", "zzz", "4", "499", "\"", "🙂", "n49999", "n4999", "1261", "n1261", "grüppe a\u0001", "1,261,000", "café 499",
     };
 }
 
@@ -202,6 +202,13 @@ public sealed class AtlasScaleTests
     [InlineData(1e10 + 0.5, "1.000e+10")]
     [InlineData(0.0001, "1.000e-4")]
     [InlineData(1.0 / 7, "0.142857")]
+    [InlineData(-111260.5, "-111261")]
+    [InlineData(111260.25, "111260")]
+    [InlineData(999999.5, "1000000")]
+    [InlineData(1.0005e12, "1,000,500,000,000")]
+    [InlineData(1.0005e12 + 0.5, "1.001e+12")]
+    [InlineData(-0.00048828125, "-4.883e-4")]
+    [InlineData(0.0012345, "0.0012345")]
     public void Numbers_are_searched_as_the_page_shows_them(double value, string shown)
     {
         Assert.Equal(shown, AtlasSearchIndex.FormatNumber(value));
