@@ -86,33 +86,53 @@ internal sealed class AtlasSearchIndex
                 else if (i > begin && IsWordSeparator(row[i - 1])) words.Add(at + i);
             }
         }
-        var startArray = starts.ToArray();
-        var wordArray = words.ToArray();
-        var comparer = new SuffixComparer(all);
+        int[] startArray = null!, wordArray = null!;
         Parallel.Invoke(new ParallelOptions { CancellationToken = cancellation },
-            () => Array.Sort(startArray, comparer),
-            () => Array.Sort(wordArray, comparer));
+            () => startArray = SortByText(all, starts),
+            () => wordArray = SortByText(all, words));
         return new AtlasSearchIndex { Rows = rows, Starts = startArray, Words = wordArray, Order = order, Columns = columns };
     }
 
-    /// <summary>Compares the texts at two positions of the index string up to the end of their column (ordinal).</summary>
-    private sealed class SuffixComparer(string all) : IComparer<int>
+    /// <summary>
+    /// Positions of the index string sorted by their text up to the end of its column (ordinal), ties by position. Each
+    /// position carries its first four characters packed in a number (a separator and what follows count as 0, below every
+    /// text character), so most comparisons never look at the string.
+    /// </summary>
+    private static int[] SortByText(string all, List<int> positions)
     {
-        public int Compare(int a, int b)
+        var keyed = new (ulong Key, int Position)[positions.Count];
+        for (int i = 0; i < keyed.Length; i++)
         {
-            if (a == b) return 0;
-            var x = Text(a);
-            var y = Text(b);
-            int c = x.SequenceCompareTo(y);
-            return c != 0 ? c : a.CompareTo(b);
+            int p = positions[i];
+            ulong key = 0;
+            bool ended = false;
+            for (int j = 0; j < 4; j++)
+            {
+                char c = p + j < all.Length ? all[p + j] : RowEnd;
+                if (c is ColumnEnd or RowEnd) ended = true;
+                key = (key << 16) | (ended ? 0u : c);
+            }
+            keyed[i] = (key, p);
         }
+        Array.Sort(keyed, (x, y) =>
+        {
+            int c = x.Key.CompareTo(y.Key);
+            if (c != 0) return c;
+            if (x.Position == y.Position) return 0;
+            // Same first four characters (or a shorter, equal text): compare the rest.
+            c = Text(all, x.Position).SequenceCompareTo(Text(all, y.Position));
+            return c != 0 ? c : x.Position.CompareTo(y.Position);
+        });
+        var sorted = new int[keyed.Length];
+        for (int i = 0; i < sorted.Length; i++) sorted[i] = keyed[i].Position;
+        return sorted;
+    }
 
-        private ReadOnlySpan<char> Text(int at)
-        {
-            var rest = all.AsSpan(at);
-            int end = rest.IndexOfAny(ColumnEnd, RowEnd);
-            return end < 0 ? rest : rest[..end];
-        }
+    private static ReadOnlySpan<char> Text(string all, int at)
+    {
+        var rest = all.AsSpan(at);
+        int end = rest.IndexOfAny(ColumnEnd, RowEnd);
+        return end < 0 ? rest : rest[..end];
     }
 
     /// <summary>The separators before a word start: JavaScript's \s and -_.,:;/( (the viewer's word-prefix rule).</summary>

@@ -189,10 +189,14 @@ export class Atlas {
       ]).then(([text, starts, words, order]) => {
         const ints = (payload: unknown) => new Int32Array(decodeBase64(payload as string));
         this.prebuiltSearch = new PrebuiltSearch(text, ints(starts), ints(words), ints(order));
+        this.searchReadyAt = performance.now();
       });
     }
     return this.searchLoading;
   }
+
+  /** When (performance.now) the search index was ready; null before. */
+  searchReadyAt: number | null = null;
 
   /** The plain scan over every text (search.ts's reference implementation). */
   naiveSearch(): SearchIndex {

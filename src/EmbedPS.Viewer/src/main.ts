@@ -15,6 +15,8 @@ interface AtlasHooks {
   searchReady(): Promise<void>;
   /** The plain scan over every text, the reference the index must agree with (tests). */
   searchNaive(text: string): string[];
+  /** performance.now() of the first frame and of the search index being ready (null until it is). */
+  timings(): { firstFrame: number; searchReady: number | null };
   /** Resolves when the details panel shows the selected entity's neighbours (or at once without a selection). */
   detailsReady(): Promise<void>;
   select(id: string | null): boolean;
@@ -115,6 +117,7 @@ async function start(): Promise<void> {
     searchReady: () => atlas.loadSearch(),
     searchNaive: (text) => atlas.naiveSearch().find(text, 100).map((row) => atlas.ids[row]),
     detailsReady: () => ui.detailsReady(),
+    timings: () => ({ firstFrame, searchReady: atlas.searchReadyAt }),
     select: (id) => {
       const row = id === null ? -1 : rowOf(id);
       ui.select(row, row >= 0);
@@ -166,6 +169,7 @@ async function start(): Promise<void> {
   };
   // The first frame, timed to the GPU's finish: it sizes the level of detail used while the view moves.
   atlas.calibrate(atlas.renderNow());
+  const firstFrame = performance.now();
   requestAnimationFrame(() => {
     status('');
     byId('app').classList.add('loaded');
