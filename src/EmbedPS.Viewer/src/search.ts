@@ -210,6 +210,8 @@ export class PrebuiltSearch implements SearchEngine {
   private readonly starts: SortedPositions;
   private readonly words: SortedPositions;
   private static readonly BUCKET = 5;
+  /** Word starts checked one by one for a query with a separator inside; above this, the text scan is cheaper. */
+  private static readonly CHECK_AT_MOST = 250_000;
 
   constructor(private readonly text: string, starts: Int32Array, words: Int32Array, private readonly order: Int32Array) {
     const n = order.length;
@@ -254,7 +256,40 @@ export class PrebuiltSearch implements SearchEngine {
     if (found.length < limit) {
       this.words.take(this.words.bound(q, false), this.words.bound(q, true), limit, seen, found);
     }
-    // Rank 3: anywhere else. The text is in popularity order, so the first rows found are the ones wanted.
+    // Rank 3: anywhere else.
+    if (found.length < limit) this.substrings(q, limit, seen, found);
+    return found.map((p) => this.order[p]);
+  }
+
+  /** Rank-3 rows (the query inside a word), most popular first, after the rows already found. */
+  private substrings(q: string, limit: number, seen: Set<number>, found: number[]): void {
+    // A query with a word separator inside: every occurrence of it puts a word start right after its first separator,
+    // so the occurrences are among the word starts of the rest of the query, one range of `words`, checked one by one.
+    for (let k = 0; k + 1 < q.length; k++) {
+      if (!WORD_SEPARATOR.test(q[k])) continue;
+      const tail = q.slice(k + 1);
+      const lo = this.words.bound(tail, false);
+      const hi = this.words.bound(tail, true);
+      if (hi - lo > PrebuiltSearch.CHECK_AT_MOST) break;
+      const rows: number[] = [];
+      for (let i = lo; i < hi; i++) {
+        const at = this.words.positions[i] - (k + 1);
+        if (at >= 0 && this.text.startsWith(q, at)) {
+          const row = this.rowAt(at);
+          if (!seen.has(row)) rows.push(row);
+        }
+      }
+      rows.sort((a, b) => a - b);
+      for (const row of rows) {
+        if (found.length >= limit) break;
+        if (!seen.has(row)) {
+          seen.add(row);
+          found.push(row);
+        }
+      }
+      return;
+    }
+    // Otherwise a scan of the text, which is in popularity order: the first rows found are the ones wanted.
     for (let from = 0; found.length < limit; ) {
       const at = this.text.indexOf(q, from);
       if (at < 0) break;
@@ -265,7 +300,6 @@ export class PrebuiltSearch implements SearchEngine {
       }
       from = this.rowStart[row + 1];
     }
-    return found.map((p) => this.order[p]);
   }
 
   exact(text: string): number[] {

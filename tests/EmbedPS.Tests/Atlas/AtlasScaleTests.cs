@@ -67,6 +67,7 @@ internal static class ScaleAtlasData
         "ς", "σ", "osaka", "zoe", "naive", "le", "le-m", "mans", "uber", "a.b", ".c", "rock/", "/pop", "jazz,b", "ijssel", "ĳ",
         "manana", "ab_c", "_cd", "tab", "key", "1", "12", "n1", "n12", "n123", "13", "1,0", "0.", "e+", "grüppe a", "gruppe",
         "e b", "no such thing", "zzz", "4", "499", "\"", "🙂", "n49999", "n4999", "1261", "n1261", "grüppe a\u0001", "1,261,000", "café 499",
+        "ab ab", "bar ab", "b a", "e ab", "afe 4", "afé nandu", "ss eu", "a b c", "ab-ab", ". c", "é 1", "y) b",
     };
 }
 
