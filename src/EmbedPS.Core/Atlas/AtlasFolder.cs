@@ -103,9 +103,9 @@ internal static class AtlasFolder
         foreach (var entry in Directory.EnumerateFileSystemEntries(directory).Order(StringComparer.Ordinal))
         {
             var relative = Relative(root, entry);
-            var attributes = File.GetAttributes(entry);
-            bool link = (attributes & FileAttributes.ReparsePoint) != 0;
-            bool isDirectory = !link && (attributes & FileAttributes.Directory) != 0;
+            // A symbolic link (even one to nothing) is carried as a link, never followed.
+            bool link = new FileInfo(entry).LinkTarget is not null;
+            bool isDirectory = !link && Directory.Exists(entry);
             var inNext = Path.Combine(next, relative.Replace('/', Path.DirectorySeparatorChar));
             if (isDirectory)
             {

@@ -173,8 +173,11 @@ export class Atlas {
 
   /** Whether search answers from the exporter's index now (or the atlas has none, so the plain scan is all there is). */
   searchReady(): boolean {
-    return this.prebuiltSearch !== null || !this.meta.searchIndex;
+    return this.prebuiltSearch !== null || !this.meta.searchIndex || this.searchFailed;
   }
+
+  /** The index could not be loaded (a damaged folder): search falls back to the plain scan. */
+  private searchFailed = false;
 
   /** Loads and prepares the exporter's search index, once; resolves at once for an atlas without one. */
   loadSearch(): Promise<void> {
@@ -190,6 +193,9 @@ export class Atlas {
         const ints = (payload: unknown) => new Int32Array(decodeBase64(payload as string));
         this.prebuiltSearch = new PrebuiltSearch(text, ints(starts), ints(words), ints(order));
         this.searchReadyAt = performance.now();
+      }).catch((error: unknown) => {
+        this.searchFailed = true;
+        throw error;
       });
     }
     return this.searchLoading;

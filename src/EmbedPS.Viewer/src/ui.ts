@@ -132,7 +132,8 @@ export class AtlasUi {
       this.searchActive = -1;
       if (text.trim()) list.appendChild(element('li', { className: 'empty', text: 'Preparing search…' }));
       list.hidden = !text.trim();
-      void this.atlas.loadSearch().then(() => {
+      // Once the index is in — or could not be loaded, and the plain scan answers — show the hits.
+      void this.atlas.loadSearch().catch(() => undefined).then(() => {
         const input = byId('search') as HTMLInputElement;
         if (input.value === text) this.showSearch(text);
       });
