@@ -1,5 +1,5 @@
 // The atlas: data, view state and everything drawn. UI panels (ui.ts) call its methods; so do the test hooks.
-import { AtlasMeta, Column, cellText, loadColumn, loadData, loadFloat32, decodeBase64 } from './data';
+import { AtlasMeta, Column, cellText, forgetData, loadColumn, loadData, loadFloat32, decodeBase64 } from './data';
 import { PointRenderer } from './renderer';
 import { PointGrid } from './grid';
 import { OrbitCamera, projectToScreen } from './galaxy';
@@ -193,6 +193,7 @@ export class Atlas {
         const ints = (payload: unknown) => new Int32Array(decodeBase64(payload as string));
         this.prebuiltSearch = new PrebuiltSearch(text, ints(starts), ints(words), ints(order));
         this.searchReadyAt = performance.now();
+        for (const name of [info.text, info.starts, info.words, info.order]) forgetData(name);
       }).catch((error: unknown) => {
         this.searchFailed = true;
         throw error;
@@ -226,8 +227,9 @@ export class Atlas {
     let values = this.neighborChunks.get(chunk);
     if (!values) {
       const file = info.chunkRows === undefined ? info.file : `${info.file}-${chunk}`;
-      values = new Int32Array(decodeBase64((await loadData(file)) as string));
+      values = this.neighborChunks.get(chunk) ?? new Int32Array(decodeBase64((await loadData(file)) as string));
       this.neighborChunks.set(chunk, values);
+      forgetData(file);
     }
     const first = (row - chunk * rows) * info.k;
     const result: number[] = [];

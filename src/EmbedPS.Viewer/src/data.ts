@@ -105,6 +105,8 @@ export function loadData(name: string): Promise<unknown> {
     let whole = joined.get(name);
     if (!whole) {
       whole = Promise.all(Array.from({ length: parts }, (_, i) => loadScript(`${name}.${i}`))).then((payloads) => {
+        // The parts are not needed once joined (at a million points they are tens of megabytes).
+        for (let i = 0; i < parts; i++) received.delete(`${name}.${i}`);
         if (payloads.every((p) => typeof p === 'string')) return (payloads as string[]).join('');
         const all: unknown[] = [];
         for (const p of payloads as unknown[][]) for (let i = 0; i < p.length; i++) all.push(p[i]);
@@ -126,6 +128,18 @@ export function loadData(name: string): Promise<unknown> {
 }
 
 const inFlight = new Map<string, Promise<unknown>>();
+
+/** Drops a payload the caller has decoded and keeps itself (a neighbour chunk, the search index): a later load reads the file again. */
+export function forgetData(name: string): void {
+  received.delete(name);
+  inFlight.delete(name);
+  joined.delete(name);
+  const parts = partCounts.get(name) ?? 1;
+  for (let i = 0; i < parts; i++) {
+    received.delete(`${name}.${i}`);
+    inFlight.delete(`${name}.${i}`);
+  }
+}
 
 function loadScript(name: string): Promise<unknown> {
   const have = received.get(name);

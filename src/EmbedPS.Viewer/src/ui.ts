@@ -141,6 +141,8 @@ export class AtlasUi {
     }
     this.searchHits = this.atlas.searchIndex().find(text, 12);
     this.searchActive = this.searchHits.length ? 0 : -1;
+    // Enter selects the first hit: fetch its neighbour chunk now, so its details are complete at once.
+    if (this.searchHits.length) void this.atlas.neighborsOf(this.searchHits[0]).catch(() => undefined);
     for (const row of this.searchHits) {
       const item = element('li', { attrs: { role: 'option', 'data-row': String(row) } }, [
         element('span', { className: 'hit-label', text: this.atlas.label(row) }),
