@@ -30,7 +30,7 @@ Describe 'Export-EmbeddingAtlas' -Tag 'Unit' {
         $result.ColorProperty | Should -Be 'group'
         $result.LabelProperty | Should -Be 'name'
         $result.Galaxy | Should -BeTrue
-        foreach ($file in 'index.html', 'viewer.js', 'style.css', 'preview.png', 'data/meta.js', 'data/ids.js', 'data/layout-0.js', 'data/layout-1.js', 'data/neighbors.js', 'data/galaxy.js') {
+        foreach ($file in 'index.html', 'viewer.js', 'style.css', 'preview.png', 'data/meta.js', 'data/ids.js', 'data/layout-0.js', 'data/layout-1.js', 'data/neighbors-0.js', 'data/search-text.js', 'data/galaxy.js') {
             Join-Path $path $file | Should -Exist
         }
         $meta = Read-AtlasMeta $path

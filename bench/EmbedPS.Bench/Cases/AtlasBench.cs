@@ -63,7 +63,15 @@ public abstract class AtlasExportBench : BenchCase
     public override BenchOutcome RunCandidate()
     {
         var export = AtlasExporter.Write(_folder, _input.Layouts, _input.Embedding, _input.Metadata, new AtlasOptions(), StageLog.Null);
-        return new BenchOutcome { ["data MB"] = export.DataBytes / 1e6, ["bytes/point"] = export.BytesPerPoint, ["folder MB"] = export.TotalBytes / 1e6 };
+        var files = new DirectoryInfo(Path.Combine(_folder, "data")).GetFiles();
+        return new BenchOutcome
+        {
+            ["data MB"] = export.DataBytes / 1e6,
+            ["bytes/point"] = export.BytesPerPoint,
+            ["folder MB"] = export.TotalBytes / 1e6,
+            ["data files"] = files.Length,
+            ["largest file MB"] = files.Max(f => f.Length) / 1e6,
+        };
     }
 
     public override void Cleanup()
@@ -80,7 +88,11 @@ public sealed class AtlasExport1mBench : AtlasExportBench { protected override i
 /// The exported atlas in headless Chromium (SwiftShader: WebGL2 rendered on these 2 CPU cores, far slower than any GPU):
 /// the timed part is opening index.html from disk until the first frame is drawn; the metrics add the in-page parse time
 /// and, with the map fitted, the median frame interval while panning (one pan step a frame, 60 frames; above 250,000 points
-/// the viewer draws the biggest 250,000 while the view moves) and the time of a full frame at rest.
+/// the viewer draws the biggest 250,000 while the view moves) and the time of a full frame at rest; then search and
+/// details: when the search index (loaded after the first frame) is ready, each keystroke of a typed query handled by the
+/// search box (the input event's handler: search and the result list, timed in the page), a query that matches nothing
+/// (the index's slowest case: a scan of all the text), and a selection in a neighbour chunk not yet loaded until its
+/// details list the neighbours; and the largest data file.
 /// </summary>
 public abstract class AtlasBrowserBench : BenchCase
 {
@@ -123,6 +135,8 @@ public abstract class AtlasBrowserBench : BenchCase
         double wall = clock.Elapsed.TotalMilliseconds;
         if (problems.Count > 0) throw new InvalidOperationException("The atlas page failed: " + string.Join("; ", problems));
         var ready = await page.EvaluateAsync<double>("() => performance.now()");
+        // The search index loads right after the first frame; the frames below are timed once it is in.
+        var indexReady = await page.EvaluateAsync<double>("async () => { await window.embedAtlas.searchReady(); const t = window.embedAtlas.timings(); return t.searchReady - t.firstFrame; }");
         var frames = await page.EvaluateAsync<double[]>(@"async () => {
             const times = [];
             let last = performance.now();
@@ -143,8 +157,38 @@ public abstract class AtlasBrowserBench : BenchCase
             return times.sort((a, b) => a - b);
         }");
         var visible = await page.EvaluateAsync<int>("() => window.embedAtlas.visibleCount()");
-        await page.CloseAsync();
         if (visible != Points) throw new InvalidOperationException($"The page shows {visible} points, not {Points}.");
+        // Search: the index loads after the first frame; then type a name one keystroke at a time into the search box.
+        var search = await page.EvaluateAsync<double[]>(@"async query => {
+            const input = document.querySelector('[data-testid=search]');
+            const times = [];
+            for (let i = 1; i <= query.length; i++) {
+                input.value = query.slice(0, i);
+                const t = performance.now();
+                input.dispatchEvent(new Event('input'));
+                times.push(performance.now() - t);
+                await new Promise(r => requestAnimationFrame(r));
+            }
+            const hits = document.querySelectorAll('#search-results li[data-row]').length;
+            const t = performance.now();
+            const none = window.embedAtlas.search('qqqzzz');
+            const noMatch = performance.now() - t;
+            if (none.length !== 0 || hits === 0) throw new Error('search answered wrongly: ' + hits + ' hits, ' + none.length + ' for a query that matches nothing');
+            return [0, noMatch, ...times];
+        }", "entity 4242 of group");
+        var later = search.Skip(3).Order().ToArray();
+        // Details: select a point whose neighbour chunk is not loaded, until its neighbours are listed.
+        var details = await page.EvaluateAsync<double>(@"async id => {
+            const t = performance.now();
+            if (!window.embedAtlas.select(id)) throw new Error('no entity ' + id);
+            await window.embedAtlas.detailsReady();
+            const ms = performance.now() - t;
+            if (document.querySelectorAll('[data-testid=details] ol.neighbors li').length !== 10) throw new Error('the details list no neighbours');
+            return ms;
+        }", ((long)(Points / 2 + 123) * 7 + 1000).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await page.CloseAsync();
+        if (problems.Count > 0) throw new InvalidOperationException("The atlas page failed: " + string.Join("; ", problems));
+        var files = new DirectoryInfo(Path.Combine(_folder, "data")).GetFiles();
         return new BenchOutcome
         {
             ["to first frame ms"] = wall,
@@ -152,6 +196,13 @@ public abstract class AtlasBrowserBench : BenchCase
             ["pan frame median ms"] = frames[frames.Length / 2],
             ["pan frame p90 ms"] = frames[(int)(frames.Length * 0.9)],
             ["full frame at rest ms"] = full[full.Length / 2],
+            ["search index ready after first frame ms"] = indexReady,
+            ["first keystroke ms"] = search[2],
+            ["later keystrokes median ms"] = later[later.Length / 2],
+            ["later keystrokes max ms"] = later[^1],
+            ["no-match search ms"] = search[1],
+            ["select to details ms"] = details,
+            ["largest data file MB"] = files.Max(f => f.Length) / 1e6,
         };
     }
 

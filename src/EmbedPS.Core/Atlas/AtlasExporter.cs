@@ -15,7 +15,8 @@ namespace EmbedPS.Core.Atlas;
 /// <summary>
 /// Writes an interactive atlas: a static folder (index.html, the viewer bundle, data scripts) that opens from disk or
 /// any static host. The layouts must place the same entities; metadata and the high-dimensional embedding are joined by
-/// id. The folder is built beside the target and swapped in at the end, so a failed export leaves the old atlas whole.
+/// id. The folder is built beside the target and swapped in at the end, so a failed export leaves the old atlas whole; files
+/// and folders a person added to an earlier atlas are carried into the new one (<see cref="AtlasFolder"/>), never deleted.
 /// </summary>
 public static class AtlasExporter
 {
@@ -43,6 +44,8 @@ public static class AtlasExporter
         CheckTarget(folder);
         var plan = Prepare(projections, embedding, metadata, options, log, cancellation);
         long dataBytes = 0, totalBytes = 0;
+        // What the previous export wrote; everything else in the folder is a person's and moves into the new atlas.
+        var owned = AtlasFolder.OwnedBy(folder);
         AtomicFile.WriteDirectory(folder, temp =>
         {
             Directory.CreateDirectory(Path.Combine(temp, "data"));
@@ -51,7 +54,9 @@ public static class AtlasExporter
             if (options.FallbackImage) WriteFallbackImage(temp, plan, log, cancellation);
             dataBytes = new DirectoryInfo(Path.Combine(temp, "data")).EnumerateFiles().Sum(f => f.Length);
             totalBytes = new DirectoryInfo(temp).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
-            WriteMarker(temp, plan);
+            WriteMarker(temp, plan, AtlasFolder.ListFiles(temp).Append(MarkerFile).Order(StringComparer.Ordinal).ToArray());
+            var carried = AtlasFolder.CarryForeign(folder, temp, owned, cancellation);
+            if (carried.Count > 0) log.Verbose($"Atlas: kept {carried.Count} file(s) and folder(s) the exporter did not write: {string.Join(", ", carried.Take(10))}{(carried.Count > 10 ? ", …" : "")}.");
         }, cancellation);
         log.Verbose($"Atlas: {plan.Count:N0} points, {plan.LayoutNames.Length} layout(s), {plan.Fields.Count} field(s), data {dataBytes / 1e6:N1} MB ({(double)dataBytes / Math.Max(1, plan.Count):N1} bytes a point), in {clock.Elapsed.TotalSeconds:N2} s.");
         return new AtlasExport
@@ -94,18 +99,70 @@ public static class AtlasExporter
         public required List<(int A, int B, byte[] Overlap, int K)> Changes { get; init; }
         public required List<AtlasLabel> Clusters { get; init; }
         public Embedding? Embedding { get; init; }
+        public required AtlasSearchIndex SearchIndex { get; init; }
     }
 
+    /// <summary>
+    /// Everything the atlas needs, computed before the first byte is written, in named steps: the layouts, the fields and
+    /// the properties that use them, the embedding, the details neighbours, the galaxy, the neighbourhood changes, the
+    /// cluster labels and the search index.
+    /// </summary>
     internal static AtlasPlan Prepare(IReadOnlyList<ProjectionResult> projections, Embedding? embedding, EntityAttributes? metadata,
         AtlasOptions options, IStageLog log, CancellationToken cancellation)
     {
         if (projections.Count == 0)
             throw new EmbedPSException("AtlasNoLayout", EmbedPSErrorKind.InvalidArgument, "An atlas needs at least one Projection (pipe it in or use -InputPath).");
+        if (options.NeighborCount < 0 || options.NeighborCount > 100)
+            throw new EmbedPSException("AtlasNeighborCount", EmbedPSErrorKind.InvalidArgument, $"NeighborCount must be between 0 and 100, not {options.NeighborCount}.");
         var first = projections[0];
         int n = first.EntityCount;
         if (n == 0) throw new EmbedPSException("AtlasEmpty", EmbedPSErrorKind.InvalidData, "The projection has no entities.");
         var entities = first.Entities;
         log.Progress(0.02, "Checking layouts");
+        var layouts = ReadLayouts(projections, entities);
+        var names = LayoutNames(projections, options.LayoutNames);
+        var fields = BuildFields(first, metadata, options, n);
+        var roles = ResolveRoles(fields, metadata, options);
+        var (embeddingRows, dimension) = AlignEmbedding(embedding, entities, log);
+        var (neighbors, k, neighborSpace) = DetailNeighbors(layouts[0], names[0], embeddingRows, dimension, n, options.NeighborCount, log, cancellation);
+        var (galaxy, galaxySource) = GalaxyCoordinates(embeddingRows, dimension, n, log, cancellation);
+        var changes = NeighborhoodChanges(layouts, n, log, cancellation);
+        var clusters = options.ClusterLabels ? ClusterLabels(layouts, fields, roles, entities, options.Seed, log, cancellation) : new List<AtlasLabel>();
+        log.Progress(0.65, "Search index");
+        var search = AtlasSearchIndex.Build(n, entities.GetText, FieldNamed(fields, roles.Label), roles.Search.Where(s => s != roles.Label).Select(s => FieldNamed(fields, s)!).ToArray(),
+            FieldNamed(fields, roles.Size), cancellation);
+        return new AtlasPlan
+        {
+            Count = n,
+            Entities = entities,
+            Layouts = layouts,
+            LayoutNames = names,
+            Projections = projections.ToArray(),
+            Fields = fields,
+            Label = roles.Label,
+            Color = roles.Color,
+            Size = roles.Size,
+            Search = roles.Search,
+            Tooltip = roles.Tooltip,
+            Link = roles.Link,
+            Neighbors = neighbors,
+            NeighborK = k,
+            NeighborSpace = neighborSpace,
+            Galaxy = galaxy,
+            GalaxySource = galaxySource,
+            Changes = changes,
+            Clusters = clusters,
+            Embedding = embedding,
+            SearchIndex = search,
+        };
+    }
+
+    private static AtlasField? FieldNamed(List<AtlasField> fields, string? name) => name is null ? null : fields.FirstOrDefault(f => f.Name == name);
+
+    /// <summary>Each layout as interleaved x, y in the first layout's entity order (finite coordinates only), fitted onto the first.</summary>
+    private static float[][] ReadLayouts(IReadOnlyList<ProjectionResult> projections, EntityIds entities)
+    {
+        int n = entities.Count;
         var layouts = new float[projections.Count][];
         for (int l = 0; l < projections.Count; l++)
         {
@@ -126,9 +183,14 @@ public static class AtlasExporter
         // Layouts of the same entities from different methods differ by an arbitrary rotation, reflection and scale; fit
         // each onto the first (Procrustes) so that switching layouts moves only what really moved.
         for (int l = 1; l < layouts.Length; l++) AlignTo(layouts[l], layouts[0], n);
-        var names = LayoutNames(projections, options.LayoutNames);
+        return layouts;
+    }
 
-        var fields = BuildFields(first, metadata, options, n);
+    /// <summary>Which field plays which part: label, colour, size, search, tooltip, link (given, or the defaults).</summary>
+    private sealed record AtlasRoles(string? Label, string? Color, string? Size, string[] Search, string[] Tooltip, string? Link);
+
+    private static AtlasRoles ResolveRoles(List<AtlasField> fields, EntityAttributes? metadata, AtlasOptions options)
+    {
         string? Resolve(string? wanted, string parameter, Func<AtlasField, bool>? allowed = null, string? needs = null)
         {
             if (wanted is null) return null;
@@ -158,95 +220,78 @@ public static class AtlasExporter
             ?? new[] { color, size }.Where(s => s is not null && s != label).Distinct().Select(s => s!).ToArray();
         var link = Resolve(options.LinkProperty, "LinkProperty")
             ?? fields.FirstOrDefault(f => f.Kind == AtlasFieldKind.Text && LinkCandidates.Contains(f.Name, StringComparer.OrdinalIgnoreCase))?.Name;
-        if (options.NeighborCount < 0 || options.NeighborCount > 100)
-            throw new EmbedPSException("AtlasNeighborCount", EmbedPSErrorKind.InvalidArgument, $"NeighborCount must be between 0 and 100, not {options.NeighborCount}.");
+        return new AtlasRoles(label, color, size, search, tooltip, link);
+    }
 
-        var sizeField = fields.FirstOrDefault(f => f.Name == size);
-        double Popularity(int i) => sizeField?.Numbers is { } v && !double.IsNaN(v[i]) ? v[i] : 0;
-        var labelField = fields.FirstOrDefault(f => f.Name == label);
-        string LabelOf(int i) { var t = labelField?.TextAt(i); return string.IsNullOrEmpty(t) ? entities.GetText(i) : t; }
-
-        // Neighbours for the details panel: in the high-dimensional embedding when given, else on the first layout.
-        int k = Math.Min(options.NeighborCount, n - 1);
-        int[]? neighbors = null;
-        string? neighborSpace = null;
-        float[]? embeddingRows = null;
-        int dimension = 0;
-        if (embedding is not null)
+    /// <summary>The embedding's rows in the layouts' entity order (every coordinate finite), or null without an embedding.</summary>
+    private static (float[]? Rows, int Dimension) AlignEmbedding(Embedding? embedding, EntityIds entities, IStageLog log)
+    {
+        if (embedding is null) return (null, 0);
+        log.Progress(0.1, "Aligning the embedding");
+        int n = entities.Count;
+        var rows = AlignRows(entities, embedding.Entities, "the -Embedding", embedding.Provenance.ArtifactPath);
+        int dimension = embedding.Dimension;
+        var embeddingRows = new float[(long)n * dimension];
+        for (int i = 0; i < n; i++)
         {
-            log.Progress(0.1, "Aligning the embedding");
-            var rows = AlignRows(entities, embedding.Entities, "the -Embedding", embedding.Provenance.ArtifactPath);
-            dimension = embedding.Dimension;
-            embeddingRows = new float[(long)n * dimension];
-            for (int i = 0; i < n; i++)
-            {
-                embedding.Row(rows[i]).CopyTo(embeddingRows.AsSpan(i * dimension, dimension));
-                foreach (var v in embeddingRows.AsSpan(i * dimension, dimension))
-                    if (!float.IsFinite(v))
-                        throw new EmbedPSException("AtlasNonFiniteCoordinate", EmbedPSErrorKind.InvalidData, $"The -Embedding has a non-finite coordinate for entity '{entities.GetText(i)}'.")
-                        { File = embedding.Provenance.ArtifactPath, Value = entities.GetText(i) };
-            }
+            embedding.Row(rows[i]).CopyTo(embeddingRows.AsSpan(i * dimension, dimension));
+            foreach (var v in embeddingRows.AsSpan(i * dimension, dimension))
+                if (!float.IsFinite(v))
+                    throw new EmbedPSException("AtlasNonFiniteCoordinate", EmbedPSErrorKind.InvalidData, $"The -Embedding has a non-finite coordinate for entity '{entities.GetText(i)}'.")
+                    { File = embedding.Provenance.ArtifactPath, Value = entities.GetText(i) };
         }
-        if (k > 0)
-        {
-            log.Progress(0.2, "Nearest neighbours");
-            var knn = embeddingRows is not null
-                ? LowDimensionalKnn.Search(embeddingRows, n, dimension, k, log, cancellation)
-                : LowDimensionalKnn.Search(layouts[0], n, 2, k, log, cancellation);
-            neighbors = knn.Indices;
-            neighborSpace = embeddingRows is not null ? $"{dimension}-D embedding" : $"on the {names[0]} map";
-        }
+        return (embeddingRows, dimension);
+    }
 
-        float[]? galaxy = null;
-        string? galaxySource = null;
-        if (embeddingRows is not null && dimension >= 3 && n >= 2)
-        {
-            log.Progress(0.35, "Galaxy coordinates");
-            galaxy = dimension == 3 ? (float[])embeddingRows.Clone() : PrincipalComponents.Project(embeddingRows, n, dimension, 3, cancellation).Scores;
-            NormalizeBall(galaxy, n);
-            galaxySource = dimension == 3 ? "3-D embedding" : $"first 3 principal components of the {dimension}-D embedding";
-        }
+    /// <summary>Neighbours for the details panel: in the high-dimensional embedding when given, else on the first layout.</summary>
+    private static (int[]? Neighbors, int K, string? Space) DetailNeighbors(float[] firstLayout, string firstName, float[]? embeddingRows, int dimension, int n,
+        int neighborCount, IStageLog log, CancellationToken cancellation)
+    {
+        int k = Math.Min(neighborCount, n - 1);
+        if (k <= 0) return (null, k, null);
+        log.Progress(0.2, "Nearest neighbours");
+        var knn = embeddingRows is not null
+            ? LowDimensionalKnn.Search(embeddingRows, n, dimension, k, log, cancellation)
+            : LowDimensionalKnn.Search(firstLayout, n, 2, k, log, cancellation);
+        return (knn.Indices, k, embeddingRows is not null ? $"{dimension}-D embedding" : $"on the {firstName} map");
+    }
 
+    /// <summary>Galaxy mode's 3-D points: the 3-D embedding, or the first 3 principal components of a higher one, in the unit ball.</summary>
+    private static (float[]? Galaxy, string? Source) GalaxyCoordinates(float[]? embeddingRows, int dimension, int n, IStageLog log, CancellationToken cancellation)
+    {
+        if (embeddingRows is null || dimension < 3 || n < 2) return (null, null);
+        log.Progress(0.35, "Galaxy coordinates");
+        var galaxy = dimension == 3 ? (float[])embeddingRows.Clone() : PrincipalComponents.Project(embeddingRows, n, dimension, 3, cancellation).Scores;
+        NormalizeBall(galaxy, n);
+        return (galaxy, dimension == 3 ? "3-D embedding" : $"first 3 principal components of the {dimension}-D embedding");
+    }
+
+    /// <summary>For every pair of layouts, how many of each entity's 10 nearest neighbours they share.</summary>
+    private static List<(int A, int B, byte[] Overlap, int K)> NeighborhoodChanges(float[][] layouts, int n, IStageLog log, CancellationToken cancellation)
+    {
         var changes = new List<(int, int, byte[], int)>();
-        if (layouts.Length > 1 && n > 1)
-        {
-            log.Progress(0.45, "Neighbourhood changes between layouts");
-            int kc = Math.Min(10, n - 1);
-            var knns = layouts.Select(xy => LowDimensionalKnn.Search(xy, n, 2, kc, null, cancellation)).ToArray();
-            for (int a = 0; a < layouts.Length; a++)
-                for (int b = a + 1; b < layouts.Length; b++)
-                    changes.Add((a, b, NeighborOverlap(knns[a], knns[b], n, kc), kc));
-        }
+        if (layouts.Length < 2 || n < 2) return changes;
+        log.Progress(0.45, "Neighbourhood changes between layouts");
+        int kc = Math.Min(10, n - 1);
+        var knns = layouts.Select(xy => LowDimensionalKnn.Search(xy, n, 2, kc, null, cancellation)).ToArray();
+        for (int a = 0; a < layouts.Length; a++)
+            for (int b = a + 1; b < layouts.Length; b++)
+                changes.Add((a, b, NeighborOverlap(knns[a], knns[b], n, kc), kc));
+        return changes;
+    }
 
+    /// <summary>k-means cluster labels of every layout, named after each cluster's most popular member.</summary>
+    private static List<AtlasLabel> ClusterLabels(float[][] layouts, List<AtlasField> fields, AtlasRoles roles, EntityIds entities, int seed, IStageLog log, CancellationToken cancellation)
+    {
+        log.Progress(0.6, "Cluster labels");
+        int n = entities.Count;
+        var sizeField = FieldNamed(fields, roles.Size);
+        double Popularity(int i) => sizeField?.Numbers is { } v && !double.IsNaN(v[i]) ? v[i] : 0;
+        var labelField = FieldNamed(fields, roles.Label);
+        string LabelOf(int i) { var t = labelField?.TextAt(i); return string.IsNullOrEmpty(t) ? entities.GetText(i) : t; }
         var clusters = new List<AtlasLabel>();
-        if (options.ClusterLabels)
-        {
-            log.Progress(0.6, "Cluster labels");
-            for (int l = 0; l < layouts.Length; l++) clusters.AddRange(AtlasClusterLabels.Compute(l, layouts[l], n, LabelOf, Popularity, options.Seed, cancellation));
-        }
-        return new AtlasPlan
-        {
-            Count = n,
-            Entities = entities,
-            Layouts = layouts,
-            LayoutNames = names,
-            Projections = projections.ToArray(),
-            Fields = fields,
-            Label = label,
-            Color = color,
-            Size = size,
-            Search = search,
-            Tooltip = tooltip,
-            Link = link,
-            Neighbors = neighbors,
-            NeighborK = k,
-            NeighborSpace = neighborSpace,
-            Galaxy = galaxy,
-            GalaxySource = galaxySource,
-            Changes = changes,
-            Clusters = clusters,
-            Embedding = embedding,
-        };
+        for (int l = 0; l < layouts.Length; l++) clusters.AddRange(AtlasClusterLabels.Compute(l, layouts[l], n, LabelOf, Popularity, seed, cancellation));
+        return clusters;
     }
 
     /// <summary>For each entity of <paramref name="target"/>, its row in <paramref name="source"/>; an error when one is missing.</summary>
@@ -408,8 +453,9 @@ public static class AtlasExporter
     {
         int n = plan.Count;
         log.Progress(0.7, "Writing data");
-        AtlasDataFile.WriteStrings(folder, "ids", n, i => plan.Entities.GetText(i));
-        for (int l = 0; l < plan.Layouts.Length; l++) AtlasDataFile.WriteBinary<float>(folder, $"layout-{l}", plan.Layouts[l]);
+        var data = new AtlasDataFile(folder, options.MaxDataFileBytes);
+        data.WriteStrings("ids", n, i => plan.Entities.GetText(i));
+        for (int l = 0; l < plan.Layouts.Length; l++) data.WriteBinary<float>($"layout-{l}", plan.Layouts[l]);
         cancellation.ThrowIfCancellationRequested();
         for (int f = 0; f < plan.Fields.Count; f++)
         {
@@ -417,28 +463,49 @@ public static class AtlasExporter
             var file = $"field-{f}";
             switch (field.Kind)
             {
-                case AtlasFieldKind.Number: AtlasDataFile.WriteBinary<double>(folder, file, field.Numbers!); break;
-                case AtlasFieldKind.Text: AtlasDataFile.WriteStrings(folder, file, n, i => field.Text![i]); break;
+                case AtlasFieldKind.Number: data.WriteBinary<double>(file, field.Numbers!); break;
+                case AtlasFieldKind.Text: data.WriteStrings(file, n, i => field.Text![i]); break;
                 default:
                     var codes = field.Codes!;
                     switch (field.CodeWidth)
                     {
-                        case 1: AtlasDataFile.WriteBinary<byte>(folder, file, codes.Select(c => (byte)c).ToArray()); break;
-                        case 2: AtlasDataFile.WriteBinary<ushort>(folder, file, codes.Select(c => (ushort)c).ToArray()); break;
-                        default: AtlasDataFile.WriteBinary<int>(folder, file, codes); break;
+                        case 1: data.WriteBinary<byte>(file, codes.Select(c => (byte)c).ToArray()); break;
+                        case 2: data.WriteBinary<ushort>(file, codes.Select(c => (ushort)c).ToArray()); break;
+                        default: data.WriteBinary<int>(file, codes); break;
                     }
                     break;
             }
             cancellation.ThrowIfCancellationRequested();
         }
-        if (plan.Neighbors is not null) AtlasDataFile.WriteBinary<int>(folder, "neighbors", plan.Neighbors);
-        if (plan.Galaxy is not null) AtlasDataFile.WriteBinary<float>(folder, "galaxy", plan.Galaxy);
-        foreach (var (a, b, overlap, _) in plan.Changes) AtlasDataFile.WriteBinary<byte>(folder, $"change-{a}-{b}", overlap);
+        // The details neighbours in chunks of rows, each its own file: a selection loads only its chunk.
+        int neighborRows = NeighborChunkRows(plan.NeighborK, options.MaxDataFileBytes);
+        if (plan.Neighbors is not null)
+            for (int c = 0; c * neighborRows < n; c++)
+            {
+                int first = c * neighborRows, rows = Math.Min(neighborRows, n - first);
+                data.WriteBinary<int>($"neighbors-{c}", plan.Neighbors.AsSpan(first * plan.NeighborK, rows * plan.NeighborK));
+            }
+        if (plan.Galaxy is not null) data.WriteBinary<float>("galaxy", plan.Galaxy);
+        foreach (var (a, b, overlap, _) in plan.Changes) data.WriteBinary<byte>($"change-{a}-{b}", overlap);
+        cancellation.ThrowIfCancellationRequested();
+        log.Progress(0.85, "Writing the search index");
+        var search = plan.SearchIndex;
+        data.WriteText("search-text", search.Rows);
+        data.WriteBinary<int>("search-starts", search.Starts);
+        data.WriteBinary<int>("search-words", search.Words);
+        data.WriteBinary<int>("search-order", search.Order);
         log.Progress(0.9, "Writing the description");
-        AtlasDataFile.WriteJson(folder, "meta", w => WriteMeta(w, plan, options));
+        data.WriteJson("meta", w => WriteMeta(w, plan, options, neighborRows, data.Parts));
     }
 
-    private static void WriteMeta(Utf8JsonWriter w, AtlasPlan plan, AtlasOptions options)
+    /// <summary>Rows per neighbour chunk: about 1 MB of script each (smaller when the file limit is), so a selection waits for one small file.</summary>
+    internal static int NeighborChunkRows(int k, long maxFileBytes)
+    {
+        long bytes = Math.Min(maxFileBytes, 1_000_000) - 64;
+        return (int)Math.Max(1, bytes / 4 * 3 / (4L * Math.Max(1, k)));
+    }
+
+    private static void WriteMeta(Utf8JsonWriter w, AtlasPlan plan, AtlasOptions options, int neighborRows, IReadOnlyDictionary<string, int> parts)
     {
         w.WriteStartObject();
         w.WriteNumber("format", 1);
@@ -508,9 +575,22 @@ public static class AtlasExporter
             w.WriteString("file", "neighbors");
             w.WriteNumber("k", plan.NeighborK);
             w.WriteString("space", plan.NeighborSpace);
+            w.WriteNumber("chunkRows", neighborRows);
+            w.WriteNumber("chunks", (plan.Count + neighborRows - 1) / neighborRows);
             w.WriteEndObject();
         }
         else w.WriteNull("neighbors");
+        w.WriteStartObject("searchIndex");
+        w.WriteString("text", "search-text");
+        w.WriteString("starts", "search-starts");
+        w.WriteString("words", "search-words");
+        w.WriteString("order", "search-order");
+        w.WriteNumber("columns", plan.SearchIndex.Columns);
+        w.WriteEndObject();
+        // Data written in several files (each under the size limit): name → number of parts, name.0.js … name.{parts-1}.js.
+        w.WriteStartObject("parts");
+        foreach (var (name, count) in parts) w.WriteNumber(name, count);
+        w.WriteEndObject();
         w.WriteStartArray("changes");
         foreach (var (a, b, _, k) in plan.Changes)
         {
@@ -598,7 +678,7 @@ public static class AtlasExporter
         PreviewRenderer.WritePng(Path.Combine(folder, "preview.png"), projection, options, log, cancellation);
     }
 
-    private static void WriteMarker(string folder, AtlasPlan plan)
+    private static void WriteMarker(string folder, AtlasPlan plan, IReadOnlyList<string> files)
     {
         using var stream = File.Create(Path.Combine(folder, MarkerFile));
         using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
@@ -608,6 +688,8 @@ public static class AtlasExporter
         w.WriteString("created", DateTime.UtcNow.ToString("o", CultureInfo.InvariantCulture));
         w.WriteNumber("points", plan.Count);
         w.WriteStartArray("layouts"); foreach (var name in plan.LayoutNames) w.WriteStringValue(name); w.WriteEndArray();
+        // The files this export wrote: the next export replaces these and keeps everything else a person adds.
+        w.WriteStartArray("files"); foreach (var file in files) w.WriteStringValue(file); w.WriteEndArray();
         w.WriteEndObject();
     }
 }

@@ -29,6 +29,11 @@ public sealed record AtlasOptions
     public bool ClusterLabels { get; init; } = true;
     /// <summary>Write preview.png, the image shown where WebGL2 is missing.</summary>
     public bool FallbackImage { get; init; } = true;
+    /// <summary>
+    /// The largest data file (data/*.js) in bytes; bigger payloads are split into parts, and the details neighbours into
+    /// chunks of at most about 1 MB. Default 20,000,000 (static hosts and browsers handle such files well).
+    /// </summary>
+    public long MaxDataFileBytes { get; init; } = 20_000_000;
     /// <summary>Seed of the cluster-label k-means.</summary>
     public int Seed { get; init; } = 42;
     /// <summary>Where the data came from, for the footer (file names and what they are).</summary>

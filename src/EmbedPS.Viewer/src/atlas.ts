@@ -2,11 +2,11 @@
 // user chose to see lives in one ViewState (view.ts) that panels and input write through its setters; the atlas
 // listens to it and re-derives colours, draw order and labels. Drawing is the PointRenderer's (renderer.ts); input is
 // the InputController's (input.ts); panels are AtlasUi's (ui.ts).
-import { AtlasMeta, Column, cellText, loadColumn, loadData, loadFloat32, decodeBase64 } from './data';
+import { AtlasMeta, Column, cellText, forgetData, loadColumn, loadData, loadFloat32, decodeBase64 } from './data';
 import { PointRenderer } from './renderer';
 import { PointGrid } from './grid';
 import { OrbitCamera, projectToScreen } from './galaxy';
-import { SearchIndex } from './search';
+import { PrebuiltSearch, SearchEngine, SearchIndex } from './search';
 import { MISSING_COLOR, Rgb, categoryCodeColor, categoryColor, scaleUnit, viridis } from './colors';
 import { ViewChange, ViewState } from './view';
 import { LabelPlacer, LabelSource, RegionLabel, regionLabels2d, regionLabels3d } from './labels';
@@ -91,7 +91,9 @@ export class Atlas {
   private flight: { from: Camera2D; to: Camera2D; start: number; duration: number } | null = null;
 
   private search: SearchIndex | null = null;
-  private neighbors: Int32Array | null = null;
+  private prebuiltSearch: PrebuiltSearch | null = null;
+  private searchLoading: Promise<void> | null = null;
+  private readonly neighborChunks = new Map<number, Int32Array>();
   private changes = new Map<string, Uint8Array>();
   private regions2d: (RegionLabel[] | null)[] = [];
   private regions3d: RegionLabel[] | null = null;
@@ -187,7 +189,47 @@ export class Atlas {
   }
   private idIndex: Map<string, number> | null = null;
 
-  searchIndex(): SearchIndex {
+  /** The search: the exporter's index once loaded (loadSearch), else the plain scan (older atlases, or before it loads). */
+  searchIndex(): SearchEngine {
+    return this.prebuiltSearch ?? this.naiveSearch();
+  }
+
+  /** Whether search answers from the exporter's index now (or the atlas has none, so the plain scan is all there is). */
+  searchReady(): boolean {
+    return this.prebuiltSearch !== null || !this.meta.searchIndex || this.searchFailed;
+  }
+
+  /** The index could not be loaded (a damaged folder): search falls back to the plain scan. */
+  private searchFailed = false;
+
+  /** Loads and prepares the exporter's search index, once; resolves at once for an atlas without one. */
+  loadSearch(): Promise<void> {
+    const info = this.meta.searchIndex;
+    if (!info) return Promise.resolve();
+    if (!this.searchLoading) {
+      this.searchLoading = Promise.all([
+        loadData(info.text) as Promise<string>,
+        loadData(info.starts),
+        loadData(info.words),
+        loadData(info.order),
+      ]).then(([text, starts, words, order]) => {
+        const ints = (payload: unknown) => new Int32Array(decodeBase64(payload as string));
+        this.prebuiltSearch = new PrebuiltSearch(text, ints(starts), ints(words), ints(order));
+        this.searchReadyAt = performance.now();
+        for (const name of [info.text, info.starts, info.words, info.order]) forgetData(name);
+      }).catch((error: unknown) => {
+        this.searchFailed = true;
+        throw error;
+      });
+    }
+    return this.searchLoading;
+  }
+
+  /** When (performance.now) the search index was ready; null before. */
+  searchReadyAt: number | null = null;
+
+  /** The plain scan over every text (search.ts's reference implementation). */
+  naiveSearch(): SearchIndex {
     if (!this.search) {
       const sources: ((row: number) => string)[] = [(row) => this.label(row), (row) => this.ids[row]];
       for (const name of this.meta.search) {
@@ -199,13 +241,23 @@ export class Atlas {
     return this.search;
   }
 
+  /** The details neighbours of a row; loads only the chunk of rows it is in (data/neighbors-<c>.js). */
   async neighborsOf(row: number): Promise<number[]> {
     const info = this.meta.neighbors;
     if (!info) return [];
-    if (!this.neighbors) this.neighbors = new Int32Array(decodeBase64((await loadData(info.file)) as string));
+    const rows = info.chunkRows ?? this.count;
+    const chunk = Math.floor(row / rows);
+    let values = this.neighborChunks.get(chunk);
+    if (!values) {
+      const file = info.chunkRows === undefined ? info.file : `${info.file}-${chunk}`;
+      values = this.neighborChunks.get(chunk) ?? new Int32Array(decodeBase64((await loadData(file)) as string));
+      this.neighborChunks.set(chunk, values);
+      forgetData(file);
+    }
+    const first = (row - chunk * rows) * info.k;
     const result: number[] = [];
     for (let j = 0; j < info.k; j++) {
-      const n = this.neighbors[row * info.k + j];
+      const n = values[first + j];
       if (n >= 0) result.push(n);
     }
     return result;

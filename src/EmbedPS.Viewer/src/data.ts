@@ -54,7 +54,12 @@ export interface AtlasMeta {
   link: string | null;
   layouts: LayoutMeta[];
   galaxy: { file: string; source: string } | null;
-  neighbors: { file: string; k: number; space: string } | null;
+  /** The details neighbours: k per row, in files <file>-<c> of chunkRows rows each (older atlases: one file <file>). */
+  neighbors: { file: string; k: number; space: string; chunkRows?: number; chunks?: number } | null;
+  /** The prebuilt search index (search.ts, AtlasSearchIndex.cs); absent in atlases written before it existed. */
+  searchIndex?: { text: string; starts: string; words: string; order: string; columns: number };
+  /** Data written in several files: name → number of parts (data/<name>.<i>.js), joined by loadData. */
+  parts?: Record<string, number>;
   changes: { a: number; b: number; file: string; k: number }[];
   clusters: ClusterLabel[];
   provenance: { built: string; version: string; inputs: { name: string; detail: string }[]; parameters: Record<string, string> };
@@ -86,20 +91,77 @@ window.EmbedAtlasData = {
   },
 };
 
-/** Loads data/<name>.js and resolves with the payload it registers. */
+// Payloads split into parts under the exporter's file-size limit, as meta.js lists them (name → number of parts).
+const partCounts = new Map<string, number>();
+const joined = new Map<string, Promise<unknown>>();
+
+/**
+ * Loads data/<name>.js and resolves with the payload it registers. A payload written in parts (meta.parts) loads all of
+ * data/<name>.0.js … in parallel and resolves with their join: strings (base64 or text) concatenated, arrays appended.
+ */
 export function loadData(name: string): Promise<unknown> {
+  const parts = partCounts.get(name);
+  if (parts !== undefined && parts > 1) {
+    let whole = joined.get(name);
+    if (!whole) {
+      whole = Promise.all(Array.from({ length: parts }, (_, i) => loadScript(`${name}.${i}`))).then((payloads) => {
+        // The parts are not needed once joined (at a million points they are tens of megabytes).
+        for (let i = 0; i < parts; i++) received.delete(`${name}.${i}`);
+        if (payloads.every((p) => typeof p === 'string')) return (payloads as string[]).join('');
+        const all: unknown[] = [];
+        for (const p of payloads as unknown[][]) for (let i = 0; i < p.length; i++) all.push(p[i]);
+        return all;
+      });
+      joined.set(name, whole);
+    }
+    return whole;
+  }
+  const loading = loadScript(name);
+  if (name === 'meta') {
+    return loading.then((meta) => {
+      const listed = (meta as { parts?: Record<string, number> }).parts ?? {};
+      for (const key of Object.keys(listed)) partCounts.set(key, listed[key]);
+      return meta;
+    });
+  }
+  return loading;
+}
+
+const inFlight = new Map<string, Promise<unknown>>();
+
+/** Drops a payload the caller has decoded and keeps itself (a neighbour chunk, the search index): a later load reads the file again. */
+export function forgetData(name: string): void {
+  received.delete(name);
+  inFlight.delete(name);
+  joined.delete(name);
+  const parts = partCounts.get(name) ?? 1;
+  for (let i = 0; i < parts; i++) {
+    received.delete(`${name}.${i}`);
+    inFlight.delete(`${name}.${i}`);
+  }
+}
+
+function loadScript(name: string): Promise<unknown> {
   const have = received.get(name);
   if (have !== undefined) return Promise.resolve(have);
-  return new Promise((resolve, reject) => {
+  // One script element per file, however many callers wait for it (two quick selections in the same neighbour chunk).
+  const pending = inFlight.get(name);
+  if (pending) return pending;
+  const loading = new Promise<unknown>((resolve, reject) => {
     waiting.set(name, resolve);
     const script = document.createElement('script');
     script.src = `data/${name}.js`;
-    script.onerror = () => reject(new Error(`Cannot load data/${name}.js: the atlas folder is incomplete.`));
+    script.onerror = () => {
+      inFlight.delete(name);
+      reject(new Error(`Cannot load data/${name}.js: the atlas folder is incomplete.`));
+    };
     script.onload = () => {
       if (!received.has(name)) reject(new Error(`data/${name}.js did not register its data.`));
     };
     document.head.appendChild(script);
   });
+  inFlight.set(name, loading);
+  return loading;
 }
 
 export function decodeBase64(text: string): ArrayBuffer {

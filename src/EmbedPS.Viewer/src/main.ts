@@ -11,6 +11,14 @@ interface AtlasHooks {
   pointCount(): number;
   visibleCount(): number;
   search(text: string): string[];
+  /** Resolves when search answers from the exporter's index (loaded after the first frame). */
+  searchReady(): Promise<void>;
+  /** The plain scan over every text, the reference the index must agree with (tests). */
+  searchNaive(text: string): string[];
+  /** performance.now() of the first frame and of the search index being ready (null until it is). */
+  timings(): { firstFrame: number; searchReady: number | null };
+  /** Resolves when the details panel shows the selected entity's neighbours (or at once without a selection). */
+  detailsReady(): Promise<void>;
   select(id: string | null): boolean;
   setColor(field: string | null): void;
   setFilter(field: string, spec: FilterSpec | string[] | null): void;
@@ -130,6 +138,10 @@ async function start(): Promise<void> {
     pointCount: () => atlas.count,
     visibleCount: () => atlas.visibleCount(),
     search: (text) => atlas.searchIndex().find(text, 100).map((row) => atlas.ids[row]),
+    searchReady: () => atlas.loadSearch(),
+    searchNaive: (text) => atlas.naiveSearch().find(text, 100).map((row) => atlas.ids[row]),
+    detailsReady: () => ui.detailsReady(),
+    timings: () => ({ firstFrame, searchReady: atlas.searchReadyAt }),
     select: (id) => {
       const row = id === null ? -1 : rowOf(id);
       ui.select(row, row >= 0);
@@ -190,11 +202,14 @@ async function start(): Promise<void> {
   };
   // The first frame, timed to the GPU's finish: it sizes the level of detail used while the view moves.
   atlas.calibrate(atlas.renderNow());
+  const firstFrame = performance.now();
   requestAnimationFrame(() => {
     status('');
     byId('app').classList.add('loaded');
     console.info(`EmbedPS atlas: ${atlas.count} points ready in ${Math.round(performance.now() - started)} ms (data ${atlas.loadTimings.data} ms, preparation ${atlas.loadTimings.prepare} ms)`);
     resolveReady();
+    // The search index loads after the first frame, so it never delays the map.
+    setTimeout(() => void atlas.loadSearch().catch((error: unknown) => status(`Search index: ${error instanceof Error ? error.message : String(error)}`)), 0);
   });
 }
 

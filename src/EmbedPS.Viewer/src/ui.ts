@@ -99,7 +99,14 @@ export class AtlasUi {
     // The legend is rebuilt only when its structure changed; filter changes update its rows in place (focus stays).
     if (this.legendSignature() !== this.legendState) this.renderLegend();
     const hidden = view.selected >= 0 && !view.visible[view.selected];
-    if (this.detailsRow !== view.selected || this.detailsHidden !== hidden) void this.renderDetails();
+    if (this.detailsRow !== view.selected || this.detailsHidden !== hidden) this.detailsRendering = this.renderDetails();
+  }
+
+  private detailsRendering: Promise<void> = Promise.resolve();
+
+  /** Resolves when the details panel is complete for the current selection (its neighbours loaded and listed). */
+  detailsReady(): Promise<void> {
+    return this.detailsRendering;
   }
 
   /** Tells the URL writer that the state changed. */
@@ -183,7 +190,9 @@ export class AtlasUi {
     let timer = 0;
     input.addEventListener('input', () => {
       clearTimeout(timer);
-      timer = window.setTimeout(() => this.showSearch(input.value), 120);
+      // With the exporter's index every keystroke is answered at once; the plain scan (older atlases) waits for a pause.
+      if (this.atlas.meta.searchIndex) this.showSearch(input.value);
+      else timer = window.setTimeout(() => this.showSearch(input.value), 120);
     });
     input.addEventListener('keydown', (e) => {
       if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
@@ -216,9 +225,23 @@ export class AtlasUi {
     const list = byId('search-results');
     const input = byId('search');
     clearChildren(list);
+    if (!atlas.searchReady()) {
+      // The index is still loading (it follows the first frame): say so, and answer as soon as it is there.
+      this.searchHits = [];
+      this.searchActive = -1;
+      if (text.trim()) list.appendChild(element('li', { className: 'empty', text: 'Preparing search…' }));
+      list.hidden = !text.trim();
+      // Once the index is in — or could not be loaded, and the plain scan answers — show the hits.
+      void atlas.loadSearch().catch(() => undefined).then(() => {
+        if ((byId('search') as HTMLInputElement).value === text) this.showSearch(text, keepActive);
+      });
+      return;
+    }
     const previous = keepActive ? this.searchActive : -1;
     this.searchHits = atlas.searchIndex().find(text, 12);
     this.searchActive = this.searchHits.length ? Math.min(Math.max(0, previous), this.searchHits.length - 1) : -1;
+    // Enter selects the first hit: fetch its neighbour chunk now, so its details are complete at once.
+    if (this.searchHits.length) void atlas.neighborsOf(this.searchHits[0]).catch(() => undefined);
     this.searchHits.forEach((row, k) => {
       const hidden = !atlas.view.visible[row];
       const item = element('li', { className: hidden ? 'hidden-hit' : '', attrs: { role: 'option', id: `search-option-${k}`, 'data-row': String(row), 'aria-selected': 'false' } }, [

@@ -24,7 +24,8 @@ namespace EmbedPS.Commands.Atlas;
 /// (range filter, continuous colour), few distinct values → a category (checkboxes, palette; -CategoryProperty forces it), else text.
 /// Unknown property names are errors that list the available columns. The folder is built beside the target and swapped in when
 /// complete, so a failed or cancelled export leaves the previous atlas untouched; a folder that exists and is neither empty nor an
-/// earlier atlas is refused (never overwritten). Where WebGL2 is missing, the page shows a still image of the map (preview.png).</para>
+/// earlier atlas is refused (never overwritten). Re-exporting over an earlier atlas replaces only the files the exporter wrote
+/// (listed in embedps-atlas.json); files and folders a person added there are kept. Where WebGL2 is missing, the page shows a still image of the map (preview.png).</para>
 /// </summary>
 /// <example>
 ///   <code>Import-EmbedArtifact ./projection.parquet | Export-EmbeddingAtlas -Path ./atlas -Metadata ./maps.csv -Title 'Sample atlas'</code>
@@ -55,7 +56,7 @@ public sealed class ExportEmbeddingAtlasCommand : EmbedPSCmdlet
     [Alias("FullName", "PSPath")]
     public string[] InputPath { get; set; } = Array.Empty<string>();
 
-    /// <summary>The folder to write (created; an earlier atlas there is replaced only when complete).</summary>
+    /// <summary>The folder to write (created; an earlier atlas there is replaced only when complete, keeping files a person added to it).</summary>
     [Parameter(Mandatory = true, Position = 0)]
     [Alias("OutFolder")]
     public string Path { get; set; } = "";

@@ -28,7 +28,7 @@ public sealed class AtlasExporterTests
 
     internal static JsonElement Meta(string folder) => JsonDocument.Parse(Payload(folder, "meta")).RootElement;
 
-    private static T[] Binary<T>(string folder, string name) where T : unmanaged
+    internal static T[] Binary<T>(string folder, string name) where T : unmanaged
     {
         var base64 = JsonSerializer.Deserialize<string>(Payload(folder, name))!;
         return System.Runtime.InteropServices.MemoryMarshal.Cast<byte, T>(Convert.FromBase64String(base64)).ToArray();
@@ -101,7 +101,8 @@ public sealed class AtlasExporterTests
         using var temp = new TempDirectory();
         var folder = temp.File("atlas");
         data.Export(folder);
-        var neighbors = Binary<int>(folder, "neighbors");
+        var info = Meta(folder).GetProperty("neighbors");
+        var neighbors = Enumerable.Range(0, info.GetProperty("chunks").GetInt32()).SelectMany(c => Binary<int>(folder, $"neighbors-{c}")).ToArray();
         var expected = VectorKnn.Exact(data.Embedding.Coordinates, 600, 3, 10);
         Assert.Equal(expected.Indices, neighbors);
         Assert.Equal("3-D embedding", Meta(folder).GetProperty("neighbors").GetProperty("space").GetString());
@@ -210,13 +211,77 @@ public sealed class AtlasExporterTests
         var ex = Assert.Throws<EmbedPSException>(() => data.Export(folder));
         Assert.Equal("AtlasTargetNotAnAtlas", ex.ErrorId);
         Assert.Equal("precious", File.ReadAllText(Path.Combine(folder, "thesis.txt")));
-        // An earlier atlas is replaced, whole.
+        // An earlier atlas is replaced; a file a person put there is not the exporter's and stays.
         var atlas = temp.File("atlas");
         data.Export(atlas);
-        File.WriteAllText(Path.Combine(atlas, "stale.txt"), "from an older export");
+        File.WriteAllText(Path.Combine(atlas, "added.txt"), "a person's file");
         data.Export(atlas);
-        Assert.False(File.Exists(Path.Combine(atlas, "stale.txt")));
+        Assert.Equal("a person's file", File.ReadAllText(Path.Combine(atlas, "added.txt")));
         Assert.True(File.Exists(Path.Combine(atlas, AtlasExporter.MarkerFile)));
+    }
+
+    [Fact]
+    public void A_re_export_keeps_what_a_person_added_and_removes_only_its_own_stale_files()
+    {
+        var data = Shared.Value;
+        using var temp = new TempDirectory();
+        var atlas = temp.File("atlas");
+        data.Export(atlas);                                             // two layouts: data/layout-1.js, data/change-0-1.js
+        Assert.True(File.Exists(Path.Combine(atlas, "data", "layout-1.js")));
+        File.WriteAllText(Path.Combine(atlas, "notes.txt"), "my notes");
+        Directory.CreateDirectory(Path.Combine(atlas, "talk", "slides"));
+        File.WriteAllText(Path.Combine(atlas, "talk", "slides", "1.md"), "# slide");
+        Directory.CreateDirectory(Path.Combine(atlas, "empty-folder"));
+        File.WriteAllText(Path.Combine(atlas, "data", "my-extra.js"), "// mine");
+        File.WriteAllText(Path.Combine(atlas, ".hidden"), "dot file");
+        var notesTime = File.GetLastWriteTimeUtc(Path.Combine(atlas, "notes.txt"));
+
+        AtlasExporter.Write(atlas, new[] { data.Umap }, data.Embedding, data.Metadata, new AtlasOptions(), StageLog.Null);
+
+        Assert.Equal("my notes", File.ReadAllText(Path.Combine(atlas, "notes.txt")));
+        Assert.Equal(notesTime, File.GetLastWriteTimeUtc(Path.Combine(atlas, "notes.txt")));
+        Assert.Equal("# slide", File.ReadAllText(Path.Combine(atlas, "talk", "slides", "1.md")));
+        Assert.True(Directory.Exists(Path.Combine(atlas, "empty-folder")));
+        Assert.Equal("// mine", File.ReadAllText(Path.Combine(atlas, "data", "my-extra.js")));
+        Assert.Equal("dot file", File.ReadAllText(Path.Combine(atlas, ".hidden")));
+        // The previous export's own files that this one does not write are gone; the marker lists exactly what it wrote.
+        Assert.False(File.Exists(Path.Combine(atlas, "data", "layout-1.js")));
+        Assert.False(File.Exists(Path.Combine(atlas, "data", "change-0-1.js")));
+        var marker = JsonDocument.Parse(File.ReadAllText(Path.Combine(atlas, AtlasExporter.MarkerFile))).RootElement;
+        var listed = marker.GetProperty("files").EnumerateArray().Select(f => f.GetString()!).ToHashSet();
+        var own = Directory.EnumerateFiles(atlas, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(atlas, f).Replace('\\', '/'))
+            .Where(f => f is not ("notes.txt" or "talk/slides/1.md" or "data/my-extra.js" or ".hidden")).ToHashSet();
+        Assert.Equal(own.Order(), listed.Order());
+        Assert.DoesNotContain("notes.txt", listed);
+        // Nothing is left beside the atlas.
+        Assert.Equal(new[] { "atlas" }, Directory.GetFileSystemEntries(temp.Path).Select(Path.GetFileName));
+
+        // An atlas written before the marker listed its files: the format's fixed names are the exporter's, the rest stays.
+        var legacy = JsonDocument.Parse(File.ReadAllText(Path.Combine(atlas, AtlasExporter.MarkerFile))).RootElement;
+        File.WriteAllText(Path.Combine(atlas, AtlasExporter.MarkerFile), $"{{\"generator\": \"EmbedPS Export-EmbeddingAtlas\", \"points\": {legacy.GetProperty("points").GetInt32()}}}");
+        File.WriteAllText(Path.Combine(atlas, "data", "layout-7.js"), "EmbedAtlasData.put(\"layout-7\",\"\");");
+        data.Export(atlas);
+        Assert.False(File.Exists(Path.Combine(atlas, "data", "layout-7.js")));
+        Assert.Equal("my notes", File.ReadAllText(Path.Combine(atlas, "notes.txt")));
+        Assert.Equal("// mine", File.ReadAllText(Path.Combine(atlas, "data", "my-extra.js")));
+        Assert.True(File.Exists(Path.Combine(atlas, "data", "layout-1.js")));
+    }
+
+    [Fact]
+    public void A_file_of_a_person_where_the_new_export_writes_is_refused_by_name_and_nothing_changes()
+    {
+        var data = Shared.Value;
+        using var temp = new TempDirectory();
+        var atlas = temp.File("atlas");
+        AtlasExporter.Write(atlas, new[] { data.Umap }, data.Embedding, data.Metadata, new AtlasOptions(), StageLog.Null);
+        // A person's file under a name the next export (two layouts) writes itself.
+        File.WriteAllText(Path.Combine(atlas, "data", "layout-1.js"), "// a person's script");
+        var before = Snapshot(atlas);
+        var ex = Assert.Throws<EmbedPSException>(() => data.Export(atlas));
+        Assert.Equal("AtlasForeignFileInTheWay", ex.ErrorId);
+        Assert.Contains("data/layout-1.js", ex.Message);
+        Assert.Equal(before, Snapshot(atlas));
+        Assert.Equal(new[] { "atlas" }, Directory.GetFileSystemEntries(temp.Path).Select(Path.GetFileName));
     }
 
     [Theory]
