@@ -225,20 +225,30 @@ public class StreamingReadAllocationTests(ITestOutputHelper output)
         matrix = null!;
 
         CooccurrenceArtifact.Read(path); // JIT and the Parquet library's one-time allocations
-        long baseline = GC.GetTotalMemory(forceFullCollection: true);
-        long peak = 0;
+        long peak = 0, held = 0, allocated = 0;
         int probes = 0;
-        // The live heap after every row group of both passes, while the group's columns, the id map and the growing result
-        // are held: the read's high points (between them only one column chunk is decoded).
-        EdgeArtifactStream.RowGroupProbe.Value = () => { probes++; peak = Math.Max(peak, GC.GetTotalMemory(forceFullCollection: true) - baseline); };
-        long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
-        CooccurrenceMatrix back;
-        try { back = CooccurrenceArtifact.Read(path); }
-        finally { EdgeArtifactStream.RowGroupProbe.Value = null; }
-        long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
-        long held = GC.GetTotalMemory(forceFullCollection: true) - baseline;
-        peak = Math.Max(peak, held);
-        GC.KeepAlive(back);
+        CooccurrenceMatrix back = null!;
+        // The heap is the whole process's: a thread left by an earlier test (a runspace, a browser driver) that frees memory
+        // during the read makes the result look smaller than its arrays. That is caught below and the measurement repeated.
+        for (int attempt = 0; attempt < 3; attempt++)
+        {
+            back = null!;
+            long baseline = GC.GetTotalMemory(forceFullCollection: true);
+            long attemptPeak = 0;
+            probes = 0;
+            // The live heap after every row group of both passes, while the group's columns, the id map and the growing result
+            // are held: the read's high points (between them only one column chunk is decoded).
+            EdgeArtifactStream.RowGroupProbe.Value = () => { probes++; attemptPeak = Math.Max(attemptPeak, GC.GetTotalMemory(forceFullCollection: true) - baseline); };
+            long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+            try { back = CooccurrenceArtifact.Read(path); }
+            finally { EdgeArtifactStream.RowGroupProbe.Value = null; }
+            allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+            held = GC.GetTotalMemory(forceFullCollection: true) - baseline;
+            peak = Math.Max(attemptPeak, held);
+            GC.KeepAlive(back);
+            if (held >= 0.95 * matrixBytes) break;
+            output.WriteLine($"attempt {attempt + 1}: the result held {held:N0} bytes, less than its arrays: the heap changed under the measurement; measuring again");
+        }
 
         // The whole-table reader (what Read did before): its columns alone, held at once before the matrix is built.
         back = null!;

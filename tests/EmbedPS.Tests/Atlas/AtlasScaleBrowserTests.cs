@@ -11,6 +11,7 @@ namespace EmbedPS.Tests.Atlas;
 /// what the plain scan answers, and selecting a point loads just its neighbour chunk.
 /// </summary>
 [Collection("AtlasBrowser")]
+[Trait("Category", "Browser")]
 public sealed class AtlasScaleBrowserTests
 {
     private const int Points = 50_000;

@@ -71,6 +71,7 @@ internal static class ScaleAtlasData
     };
 }
 
+[Trait("Category", "Integration")]
 public sealed class AtlasScaleTests
 {
     private static (string Name, int Parts) Parts(JsonElement meta, string name) =>
