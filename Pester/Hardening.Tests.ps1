@@ -59,7 +59,7 @@ Describe 'Import-EntityCollection -Encoding' -Tag 'Unit' {
     }
 }
 
-Describe 'Metadata and list parameters (issue 20)' {
+Describe 'Metadata and list parameters (issue 20)' -Tag 'Unit' {
     BeforeAll {
         $script:embedding = New-SyntheticCollection -Size Tiny -Seed 3 | New-CooccurrenceMatrix | Invoke-NeighborPreservation -NeighborCount 10 -Seed 1 | Invoke-Mde -MaxIterations 30 -Seed 1
         $script:projection = $script:embedding | ConvertTo-Projection -Method Pca
@@ -95,7 +95,7 @@ Describe 'Metadata and list parameters (issue 20)' {
     }
 }
 
-Describe 'Help and display (issue 20)' {
+Describe 'Help and display (issue 20)' -Tag 'Unit' {
     It 'Get-Help names the type under a nullable parameter, never Nullable`1' {
         (Get-Help Import-EntityCollection -Parameter Delimiter).type.name | Should -Be 'Char'
         (Get-Help Test-EmbedArtifact -Parameter Kind).type.name | Should -Be 'ArtifactKind'
