@@ -1,4 +1,3 @@
-using EmbedPS.Core.Collections;
 using EmbedPS.Core.Cooccurrence;
 
 namespace EmbedPS.Core.Pipeline;

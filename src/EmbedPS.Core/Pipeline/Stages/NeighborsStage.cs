@@ -1,9 +1,6 @@
 using EmbedPS.Core.Artifacts;
 using EmbedPS.Core.Cooccurrence;
-using EmbedPS.Core.Mde;
 using EmbedPS.Core.NeighborPreservation;
-using EmbedPS.Core.Projection;
-using ProjectionResult = EmbedPS.Core.Projection.Projection;
 
 namespace EmbedPS.Core.Pipeline;
 

@@ -1,6 +1,4 @@
 using EmbedPS.Core.Artifacts;
-using EmbedPS.Core.Atlas;
-using EmbedPS.Core.Mde;
 using EmbedPS.Core.Preview;
 
 namespace EmbedPS.Core.Pipeline;
