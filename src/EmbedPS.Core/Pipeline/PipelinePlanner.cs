@@ -1,6 +1,8 @@
 using EmbedPS.Core.Artifacts;
 using EmbedPS.Core.Collections;
 using EmbedPS.Core.Common;
+using EmbedPS.Core.Preview;
+using EmbedPS.Core.Atlas;
 using EmbedPS.Core.Cooccurrence;
 using EmbedPS.Core.Mde;
 using EmbedPS.Core.NeighborPreservation;
@@ -52,9 +54,11 @@ internal sealed class PipelinePlanner(PipelineConfig config, PipelineRun run, Pi
                 new ProjectionStage(i), alignFile: $"projection-{i + 1}.parquet"));
         }
         var layouts = string.Join(",", projectionKeys);
-        if (config.Preview.Get("Enabled", true))
-            Add("preview", true, Hash(layouts, "preview", metadataPrint, Json(config.Preview)), config.Preview, new PreviewStage(), inputs: "metadata");
-        Add("atlas", true, Hash(layouts, mde, "atlas", metadataPrint, Json(config.Atlas), Json(config.Metadata ?? new PipelineSection())), config.Atlas, new AtlasStage(), inputs: "metadata");
+        if (PreviewSettings.Enabled.From(config.Preview))
+            Add("preview", true, Hash(layouts, "preview", metadataPrint, Json(Settings.Resolve(PreviewSettings.All, config.Preview)),
+                "colour:" + (PreviewSettings.ColorProperty.From(config.Preview) ?? AtlasSettings.ColorProperty.From(config.Atlas))), config.Preview, new PreviewStage(), inputs: "metadata");
+        // The atlas' title defaults to the pipeline's name, so the name is part of its key.
+        Add("atlas", true, Hash(layouts, mde, "atlas", metadataPrint, config.Name, Json(Settings.Resolve(AtlasSettings.All, config.Atlas)), Json(config.Metadata ?? new PipelineSection())), config.Atlas, new AtlasStage(), inputs: "metadata");
         foreach (var stage in _stages) Validate(stage, force);
         run.Stages = _stages.Select(s => s.Record).ToList();
         run.Parameters = new SortedDictionary<string, object?>(StringComparer.Ordinal)

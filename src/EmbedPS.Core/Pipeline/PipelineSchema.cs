@@ -1,5 +1,7 @@
 using EmbedPS.Core.Collections;
 using EmbedPS.Core.Common;
+using EmbedPS.Core.Preview;
+using EmbedPS.Core.Atlas;
 using EmbedPS.Core.Cooccurrence;
 using EmbedPS.Core.Mde;
 using EmbedPS.Core.NeighborPreservation;
@@ -56,28 +58,9 @@ public static class PipelineSchema
         new SettingSpec("AllowDuplicateId", SettingType.Bool, "An id on more than one row keeps its first row, with a warning (default $false: an error)."),
     };
 
-    public static IReadOnlyList<SettingSpec> Preview { get; } = new[]
-    {
-        new SettingSpec("Enabled", SettingType.Bool, "Write previews (default $true)."),
-        Str("ColorProperty", "Metadata column to colour by."),
-        Int("Width", "Width in pixels.", 64, 20_000),
-        Int("Height", "Height in pixels.", 64, 20_000),
-        Choice("Theme", "Light or Dark.", "Light", "Dark"),
-    };
+    public static IReadOnlyList<SettingSpec> Preview => PreviewSettings.All;
 
-    public static IReadOnlyList<SettingSpec> Atlas { get; } = new[]
-    {
-        Str("Title", "The page title."),
-        Str("ColorProperty", "Initial colouring."),
-        Str("LabelProperty", "Entity names."),
-        Str("SizeProperty", "Number column that sizes points."),
-        new SettingSpec("SearchProperty", SettingType.StringList, "Columns searched besides name and id."),
-        new SettingSpec("TooltipProperty", SettingType.StringList, "Columns shown on hover."),
-        new SettingSpec("CategoryProperty", SettingType.StringList, "Number columns treated as categories."),
-        Choice("Theme", "Dark or Light.", "Dark", "Light"),
-        Int("NeighborCount", "Neighbours listed in the details panel.", 0, 100),
-        Int("Seed", "Seed of the cluster labels."),
-    };
+    public static IReadOnlyList<SettingSpec> Atlas => AtlasSettings.All;
 
     public static IReadOnlyList<SettingSpec> Quality { get; } = new[]
     {

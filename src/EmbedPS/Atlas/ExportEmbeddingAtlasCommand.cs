@@ -89,7 +89,7 @@ public sealed class ExportEmbeddingAtlasCommand : EmbedPSCmdlet
     /// <summary>Columns searched besides the name and the id.</summary>
     [Parameter, ArgumentCompleter(typeof(MetadataColumnCompleter))]
     [ValidateNotNull]
-    public string[] SearchProperty { get; set; } = Array.Empty<string>();
+    public string[] SearchProperty { get; set; } = AtlasSettings.SearchProperty.Default;
 
     /// <summary>Columns shown on hover under the name (default: the colour and size columns).</summary>
     [Parameter, ArgumentCompleter(typeof(MetadataColumnCompleter))]
@@ -107,7 +107,7 @@ public sealed class ExportEmbeddingAtlasCommand : EmbedPSCmdlet
     /// <summary>Columns to treat as categories even though every value is a number (cluster ids, years).</summary>
     [Parameter, ArgumentCompleter(typeof(MetadataColumnCompleter))]
     [ValidateNotNull]
-    public string[] CategoryProperty { get; set; } = Array.Empty<string>();
+    public string[] CategoryProperty { get; set; } = AtlasSettings.CategoryProperty.Default;
 
     /// <summary>One name per layout, in input order (default: the method plus the parameters that differ, e.g. 'UMAP (minDist 0.5)').</summary>
     [Parameter, ValidateNotNull]
@@ -115,17 +115,17 @@ public sealed class ExportEmbeddingAtlasCommand : EmbedPSCmdlet
 
     /// <summary>The page title (default 'EmbedPS atlas').</summary>
     [Parameter]
-    public string Title { get; set; } = "EmbedPS atlas";
+    public string Title { get; set; } = AtlasSettings.Title.Default;
 
     /// <summary>Dark (default) or Light; viewers can switch.</summary>
     [Parameter]
     [ValidateSet("Dark", "Light", IgnoreCase = true)]
-    public string Theme { get; set; } = "Dark";
+    public string Theme { get; set; } = AtlasSettings.Theme.Default;
 
     /// <summary>Nearest neighbours listed in the details panel (default 10; 0 lists none).</summary>
     [Parameter]
-    [ValidateRange(0, 100)]
-    public int NeighborCount { get; set; } = 10;
+    [ValidateSetting(typeof(AtlasSettings), nameof(AtlasSettings.NeighborCount))]
+    public int NeighborCount { get; set; } = AtlasSettings.NeighborCount.Default;
 
     /// <summary>Write no automatic cluster labels.</summary>
     [Parameter]
@@ -133,7 +133,7 @@ public sealed class ExportEmbeddingAtlasCommand : EmbedPSCmdlet
 
     /// <summary>Seed of the cluster-label k-means (default 42): the same inputs and seed give the same atlas data.</summary>
     [Parameter]
-    public int Seed { get; set; } = 42;
+    public int Seed { get; set; } = AtlasSettings.Seed.Default;
 
     /// <summary>Refuse to replace an existing atlas folder.</summary>
     [Parameter] public SwitchParameter NoClobber { get; set; }

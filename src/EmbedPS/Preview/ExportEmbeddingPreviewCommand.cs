@@ -113,17 +113,17 @@ public sealed class ExportEmbeddingPreviewCommand : EmbedPSCmdlet
     /// <summary>Light (default) or Dark.</summary>
     [Parameter]
     [ValidateSet("Light", "Dark", IgnoreCase = true)]
-    public string Theme { get; set; } = "Light";
+    public string Theme { get; set; } = PreviewSettings.Theme.Default;
 
     /// <summary>Image width in pixels at 96 DPI (default 1200).</summary>
     [Parameter]
-    [ValidateRange(200, 20_000)]
-    public int Width { get; set; } = 1200;
+    [ValidateSetting(typeof(PreviewSettings), nameof(PreviewSettings.Width))]
+    public int Width { get; set; } = PreviewSettings.Width.Default;
 
     /// <summary>Image height in pixels at 96 DPI (default 900).</summary>
     [Parameter]
-    [ValidateRange(150, 20_000)]
-    public int Height { get; set; } = 900;
+    [ValidateSetting(typeof(PreviewSettings), nameof(PreviewSettings.Height))]
+    public int Height { get; set; } = PreviewSettings.Height.Default;
 
     /// <summary>Resolution: 96 (default) writes Width × Height pixels; 192 doubles both with the same layout (a sharper image).</summary>
     [Parameter]

@@ -1,13 +1,17 @@
 using System.Collections;
 using System.Management.Automation;
 using System.Reflection;
+using EmbedPS.Commands.Atlas;
 using EmbedPS.Commands.Collections;
+using EmbedPS.Commands.Preview;
 using EmbedPS.Commands.Cooccurrence;
 using EmbedPS.Commands.Infrastructure;
 using EmbedPS.Commands.Mde;
 using EmbedPS.Commands.NeighborPreservation;
 using EmbedPS.Commands.Projection;
+using EmbedPS.Core.Atlas;
 using EmbedPS.Core.Collections;
+using EmbedPS.Core.Preview;
 using EmbedPS.Core.Common;
 using EmbedPS.Core.Cooccurrence;
 using EmbedPS.Core.Mde;
@@ -34,6 +38,9 @@ public sealed class StageContractTests
         { typeof(InvokeNeighborPreservationCommand), typeof(NeighborPreservationSettings), Array.Empty<string>() },
         // Name and the Refine* options exist only in a pipeline (a layout's name in the atlas; refining last night's map).
         { typeof(ConvertToProjectionCommand), typeof(ProjectionSettings), new[] { "Name", "RefineLearningRate", "RefineEpochs" } },
+        // Enabled exists only in a pipeline (whether to write previews at all).
+        { typeof(ExportEmbeddingPreviewCommand), typeof(PreviewSettings), new[] { "Enabled" } },
+        { typeof(ExportEmbeddingAtlasCommand), typeof(AtlasSettings), Array.Empty<string>() },
     };
 
     private static IEnumerable<SettingSpec> Declared(Type settings) =>
@@ -56,12 +63,17 @@ public sealed class StageContractTests
             if (setting.DefaultValue is { } value)
             {
                 var actual = property.GetValue(fresh);
-                Assert.True(Equals(actual is SwitchParameter s ? s.IsPresent : actual, value), $"-{setting.Name} defaults to {actual}, the setting to {value}");
+                bool same = value is System.Collections.IEnumerable list && value is not string
+                    ? actual is System.Collections.IEnumerable got && got.Cast<object>().SequenceEqual(list.Cast<object>())
+                    : Equals(actual is SwitchParameter s ? s.IsPresent : actual, value);
+                Assert.True(same, $"-{setting.Name} defaults to {actual}, the setting to {value}");
             }
             // Ranges and names are checked by the setting itself, never by a second copy in an attribute.
             Assert.Empty(property.GetCustomAttributes<ValidateRangeAttribute>());
-            Assert.Empty(property.GetCustomAttributes<ValidateSetAttribute>());
-            bool ranged = setting.Min > int.MinValue || setting.Max < int.MaxValue || setting.Allowed is not null;
+            // A ValidateSet may stay for tab completion of a choice, but only as the setting's own names.
+            var set = property.GetCustomAttribute<ValidateSetAttribute>();
+            if (set is not null) Assert.Equal(setting.AllowedNames.Order(), set.ValidValues.Order());
+            bool ranged = setting.Min > int.MinValue || setting.Max < int.MaxValue || (setting.Allowed is not null && set is null);
             var validation = property.GetCustomAttribute<ValidateSettingAttribute>();
             if (ranged) Assert.True(validation is not null && ReferenceEquals(validation.Setting, setting), $"-{setting.Name} is not validated by its setting");
         }
@@ -75,6 +87,8 @@ public sealed class StageContractTests
         Assert.Same(MdeSettings.All, PipelineSchema.Mde);
         Assert.Same(NeighborPreservationSettings.All, PipelineSchema.Neighbors);
         Assert.Same(ProjectionSettings.All, PipelineSchema.Projection);
+        Assert.Same(PreviewSettings.All, PipelineSchema.Preview);
+        Assert.Same(AtlasSettings.All, PipelineSchema.Atlas);
         foreach (var settings in new[] { typeof(CollectionFilterSettings), typeof(CooccurrenceSettings), typeof(MdeSettings), typeof(NeighborPreservationSettings), typeof(ProjectionSettings) })
         {
             var all = (IReadOnlyList<SettingSpec>)settings.GetProperty("All")!.GetValue(null)!;

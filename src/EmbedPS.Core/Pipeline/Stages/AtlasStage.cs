@@ -17,17 +17,17 @@ internal sealed class AtlasStage : StageRunner
         if (context.Config.MetadataPath is { } meta) sources.Add(new("metadata", Path.GetFileName(meta)));
         var options = new AtlasOptions
         {
-            Title = a.Text("Title") ?? context.Config.Name,
-            Theme = a.Text("Theme") is "Light" ? AtlasTheme.Light : AtlasTheme.Dark,
-            LabelProperty = a.Text("LabelProperty"),
-            ColorProperty = a.Text("ColorProperty"),
-            SizeProperty = a.Text("SizeProperty"),
-            SearchProperties = a.List("SearchProperty"),
-            TooltipProperties = a.ContainsKey("TooltipProperty") ? a.List("TooltipProperty") : null,
-            CategoryProperties = a.List("CategoryProperty"),
+            Title = a.ContainsKey(AtlasSettings.Title.Name) ? AtlasSettings.Title.From(a) : context.Config.Name,
+            Theme = AtlasSettings.ThemeKind(AtlasSettings.Theme.From(a)),
+            LabelProperty = AtlasSettings.LabelProperty.From(a),
+            ColorProperty = AtlasSettings.ColorProperty.From(a),
+            SizeProperty = AtlasSettings.SizeProperty.From(a),
+            SearchProperties = AtlasSettings.SearchProperty.From(a),
+            TooltipProperties = AtlasSettings.TooltipProperty.From(a),
+            CategoryProperties = AtlasSettings.CategoryProperty.From(a),
             LayoutNames = names,
-            NeighborCount = a.Get("NeighborCount", 10),
-            Seed = a.Get("Seed", 42),
+            NeighborCount = AtlasSettings.NeighborCount.From(a),
+            Seed = AtlasSettings.Seed.From(a),
             Sources = sources,
         };
         var result = AtlasExporter.Write(stage.CachePath, layouts, embedding, context.ReadMetadata(layouts[0].Entities), options, context.Log, context.Cancellation);

@@ -1,4 +1,5 @@
 using EmbedPS.Core.Artifacts;
+using EmbedPS.Core.Atlas;
 using EmbedPS.Core.Preview;
 
 namespace EmbedPS.Core.Pipeline;
@@ -13,10 +14,10 @@ internal sealed class PreviewStage : StageRunner
         var p = context.Config.Preview;
         var options = new PreviewOptions
         {
-            Width = p.Get("Width", 1200),
-            Height = p.Get("Height", 900),
-            Theme = p.Text("Theme") is "Dark" ? PreviewThemeKind.Dark : PreviewThemeKind.Light,
-            ColorProperty = p.Text("ColorProperty") ?? context.Config.Atlas.Text("ColorProperty"),
+            Width = PreviewSettings.Width.From(p),
+            Height = PreviewSettings.Height.From(p),
+            Theme = PreviewSettings.ThemeKind(PreviewSettings.Theme.From(p)),
+            ColorProperty = PreviewSettings.ColorProperty.From(p) ?? AtlasSettings.ColorProperty.From(context.Config.Atlas),
             Attributes = metadata,
         };
         if (options.ColorProperty is not null && metadata is null) options = options with { ColorProperty = null };
