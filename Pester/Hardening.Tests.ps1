@@ -76,7 +76,7 @@ Describe 'Metadata and list parameters (issue 20)' -Tag 'Unit' {
     }
     It 'warns (not only with -Verbose) about metadata ids that match no entity and entities without metadata' {
         $meta = Join-Path $script:dir 'partial.csv'
-        @('entity,group') + ($script:ids | Select-Object -Skip 3 | ForEach-Object { "$_,g" }) + @('nobody,g', 'ghost,g') | Set-Content $meta
+        @('entity,group') + ($script:ids[3..($script:ids.Count - 1)] | ForEach-Object { "$_,g" }) + @('nobody,g', 'ghost,g') | Set-Content $meta
         $null = $script:projection | Export-EmbeddingAtlas -Path (Join-Path $script:dir 'atlas-partial') -Metadata $meta -WarningVariable w -WarningAction SilentlyContinue
         $text = $w -join "`n"
         $text | Should -Match "3 of $($script:ids.Count) entities have no metadata row \('$($script:ids[0])'"

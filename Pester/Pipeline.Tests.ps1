@@ -373,7 +373,7 @@ Describe 'Gates: a run that looks wrong is written but never served' -Tag 'Integ
         $lines = Get-Content $script:gatedMeta
         try {
             $i = 0
-            $lines[0], ($lines | Select-Object -Skip 1 | ForEach-Object { if ($i++ % 5) { "x$_" } else { $_ } }) | ForEach-Object { $_ } | Set-Content $script:gatedMeta
+            @($lines[0]) + @($lines[1..($lines.Count - 1)] | ForEach-Object { if ($i++ % 5) { "x$_" } else { $_ } }) | Set-Content $script:gatedMeta
             $foreign = Invoke-Nightly (Set-GatedConfig 'MinMetadataShare = 0.9')
             $foreign.ExitCode | Should -Be 2 -Because $foreign.Err
             $foreign.Err | Should -Match 'MinMetadataShare ≥ 0\.9: 0\.2'
