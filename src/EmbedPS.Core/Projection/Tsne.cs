@@ -7,7 +7,10 @@ namespace EmbedPS.Core.Projection;
 /// <summary>How t-SNE's repulsive forces are computed.</summary>
 public enum TsneRepulsion
 {
-    /// <summary>Barnes–Hut below <see cref="TsneOptions.FftThreshold"/> points, FFT interpolation above (openTSNE's rule).</summary>
+    /// <summary>
+    /// Per iteration, whichever of Barnes–Hut and FFT interpolation costs less for the layout's current span and size
+    /// (<see cref="TsneRepulsionComputer.PrefersFft"/>); openTSNE decides once, by size (FFT from 10,000 points).
+    /// </summary>
     Auto,
     BarnesHut,
     Fft,
@@ -33,7 +36,6 @@ public sealed record TsneOptions
     public double FinalMomentum { get; init; } = 0.8;
     public double MaxStepNorm { get; init; } = 5;
     public TsneRepulsion Repulsion { get; init; } = ProjectionSettings.Repulsion.Default;
-    public int FftThreshold { get; init; } = 10_000;
     public int InterpolationPoints { get; init; } = 3;
     public int MinIntervals { get; init; } = 50;
     public int Seed { get; init; } = ProjectionSettings.Seed.Default;
@@ -137,7 +139,7 @@ public static class Tsne
     public static double Optimize(float[] y, SparseAffinity p, TsneOptions options, IStageLog log, CancellationToken cancellation)
     {
         int n = p.Count;
-        var method = options.Repulsion == TsneRepulsion.Auto ? (n < options.FftThreshold ? TsneRepulsion.BarnesHut : TsneRepulsion.Fft) : options.Repulsion;
+        var method = options.Repulsion;
         int earlyIterations = Math.Min(options.EarlyExaggerationIterations, options.Iterations / 3);
         if (options.Iterations >= options.EarlyExaggerationIterations * 2) earlyIterations = options.EarlyExaggerationIterations;
         var gradient = new float[2 * n];
@@ -166,6 +168,8 @@ public static class Tsne
             }
         }
         z = repulsion.Compute(y, gradient);
+        if (method == TsneRepulsion.Auto)
+            log.Verbose($"t-SNE: repulsion by FFT interpolation in {repulsion.FftCalls} iterations, by Barnes–Hut in {repulsion.BarnesHutCalls} (the cheaper for the layout's span).");
         return KlDivergence(y, p, z);
     }
 

@@ -14,14 +14,14 @@ internal sealed class TsneRepulsionComputer
     private readonly int _p, _minIntervals;
     private readonly double[] _zPerPoint;
     // FFT state, reused across iterations while the grid size is unchanged.
-    private Fft? _fft;
-    private double[] _aRe = [], _aIm = [], _bRe = [], _bIm = [], _kRe = [], _kIm = [];
+    private GridConvolution? _convolution;
+    private double[][] _grids = [];
     private double _kernelSpacing = double.NaN;
     private int[] _nodeX = [], _nodeY = [];
     private double[] _weightX = [], _weightY = [];
 
-    /// <summary>Largest FFT side: with 3 nodes per box, up to 341 boxes per axis (box width grows beyond that).</summary>
-    public const int MaxFftLength = 2048;
+    /// <summary>Most boxes per axis (openTSNE caps at 1,000): beyond an embedding span of 320 units the boxes widen instead.</summary>
+    public const int MaxBoxes = 320;
 
     public TsneRepulsionComputer(int n, TsneRepulsion method, TsneOptions options)
     {
@@ -29,13 +29,65 @@ internal sealed class TsneRepulsionComputer
         _zPerPoint = new double[n];
     }
 
-    public double Compute(float[] y, float[] gradient) => _method switch
+    /// <summary>Iterations computed by each method so far (Auto switches as the embedding's span changes).</summary>
+    public int BarnesHutCalls { get; private set; }
+    public int FftCalls { get; private set; }
+
+    public double Compute(float[] y, float[] gradient)
     {
-        TsneRepulsion.Exact => ComputeExact(y, gradient),
-        TsneRepulsion.BarnesHut => ComputeBarnesHut(y, gradient),
-        TsneRepulsion.Fft => ComputeFft(y, gradient),
-        _ => throw new ArgumentOutOfRangeException(nameof(_method)),
-    };
+        var method = _method;
+        if (method == TsneRepulsion.Auto)
+        {
+            var (_, nodesPerAxis, _) = FftGrid(Span(y, out _));
+            method = PrefersFft(_n, nodesPerAxis) ? TsneRepulsion.Fft : TsneRepulsion.BarnesHut;
+        }
+        switch (method)
+        {
+            case TsneRepulsion.Exact: return ComputeExact(y, gradient);
+            case TsneRepulsion.BarnesHut: BarnesHutCalls++; return ComputeBarnesHut(y, gradient);
+            case TsneRepulsion.Fft: FftCalls++; return ComputeFft(y, gradient);
+            default: throw new ArgumentOutOfRangeException(nameof(_method));
+        }
+    }
+
+    /// <summary>
+    /// Auto's cost model. Barnes–Hut costs about n·log₂n node visits whatever the layout; the FFT costs about 6·L² complex
+    /// values transformed (two grids, three passes each, on an L × L torus, L = 2 × nodes per axis), and L grows with the
+    /// embedding's span, so the FFT wins on large inputs and on compact layouts (early exaggeration), Barnes–Hut on small
+    /// inputs spread wide. One node visit costs about <see cref="BarnesHutVisitInFftValues"/> transformed values
+    /// (measured on the 2-core development machine; docs/performance.md).
+    /// </summary>
+    internal static bool PrefersFft(int n, int nodesPerAxis)
+    {
+        double transformLength = 2.0 * nodesPerAxis;
+        return 6 * transformLength * transformLength < BarnesHutVisitInFftValues * n * Math.Log2(Math.Max(n, 2));
+    }
+
+    /// <summary>Cost of one Barnes–Hut node visit in FFT values transformed (see <see cref="PrefersFft"/>).</summary>
+    public const double BarnesHutVisitInFftValues = 30;
+
+    private static double Span(float[] y, out double lo)
+    {
+        double min = double.MaxValue, max = double.MinValue;
+        foreach (var v in y) { min = Math.Min(min, v); max = Math.Max(max, v); }
+        double span = Math.Max(max - min, 1e-6);
+        lo = min - span * 1e-6;
+        return span * (1 + 2e-6); // every point strictly inside the grid
+    }
+
+    /// <summary>
+    /// Boxes per axis: one per unit of span, at least MinIntervals (openTSNE), at most <see cref="MaxBoxes"/> (then boxes
+    /// widen), raised to the next count whose zero-padded transform length 2·B·p has no prime factor above 5. Box width
+    /// rounded up to a power of 2^(1/16): the grid still covers the span, and the kernel's spectrum (a function of the grid
+    /// size and the node spacing only) is reused across iterations until the span changes by ~4 %.
+    /// </summary>
+    private (int Boxes, int NodesPerAxis, double BoxWidth) FftGrid(double span)
+    {
+        int boxes = Math.Min(MaxBoxes, Math.Max(_minIntervals, (int)Math.Ceiling(span)));
+        while (!Fft.IsSupportedLength(2 * boxes * _p)) boxes++;
+        double h = Math.Pow(2, Math.Ceiling(16 * Math.Log2(span / boxes)) / 16);
+        return (boxes, boxes * _p, h);
+    }
 
     private double ComputeExact(float[] y, float[] gradient)
     {
@@ -91,44 +143,57 @@ internal sealed class TsneRepulsionComputer
         var nodes = _nodes.ToArray();
         var forces = new double[2 * _n];
         double theta2 = _theta * _theta;
-        Parallel.For(0, _n, () => new int[256], (i, _, stack) =>
+        // Blocks of points in tree order: neighbouring points walk the same nodes (cache), and one delegate call per block.
+        Parallel.For(0, (_n + 255) / 256, () => new int[256], (block, _, stack) =>
         {
-            double xi = y[2 * i], yi = y[2 * i + 1], fx = 0, fy = 0, zi = 0;
-            int top = 0;
-            stack[top++] = 0;
-            while (top > 0)
+            int blockEnd = Math.Min(_n, (block + 1) * 256);
+            for (int at = block * 256; at < blockEnd; at++)
             {
-                ref readonly var node = ref nodes[stack[--top]];
-                double dx = xi - node.ComX, dy = yi - node.ComY;
-                double d2 = dx * dx + dy * dy;
-                // Summarise when side / distance < θ (openTSNE), unless the node holds few points anyway.
-                if (node.Width * node.Width < theta2 * d2)
-                {
-                    double w = 1 / (1 + d2);
-                    zi += node.Count * w;
-                    double w2 = node.Count * w * w;
-                    fx += w2 * dx; fy += w2 * dy;
-                    continue;
-                }
-                if (node.ChildCount == 0)
-                {
-                    for (int t = node.Start; t < node.End; t++)
-                    {
-                        int j = _order[t];
-                        if (j == i) continue;
-                        double ex = xi - y[2 * j], ey = yi - y[2 * j + 1];
-                        double w = 1 / (1 + ex * ex + ey * ey);
-                        zi += w; fx += w * w * ex; fy += w * w * ey;
-                    }
-                    continue;
-                }
-                if (top + 4 > stack.Length) Array.Resize(ref stack, stack.Length * 2);
-                for (int c = 0; c < node.ChildCount; c++) stack[top++] = node.FirstChild + c;
+                int i = _order[at];
+                var (fx, fy, zi) = BarnesHutPoint(y, i, nodes, theta2, ref stack);
+                _zPerPoint[i] = zi; forces[2 * i] = fx; forces[2 * i + 1] = fy;
             }
-            _zPerPoint[i] = zi; forces[2 * i] = fx; forces[2 * i + 1] = fy;
             return stack;
         }, _ => { });
         return Finish(forces, gradient);
+    }
+
+    /// <summary>The repulsive force on point i and its share of Z, walking the tree from the root.</summary>
+    private (double Fx, double Fy, double Z) BarnesHutPoint(float[] y, int i, QuadNode[] nodes, double theta2, ref int[] stack)
+    {
+        double xi = y[2 * i], yi = y[2 * i + 1], fx = 0, fy = 0, zi = 0;
+        int top = 0;
+        stack[top++] = 0;
+        while (top > 0)
+        {
+            ref readonly var node = ref nodes[stack[--top]];
+            double dx = xi - node.ComX, dy = yi - node.ComY;
+            double d2 = dx * dx + dy * dy;
+            // Summarise when side / distance < θ (openTSNE).
+            if (node.Width * node.Width < theta2 * d2)
+            {
+                double w = 1 / (1 + d2);
+                zi += node.Count * w;
+                double w2 = node.Count * w * w;
+                fx += w2 * dx; fy += w2 * dy;
+                continue;
+            }
+            if (node.ChildCount == 0)
+            {
+                for (int t = node.Start; t < node.End; t++)
+                {
+                    int j = _order[t];
+                    if (j == i) continue;
+                    double ex = xi - y[2 * j], ey = yi - y[2 * j + 1];
+                    double w = 1 / (1 + ex * ex + ey * ey);
+                    zi += w; fx += w * w * ex; fy += w * w * ey;
+                }
+                continue;
+            }
+            if (top + 4 > stack.Length) Array.Resize(ref stack, stack.Length * 2);
+            for (int c = 0; c < node.ChildCount; c++) stack[top++] = node.FirstChild + c;
+        }
+        return (fx, fy, zi);
     }
 
     /// <summary>Builds a node over _order[start, end) in the square of the given centre and side; children are contiguous.</summary>
@@ -184,128 +249,97 @@ internal sealed class TsneRepulsionComputer
     private double ComputeFft(float[] y, float[] gradient)
     {
         int n = _n, p = _p;
-        double lo = double.MaxValue, hi = double.MinValue;
-        for (int t = 0; t < 2 * n; t++) { lo = Math.Min(lo, y[t]); hi = Math.Max(hi, y[t]); }
-        double span = Math.Max(hi - lo, 1e-6);
-        lo -= span * 1e-6; span *= 1 + 2e-6; // every point strictly inside the grid
-        // Boxes per axis: one per unit of span, at least MinIntervals (openTSNE); the FFT length is the next power of two
-        // of the zero-padded 2·B·p node grid, and B is then raised to fill it (more boxes at no extra cost).
-        int minBoxes = Math.Max(_minIntervals, (int)Math.Ceiling(span));
-        int length = 2;
-        while (length < 2 * minBoxes * p && length < MaxFftLength) length <<= 1;
-        int boxes = length / (2 * p);
-        int nodesPerAxis = boxes * p;
-        // Box width rounded up to a power of 2^(1/16): the grid still covers the span, and the kernel's spectrum (a function
-        // of the FFT length and the node spacing only) can be reused across iterations until the span changes by ~4 %.
-        double h = Math.Pow(2, Math.Ceiling(16 * Math.Log2(span / boxes)) / 16);
+        double span = Span(y, out double lo);
+        var (boxes, nodesPerAxis, h) = FftGrid(span);
         double nodeSpacing = h / p;
-        if (_fft?.Length != length)
+        if (_convolution?.Nodes != nodesPerAxis)
         {
-            _fft = new Fft(length);
-            int cells = length * length;
-            _aRe = new double[cells]; _aIm = new double[cells]; _bRe = new double[cells]; _bIm = new double[cells];
-            _kRe = new double[cells]; _kIm = new double[cells];
+            _convolution = new GridConvolution(nodesPerAxis);
+            _grids = [new double[nodesPerAxis * nodesPerAxis], new double[nodesPerAxis * nodesPerAxis], new double[nodesPerAxis * nodesPerAxis], new double[nodesPerAxis * nodesPerAxis]];
             _kernelSpacing = double.NaN;
         }
-        Array.Clear(_aRe); Array.Clear(_aIm); Array.Clear(_bRe); Array.Clear(_bIm);
+        var grids = _grids;
+        foreach (var g in grids) Array.Clear(g);
         // Lagrange weights of each point on its box's p × p nodes (nodes at relative positions (t + ½)/p).
         if (_nodeX.Length != n) { _nodeX = new int[n]; _nodeY = new int[n]; _weightX = new double[n * p]; _weightY = new double[n * p]; }
         var nodeX = _nodeX; var nodeY = _nodeY; var weightX = _weightX; var weightY = _weightY;
         var nodes = new double[p];
         for (int t = 0; t < p; t++) nodes[t] = (t + 0.5) / p;
-        Parallel.For(0, n, i =>
+        Parallel.For(0, (n + 4095) / 4096, block =>
         {
-            for (int axis = 0; axis < 2; axis++)
-            {
-                double u = (y[2 * i + axis] - lo) / h;
-                int box = Math.Min(boxes - 1, Math.Max(0, (int)u));
-                double r = u - box;
-                var weights = axis == 0 ? weightX : weightY;
-                for (int t = 0; t < p; t++)
+            int end = Math.Min(n, (block + 1) * 4096);
+            for (int i = block * 4096; i < end; i++)
+                for (int axis = 0; axis < 2; axis++)
                 {
-                    double num = 1, den = 1;
-                    for (int s = 0; s < p; s++) { if (s == t) continue; num *= r - nodes[s]; den *= nodes[t] - nodes[s]; }
-                    weights[i * p + t] = num / den;
+                    double u = (y[2 * i + axis] - lo) / h;
+                    int box = Math.Min(boxes - 1, Math.Max(0, (int)u));
+                    double r = u - box;
+                    var weights = axis == 0 ? weightX : weightY;
+                    for (int t = 0; t < p; t++)
+                    {
+                        double num = 1, den = 1;
+                        for (int s = 0; s < p; s++) { if (s == t) continue; num *= r - nodes[s]; den *= nodes[t] - nodes[s]; }
+                        weights[i * p + t] = num / den;
+                    }
+                    if (axis == 0) nodeX[i] = box * p; else nodeY[i] = box * p;
                 }
-                if (axis == 0) nodeX[i] = box * p; else nodeY[i] = box * p;
-            }
         });
         // Spread charges [1, x, y, x² + y²] (coordinates relative to the grid centre) onto the nodes: A = q0 + i·q1, B = q2 + i·q3.
         double centre = lo + boxes * h / 2;
+        var (aRe, aIm, bRe, bIm) = (grids[0], grids[1], grids[2], grids[3]);
         for (int i = 0; i < n; i++)
         {
             double xi = y[2 * i] - centre, yi = y[2 * i + 1] - centre, sq = xi * xi + yi * yi;
             for (int ty = 0; ty < p; ty++)
             {
-                int row = (nodeY[i] + ty) * length + nodeX[i];
+                int row = (nodeY[i] + ty) * nodesPerAxis + nodeX[i];
                 double wy = weightY[i * p + ty];
                 for (int tx = 0; tx < p; tx++)
                 {
                     double w = wy * weightX[i * p + tx];
                     int cell = row + tx;
-                    _aRe[cell] += w; _aIm[cell] += w * xi; _bRe[cell] += w * yi; _bIm[cell] += w * sq;
+                    aRe[cell] += w; aIm[cell] += w * xi; bRe[cell] += w * yi; bIm[cell] += w * sq;
                 }
             }
         }
+        var convolution = _convolution!;
         if (nodeSpacing != _kernelSpacing)
         {
-            // Kernel (1 + d²)^−2 on node offsets (−G, G) per axis, wrapped circularly (zero padding beyond makes it linear).
-            Array.Clear(_kIm);
-            Parallel.For(0, length, r =>
+            // Kernel (1 + d²)^−2 on node offsets.
+            convolution.SetKernel((dx, dy) =>
             {
-                int dyIndex = r < length / 2 ? r : r - length;
-                for (int c = 0; c < length; c++)
-                {
-                    int dxIndex = c < length / 2 ? c : c - length;
-                    double value = 0;
-                    if (Math.Abs(dyIndex) < nodesPerAxis && Math.Abs(dxIndex) < nodesPerAxis)
-                    {
-                        double d2 = ((double)dxIndex * dxIndex + (double)dyIndex * dyIndex) * nodeSpacing * nodeSpacing;
-                        double w = 1 / (1 + d2);
-                        value = w * w;
-                    }
-                    _kRe[r * length + c] = value;
-                }
+                double d2 = ((double)dx * dx + (double)dy * dy) * nodeSpacing * nodeSpacing;
+                double w = 1 / (1 + d2);
+                return w * w;
             });
-            _fft.Forward2D(_kRe, _kIm, length);
             _kernelSpacing = nodeSpacing;
         }
-        _fft.Forward2D(_aRe, _aIm, nodesPerAxis);
-        _fft.Forward2D(_bRe, _bIm, nodesPerAxis);
-        Parallel.For(0, length, r =>
-        {
-            for (int c = r * length; c < (r + 1) * length; c++)
-            {
-                double kr = _kRe[c], ki = _kIm[c];
-                double ar = _aRe[c], ai = _aIm[c];
-                _aRe[c] = ar * kr - ai * ki; _aIm[c] = ar * ki + ai * kr;
-                double br = _bRe[c], bi = _bIm[c];
-                _bRe[c] = br * kr - bi * ki; _bIm[c] = br * ki + bi * kr;
-            }
-        });
-        _fft.Inverse2D(_aRe, _aIm, nodesPerAxis);
-        _fft.Inverse2D(_bRe, _bIm, nodesPerAxis);
+        convolution.Convolve(grids);
         // Interpolate the potentials back to the points.
         var forces = new double[2 * n];
-        Parallel.For(0, n, i =>
+        Parallel.For(0, (n + 4095) / 4096, block =>
         {
-            double phi0 = 0, phi1 = 0, phi2 = 0, phi3 = 0;
-            for (int ty = 0; ty < p; ty++)
+            int end = Math.Min(n, (block + 1) * 4096);
+            for (int i = block * 4096; i < end; i++)
             {
-                int row = (nodeY[i] + ty) * length + nodeX[i];
-                double wy = weightY[i * p + ty];
-                for (int tx = 0; tx < p; tx++)
+                double phi0 = 0, phi1 = 0, phi2 = 0, phi3 = 0;
+                for (int ty = 0; ty < p; ty++)
                 {
-                    double w = wy * weightX[i * p + tx];
-                    int cell = row + tx;
-                    phi0 += w * _aRe[cell]; phi1 += w * _aIm[cell]; phi2 += w * _bRe[cell]; phi3 += w * _bIm[cell];
+                    int row = (nodeY[i] + ty) * nodesPerAxis + nodeX[i];
+                    double wy = weightY[i * p + ty];
+                    for (int tx = 0; tx < p; tx++)
+                    {
+                        double w = wy * weightX[i * p + tx];
+                        int cell = row + tx;
+                        phi0 += w * aRe[cell]; phi1 += w * aIm[cell]; phi2 += w * bRe[cell]; phi3 += w * bIm[cell];
+                    }
                 }
+                double xi = y[2 * i] - centre, yi = y[2 * i + 1] - centre;
+                // Σ_j w_ij (self included, w_ii = 1) = (1 + |y_i|²)φ0 − 2 y_i·(φ1, φ2) + φ3.
+                _zPerPoint[i] = (1 + xi * xi + yi * yi) * phi0 - 2 * (xi * phi1 + yi * phi2) + phi3 - 1;
+                forces[2 * i] = xi * phi0 - phi1;
+                forces[2 * i + 1] = yi * phi0 - phi2;
             }
-            double xi = y[2 * i] - centre, yi = y[2 * i + 1] - centre;
-            // Σ_j w_ij (self included, w_ii = 1) = (1 + |y_i|²)φ0 − 2 y_i·(φ1, φ2) + φ3.
-            _zPerPoint[i] = (1 + xi * xi + yi * yi) * phi0 - 2 * (xi * phi1 + yi * phi2) + phi3 - 1;
-            forces[2 * i] = xi * phi0 - phi1;
-            forces[2 * i + 1] = yi * phi0 - phi2;
         });
         return Finish(forces, gradient);
     }
