@@ -1,3 +1,6 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+
 namespace EmbedPS.Core.Projection;
 
 /// <summary>
@@ -19,6 +22,7 @@ internal sealed class TsneRepulsionComputer
     private double _kernelSpacing = double.NaN;
     private int[] _nodeX = [], _nodeY = [];
     private double[] _weightX = [], _weightY = [];
+    private int[] _boxRowStart = [], _byBoxRow = [];
 
     /// <summary>Most boxes per axis (openTSNE caps at 1,000): beyond an embedding span of 320 units the boxes widen instead.</summary>
     public const int MaxBoxes = 320;
@@ -51,20 +55,25 @@ internal sealed class TsneRepulsionComputer
     }
 
     /// <summary>
-    /// Auto's cost model. Barnes–Hut costs about n·log₂n node visits whatever the layout; the FFT costs about 6·L² complex
-    /// values transformed (two grids, three passes each, on an L × L torus, L = 2 × nodes per axis), and L grows with the
-    /// embedding's span, so the FFT wins on large inputs and on compact layouts (early exaggeration), Barnes–Hut on small
-    /// inputs spread wide. One node visit costs about <see cref="BarnesHutVisitInFftValues"/> transformed values
-    /// (measured on the 2-core development machine; docs/performance.md).
+    /// Auto's cost model, in FFT values transformed. The FFT transforms about 6·L² complex values per iteration (two grids,
+    /// three passes each, on an L × L torus, L = 2 × nodes per axis; L grows with the embedding's span) plus
+    /// <see cref="FftPointInValues"/> per point (Lagrange weights, spreading, gathering); the Barnes–Hut group walk costs
+    /// about <see cref="BarnesHutVisitInValues"/> per n·log₂n whatever the layout. So the FFT wins on compact layouts of many
+    /// points (early exaggeration), the tree once the layout spreads. Constants measured on the 2-core development machine
+    /// (docs/performance.md): a transformed value ≈ 12 ns, a point's FFT work ≈ 0.5 µs, a tree visit ≈ 60 ns.
     /// </summary>
     internal static bool PrefersFft(int n, int nodesPerAxis)
     {
         double transformLength = 2.0 * nodesPerAxis;
-        return 6 * transformLength * transformLength < BarnesHutVisitInFftValues * n * Math.Log2(Math.Max(n, 2));
+        double fft = 6 * transformLength * transformLength + FftPointInValues * n;
+        return fft < BarnesHutVisitInValues * n * Math.Log2(Math.Max(n, 2));
     }
 
-    /// <summary>Cost of one Barnes–Hut node visit in FFT values transformed (see <see cref="PrefersFft"/>).</summary>
-    public const double BarnesHutVisitInFftValues = 30;
+    /// <summary>Cost of one Barnes–Hut node visit (per n·log₂n) in FFT values transformed (see <see cref="PrefersFft"/>).</summary>
+    public const double BarnesHutVisitInValues = 5;
+
+    /// <summary>Cost of the FFT's per-point work in FFT values transformed (see <see cref="PrefersFft"/>).</summary>
+    public const double FftPointInValues = 42;
 
     private static double Span(float[] y, out double lo)
     {
@@ -143,57 +152,105 @@ internal sealed class TsneRepulsionComputer
         var nodes = _nodes.ToArray();
         var forces = new double[2 * _n];
         double theta2 = _theta * _theta;
-        // Blocks of points in tree order: neighbouring points walk the same nodes (cache), and one delegate call per block.
-        Parallel.For(0, (_n + 255) / 256, () => new int[256], (block, _, stack) =>
+        // Group walk (Barnes 1990): the points of a subtree of at most GroupSize points share one walk, whose opening test uses
+        // the distance from a node's centre of mass to the group's bounding box (never more than any member's own distance,
+        // so at least as accurate as openTSNE's per-point test). The walk yields an interaction list of summarised nodes and
+        // single points that every member then sums with SIMD, without branches.
+        var groups = new List<int>();
+        CollectGroups(nodes, 0, groups);
+        Parallel.For(0, groups.Count, () => new GroupScratch(), (g, _, list) =>
         {
-            int blockEnd = Math.Min(_n, (block + 1) * 256);
-            for (int at = block * 256; at < blockEnd; at++)
+            var group = nodes[groups[g]];
+            BuildInteractionList(y, group, nodes, theta2, list);
+            for (int at = group.Start; at < group.End; at++)
             {
                 int i = _order[at];
-                var (fx, fy, zi) = BarnesHutPoint(y, i, nodes, theta2, ref stack);
-                _zPerPoint[i] = zi; forces[2 * i] = fx; forces[2 * i + 1] = fy;
+                var (fx, fy, zi) = SumInteractions(y[2 * i], y[2 * i + 1], list);
+                _zPerPoint[i] = zi - 1; // the point itself is in its own list, at distance 0: w = 1, no force
+                forces[2 * i] = fx; forces[2 * i + 1] = fy;
             }
-            return stack;
+            return list;
         }, _ => { });
         return Finish(forces, gradient);
     }
 
-    /// <summary>The repulsive force on point i and its share of Z, walking the tree from the root.</summary>
-    private (double Fx, double Fy, double Z) BarnesHutPoint(float[] y, int i, QuadNode[] nodes, double theta2, ref int[] stack)
+    /// <summary>Points per group walk: large enough to share the walk, small enough that the list stays short.</summary>
+    private const int GroupSize = 32;
+
+    private static void CollectGroups(QuadNode[] nodes, int index, List<int> groups)
     {
-        double xi = y[2 * i], yi = y[2 * i + 1], fx = 0, fy = 0, zi = 0;
+        var node = nodes[index];
+        if (node.Count <= GroupSize || node.ChildCount == 0) { groups.Add(index); return; }
+        for (int c = 0; c < node.ChildCount; c++) CollectGroups(nodes, node.FirstChild + c, groups);
+    }
+
+    private sealed class GroupScratch
+    {
+        public int[] Stack = new int[256];
+        public float[] X = new float[1024], Y = new float[1024], Weight = new float[1024];
+        public int Count;
+
+        public void Add(double x, double y, double weight)
+        {
+            if (Count == X.Length) { Array.Resize(ref X, Count * 2); Array.Resize(ref Y, Count * 2); Array.Resize(ref Weight, Count * 2); }
+            X[Count] = (float)x; Y[Count] = (float)y; Weight[Count] = (float)weight;
+            Count++;
+        }
+    }
+
+    private void BuildInteractionList(float[] y, QuadNode group, QuadNode[] nodes, double theta2, GroupScratch list)
+    {
+        double minX = double.MaxValue, minY = double.MaxValue, maxX = double.MinValue, maxY = double.MinValue;
+        for (int t = group.Start; t < group.End; t++)
+        {
+            int j = _order[t];
+            minX = Math.Min(minX, y[2 * j]); maxX = Math.Max(maxX, y[2 * j]);
+            minY = Math.Min(minY, y[2 * j + 1]); maxY = Math.Max(maxY, y[2 * j + 1]);
+        }
+        list.Count = 0;
         int top = 0;
-        stack[top++] = 0;
+        list.Stack[top++] = 0;
         while (top > 0)
         {
-            ref readonly var node = ref nodes[stack[--top]];
-            double dx = xi - node.ComX, dy = yi - node.ComY;
-            double d2 = dx * dx + dy * dy;
-            // Summarise when side / distance < θ (openTSNE).
-            if (node.Width * node.Width < theta2 * d2)
-            {
-                double w = 1 / (1 + d2);
-                zi += node.Count * w;
-                double w2 = node.Count * w * w;
-                fx += w2 * dx; fy += w2 * dy;
-                continue;
-            }
+            ref readonly var node = ref nodes[list.Stack[--top]];
+            double dx = Math.Max(0, Math.Max(minX - node.ComX, node.ComX - maxX));
+            double dy = Math.Max(0, Math.Max(minY - node.ComY, node.ComY - maxY));
+            if (node.Width * node.Width < theta2 * (dx * dx + dy * dy)) { list.Add(node.ComX, node.ComY, node.Count); continue; }
             if (node.ChildCount == 0)
             {
-                for (int t = node.Start; t < node.End; t++)
-                {
-                    int j = _order[t];
-                    if (j == i) continue;
-                    double ex = xi - y[2 * j], ey = yi - y[2 * j + 1];
-                    double w = 1 / (1 + ex * ex + ey * ey);
-                    zi += w; fx += w * w * ex; fy += w * w * ey;
-                }
+                for (int t = node.Start; t < node.End; t++) { int j = _order[t]; list.Add(y[2 * j], y[2 * j + 1], 1); }
                 continue;
             }
-            if (top + 4 > stack.Length) Array.Resize(ref stack, stack.Length * 2);
-            for (int c = 0; c < node.ChildCount; c++) stack[top++] = node.FirstChild + c;
+            if (top + 4 > list.Stack.Length) Array.Resize(ref list.Stack, list.Stack.Length * 2);
+            for (int c = 0; c < node.ChildCount; c++) list.Stack[top++] = node.FirstChild + c;
         }
-        return (fx, fy, zi);
+    }
+
+    /// <summary>Σ over the list of c·w and c·w²·(y_i − y_j), w = 1/(1 + d²), c the number of points an entry stands for.</summary>
+    private static (double Fx, double Fy, double Z) SumInteractions(float xi, float yi, GroupScratch list)
+    {
+        int count = list.Count, lanes = Vector<float>.Count, whole = count / lanes * lanes;
+        var vx = new Vector<float>(xi); var vy = new Vector<float>(yi); var one = Vector<float>.One;
+        Vector<float> accZ = default, accX = default, accY = default;
+        var xs = MemoryMarshal.Cast<float, Vector<float>>(list.X.AsSpan(0, whole));
+        var ys = MemoryMarshal.Cast<float, Vector<float>>(list.Y.AsSpan(0, whole));
+        var cs = MemoryMarshal.Cast<float, Vector<float>>(list.Weight.AsSpan(0, whole));
+        for (int v = 0; v < xs.Length; v++)
+        {
+            var dx = vx - xs[v]; var dy = vy - ys[v];
+            var w = one / (one + dx * dx + dy * dy);
+            var cw = cs[v] * w;
+            accZ += cw; cw *= w;
+            accX += cw * dx; accY += cw * dy;
+        }
+        double z = Vector.Sum(accZ), fx = Vector.Sum(accX), fy = Vector.Sum(accY);
+        for (int t = whole; t < count; t++)
+        {
+            float dx = xi - list.X[t], dy = yi - list.Y[t];
+            float w = 1 / (1 + dx * dx + dy * dy), cw = list.Weight[t] * w;
+            z += cw; fx += cw * w * dx; fy += cw * w * dy;
+        }
+        return (fx, fy, z);
     }
 
     /// <summary>Builds a node over _order[start, end) in the square of the given centre and side; children are contiguous.</summary>
@@ -287,21 +344,35 @@ internal sealed class TsneRepulsionComputer
         // Spread charges [1, x, y, x² + y²] (coordinates relative to the grid centre) onto the nodes: A = q0 + i·q1, B = q2 + i·q3.
         double centre = lo + boxes * h / 2;
         var (aRe, aIm, bRe, bIm) = (grids[0], grids[1], grids[2], grids[3]);
-        for (int i = 0; i < n; i++)
+        // A point's p × p nodes lie inside its own box, so points bucketed by box row write disjoint rows: the rows are
+        // spread in parallel, each cell still summed in point order (the same sums as one thread).
+        if (_boxRowStart.Length != boxes + 1) _boxRowStart = new int[boxes + 1];
+        if (_byBoxRow.Length != n) _byBoxRow = new int[n];
+        var rowStart = _boxRowStart; var byBoxRow = _byBoxRow;
+        Array.Clear(rowStart);
+        for (int i = 0; i < n; i++) rowStart[nodeY[i] / p + 1]++;
+        for (int b = 0; b < boxes; b++) rowStart[b + 1] += rowStart[b];
+        var cursor = (int[])rowStart.Clone();
+        for (int i = 0; i < n; i++) byBoxRow[cursor[nodeY[i] / p]++] = i;
+        Parallel.For(0, boxes, boxRow =>
         {
-            double xi = y[2 * i] - centre, yi = y[2 * i + 1] - centre, sq = xi * xi + yi * yi;
-            for (int ty = 0; ty < p; ty++)
+            for (int at = rowStart[boxRow]; at < rowStart[boxRow + 1]; at++)
             {
-                int row = (nodeY[i] + ty) * nodesPerAxis + nodeX[i];
-                double wy = weightY[i * p + ty];
-                for (int tx = 0; tx < p; tx++)
+                int i = byBoxRow[at];
+                double xi = y[2 * i] - centre, yi = y[2 * i + 1] - centre, sq = xi * xi + yi * yi;
+                for (int ty = 0; ty < p; ty++)
                 {
-                    double w = wy * weightX[i * p + tx];
-                    int cell = row + tx;
-                    aRe[cell] += w; aIm[cell] += w * xi; bRe[cell] += w * yi; bIm[cell] += w * sq;
+                    int row = (nodeY[i] + ty) * nodesPerAxis + nodeX[i];
+                    double wy = weightY[i * p + ty];
+                    for (int tx = 0; tx < p; tx++)
+                    {
+                        double w = wy * weightX[i * p + tx];
+                        int cell = row + tx;
+                        aRe[cell] += w; aIm[cell] += w * xi; bRe[cell] += w * yi; bIm[cell] += w * sq;
+                    }
                 }
             }
-        }
+        });
         var convolution = _convolution!;
         if (nodeSpacing != _kernelSpacing)
         {

@@ -89,15 +89,15 @@ public class TsneTests
     [Fact]
     public void Auto_repulsion_picks_the_fft_for_large_or_compact_layouts_and_barnes_hut_for_small_spread_ones()
     {
-        // 70,000 points spread over 300 units (a 1,800-long transform) and 10,000 compact ones (50 boxes): FFT.
-        Assert.True(TsneRepulsionComputer.PrefersFft(70_000, 900));
-        Assert.True(TsneRepulsionComputer.PrefersFft(10_000, 150));
-        // 2,000 points spread over 200 units: a 1,200-long transform costs more than the tree.
-        Assert.False(TsneRepulsionComputer.PrefersFft(2_000, 600));
+        // 70,000 compact points (50 boxes, early exaggeration): FFT; spread over 300 units (a 1,800-long transform): the tree.
+        Assert.True(TsneRepulsionComputer.PrefersFft(70_000, 150));
+        Assert.False(TsneRepulsionComputer.PrefersFft(70_000, 900));
+        // 2,000 points: the tree even on the smallest grid.
+        Assert.False(TsneRepulsionComputer.PrefersFft(2_000, 150));
         // And a run switches: compact during early exaggeration (FFT), spread afterwards (Barnes–Hut) on a small input.
-        var (data, _) = ProjectionTestData.Blobs(3000, 3, 5, 4);
+        var (data, _) = ProjectionTestData.Blobs(30_000, 3, 5, 4);
         var log = new RecordingStageLog();
-        Tsne.Run(data, 3000, 3, new TsneOptions { Repulsion = TsneRepulsion.Auto, Iterations = 300, Seed = 2 }, log, default, out _);
+        Tsne.Run(data, 30_000, 3, new TsneOptions { Repulsion = TsneRepulsion.Auto, Iterations = 90, Seed = 2 }, log, default, out _);
         var line = Assert.Single(log.Verbose, v => v.Contains("repulsion by FFT interpolation in"));
         var counts = System.Text.RegularExpressions.Regex.Matches(line, @"\d+").Select(m => int.Parse(m.Value)).ToArray();
         Assert.True(counts[0] > 0 && counts[1] > 0, line);
