@@ -58,11 +58,14 @@ public sealed class StageContractTests
             var type = Nullable.GetUnderlyingType(property!.PropertyType) ?? property.PropertyType;
             var expected = setting.GetType().GetGenericArguments()[0];
             expected = Nullable.GetUnderlyingType(expected) ?? expected;
+            // A sweepable setting is an array of its type on the cmdlet (one value behaves as before); no other setting is.
+            if (setting.Sweepable) expected = expected.MakeArrayType();
             Assert.True(type == expected || (expected == typeof(bool) && type == typeof(SwitchParameter)), $"-{setting.Name} is {type.Name}, the setting {expected.Name}");
             // The default Get-Help shows is what a fresh cmdlet holds: the setting's.
             if (setting.DefaultValue is { } value)
             {
                 var actual = property.GetValue(fresh);
+                if (setting.Sweepable && actual is Array { Length: 1 } one) actual = one.GetValue(0);   // [default]
                 bool same = value is System.Collections.IEnumerable list && value is not string
                     ? actual is System.Collections.IEnumerable got && got.Cast<object>().SequenceEqual(list.Cast<object>())
                     : Equals(actual is SwitchParameter s ? s.IsPresent : actual, value);
@@ -77,6 +80,19 @@ public sealed class StageContractTests
             var validation = property.GetCustomAttribute<ValidateSettingAttribute>();
             if (ranged) Assert.True(validation is not null && ReferenceEquals(validation.Setting, setting), $"-{setting.Name} is not validated by its setting");
         }
+    }
+
+    [Fact]
+    public void Sweepable_settings_validate_every_value_of_an_array_in_the_settings_words()
+    {
+        using var ps = PowerShellHost.Create();
+        ps.AddCommand("ConvertTo-Projection").AddParameter("InputPath", "x.parquet").AddParameter("MinDistance", new[] { 0.05, 11.0 });
+        var error = Assert.ThrowsAny<ParameterBindingException>(() => ps.Invoke());
+        Assert.Contains("11 is out of range [0, 10]", error.Message);
+        Assert.Contains(ProjectionSettings.MinDistance.Help.TrimEnd('.'), error.Message);
+        Assert.Equal(
+            new[] { "NeighborCount", "Dimension", "AttractivePenalty", "Neighbors", "MinDistance", "Perplexity" },
+            new IEnumerable<SettingSpec>[] { NeighborPreservationSettings.All, MdeSettings.All, ProjectionSettings.All }.SelectMany(a => a).Where(s => s.Sweepable).Select(s => s.Name));
     }
 
     [Fact]
