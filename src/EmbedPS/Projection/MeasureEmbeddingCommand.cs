@@ -107,7 +107,9 @@ public sealed class MeasureEmbeddingCommand : EmbedPSCmdlet
         // A sweep's row: its settings lead as columns (Sort-Object, Export-Csv), and a table view shows its caption and scores.
         var row = new PSObject(report);
         foreach (var (name, value) in provenance.Settings) row.Properties.Add(new PSNoteProperty(name, value));
-        row.TypeNames.Insert(0, "EmbedPS.Core.Quality.EmbeddingQualityReport#Sweep");
+        // Only the sweep's type name: the report's own (out-of-band list) view would otherwise format every row as a list.
+        row.TypeNames.Clear();
+        row.TypeNames.Add("EmbedPS.Core.Quality.EmbeddingQualityReport#Sweep");
         WriteObject(row);
     }
 
