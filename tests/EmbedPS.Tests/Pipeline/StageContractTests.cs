@@ -169,13 +169,13 @@ public sealed class StageContractTests
         // What Invoke-Mde runs with when no option is given is what a pipeline's empty Mde section runs with (Device included).
         var (configuration, options) = MdeSettings.Resolve(new Dictionary<string, object?>());
         var fresh = new InvokeMdeCommand();
-        Assert.Equal(fresh.Dimension, configuration.Dimension);
+        Assert.Equal(fresh.Dimension.Single(), configuration.Dimension);
         Assert.Equal(fresh.Device, options.Device);
         Assert.Equal(fresh.MaxIterations, options.MaxIterations);
         Assert.Equal(new EmbeddingConfiguration().Dimension, configuration.Dimension);
         Assert.Equal(new MdeOptions().Device, options.Device);
         var (umap, tsne) = ProjectionSettings.Resolve(new Dictionary<string, object?>());
-        Assert.Equal(new ConvertToProjectionCommand().Neighbors, umap.Neighbors);
+        Assert.Equal(new ConvertToProjectionCommand().Neighbors.Single(), umap.Neighbors);
         Assert.Equal(new UmapOptions().MinDistance, umap.MinDistance);
         Assert.Equal(12, tsne.EarlyExaggeration);
         Assert.Equal(1.0, umap.LearningRate);
