@@ -49,6 +49,10 @@ namespace EmbedPS.Commands.Mde;
 ///   <code>Get-ChildItem ./graphs/*.parquet | Invoke-Mde -Device Auto</code>
 ///   <para>Embeds several graph artifacts (bound by their FullName) on the CPU: -Device Auto uses the CPU path; -Device Gpu opts in to the CUDA path.</para>
 /// </example>
+/// <example>
+///   <code>$graph | Invoke-Mde -Dimension 3,4 -AttractivePenalty Log1p,Quadratic -MaxIterations 50 -OutFile ./embedding.parquet | ConvertTo-Projection -MinDistance 0.05,0.5 -Epochs 50</code>
+///   <para>A sweep: four embeddings (embedding.d3.attLog1p.parquet …), each projected with two min_dist values: eight projections whose Settings say which is which.</para>
+/// </example>
 [Cmdlet(VerbsLifecycle.Invoke, "Mde", SupportsShouldProcess = true, DefaultParameterSetName = "InputObject")]
 [OutputType(typeof(Embedding))]
 public sealed class InvokeMdeCommand : EmbedPSStageCmdlet

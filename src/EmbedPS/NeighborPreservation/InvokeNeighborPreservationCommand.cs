@@ -37,6 +37,10 @@ namespace EmbedPS.Commands.NeighborPreservation;
 ///   <code>$graph = Import-EmbedArtifact ./cooc.parquet | Invoke-NeighborPreservation -Normalize Ppmi -ConnectComponents</code>
 ///   <para>Positive PMI weights, components linked so that none floats away.</para>
 /// </example>
+/// <example>
+///   <code>$cooc | Invoke-NeighborPreservation -NeighborCount 10,15,30 -OutFile ./neighbors.parquet | Invoke-Mde -MaxIterations 50</code>
+///   <para>A sweep of the graph's k: three graphs (neighbors.nk10.parquet, neighbors.nk15.parquet, neighbors.nk30.parquet), each embedded; the co-occurrence is computed once.</para>
+/// </example>
 [Cmdlet(VerbsLifecycle.Invoke, "NeighborPreservation", SupportsShouldProcess = true, DefaultParameterSetName = "InputObject")]
 [OutputType(typeof(NeighborGraph))]
 public sealed class InvokeNeighborPreservationCommand : EmbedPSStageCmdlet

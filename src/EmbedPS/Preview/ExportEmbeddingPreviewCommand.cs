@@ -57,8 +57,7 @@ namespace EmbedPS.Commands.Preview;
 ///   <para>The optimiser's distortion curve at twice the resolution (2400 × 1800 pixels, same layout).</para>
 /// </example>
 /// <example>
-///   <code>$e = New-SyntheticCollection -Size Tiny | New-CooccurrenceMatrix | Invoke-NeighborPreservation | Invoke-Mde -MaxIterations 50
-/// $e | ConvertTo-Projection -Neighbors 10,30 -MinDistance 0.05,0.5 -Epochs 50 | Export-EmbeddingPreview -ContactSheet -Path ./sweep.png -ColorProperty popularity -PassThru</code>
+///   <code>$embedding | ConvertTo-Projection -Neighbors 10,30 -MinDistance 0.05,0.5 -Epochs 50 | Export-EmbeddingPreview -ContactSheet -Path ./sweep.png -Metadata ./maps.csv -ColorProperty group -PassThru</code>
 ///   <para>A 2 × 2 sweep side by side in one image, each panel captioned with its settings and scores.</para>
 /// </example>
 [Cmdlet(VerbsData.Export, "EmbeddingPreview", SupportsShouldProcess = true, DefaultParameterSetName = "InputObject")]

@@ -36,6 +36,10 @@ namespace EmbedPS.Commands.Projection;
 ///   <code>$new = $embedding | ConvertTo-Projection -AlignTo ./last-month.parquet -InitialProjection ./last-month.parquet</code>
 ///   <para>Rebuilds the map starting from last month's layout and aligns it onto it; Quality['alignment_median_displacement'] says how far entities moved.</para>
 /// </example>
+/// <example>
+///   <code>$embedding | ConvertTo-Projection -Neighbors 15,50 -MinDistance 0.05,0.1,0.5 -Epochs 50 -OutFile ./map.parquet | Select-Object Method, Settings</code>
+///   <para>A parameter sweep: six projections, one per combination, written to map.k15.md0.05.parquet … map.k50.md0.5.parquet; each has its own seed derived from -Seed and its settings, and the kNN graph is computed once per -Neighbors value.</para>
+/// </example>
 [Cmdlet(VerbsData.ConvertTo, "Projection", SupportsShouldProcess = true, DefaultParameterSetName = "InputObject")]
 [OutputType(typeof(ProjectionResult))]
 public sealed class ConvertToProjectionCommand : EmbedPSStageCmdlet

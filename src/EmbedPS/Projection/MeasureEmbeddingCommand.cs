@@ -26,9 +26,8 @@ namespace EmbedPS.Commands.Projection;
 /// MinDistance, Perplexity) beside the scores, shown as a table, for Sort-Object and Export-Csv.</para>
 /// </summary>
 /// <example>
-///   <code>$g = New-SyntheticCollection -Size Tiny | New-CooccurrenceMatrix | Invoke-NeighborPreservation
-/// $g | Invoke-Mde -MaxIterations 50 | ConvertTo-Projection -Neighbors 10,30 -MinDistance 0.05,0.5 -Epochs 50 | Measure-Embedding | Sort-Object Trustworthiness -Descending</code>
-///   <para>A sweep's quality table: four projections, each measured against the embedding it came from, best first (Export-Csv writes it with the settings as columns).</para>
+///   <code>$embedding | ConvertTo-Projection -Neighbors 10,30 -MinDistance 0.05,0.5 -Epochs 50 | Measure-Embedding -Metadata ./maps.csv -LabelProperty group | Sort-Object Trustworthiness -Descending | Export-Csv ./sweep.csv</code>
+///   <para>A sweep's quality table: four projections, each measured against the embedding it came from (no -Reference needed), best first, written with the settings as columns.</para>
 /// </example>
 /// <example>
 ///   <code>$projection | Measure-Embedding -Reference $embedding -LabelProperty group -Metadata ./maps.csv</code>

@@ -47,7 +47,7 @@ public sealed class SweepCmdletTests
         Assert.Equal(new[] { "map.k10.md0.05.parquet", "map.k10.md0.5.parquet", "map.k20.md0.05.parquet", "map.k20.md0.5.parquet" }, files);
         // The footer keeps the settings: read back, a file says which combination it holds.
         var back = (ProjectionResult)ArtifactStore.Read(dir.File("map.k20.md0.05.parquet"));
-        Assert.Equal(20L, back.Settings["Neighbors"]);
+        Assert.Equal(20L, Convert.ToInt64(back.Settings["Neighbors"]));
         Assert.Equal(0.05, back.Settings["MinDistance"]);
         Assert.Equal(new[] { "Neighbors", "MinDistance" }, back.Provenance.Swept);
         Assert.Equal(maps[2].X, back.X);
