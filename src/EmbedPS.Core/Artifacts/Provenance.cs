@@ -70,7 +70,11 @@ public sealed class Provenance
         using var doc = JsonDocument.Parse(json);
         if (doc.RootElement.ValueKind != JsonValueKind.Object) return;
         if (doc.RootElement.TryGetProperty("values", out var values) && values.ValueKind == JsonValueKind.Object)
-            foreach (var property in values.EnumerateObject()) settings[property.Name] = ToPlain(property.Value);
+            // Numbers as the stages record them: whole numbers as int (NeighborCount 15), others as double (MinDistance 0.05).
+            foreach (var property in values.EnumerateObject())
+                settings[property.Name] = property.Value.ValueKind == JsonValueKind.Number
+                    ? (property.Value.TryGetInt32(out var whole) && !property.Value.GetRawText().Contains('.') ? (object)whole : property.Value.GetDouble())
+                    : ToPlain(property.Value);
         if (doc.RootElement.TryGetProperty("swept", out var names) && names.ValueKind == JsonValueKind.Array)
             foreach (var name in names.EnumerateArray()) if (name.GetString() is { } text) swept.Add(text);
     }
