@@ -60,6 +60,20 @@ Describe 'A parameter sweep' -Tag 'Integration' {
         Get-Content (Join-Path $script:dir 'atlas/data/meta.js') -Raw | Should -Match '"scores":\{"recall@10":[0-9.]+,"trust":[0-9.]+,"cont":[0-9.]+,"acc":[0-9.]+\}'
     }
 
+    It 'sweeps t-SNE perplexity and names its files by it' {
+        $tsne = $script:embedding | ConvertTo-Projection -Method Tsne -Perplexity 10, 20 -Iterations 100 -OutFile (Join-Path $script:dir 'tsne.parquet')
+        $tsne.Count | Should -Be 2
+        ($tsne | ForEach-Object { $_.Settings['Perplexity'] }) | Should -Be @(10, 20)
+        (Get-ChildItem (Join-Path $script:dir 'tsne.*.parquet')).Name | Sort-Object | Should -Be @('tsne.perp10.parquet', 'tsne.perp20.parquet')
+    }
+
+    It 'measures each embedding of an MDE sweep against its own graph' {
+        $rows = $script:graph | Invoke-Mde -Dimension 2, 3 -MaxIterations 30 | Measure-Embedding
+        $rows.Count | Should -Be 2
+        $rows | ForEach-Object { $_.Reference | Should -BeLike 'NeighborGraph*'; $_.AverageDistortion | Should -BeGreaterThan 0 }
+        ($rows | ForEach-Object Dimension) | Should -Be @(2, 3)
+    }
+
     It 'multiplies downstream: 2 dimensions × 2 min_dist values' {
         $maps = $script:graph | Invoke-Mde -Dimension 2, 3 -MaxIterations 30 | ConvertTo-Projection -MinDistance 0.05, 0.5 -Epochs 30
         $maps.Count | Should -Be 4
