@@ -44,7 +44,7 @@ Describe 'A parameter sweep' -Tag 'Integration' {
         $rows.Count | Should -Be 4
         $rows[0].PSObject.Properties.Name | Should -Contain 'MinDistance'
         $rows[0].PSObject.Properties.Name | Should -Contain 'LabelAccuracy'
-        ($table | Format-Table | Out-String) | Should -Match 'UMAP · k 10 · min_dist 0\.05'
+        ($table | Format-Table | Out-String) | Should -Match 'UMAP · k 10 · min_dist 0\.05 +0\.\d{4} +0\.\d{4}'
     }
 
     It 'draws a contact sheet of every map, 1920 pixels wide' {
