@@ -221,9 +221,8 @@ public sealed class InvokeNeighborPreservationCommand : EmbedPSStageCmdlet
                     "WrongArtifactKind", ErrorCategory.InvalidData, path));
                 return;
         }
-        // The graph's k, given or PyMDE's default, recorded for a sweep's table, names and captions.
-        int k = Math.Min(options.NeighborCount ?? NeighborPreservationOptions.DefaultNeighborCount(result.EntityCount), Math.Max(1, result.EntityCount - 1));
-        result.Provenance.WithSettings([new(NeighborPreservationSettings.NeighborCount.Name, k)], sweep.Swept);
+        // The graph records its k (the core does); the cmdlet adds which settings it swept.
+        result.Provenance.WithSettings([], sweep.Swept);
         WriteVerbose(result.ToString());
         SaveAndEmit(result, sweep, result.Provenance);
     }

@@ -73,6 +73,8 @@ public sealed class PipelineSweepTests
             run.QualityTable.Select(r => (string)r["Layout"]!));
         Assert.All(run.QualityTable, r => Assert.InRange((double)r["trustworthiness"]!, 0.5, 1));
         Assert.All(run.QualityTable, r => Assert.NotNull(r["label_accuracy"]));
+        // The whole chain's settings: the graph's k (PyMDE's default for 400 entities: 5) and the embedding's dimension too.
+        Assert.All(run.QualityTable, r => Assert.Equal((5, 3), (Convert.ToInt32(r["NeighborCount"]), Convert.ToInt32(r["Dimension"]))));
         Assert.Equal(new object?[] { 10, 10, 20, 20 }, run.QualityTable.Select(r => r["Neighbors"] is long l ? (object)(int)l : r["Neighbors"]));
         Assert.Equal(run.Quality["trustworthiness"], run.QualityTable[0]["trustworthiness"]);
         var served = Path.Combine(dir.File("out"), "latest");
