@@ -168,9 +168,12 @@ Describe 'Get-Help examples' -Tag 'Integration' {
         $wrote = @(& $state | Where-Object { $_ -notin $before }).Count -gt 0
         $assigned = $code -match '^\s*\$\w+\s*='
         ($wrote -or @($output).Count -gt 0 -or $assigned) | Should -BeTrue -Because 'an example shows something: output, a file, or a variable it assigns'
-        # Every -OutFile / -Path / -MetadataPath it names exists afterwards.
+        # Every -OutFile / -Path / -MetadataPath it names exists afterwards (a parameter sweep's -OutFile: the files named by
+        # its settings, map.parquet → map.k15.md0.05.parquet …).
         foreach ($match in [regex]::Matches($code, '-(?:OutFile|MetadataPath|Path)\s+(\./[^\s|;)]+\.(?:parquet|png|csv|html))')) {
-            Test-Path (Join-Path $work $match.Groups[1].Value) | Should -BeTrue -Because "the example writes $($match.Groups[1].Value)"
+            $named = Join-Path $work $match.Groups[1].Value
+            $swept = @(Get-ChildItem (Split-Path $named) -Filter ('{0}.*{1}' -f [IO.Path]::GetFileNameWithoutExtension($named), [IO.Path]::GetExtension($named)) -ErrorAction SilentlyContinue)
+            ((Test-Path $named) -or $swept.Count -gt 1) | Should -BeTrue -Because "the example writes $($match.Groups[1].Value)"
         }
         Remove-Item $work -Recurse -Force -ErrorAction SilentlyContinue
     }

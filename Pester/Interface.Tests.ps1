@@ -111,6 +111,7 @@ Describe 'Format views' -Tag 'Unit' {
         $objects = @(
             $script:set, $script:cooc, $script:graph, $script:embedding, $script:projection
             ($script:projection | Measure-Embedding -Reference $script:embedding)
+            ($script:embedding | ConvertTo-Projection -MinDistance 0.05, 0.5 -Epochs 10 | Measure-Embedding)   # a sweep's table rows
             ($script:projection | Get-EntityNeighbor -Entity 5 -Count 3)
             ($script:graph | Invoke-Mde -MaxIterations 4 -SnapshotEvery 2 -Device Cpu).Snapshots
             ($script:projection | Export-EmbeddingAtlas -Path (Join-Path $script:dir 'atlas') -PassThru)

@@ -43,6 +43,7 @@ public static class ArtifactValidation
             problems.Add(new("BadFooterValue", $"'{path}': footer key '{ParquetArtifact.CreatedKey}' is '{Shorten(created)}', not a date and time.", path, ParquetArtifact.CreatedKey, Value: created));
         Json(path, metadata, ParquetArtifact.ParametersKey, JsonValueKind.Object, required: false, problems);
         Json(path, metadata, ParquetArtifact.InputsKey, JsonValueKind.Array, required: false, problems);
+        Json(path, metadata, ParquetArtifact.SettingsKey, JsonValueKind.Object, required: false, problems);
         switch (kind)
         {
             case ArtifactKind.NeighborGraph:

@@ -107,6 +107,7 @@ public static partial class ParquetArtifact
                 ArtifactSha256 = fileHash,
                 WriterVersion = metadata.GetValueOrDefault(VersionKey),
             };
+            ParseFooter(full, SettingsKey, () => { Provenance.ParseSettings(metadata.GetValueOrDefault(SettingsKey), provenance.Settings, provenance.Swept); return 0; });
             var result = new ArtifactRowGroups(stream, reader, full, kind, schema, provenance, metadata, groupRows, totalRows);
             handedOver = true;
             return result;

@@ -19,6 +19,8 @@ public static partial class ParquetArtifact
     public const string CreatedKey = "embedps.created";
     public const string ParametersKey = "embedps.parameters";
     public const string InputsKey = "embedps.inputs";
+    /// <summary>The sweepable settings of the object and its upstream stages, and which were swept (written when any).</summary>
+    public const string SettingsKey = "embedps.settings";
 
     public const int RowGroupSize = 1 << 20;
 
@@ -78,6 +80,7 @@ public static partial class ParquetArtifact
             [ParametersKey] = provenance.ParametersJson(),
             [InputsKey] = provenance.InputsJson(),
         };
+        if (provenance.Settings.Count > 0) metadata[SettingsKey] = provenance.SettingsJson();
         if (extraMetadata is not null)
         {
             foreach (var (key, value) in extraMetadata) metadata[key] = value;

@@ -46,6 +46,47 @@ public sealed class Provenance
     /// <summary>The EmbedPS version that wrote the artifact (read back from its footer).</summary>
     public string? WriterVersion { get; set; }
 
+    /// <summary>
+    /// The sweepable settings this object was made with, stage after stage (the graph's NeighborCount, the embedding's Dimension
+    /// and AttractivePenalty, the projection's Method, Neighbors, MinDistance, Perplexity): what a sweep's table, file names and
+    /// captions show. Written to the footer as <c>embedps.settings</c>.
+    /// </summary>
+    public OrderedDictionary<string, object?> Settings { get; init; } = new(StringComparer.Ordinal);
+    /// <summary>The names in <see cref="Settings"/> that were swept (given several values) by this stage or one before it.</summary>
+    public List<string> Swept { get; init; } = new();
+    /// <summary>
+    /// The upstream stage object this one was made from, when it was made in this process (a projection's embedding, an
+    /// embedding's graph); not written. Measure-Embedding measures against it when no -Reference is given.
+    /// </summary>
+    public object? Upstream { get; set; }
+
+    /// <summary>The footer value of <see cref="Settings"/> and <see cref="Swept"/>: {"values":{…},"swept":[…]}.</summary>
+    public string SettingsJson() => JsonSerializer.Serialize(new Dictionary<string, object?> { ["values"] = Settings, ["swept"] = Swept }, Json);
+
+    /// <summary>Reads <see cref="SettingsJson"/> back into <paramref name="settings"/> and <paramref name="swept"/>.</summary>
+    public static void ParseSettings(string? json, OrderedDictionary<string, object?> settings, List<string> swept)
+    {
+        if (string.IsNullOrWhiteSpace(json)) return;
+        using var doc = JsonDocument.Parse(json);
+        if (doc.RootElement.ValueKind != JsonValueKind.Object) return;
+        if (doc.RootElement.TryGetProperty("values", out var values) && values.ValueKind == JsonValueKind.Object)
+            // Numbers as the stages record them: whole numbers as int (NeighborCount 15), others as double (MinDistance 0.05).
+            foreach (var property in values.EnumerateObject())
+                settings[property.Name] = property.Value.ValueKind == JsonValueKind.Number
+                    ? (property.Value.TryGetInt32(out var whole) && !property.Value.GetRawText().Contains('.') ? (object)whole : property.Value.GetDouble())
+                    : ToPlain(property.Value);
+        if (doc.RootElement.TryGetProperty("swept", out var names) && names.ValueKind == JsonValueKind.Array)
+            foreach (var name in names.EnumerateArray()) if (name.GetString() is { } text) swept.Add(text);
+    }
+
+    /// <summary>Records this stage's settings after the upstream ones; <paramref name="swept"/>: those it swept.</summary>
+    public Provenance WithSettings(IEnumerable<KeyValuePair<string, object?>> settings, IEnumerable<string> swept)
+    {
+        foreach (var (key, value) in settings) Settings[key] = value;
+        foreach (var name in swept) if (!Swept.Contains(name)) Swept.Add(name);
+        return this;
+    }
+
     internal static readonly JsonSerializerOptions Json = new()
     {
         WriteIndented = false,
@@ -66,11 +107,17 @@ public sealed class Provenance
     };
 
     /// <summary>A provenance for a stage whose input is an upstream object.</summary>
-    public static Provenance Derived(Provenance upstream, ArtifactKind upstreamKind, IEnumerable<KeyValuePair<string, object?>> parameters)
+    /// <summary>
+    /// A provenance for a stage whose input is an upstream object: it inherits the upstream settings (a sweep's table and
+    /// names show the whole chain) and, when given, keeps <paramref name="upstreamObject"/> as <see cref="Upstream"/>.
+    /// </summary>
+    public static Provenance Derived(Provenance upstream, ArtifactKind upstreamKind, IEnumerable<KeyValuePair<string, object?>> parameters, object? upstreamObject = null)
     {
-        var result = new Provenance();
+        var result = new Provenance { Upstream = upstreamObject };
         foreach (var (key, value) in parameters) result.Parameters[key] = value;
         result.Inputs.Add(upstream.AsUpstream(upstreamKind));
+        foreach (var (key, value) in upstream.Settings) result.Settings[key] = value;
+        result.Swept.AddRange(upstream.Swept);
         return result;
     }
 

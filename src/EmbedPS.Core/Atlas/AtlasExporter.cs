@@ -100,6 +100,8 @@ public static class AtlasExporter
         public required List<AtlasLabel> Clusters { get; init; }
         public Embedding? Embedding { get; init; }
         public required AtlasSearchIndex SearchIndex { get; init; }
+        /// <summary>Per layout, the scores its picker entry shows (<see cref="AtlasLayoutScores"/>).</summary>
+        public List<SortedDictionary<string, double>> Scores { get; init; } = new();
     }
 
     /// <summary>
@@ -128,6 +130,7 @@ public static class AtlasExporter
         var (galaxy, galaxySource) = GalaxyCoordinates(embeddingRows, dimension, n, log, cancellation);
         var changes = NeighborhoodChanges(layouts, n, log, cancellation);
         var clusters = options.ClusterLabels ? ClusterLabels(layouts, fields, roles, entities, options.Seed, log, cancellation) : new List<AtlasLabel>();
+        var scores = AtlasLayoutScores.Compute(projections, embedding, FieldNamed(fields, roles.Color), entities, log, cancellation);
         log.Progress(0.65, "Search index");
         var search = AtlasSearchIndex.Build(n, entities.GetText, FieldNamed(fields, roles.Label), roles.Search.Where(s => s != roles.Label).Select(s => FieldNamed(fields, s)!).ToArray(),
             FieldNamed(fields, roles.Size), cancellation);
@@ -154,6 +157,7 @@ public static class AtlasExporter
             Clusters = clusters,
             Embedding = embedding,
             SearchIndex = search,
+            Scores = scores,
         };
     }
 
@@ -338,6 +342,18 @@ public static class AtlasExporter
             if (given.Distinct(StringComparer.Ordinal).Count() != given.Count || given.Any(string.IsNullOrWhiteSpace))
                 throw new EmbedPSException("AtlasLayoutNames", EmbedPSErrorKind.InvalidArgument, "-LayoutName needs distinct, non-empty names.");
             return given.ToArray();
+        }
+        // A sweep's layouts are named by their settings ("UMAP · k 15 · min_dist 0.05", with any swept upstream setting).
+        if (projections.Any(p => p.Provenance.Swept.Count > 0))
+        {
+            var captions = projections.Select(p => SweepLabels.Caption(p)).ToArray();
+            for (int l = 0; l < captions.Length; l++)
+            {
+                int repeat = 1;
+                for (int m = 0; m < l; m++) if (captions[m] == captions[l]) repeat++;
+                if (repeat > 1) captions[l] = $"{captions[l]} #{repeat}";
+            }
+            return captions;
         }
         // The method, plus the parameters whose values differ between layouts of the same method ("UMAP (minDist 0.5)").
         var names = new string[projections.Count];
@@ -558,6 +574,13 @@ public static class AtlasExporter
             w.WriteStartObject("parameters");
             foreach (var (key, value) in p.Provenance.Parameters) w.WriteString(key, Text(value) ?? "");
             w.WriteEndObject();
+            if (l < plan.Scores.Count && plan.Scores[l].Count > 0)
+            {
+                w.WriteStartObject("scores");
+                foreach (var key in new[] { "recall@10", "trust", "cont", "acc" })
+                    if (plan.Scores[l].TryGetValue(key, out var value)) w.WriteNumber(key, Math.Round(value, 4));
+                w.WriteEndObject();
+            }
             w.WriteEndObject();
         }
         w.WriteEndArray();

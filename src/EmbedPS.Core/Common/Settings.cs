@@ -18,6 +18,15 @@ public record SettingSpec(string Name, SettingType Type, string Help)
     public double Max { get; init; } = double.MaxValue;
     public bool Required { get; init; }
     public IReadOnlyList<SettingSpec>? Children { get; init; }
+    /// <summary>
+    /// A parameter sweep may give several values (<c>-MinDistance 0.05,0.1,0.5</c>; an array in a pipeline's <c>Projections</c>
+    /// entry): the stage runs once per combination of the swept settings (<see cref="SettingSweep"/>).
+    /// </summary>
+    public bool Sweepable { get; init; }
+    /// <summary>The setting's name in captions and layout names ("min_dist"); default: the name.</summary>
+    public string? Label { get; init; }
+    /// <summary>The setting's tag in a sweep's file names ("md" in <c>map.k15.md0.05.parquet</c>); default: the name.</summary>
+    public string? Short { get; init; }
     /// <summary>The value used when the option is not given (null: none, or one the stage works out from its input).</summary>
     public virtual object? DefaultValue => null;
 
@@ -56,6 +65,9 @@ public record SettingSpec(string Name, SettingType Type, string Help)
                 ? null : $"{Format(value)} is out of range [{Min:G}, {Max:G}]",
         string s when Type == SettingType.Enum && !AllowedNames.Contains(s, StringComparer.OrdinalIgnoreCase) => $"'{s}' is not {TypeName}",
         Enum e when Type == SettingType.Enum && !AllowedNames.Contains(e.ToString(), StringComparer.OrdinalIgnoreCase) => $"'{e}' is not {TypeName}",
+        // A sweep: every value must pass (a single value behaves exactly as before).
+        System.Collections.IList list when Sweepable && value is not string => list.Count == 0 ? "give at least one value"
+            : list.Cast<object?>().Select(Check).FirstOrDefault(p => p is not null),
         _ => null,
     };
 }

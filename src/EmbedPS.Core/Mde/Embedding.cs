@@ -26,6 +26,8 @@ public sealed class Embedding
     public int Dimension { get; }
     public float[] Coordinates { get; }
     public Provenance Provenance { get; }
+    /// <summary>The sweepable settings this object and its upstream stages were made with (<see cref="Provenance.Settings"/>): a sweep tells its results apart by them.</summary>
+    public OrderedDictionary<string, object?> Settings => Provenance.Settings;
 
     /// <summary>Average distortion of the final embedding (PyMDE's definition), when an optimiser produced it.</summary>
     public double? FinalDistortion { get; init; }

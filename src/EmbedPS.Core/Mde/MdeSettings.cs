@@ -9,8 +9,8 @@ namespace EmbedPS.Core.Mde;
 /// </summary>
 public static class MdeSettings
 {
-    public static readonly Setting<int> Dimension = Int("Dimension", 3, "Dimensions of the embedding.", 1, 64);
-    public static readonly Setting<PenaltyKind> AttractivePenalty = Enum("AttractivePenalty", PenaltyKind.Log1p, "Penalty on neighbour edges.");
+    public static readonly Setting<int> Dimension = Int("Dimension", 3, "Dimensions of the embedding.", 1, 64) with { Sweepable = true, Label = "dim", Short = "d" };
+    public static readonly Setting<PenaltyKind> AttractivePenalty = Enum("AttractivePenalty", PenaltyKind.Log1p, "Penalty on neighbour edges.") with { Sweepable = true, Label = "penalty", Short = "att" };
     public static readonly Setting<double> AttractiveExponent = Double("AttractiveExponent", 1.5, "Exponent of a Log1p/Log attractive penalty.", 1e-6, 100);
     public static readonly Setting<PenaltyKind> RepulsivePenalty = Enum("RepulsivePenalty", PenaltyKind.Log, "Penalty on repulsive pairs.");
     public static readonly Setting<double> RepulsiveExponent = Double("RepulsiveExponent", 1.0, "Exponent of a Log/Log1p repulsive penalty.", 1e-6, 100);

@@ -49,7 +49,10 @@ public static class MinimumDistortionEmbedding
             ["HuberThreshold"] = configuration.HuberThreshold,
             ["Init"] = initial is null ? "Random" : configuration.Init.ToString(),
         };
-        var provenance = Provenance.Derived(graph.Provenance, ArtifactKind.NeighborGraph, parameters);
+        // The graph stays reachable from its embedding (Measure-Embedding's reference when none is given); the sweepable
+        // settings go beside the graph's, for a sweep's table and names.
+        var provenance = Provenance.Derived(graph.Provenance, ArtifactKind.NeighborGraph, parameters, graph)
+            .WithSettings([new(MdeSettings.Dimension.Name, m), new(MdeSettings.AttractivePenalty.Name, configuration.AttractivePenalty.ToString())], []);
         return new Embedding(graph.Entities, graph.Popularity, m, result.Coordinates, provenance)
         {
             FinalDistortion = result.FinalDistortion,

@@ -33,6 +33,8 @@ public sealed class NeighborGraph
     public float[] Weights { get; }
     public float[] Distances { get; }
     public Provenance Provenance { get; }
+    /// <summary>The sweepable settings this object and its upstream stages were made with (<see cref="Provenance.Settings"/>): a sweep tells its results apart by them.</summary>
+    public OrderedDictionary<string, object?> Settings => Provenance.Settings;
 
     public int EntityCount => Entities.Count;
     public int EdgeCount => EdgeSource.Length;

@@ -187,6 +187,9 @@ public static class NeighborPreservationBuilder
             d[e] = data is null ? float.NaN : MathF.Sqrt(VectorKnn.SquaredDistance(data.AsSpan(a * dimension, dimension), data.AsSpan(b * dimension, dimension)));
         });
 
+        // The graph's k (given or PyMDE's default) is its sweepable setting: recorded for a sweep's table, names and captions.
+        provenance ??= new Provenance();
+        provenance.WithSettings([new(NeighborPreservationSettings.NeighborCount.Name, k)], []);
         return new NeighborGraph(entities, popularity, source, target, w, d, provenance);
     }
 

@@ -10,7 +10,7 @@ namespace EmbedPS.Core.NeighborPreservation;
 /// </summary>
 public static class NeighborPreservationSettings
 {
-    public static readonly Setting<int?> NeighborCount = OptionalInt("NeighborCount", "Neighbours per entity (default from the entity count: between 5 and 15).", 1, 1000);
+    public static readonly Setting<int?> NeighborCount = OptionalInt("NeighborCount", "Neighbours per entity (default from the entity count: between 5 and 15).", 1, 1000) with { Sweepable = true, Label = "graph k", Short = "nk" };
     public static readonly Setting<SimilarityNormalization> Normalize = Enum("Normalize", SimilarityNormalization.SmoothedCosine, "How co-occurrence weights are normalised.");
     public static readonly Setting<SimilarityTransform> Transform = Enum("Transform", SimilarityTransform.InverseLog, "Similarity → length.");
     public static readonly Setting<double?> MaxDistance = OptionalDouble("MaxDistance", "Neighbourhood radius (default 3 × the 75th percentile of edge lengths).", 0);

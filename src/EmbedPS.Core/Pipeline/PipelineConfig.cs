@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Globalization;
 using EmbedPS.Core.Common;
+using EmbedPS.Core.Projection;
 
 namespace EmbedPS.Core.Pipeline;
 
@@ -35,6 +36,8 @@ public sealed class PipelineConfig
     public PipelineSection Neighbors { get; init; } = new();
     public PipelineSection Mde { get; init; } = new();
     public IReadOnlyList<PipelineSection> Projections { get; init; } = Array.Empty<PipelineSection>();
+    /// <summary>Per projection (after sweeps are expanded), the settings its entry swept (given several values).</summary>
+    public IReadOnlyList<string[]> ProjectionSwept { get; init; } = Array.Empty<string[]>();
     public PipelineSection? Metadata { get; init; }
     public PipelineSection Preview { get; init; } = new();
     public PipelineSection Atlas { get; init; } = new();
@@ -61,8 +64,9 @@ public sealed class PipelineConfig
             foreach (var key in new[] { "Filter", "Cooccurrence" })
                 if (root.ContainsKey(key)) problems.Add($"{key}: applies to Input (collections), not to EdgeList (the co-occurrence is precomputed).");
         }
-        var projections = root.TryGetValue("Projections", out var p) && p is PipelineSection[] list ? list : new[] { new PipelineSection { ["Method"] = "Umap" } };
-        if (projections.Length == 0) problems.Add("Projections: give at least one projection, e.g. @( @{ Method = 'Umap' } ).");
+        var entries = root.TryGetValue("Projections", out var p) && p is PipelineSection[] list ? list : new[] { new PipelineSection { ["Method"] = "Umap" } };
+        if (entries.Length == 0) problems.Add("Projections: give at least one projection, e.g. @( @{ Method = 'Umap' } ).");
+        var (projections, swept) = ExpandSweeps(entries, problems);
         CheckMetadataColumns(root, problems);
         if (problems.Count > 0)
         {
@@ -84,6 +88,7 @@ public sealed class PipelineConfig
             Neighbors = Sec("Neighbors") ?? new(),
             Mde = Sec("Mde") ?? new(),
             Projections = projections,
+            ProjectionSwept = swept,
             Metadata = Sec("Metadata"),
             Preview = Sec("Preview") ?? new(),
             Atlas = Sec("Atlas") ?? new(),
@@ -92,6 +97,46 @@ public sealed class PipelineConfig
             AlignToLatest = string.Equals(root.Text("AlignTo"), "latest", StringComparison.OrdinalIgnoreCase),
             KeepRuns = root.IntOrNull("KeepRuns") ?? 7,
         };
+    }
+
+    /// <summary>
+    /// A Projections entry may give several values for its method's sweepable settings (UMAP: Neighbors, MinDistance; t-SNE:
+    /// Perplexity): it becomes one projection per combination, as ConvertTo-Projection's sweep does — the same seeds (the
+    /// entry's Seed with one combination, else derived from it and the combination), each named by its settings (after the
+    /// entry's Name when it has one). Arrays of another method's settings are a problem.
+    /// </summary>
+    private static (PipelineSection[] Projections, string[][] Swept) ExpandSweeps(PipelineSection[] entries, List<string> problems)
+    {
+        var projections = new List<PipelineSection>();
+        var swept = new List<string[]>();
+        for (int i = 0; i < entries.Length; i++)
+        {
+            var entry = entries[i];
+            var method = entry.TryGetValue("Method", out var m) && m is string text && Enum.TryParse<ProjectionMethod>(text, true, out var parsed) ? parsed : ProjectionSettings.Method.Default;
+            var own = ProjectionSettings.All.Where(s => !s.Sweepable || method switch
+            {
+                ProjectionMethod.Umap => s == ProjectionSettings.Neighbors || s == ProjectionSettings.MinDistance,
+                ProjectionMethod.Tsne => s == ProjectionSettings.Perplexity,
+                _ => false,
+            }).ToList();
+            foreach (var spec in ProjectionSettings.All.Where(s => s.Sweepable && !own.Contains(s)))
+                if (entry.TryGetValue(spec.Name, out var v) && v is object[])
+                    problems.Add($"Projections[{i}].{spec.Name}: several values sweep a setting of the projection's own method only; {spec.Name} does not apply to Method '{method}'.");
+            var values = new Dictionary<string, object?>(entry, StringComparer.OrdinalIgnoreCase);
+            var names = SettingSweep.Swept(own, values).ToArray();
+            int seed = ProjectionSettings.Seed.From(values);
+            foreach (var combination in SettingSweep.Expand(own, values, ProjectionSettings.Seed.Name, seed))
+            {
+                var section = new PipelineSection();
+                foreach (var (key, value) in combination.Values) if (value is not object[]) section[key] = value;
+                if (!entry.ContainsKey(ProjectionSettings.Seed.Name) && !combination.IsSweep) section.Remove(ProjectionSettings.Seed.Name);
+                if (combination.IsSweep && entry.Text("Name") is { } name)
+                    section["Name"] = SettingSweep.Caption(name, names.Select(n => (ProjectionSettings.All.First(s => s.Name == n).Label ?? n, combination.Values[n])));
+                projections.Add(section);
+                swept.Add(names);
+            }
+        }
+        return (projections.ToArray(), swept.ToArray());
     }
 
     /// <summary>
@@ -161,6 +206,20 @@ public sealed class PipelineConfig
                 continue;
             }
             where = prefix + spec.Name;
+            // A sweep: several values of a sweepable setting of a Projections entry, each checked as one value would be.
+            if (spec.Sweepable && prefix.StartsWith("Projections[", StringComparison.Ordinal) && entry.Value is IList sweep && sweep.Count > 0)
+            {
+                var checkedValues = new List<object?>();
+                bool all = true;
+                for (int v = 0; v < sweep.Count; v++)
+                {
+                    var one = ConvertValue(sweep[v], spec, $"{where}[{v}]", baseDirectory, problems, out bool good);
+                    all &= good;
+                    checkedValues.Add(one);
+                }
+                if (all) section[spec.Name] = checkedValues.Count == 1 ? checkedValues[0] : checkedValues.ToArray();
+                continue;
+            }
             var value = ConvertValue(entry.Value, spec, where, baseDirectory, problems, out bool ok);
             if (ok) section[spec.Name] = value;
         }

@@ -99,6 +99,12 @@ public sealed class PipelineRun
     public SortedDictionary<string, object?> Parameters { get; set; } = new(StringComparer.Ordinal);
     public SortedDictionary<string, double> Counts { get; set; } = new(StringComparer.Ordinal);
     public SortedDictionary<string, double?> Quality { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>
+    /// One row per projection (a sweep's table): Stage, Layout (its name), the settings that made it (NeighborCount, Dimension,
+    /// AttractivePenalty, Method, Neighbors, MinDistance, Perplexity) and its recall@k, trustworthiness, continuity and label
+    /// accuracy against the embedding, as Measure-Embedding measures them.
+    /// </summary>
+    public List<OrderedDictionary<string, object?>> QualityTable { get; set; } = new();
     public MapDisplacement? Displacement { get; set; }
     public List<string> Warnings { get; set; } = new();
     public List<string> PrunedRuns { get; set; } = new();

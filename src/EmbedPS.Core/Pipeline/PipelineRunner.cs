@@ -281,11 +281,30 @@ public sealed class PipelineRunner
             if (labelProperty is not null && metadata is not null)
                 labels = metadata.ToDictionary(labelProperty, projection.Entities);
             int k = Math.Min(_config.Quality.Get("K", 10), projection.EntityCount - 2);
-            var report = EmbeddingQuality.Measure(projection, embedding, k, labels, labelProperty, EmbeddingQuality.DefaultRankQueries, _log, _ct);
-            _run.Quality[$"recall@{k}"] = report.NeighborRecall;
-            _run.Quality["trustworthiness"] = report.Trustworthiness;
-            _run.Quality["continuity"] = report.Continuity;
-            if (labels is not null) _run.Quality["label_accuracy"] = report.LabelAccuracy;
+            // Every projection is measured (a sweep's table, in run.json); the first one's scores are the run's quality (and its gates).
+            var stages = _stages.Where(s => s.Name.StartsWith("projection-", StringComparison.Ordinal)).ToList();
+            var layouts = context.Layouts();
+            var names = _config.Projections.Select((p, i) => p.Text("Name") ?? (layouts[i].Provenance.Swept.Count > 0 ? SweepLabels.Caption(layouts[i]) : SweepLabels.MethodName(layouts[i].Method))).ToList();
+            for (int l = 0; l < layouts.Count; l++)
+            {
+                var layout = layouts[l];
+                var layoutLabels = l == 0 || labels is null || layout.Entities.SequenceEqual(projection.Entities) ? labels : null;
+                var report = EmbeddingQuality.Measure(layout, embedding, k, layoutLabels, labelProperty, EmbeddingQuality.DefaultRankQueries, _log, _ct);
+                if (l == 0)
+                {
+                    _run.Quality[$"recall@{k}"] = report.NeighborRecall;
+                    _run.Quality["trustworthiness"] = report.Trustworthiness;
+                    _run.Quality["continuity"] = report.Continuity;
+                    if (labels is not null) _run.Quality["label_accuracy"] = report.LabelAccuracy;
+                }
+                var row = new OrderedDictionary<string, object?>(StringComparer.Ordinal) { ["Stage"] = stages[l].Name, ["Layout"] = names[l] };
+                foreach (var (key, value) in layout.Settings) row[key] = value;
+                row[$"recall@{k}"] = report.NeighborRecall;
+                row["trustworthiness"] = report.Trustworthiness;
+                row["continuity"] = report.Continuity;
+                if (labels is not null) row["label_accuracy"] = report.LabelAccuracy;
+                _run.QualityTable.Add(row);
+            }
             if (embedding.FinalDistortion is { } distortion) _run.Quality["mde_distortion"] = distortion;
         }
         catch (Exception ex) when (ex is EmbedPSException or ArgumentException or KeyNotFoundException)

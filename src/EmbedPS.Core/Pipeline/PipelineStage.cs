@@ -1,6 +1,7 @@
 using EmbedPS.Core.Artifacts;
 using EmbedPS.Core.Atlas;
 using EmbedPS.Core.Common;
+using EmbedPS.Core.Projection;
 using EmbedPS.Core.Mde;
 using EmbedPS.Core.Preview;
 using ProjectionResult = EmbedPS.Core.Projection.Projection;
@@ -40,6 +41,8 @@ internal abstract class StageRunner
 internal sealed class RunMetadata
 {
     public (EntityIds Entities, EntityAttributes Attributes)? Joined { get; set; }
+    /// <summary>UMAP's kNN graphs, computed once per Neighbors value and shared by the projections of a run (a sweep's).</summary>
+    public UmapGraphCache Graphs { get; } = new();
 }
 
 /// <summary>What a stage runner may use: the config, the log, the cancellation, and the artifacts of the stages before it.</summary>
@@ -48,6 +51,8 @@ internal sealed class StageContext(PipelineConfig config, IReadOnlyList<Pipeline
     public PipelineConfig Config { get; } = config;
     public IStageLog Log { get; } = log;
     public CancellationToken Cancellation { get; } = cancellation;
+    /// <summary>UMAP graphs shared by this run's projections.</summary>
+    public UmapGraphCache Graphs => metadata.Graphs;
 
     /// <summary>The artifact of stage <paramref name="name"/>: the value it made in this run, or its cached file.</summary>
     public T Input<T>(string name) where T : class

@@ -16,7 +16,7 @@ namespace EmbedPS.Core.Preview;
 /// pair of axes), the distortion curve of an Embedding, degree/weight distributions for a CooccurrenceMatrix or a
 /// NeighborGraph, size/popularity distributions for an EntityCollectionSet.
 /// </summary>
-public static class PreviewRenderer
+public static partial class PreviewRenderer
 {
     private const float HeaderTitleSize = 20f, HeaderSubtitleSize = 13f;
 

@@ -25,6 +25,8 @@ public sealed class Projection
     /// <summary>Umap, Tsne or Pca.</summary>
     public string Method { get; }
     public Provenance Provenance { get; }
+    /// <summary>The sweepable settings this object and its upstream stages were made with (<see cref="Provenance.Settings"/>): a sweep tells its results apart by them.</summary>
+    public OrderedDictionary<string, object?> Settings => Provenance.Settings;
     /// <summary>Quality measures computed with the projection (recall@k, ...), by name.</summary>
     public SortedDictionary<string, double> Quality { get; init; } = new(StringComparer.Ordinal);
 

@@ -20,6 +20,8 @@ public sealed record ProjectionRequest
     /// <summary>Compute recall@10 against the input and store it in <see cref="Projection.Quality"/>.</summary>
     public bool ComputeQuality { get; init; } = true;
     public SortedDictionary<string, object?> Parameters { get; init; } = new(StringComparer.Ordinal);
+    /// <summary>UMAP graphs shared by the combinations of a sweep (null: computed for this projection alone).</summary>
+    public UmapGraphCache? GraphCache { get; init; }
 }
 
 /// <summary>Runs the chosen method on an Embedding, then optional alignment and quality, and wraps the result as a Projection.</summary>
@@ -53,7 +55,12 @@ public static class ProjectionBuilder
                 if (total > 0) quality["explained_variance"] = variances.Sum() / total;
                 break;
             case ProjectionMethod.Umap:
-                xy = Umap.Run(data, n, d, request.Umap with { InitialCoordinates = initial ?? request.Umap.InitialCoordinates }, log, cancellation);
+            {
+                var umap = request.Umap with { InitialCoordinates = initial ?? request.Umap.InitialCoordinates };
+                Umap.Validate(n, umap);
+                var graph = request.GraphCache?.GraphFor(data, n, d, umap, log, cancellation);
+                xy = Umap.Run(data, n, d, umap, log, cancellation, graph: graph);
+            }
                 break;
             case ProjectionMethod.Tsne:
                 xy = Tsne.Run(data, n, d, request.Tsne with { InitialCoordinates = initial ?? request.Tsne.InitialCoordinates }, log, cancellation, out var kl);
@@ -82,7 +89,8 @@ public static class ProjectionBuilder
             log.Verbose($"Recall@10 against the {d}-D input: {quality["recall@10"]:F4}.");
         }
         var parameters = new SortedDictionary<string, object?>(request.Parameters, StringComparer.Ordinal) { ["Method"] = request.Method.ToString() };
-        var provenance = Provenance.Derived(input.Provenance, ArtifactKind.Embedding, parameters);
+        var provenance = Provenance.Derived(input.Provenance, ArtifactKind.Embedding, parameters, input)
+            .WithSettings(SweepLabels.ProjectionSettingsOf(request.Method, request.Umap, request.Tsne), []);
         return new Projection(input.Entities, input.Popularity, x, y, request.Method.ToString(), provenance) { Quality = quality };
     }
 

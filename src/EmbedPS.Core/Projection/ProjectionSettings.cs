@@ -13,13 +13,13 @@ public static class ProjectionSettings
     public static readonly Setting<ProjectionMethod> Method = Enum("Method", ProjectionMethod.Umap, "Umap, Tsne or Pca.");
     public static readonly Setting<string?> Name = new("Name", SettingType.String, null, "The layout's name in the atlas (default: the method).");
     public static readonly Setting<int> Seed = Int("Seed", 42, "Seed of the start and of the sampling.");
-    public static readonly Setting<int> Neighbors = Int("Neighbors", 15, "UMAP n_neighbors.", 2, 200);
-    public static readonly Setting<double> MinDistance = Double("MinDistance", 0.1, "UMAP min_dist.", 0, 10);
+    public static readonly Setting<int> Neighbors = Int("Neighbors", 15, "UMAP n_neighbors.", 2, 200) with { Sweepable = true, Label = "k", Short = "k" };
+    public static readonly Setting<double> MinDistance = Double("MinDistance", 0.1, "UMAP min_dist.", 0, 10) with { Sweepable = true, Label = "min_dist", Short = "md" };
     public static readonly Setting<double> Spread = Double("Spread", 1.0, "UMAP spread.", 0.01, 10);
     public static readonly Setting<int> Epochs = Int("Epochs", 0, "UMAP epochs (0: automatic, 500 below 10,000 points, else 200).", 0, 100_000);
     public static readonly Setting<int> NegativeSampleRate = Int("NegativeSampleRate", 5, "UMAP negative samples per positive one.", 1, 100);
     public static readonly Setting<double> LearningRate = Double("LearningRate", 0, "Initial learning rate (0: the method's default; UMAP 1, t-SNE n / exaggeration).", 0, 1e9);
-    public static readonly Setting<double> Perplexity = Double("Perplexity", 30, "t-SNE perplexity.", 1, 1000);
+    public static readonly Setting<double> Perplexity = Double("Perplexity", 30, "t-SNE perplexity.", 1, 1000) with { Sweepable = true, Label = "perplexity", Short = "perp" };
     public static readonly Setting<double> Exaggeration = Double("Exaggeration", 1, "t-SNE exaggeration after the early phase.", 1, 100);
     public static readonly Setting<double?> EarlyExaggeration = OptionalDouble("EarlyExaggeration", "t-SNE early exaggeration (default max(12, Exaggeration)).", 1, 100);
     public static readonly Setting<int> Iterations = Int("Iterations", 750, "t-SNE iterations, early phase included.", 3, 100_000);

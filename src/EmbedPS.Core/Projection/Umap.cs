@@ -80,17 +80,25 @@ public static class Umap
     /// </summary>
     internal static int AutomaticBlockSize(int count, int rounds) => Math.Clamp(count / (rounds * 64), 16, 256);
 
-    /// <summary>Runs UMAP on row-major n × d input; <paramref name="knn"/> may be supplied (self excluded, ≥ Neighbors − 1 columns).</summary>
-    public static float[] Run(float[] data, int count, int dimension, UmapOptions options, IStageLog? log = null, CancellationToken cancellation = default, KnnResult? knn = null)
+    /// <summary>
+    /// Runs UMAP on row-major n × d input; <paramref name="knn"/> may be supplied (self excluded, ≥ Neighbors − 1 columns), and
+    /// <paramref name="graph"/>, the fuzzy simplicial set of that kNN (a sweep computes both once per -Neighbors: <see cref="UmapGraphCache"/>).
+    /// </summary>
+    public static float[] Run(float[] data, int count, int dimension, UmapOptions options, IStageLog? log = null, CancellationToken cancellation = default,
+        KnnResult? knn = null, SparseAffinity? graph = null)
     {
         log ??= StageLog.Null;
         Validate(count, options);
         var clock = Stopwatch.StartNew();
         int others = Math.Min(options.Neighbors - 1, count - 1);
-        knn ??= LowDimensionalKnn.Search(data, count, dimension, others, log, cancellation);
-        log.Verbose($"UMAP: {others} nearest neighbours of {count:N0} points in {dimension}-D ({clock.Elapsed.TotalSeconds:F2} s).");
-        var graph = FuzzySimplicialSet(knn, others, options);
-        log.Verbose($"UMAP: fuzzy simplicial set with {graph.NonZeroCount:N0} directed edges ({clock.Elapsed.TotalSeconds:F2} s).");
+        if (graph is null)
+        {
+            knn ??= LowDimensionalKnn.Search(data, count, dimension, others, log, cancellation);
+            log.Verbose($"UMAP: {others} nearest neighbours of {count:N0} points in {dimension}-D ({clock.Elapsed.TotalSeconds:F2} s).");
+            graph = FuzzySimplicialSet(knn, others, options);
+            log.Verbose($"UMAP: fuzzy simplicial set with {graph.NonZeroCount:N0} directed edges ({clock.Elapsed.TotalSeconds:F2} s).");
+        }
+        else log.Verbose($"UMAP: the fuzzy simplicial set of the {others} nearest neighbours ({graph.NonZeroCount:N0} directed edges) is reused from an earlier combination of the sweep.");
         cancellation.ThrowIfCancellationRequested();
         var (a, b) = UmapCurve.FitAB(options.Spread, options.MinDistance);
         log.Verbose($"UMAP: a = {a:F4}, b = {b:F4} (min_dist {options.MinDistance}, spread {options.Spread}).");
@@ -101,7 +109,7 @@ public static class Umap
         return result;
     }
 
-    private static void Validate(int count, UmapOptions options)
+    internal static void Validate(int count, UmapOptions options)
     {
         if (count < 3) throw new EmbedPSException("TooFewEntities", EmbedPSErrorKind.InvalidData, $"UMAP needs at least 3 entities, got {count}.");
         if (options.Neighbors < 2) throw new EmbedPSException("InvalidNeighbors", EmbedPSErrorKind.InvalidArgument, $"-Neighbors must be at least 2, got {options.Neighbors}.");

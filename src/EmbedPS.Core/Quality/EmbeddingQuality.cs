@@ -30,6 +30,8 @@ public sealed class EmbeddingQualityReport
     public int? LabelledCount { get; init; }
     /// <summary>PyMDE average distortion of the subject under the reference NeighborGraph's penalties.</summary>
     public double? AverageDistortion { get; init; }
+    /// <summary>The subject's settings in words ("UMAP · k 15 · min_dist 0.05"): a sweep's row label.</summary>
+    public string Caption { get; init; } = "";
 
     public override string ToString() =>
         $"recall@{K} {Format(NeighborRecall)}, trustworthiness {Format(Trustworthiness)}, continuity {Format(Continuity)}, label accuracy {Format(LabelAccuracy)}";
@@ -98,6 +100,7 @@ public static class EmbeddingQuality
             Subject = subject.ToString() ?? "", Reference = referenceName, EntityCount = points.Count, SharedCount = shared, K = k,
             NeighborRecall = recall, Trustworthiness = trust, Continuity = continuity, RankQueries = queries,
             LabelProperty = labelProperty, LabelAccuracy = accuracy, LabelledCount = labels is null ? null : labelled, AverageDistortion = distortion,
+            Caption = SweepLabels.Caption(subject),
         };
     }
 

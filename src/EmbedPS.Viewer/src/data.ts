@@ -28,6 +28,8 @@ export interface LayoutMeta {
   bounds: [number, number, number, number];
   view: [number, number, number, number];
   parameters: Record<string, string>;
+  /** How well the layout keeps its embedding (recall@10, trust, cont, acc); absent in older atlases. */
+  scores?: Record<string, number>;
 }
 
 export interface ClusterLabel {

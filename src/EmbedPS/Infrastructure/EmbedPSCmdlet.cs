@@ -244,6 +244,21 @@ public abstract class EmbedPSStageCmdlet : EmbedPSCmdlet
         WriteObject(stageObject);
     }
 
+    /// <summary>
+    /// One result of a parameter sweep: written to -OutFile tagged with its swept settings (<c>map.k15.md0.05.parquet</c>;
+    /// -OutFile itself when nothing was swept), then emitted.
+    /// </summary>
+    protected void SaveAndEmit(object stageObject, SweepBinding sweep, Provenance provenance)
+    {
+        if (OutFile is not null)
+        {
+            var target = sweep.OutFileFor(OutFile, provenance);
+            if (!string.Equals(target, OutFile, StringComparison.Ordinal)) CheckOutputTarget(target, NoClobber, Force, nameof(OutFile));
+            SaveArtifact(this, stageObject, target, NoClobber, Force);
+        }
+        WriteObject(stageObject);
+    }
+
     internal static void SaveArtifact(EmbedPSCmdlet cmdlet, object stageObject, string outFile, bool noClobber, bool force)
     {
         var path = cmdlet.GetUnresolvedProviderPathFromPSPath(outFile);

@@ -49,6 +49,10 @@ namespace EmbedPS.Commands.Mde;
 ///   <code>Get-ChildItem ./graphs/*.parquet | Invoke-Mde -Device Auto</code>
 ///   <para>Embeds several graph artifacts (bound by their FullName) on the CPU: -Device Auto uses the CPU path; -Device Gpu opts in to the CUDA path.</para>
 /// </example>
+/// <example>
+///   <code>$graph | Invoke-Mde -Dimension 3,4 -AttractivePenalty Log1p,Quadratic -MaxIterations 50 -OutFile ./embedding.parquet | ConvertTo-Projection -MinDistance 0.05,0.5 -Epochs 50</code>
+///   <para>A sweep: four embeddings (embedding.d3.attLog1p.parquet …), each projected with two min_dist values: eight projections whose Settings say which is which.</para>
+/// </example>
 [Cmdlet(VerbsLifecycle.Invoke, "Mde", SupportsShouldProcess = true, DefaultParameterSetName = "InputObject")]
 [OutputType(typeof(Embedding))]
 public sealed class InvokeMdeCommand : EmbedPSStageCmdlet
@@ -62,14 +66,14 @@ public sealed class InvokeMdeCommand : EmbedPSStageCmdlet
     [Alias("FullName", "PSPath")]
     public string InputPath { get; set; } = "";
 
-    /// <summary>Dimensions of the embedding (embed in 3–4, then project to 2 with ConvertTo-Projection).</summary>
+    /// <summary>Dimensions of the embedding (embed in 3–4, then project to 2 with ConvertTo-Projection). Several values (3,4) sweep: one embedding per combination.</summary>
     [Parameter, ValidateSetting(typeof(MdeSettings), nameof(MdeSettings.Dimension))]
     [Alias("EmbeddingDimension")]
-    public int Dimension { get; set; } = MdeSettings.Dimension.Default;
+    public int[] Dimension { get; set; } = [MdeSettings.Dimension.Default];
 
-    /// <summary>Penalty on neighbour edges: Log1p (PyMDE's default), Quadratic, Huber or Log.</summary>
+    /// <summary>Penalty on neighbour edges: Log1p (PyMDE's default), Quadratic, Huber or Log. Several values sweep.</summary>
     [Parameter]
-    public PenaltyKind AttractivePenalty { get; set; } = MdeSettings.AttractivePenalty.Default;
+    public PenaltyKind[] AttractivePenalty { get; set; } = [MdeSettings.AttractivePenalty.Default];
 
     /// <summary>Exponent α of a Log1p or Log attractive penalty.</summary>
     [Parameter, ValidateSetting(typeof(MdeSettings), nameof(MdeSettings.AttractiveExponent))]
@@ -143,13 +147,19 @@ public sealed class InvokeMdeCommand : EmbedPSStageCmdlet
             ThrowArgumentError("MissingInitEmbedding", "-Init Embedding needs -InitialEmbedding, the embedding to start from.", Init);
         if (init != InitKind.Embedding && InitialEmbedding is not null)
             ThrowArgumentError("InitialEmbeddingIgnored", $"-InitialEmbedding is only used with -Init Embedding, not -Init {init}.", Init);
-        var (configuration, resolved) = MdeSettings.Resolve(SettingBinding.Given(this, MdeSettings.All));
-        configuration.Init = init;
-        configuration.InitialEmbedding = InitialEmbedding;
-        var options = resolved with { SnapshotEvery = SnapshotEvery, VerboseEvery = VerboseEvery };
-        WriteVerbose($"Embedding {graph} ({configuration}).");
-        var embedding = RunStage("Minimum-distortion embedding", (log, ct) => MinimumDistortionEmbedding.Run(graph, configuration, options, log, ct), target);
-        WriteVerbose($"{embedding}; stopped: {embedding.StopReason}; device: {embedding.Device}.");
-        SaveAndEmit(embedding);
+        var sweep = new SweepBinding().Bind(this, MdeSettings.All, MdeSettings.Seed, Seed);
+        foreach (var combination in sweep.Combinations)
+        {
+            var (configuration, resolved) = MdeSettings.Resolve(combination.Values);
+            configuration.Init = init;
+            configuration.InitialEmbedding = InitialEmbedding;
+            var options = resolved with { SnapshotEvery = SnapshotEvery, VerboseEvery = VerboseEvery };
+            WriteVerbose($"Embedding {graph} ({configuration}){(combination.IsSweep ? ": " + SweepBinding.Describe(combination, sweep.Swept) : "")}.");
+            var embedding = RunStage("Minimum-distortion embedding" + (combination.IsSweep ? $" ({combination.Index + 1} of {combination.Count})" : ""),
+                (log, ct) => MinimumDistortionEmbedding.Run(graph, configuration, options, log, ct), target);
+            embedding.Provenance.WithSettings([], sweep.Swept);
+            WriteVerbose($"{embedding}; stopped: {embedding.StopReason}; device: {embedding.Device}.");
+            SaveAndEmit(embedding, sweep, embedding.Provenance);
+        }
     }
 }

@@ -37,6 +37,10 @@ namespace EmbedPS.Commands.NeighborPreservation;
 ///   <code>$graph = Import-EmbedArtifact ./cooc.parquet | Invoke-NeighborPreservation -Normalize Ppmi -ConnectComponents</code>
 ///   <para>Positive PMI weights, components linked so that none floats away.</para>
 /// </example>
+/// <example>
+///   <code>$cooc | Invoke-NeighborPreservation -NeighborCount 10,15,30 -OutFile ./neighbors.parquet | Invoke-Mde -MaxIterations 50</code>
+///   <para>A sweep of the graph's k: three graphs (neighbors.nk10.parquet, neighbors.nk15.parquet, neighbors.nk30.parquet), each embedded; the co-occurrence is computed once.</para>
+/// </example>
 [Cmdlet(VerbsLifecycle.Invoke, "NeighborPreservation", SupportsShouldProcess = true, DefaultParameterSetName = "InputObject")]
 [OutputType(typeof(NeighborGraph))]
 public sealed class InvokeNeighborPreservationCommand : EmbedPSStageCmdlet
@@ -56,8 +60,8 @@ public sealed class InvokeNeighborPreservationCommand : EmbedPSStageCmdlet
     /// <summary>Table input: the id column (default: a column named entity, id or name; else the row number).</summary>
     [Parameter] public string? IdProperty { get; set; }
 
-    /// <summary>Neighbours per entity, k (default: PyMDE's rule, about 1 % of all pairs: 5 up to 1,200 entities, 15 from 3,001).</summary>
-    [Parameter, ValidateSetting(typeof(NeighborPreservationSettings), nameof(NeighborPreservationSettings.NeighborCount))] public int NeighborCount { get; set; }
+    /// <summary>Neighbours per entity, k (default: PyMDE's rule, about 1 % of all pairs: 5 up to 1,200 entities, 15 from 3,001). Several values (10,15,30) sweep: one graph per value.</summary>
+    [Parameter, ValidateSetting(typeof(NeighborPreservationSettings), nameof(NeighborPreservationSettings.NeighborCount))] public int[] NeighborCount { get; set; } = Array.Empty<int>();
 
     /// <summary>Graph input: how co-occurrence weights are normalised first: SmoothedCosine (default), Cosine, Jaccard, Pmi (lift), Ppmi or None.</summary>
     [Parameter] public SimilarityNormalization Normalize { get; set; } = NeighborPreservationSettings.Normalize.Default;
@@ -160,7 +164,16 @@ public sealed class InvokeNeighborPreservationCommand : EmbedPSStageCmdlet
 
     private void Process(object input, string? path)
     {
-        var options = BuildOptions();
+        var sweep = new SweepBinding().Bind(this, NeighborPreservationSettings.All.Append(NeighborPreservationSettings.Algorithm).ToList(), NeighborPreservationSettings.Seed, Seed);
+        foreach (var combination in sweep.Combinations)
+        {
+            if (combination.IsSweep) WriteVerbose($"Invoke-NeighborPreservation: {SweepBinding.Describe(combination, sweep.Swept)}.");
+            Process(input, path, NeighborPreservationSettings.Resolve(combination.Values), sweep);
+        }
+    }
+
+    private void Process(object input, string? path, NeighborPreservationOptions options, SweepBinding sweep)
+    {
         var parameters = ProvenanceParameters(options);
         var bound = MyInvocation.BoundParameters;
         if (input is CooccurrenceMatrix)
@@ -208,12 +221,11 @@ public sealed class InvokeNeighborPreservationCommand : EmbedPSStageCmdlet
                     "WrongArtifactKind", ErrorCategory.InvalidData, path));
                 return;
         }
+        // The graph records its k (the core does); the cmdlet adds which settings it swept.
+        result.Provenance.WithSettings([], sweep.Swept);
         WriteVerbose(result.ToString());
-        SaveAndEmit(result);
+        SaveAndEmit(result, sweep, result.Provenance);
     }
-
-    private NeighborPreservationOptions BuildOptions() =>
-        NeighborPreservationSettings.Resolve(SettingBinding.Given(this, NeighborPreservationSettings.All.Append(NeighborPreservationSettings.Algorithm)));
 
     private static Dictionary<string, object?> ProvenanceParameters(NeighborPreservationOptions o) => new()
     {

@@ -30,6 +30,11 @@ namespace EmbedPS.Commands.Preview;
 /// The file is written to a temporary name beside the target and renamed when complete, so a failed or
 /// cancelled run leaves no partial image. Overwrites like Export-Csv: -NoClobber refuses an existing file, -Force overwrites a
 /// read-only one.</para>
+/// <para type="description">-ContactSheet draws every piped Projection (a parameter sweep's results) in one PNG grid instead:
+/// the same colours and point sizes in every panel and one key, each panel captioned with its settings ("UMAP · k 15 ·
+/// min_dist 0.05") and its scores (recall@10, trustworthiness and continuity against the embedding it was made from, and the
+/// 10-NN accuracy of a categorical colour). It is 1920 pixels wide unless -Width is given (8 panels: 4 × 2) and as tall as
+/// square panels need unless -Height is given.</para>
 /// </summary>
 /// <example>
 ///   <code>Import-EmbedArtifact ./projection.parquet | Export-EmbeddingPreview -Path ./atlas.png -Metadata ./maps.csv -ColorProperty group -LabelTop 20</code>
@@ -50,6 +55,10 @@ namespace EmbedPS.Commands.Preview;
 /// <example>
 ///   <code>$embedding | Export-EmbeddingPreview -Path ./distortion.png -View Distortion -Dpi 192</code>
 ///   <para>The optimiser's distortion curve at twice the resolution (2400 × 1800 pixels, same layout).</para>
+/// </example>
+/// <example>
+///   <code>$embedding | ConvertTo-Projection -Neighbors 10,30 -MinDistance 0.05,0.5 -Epochs 50 | Export-EmbeddingPreview -ContactSheet -Path ./sweep.png -Metadata ./maps.csv -ColorProperty group -PassThru</code>
+///   <para>A 2 × 2 sweep side by side in one image, each panel captioned with its settings and scores.</para>
 /// </example>
 [Cmdlet(VerbsData.Export, "EmbeddingPreview", SupportsShouldProcess = true, DefaultParameterSetName = "InputObject")]
 [OutputType(typeof(FileInfo))]
@@ -152,6 +161,11 @@ public sealed class ExportEmbeddingPreviewCommand : EmbedPSCmdlet
     /// <summary>Emit the written file (FileInfo).</summary>
     [Parameter] public SwitchParameter PassThru { get; set; }
 
+    /// <summary>Draw every piped Projection in one grid (a sweep side by side): same colours, each panel captioned with its settings and scores.</summary>
+    [Parameter] public SwitchParameter ContactSheet { get; set; }
+
+    private readonly List<EmbedPS.Core.Projection.Projection> _sheet = new();
+
     protected override void ProcessRecord()
     {
         object stage;
@@ -175,6 +189,18 @@ public sealed class ExportEmbeddingPreviewCommand : EmbedPSCmdlet
                 $"Cannot preview {(stage is null ? "null" : Grammar.WithArticle(stage.GetType().Name))}: pipe an EntityCollectionSet, CooccurrenceMatrix, NeighborGraph, Embedding or Projection."),
                 "NotAStageObject", ErrorCategory.InvalidType, stage));
             return; // not reached: ThrowTerminatingError throws (and tells the compiler that stage is a stage object below)
+        }
+        if (ContactSheet)
+        {
+            if (stage is not EmbedPS.Core.Projection.Projection projection)
+            {
+                ThrowTerminatingError(new ErrorRecord(new ArgumentException(
+                    $"-ContactSheet draws Projections side by side, not {Grammar.WithArticle(stage.GetType().Name)}."), "ContactSheetNeedsProjections", ErrorCategory.InvalidType, stage));
+                return;
+            }
+            if (_sheet.Count == 0) CheckOutputTarget(Path, NoClobber, Force, nameof(Path));
+            _sheet.Add(projection);
+            return;
         }
         var path = ResolveOutputPath(Path);
         if (_wrote)
@@ -227,6 +253,68 @@ public sealed class ExportEmbeddingPreviewCommand : EmbedPSCmdlet
         _wrote = true;
         var file = new FileInfo(path);
         WriteVerbose($"Wrote preview '{path}' ({file.Length:N0} bytes) in {started.Elapsed.TotalSeconds:N2} s.");
+        if (PassThru) WriteObject(file);
+    }
+
+    protected override void EndProcessing()
+    {
+        if (!ContactSheet || _sheet.Count == 0) return;
+        var path = ResolveOutputPath(Path);
+        if (!ConfirmOverwrite(path, $"Write a contact sheet of {_sheet.Count} projections as PNG", NoClobber, Force)) return;
+        var metadataPath = MetadataInput.PathOf(Metadata) is { } given ? ResolveInputPath(given) : null;
+        var metadata = Metadata is { Length: > 0 } ? Metadata : null;
+        var bound = MyInvocation.BoundParameters;
+        int width = bound.ContainsKey(nameof(Width)) ? Width : PreviewRenderer.ContactSheetWidth;
+        var options = new PreviewOptions
+        {
+            Width = width,
+            Dpi = Dpi,
+            Theme = Enum.Parse<PreviewThemeKind>(Theme, ignoreCase: true),
+            Title = Title,
+            ColorProperty = ColorProperty,
+            ColorMode = Enum.Parse<PreviewColorMode>(ColorMode, ignoreCase: true),
+            PointSize = PointSize > 0 ? PointSize : null,
+            SizeByPopularity = !UniformSize,
+        };
+        var upstreamFiles = new Dictionary<string, object>(StringComparer.Ordinal);
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var sheet = _sheet;
+        RunStage("Drawing contact sheet " + System.IO.Path.GetFileName(path), (log, ct) =>
+        {
+            var withMetadata = options;
+            if (metadata is not null)
+            {
+                log.Progress(0.02, "Reading metadata");
+                withMetadata = options with { Attributes = MetadataInput.Read(metadata, metadataPath, IdProperty, AllowDuplicateId, sheet[0].Entities, log, ct) };
+            }
+            // Label accuracy of the colour, when it is a metadata column (categorical colours only: PointColouring decides the same way).
+            var colour = withMetadata.ColorProperty ?? (withMetadata.Attributes is { } a ? PreviewRenderer.DefaultColourColumn(a) : null);
+            IReadOnlyDictionary<string, string>? labels = colour is not null && withMetadata.Attributes?.ColumnName(colour) is { } column
+                && !string.Equals(ColorMode, "Continuous", StringComparison.OrdinalIgnoreCase)
+                && withMetadata.Attributes.Column(column)!.Where(v => v is not null).Distinct().Count() <= 60
+                ? withMetadata.Attributes.ToDictionary(column, sheet[0].Entities) : null;
+            var panels = new List<ContactSheetPanel>();
+            for (int i = 0; i < sheet.Count; i++)
+            {
+                log.Progress(0.05 + 0.6 * i / sheet.Count, $"Scoring panel {i + 1} of {sheet.Count}");
+                panels.Add(PreviewRenderer.DescribePanel(sheet[i], labels, file =>
+                {
+                    lock (upstreamFiles)
+                    {
+                        if (!upstreamFiles.TryGetValue(file, out var read)) upstreamFiles[file] = read = ArtifactStore.Read(file, ct);
+                        return read;
+                    }
+                }, log, ct));
+            }
+            bool withKey = colour is not null;
+            int height = bound.ContainsKey(nameof(Height)) ? Height : PreviewRenderer.ContactSheetGrid(sheet.Count, width, withKey).Height;
+            log.Progress(0.7, "Drawing");
+            var png = PreviewRenderer.RenderContactSheet(sheet, panels, withMetadata with { Height = height }, log, ct);
+            AtomicFile.Write(path, stream => stream.Write(png), ct);
+            return 0;
+        }, path);
+        var file = new FileInfo(path);
+        WriteVerbose($"Wrote contact sheet '{path}' ({sheet.Count} panels, {file.Length:N0} bytes) in {started.Elapsed.TotalSeconds:N2} s.");
         if (PassThru) WriteObject(file);
     }
 

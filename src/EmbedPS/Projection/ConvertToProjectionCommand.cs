@@ -36,6 +36,10 @@ namespace EmbedPS.Commands.Projection;
 ///   <code>$new = $embedding | ConvertTo-Projection -AlignTo ./last-month.parquet -InitialProjection ./last-month.parquet</code>
 ///   <para>Rebuilds the map starting from last month's layout and aligns it onto it; Quality['alignment_median_displacement'] says how far entities moved.</para>
 /// </example>
+/// <example>
+///   <code>$embedding | ConvertTo-Projection -Neighbors 15,50 -MinDistance 0.05,0.1,0.5 -Epochs 50 -OutFile ./map.parquet | Select-Object Method, Settings</code>
+///   <para>A parameter sweep: six projections, one per combination, written to map.k15.md0.05.parquet … map.k50.md0.5.parquet; each has its own seed derived from -Seed and its settings, and the kNN graph is computed once per -Neighbors value.</para>
+/// </example>
 [Cmdlet(VerbsData.ConvertTo, "Projection", SupportsShouldProcess = true, DefaultParameterSetName = "InputObject")]
 [OutputType(typeof(ProjectionResult))]
 public sealed class ConvertToProjectionCommand : EmbedPSStageCmdlet
@@ -53,10 +57,10 @@ public sealed class ConvertToProjectionCommand : EmbedPSStageCmdlet
     [Parameter(Position = 0)]
     public ProjectionMethod Method { get; set; } = ProjectionSettings.Method.Default;
 
-    /// <summary>UMAP: neighbourhood size, counting the entity itself (umap-learn's n_neighbors, 15).</summary>
-    [Parameter, ValidateSetting(typeof(ProjectionSettings), nameof(ProjectionSettings.Neighbors))] public int Neighbors { get; set; } = ProjectionSettings.Neighbors.Default;
-    /// <summary>UMAP: how tightly points may pack (min_dist, 0.1).</summary>
-    [Parameter, ValidateSetting(typeof(ProjectionSettings), nameof(ProjectionSettings.MinDistance))] public double MinDistance { get; set; } = ProjectionSettings.MinDistance.Default;
+    /// <summary>UMAP: neighbourhood size, counting the entity itself (umap-learn's n_neighbors, 15). Several values (15,50) sweep; the kNN graph is computed once per value.</summary>
+    [Parameter, ValidateSetting(typeof(ProjectionSettings), nameof(ProjectionSettings.Neighbors))] public int[] Neighbors { get; set; } = [ProjectionSettings.Neighbors.Default];
+    /// <summary>UMAP: how tightly points may pack (min_dist, 0.1). Several values (0.05,0.1,0.5) sweep: one projection per combination.</summary>
+    [Parameter, ValidateSetting(typeof(ProjectionSettings), nameof(ProjectionSettings.MinDistance))] public double[] MinDistance { get; set; } = [ProjectionSettings.MinDistance.Default];
     /// <summary>UMAP: scale of the embedded points (spread, 1.0).</summary>
     [Parameter, ValidateSetting(typeof(ProjectionSettings), nameof(ProjectionSettings.Spread))] public double Spread { get; set; } = ProjectionSettings.Spread.Default;
     /// <summary>UMAP: SGD epochs; 0 = 500 up to 10,000 entities, else 200.</summary>
@@ -65,8 +69,8 @@ public sealed class ConvertToProjectionCommand : EmbedPSStageCmdlet
     [Parameter, ValidateSetting(typeof(ProjectionSettings), nameof(ProjectionSettings.NegativeSampleRate))] public int NegativeSampleRate { get; set; } = ProjectionSettings.NegativeSampleRate.Default;
     /// <summary>Initial learning rate; 0 = the method's default (UMAP 1.0, t-SNE n / exaggeration).</summary>
     [Parameter, ValidateSetting(typeof(ProjectionSettings), nameof(ProjectionSettings.LearningRate))] public double LearningRate { get; set; } = ProjectionSettings.LearningRate.Default;
-    /// <summary>t-SNE: perplexity (30); 3·perplexity neighbours are used.</summary>
-    [Parameter, ValidateSetting(typeof(ProjectionSettings), nameof(ProjectionSettings.Perplexity))] public double Perplexity { get; set; } = ProjectionSettings.Perplexity.Default;
+    /// <summary>t-SNE: perplexity (30); 3·perplexity neighbours are used. Several values (15,30,50) sweep.</summary>
+    [Parameter, ValidateSetting(typeof(ProjectionSettings), nameof(ProjectionSettings.Perplexity))] public double[] Perplexity { get; set; } = [ProjectionSettings.Perplexity.Default];
     /// <summary>t-SNE: exaggeration of the normal phase (1 = none; above 1 gives tighter clusters).</summary>
     [Parameter, ValidateSetting(typeof(ProjectionSettings), nameof(ProjectionSettings.Exaggeration))] public double Exaggeration { get; set; } = ProjectionSettings.Exaggeration.Default;
     /// <summary>t-SNE: early exaggeration factor for the first 250 iterations (12, or -Exaggeration when that is larger, as openTSNE).</summary>
@@ -96,35 +100,56 @@ public sealed class ConvertToProjectionCommand : EmbedPSStageCmdlet
         var align = ProjectionInputs.Resolve(this, AlignTo, nameof(AlignTo), p => ReadArtifact<object>(p));
         var start = ProjectionInputs.Resolve(this, InitialProjection, nameof(InitialProjection), p => ReadArtifact<object>(p));
         if (!MyInvocation.BoundParameters.ContainsKey(nameof(EarlyExaggeration))) EarlyExaggeration = Math.Max(12, Exaggeration);
-        var parameters = new SortedDictionary<string, object?>(StringComparer.Ordinal) { ["Seed"] = Seed };
-        switch (Method)
+        // A sweep runs once per combination of the method's own swept settings (UMAP: -Neighbors, -MinDistance; t-SNE:
+        // -Perplexity); the values of the other method's settings do not multiply the runs.
+        var ownSpecs = ProjectionSettings.All.Where(s => !s.Sweepable || Method switch
         {
-            case ProjectionMethod.Umap:
-                parameters["Neighbors"] = Neighbors; parameters["MinDistance"] = MinDistance; parameters["Spread"] = Spread;
-                parameters["Epochs"] = Epochs; parameters["NegativeSampleRate"] = NegativeSampleRate; parameters["LearningRate"] = LearningRate > 0 ? LearningRate : 1.0;
-                break;
-            case ProjectionMethod.Tsne:
-                parameters["Perplexity"] = Perplexity; parameters["Exaggeration"] = Exaggeration; parameters["EarlyExaggeration"] = EarlyExaggeration;
-                parameters["Iterations"] = Iterations; parameters["Theta"] = Theta; parameters["Repulsion"] = Repulsion.ToString(); parameters["LearningRate"] = LearningRate;
-                break;
-        }
-        if (align is not null) parameters["AlignTo"] = (align as ProjectionResult)?.Provenance.ArtifactPath ?? "(in memory)";
-        if (start is not null) parameters["InitialProjection"] = (start as ProjectionResult)?.Provenance.ArtifactPath ?? "(in memory)";
-        var (umap, tsne) = ProjectionSettings.Resolve(SettingBinding.Given(this, ProjectionSettings.All));
-        var request = new ProjectionRequest
-        {
-            Method = Method,
-            Umap = umap,
-            Tsne = tsne,
-            AlignTo = align is null ? null : ProjectionInputs.Require<ProjectionResult>(this, align, nameof(AlignTo)),
-            InitialProjection = start is null ? null : ProjectionInputs.Require<ProjectionResult>(this, start, nameof(InitialProjection)),
-            ComputeQuality = !NoQuality,
-            Parameters = parameters,
-        };
-        if (request.InitialProjection is not null && Method == ProjectionMethod.Pca)
+            ProjectionMethod.Umap => s == ProjectionSettings.Neighbors || s == ProjectionSettings.MinDistance,
+            ProjectionMethod.Tsne => s == ProjectionSettings.Perplexity,
+            _ => false,
+        }).ToList();
+        var sweep = new SweepBinding().Bind(this, ownSpecs, ProjectionSettings.Seed, Seed);
+        var alignTo = align is null ? null : ProjectionInputs.Require<ProjectionResult>(this, align, nameof(AlignTo));
+        var initialProjection = start is null ? null : ProjectionInputs.Require<ProjectionResult>(this, start, nameof(InitialProjection));
+        if (initialProjection is not null && Method == ProjectionMethod.Pca)
             WriteWarning("-InitialProjection is ignored by -Method Pca (PCA has no starting point).");
-        var result = RunStage($"ConvertTo-Projection ({Method})", (log, ct) => ProjectionBuilder.Build(input, request, log, ct), input);
-        WriteVerbose(result + (result.Quality.Count > 0 ? "; " + string.Join(", ", result.Quality.Select(q => $"{q.Key} = {q.Value:G4}")) : ""));
-        SaveAndEmit(result);
+        // The kNN graph of the input (UMAP's fuzzy simplicial set) is computed once per -Neighbors value and reused across -MinDistance.
+        var graphs = sweep.Combinations.Count > 1 ? new UmapGraphCache() : null;
+        foreach (var combination in sweep.Combinations)
+        {
+            var (umap, tsne) = ProjectionSettings.Resolve(combination.Values);
+            var parameters = new SortedDictionary<string, object?>(StringComparer.Ordinal) { ["Seed"] = combination.Seed };
+            switch (Method)
+            {
+                case ProjectionMethod.Umap:
+                    parameters["Neighbors"] = umap.Neighbors; parameters["MinDistance"] = umap.MinDistance; parameters["Spread"] = Spread;
+                    parameters["Epochs"] = Epochs; parameters["NegativeSampleRate"] = NegativeSampleRate; parameters["LearningRate"] = LearningRate > 0 ? LearningRate : 1.0;
+                    break;
+                case ProjectionMethod.Tsne:
+                    parameters["Perplexity"] = tsne.Perplexity; parameters["Exaggeration"] = Exaggeration; parameters["EarlyExaggeration"] = EarlyExaggeration;
+                    parameters["Iterations"] = Iterations; parameters["Theta"] = Theta; parameters["Repulsion"] = Repulsion.ToString(); parameters["LearningRate"] = LearningRate;
+                    break;
+            }
+            if (align is not null) parameters["AlignTo"] = (align as ProjectionResult)?.Provenance.ArtifactPath ?? "(in memory)";
+            if (start is not null) parameters["InitialProjection"] = (start as ProjectionResult)?.Provenance.ArtifactPath ?? "(in memory)";
+            var request = new ProjectionRequest
+            {
+                Method = Method,
+                Umap = umap,
+                Tsne = tsne,
+                AlignTo = alignTo,
+                InitialProjection = initialProjection,
+                ComputeQuality = !NoQuality,
+                Parameters = parameters,
+                GraphCache = graphs,
+            };
+            if (combination.IsSweep) WriteVerbose($"ConvertTo-Projection ({Method}): {SweepBinding.Describe(combination, sweep.Swept)}.");
+            var result = RunStage($"ConvertTo-Projection ({Method})" + (combination.IsSweep ? $" {combination.Index + 1} of {combination.Count}" : ""),
+                (log, ct) => ProjectionBuilder.Build(input, request, log, ct), input);
+            result.Provenance.WithSettings([], sweep.Swept);
+            WriteVerbose(result + (result.Quality.Count > 0 ? "; " + string.Join(", ", result.Quality.Select(q => $"{q.Key} = {q.Value:G4}")) : ""));
+            SaveAndEmit(result, sweep, result.Provenance);
+        }
+        if (graphs is not null) WriteVerbose($"Sweep: {graphs.Computed} UMAP neighbour graph(s) computed, reused {graphs.Reused} time(s).");
     }
 }

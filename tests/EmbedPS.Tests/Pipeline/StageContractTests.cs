@@ -58,11 +58,14 @@ public sealed class StageContractTests
             var type = Nullable.GetUnderlyingType(property!.PropertyType) ?? property.PropertyType;
             var expected = setting.GetType().GetGenericArguments()[0];
             expected = Nullable.GetUnderlyingType(expected) ?? expected;
+            // A sweepable setting is an array of its type on the cmdlet (one value behaves as before); no other setting is.
+            if (setting.Sweepable) expected = expected.MakeArrayType();
             Assert.True(type == expected || (expected == typeof(bool) && type == typeof(SwitchParameter)), $"-{setting.Name} is {type.Name}, the setting {expected.Name}");
             // The default Get-Help shows is what a fresh cmdlet holds: the setting's.
             if (setting.DefaultValue is { } value)
             {
                 var actual = property.GetValue(fresh);
+                if (setting.Sweepable && actual is Array { Length: 1 } one) actual = one.GetValue(0);   // [default]
                 bool same = value is System.Collections.IEnumerable list && value is not string
                     ? actual is System.Collections.IEnumerable got && got.Cast<object>().SequenceEqual(list.Cast<object>())
                     : Equals(actual is SwitchParameter s ? s.IsPresent : actual, value);
@@ -77,6 +80,19 @@ public sealed class StageContractTests
             var validation = property.GetCustomAttribute<ValidateSettingAttribute>();
             if (ranged) Assert.True(validation is not null && ReferenceEquals(validation.Setting, setting), $"-{setting.Name} is not validated by its setting");
         }
+    }
+
+    [Fact]
+    public void Sweepable_settings_validate_every_value_of_an_array_in_the_settings_words()
+    {
+        using var ps = PowerShellHost.Create();
+        ps.AddCommand("ConvertTo-Projection").AddParameter("InputPath", "x.parquet").AddParameter("MinDistance", new[] { 0.05, 11.0 });
+        var error = Assert.ThrowsAny<ParameterBindingException>(() => ps.Invoke());
+        Assert.Contains("11 is out of range [0, 10]", error.Message);
+        Assert.Contains(ProjectionSettings.MinDistance.Help.TrimEnd('.'), error.Message);
+        Assert.Equal(
+            new[] { "NeighborCount", "Dimension", "AttractivePenalty", "Neighbors", "MinDistance", "Perplexity" },
+            new IEnumerable<SettingSpec>[] { NeighborPreservationSettings.All, MdeSettings.All, ProjectionSettings.All }.SelectMany(a => a).Where(s => s.Sweepable).Select(s => s.Name));
     }
 
     [Fact]
@@ -153,13 +169,13 @@ public sealed class StageContractTests
         // What Invoke-Mde runs with when no option is given is what a pipeline's empty Mde section runs with (Device included).
         var (configuration, options) = MdeSettings.Resolve(new Dictionary<string, object?>());
         var fresh = new InvokeMdeCommand();
-        Assert.Equal(fresh.Dimension, configuration.Dimension);
+        Assert.Equal(fresh.Dimension.Single(), configuration.Dimension);
         Assert.Equal(fresh.Device, options.Device);
         Assert.Equal(fresh.MaxIterations, options.MaxIterations);
         Assert.Equal(new EmbeddingConfiguration().Dimension, configuration.Dimension);
         Assert.Equal(new MdeOptions().Device, options.Device);
         var (umap, tsne) = ProjectionSettings.Resolve(new Dictionary<string, object?>());
-        Assert.Equal(new ConvertToProjectionCommand().Neighbors, umap.Neighbors);
+        Assert.Equal(new ConvertToProjectionCommand().Neighbors.Single(), umap.Neighbors);
         Assert.Equal(new UmapOptions().MinDistance, umap.MinDistance);
         Assert.Equal(12, tsne.EarlyExaggeration);
         Assert.Equal(1.0, umap.LearningRate);

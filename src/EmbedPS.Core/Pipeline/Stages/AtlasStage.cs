@@ -1,5 +1,6 @@
 using EmbedPS.Core.Atlas;
 using EmbedPS.Core.Mde;
+using EmbedPS.Core.Projection;
 
 namespace EmbedPS.Core.Pipeline;
 
@@ -12,7 +13,7 @@ internal sealed class AtlasStage : StageRunner
         var embedding = context.Input<Embedding>("mde");
         var a = context.Config.Atlas;
         var names = context.Config.Projections.Any(p => p.ContainsKey("Name"))
-            ? context.Config.Projections.Select((p, i) => p.Text("Name") ?? layouts[i].Method).ToArray() : null;
+            ? context.Config.Projections.Select((p, i) => p.Text("Name") ?? (layouts[i].Provenance.Swept.Count > 0 ? SweepLabels.Caption(layouts[i]) : layouts[i].Method)).ToArray() : null;
         var sources = context.Config.InputPaths.Select(p => new KeyValuePair<string, string>("input", Path.GetFileName(p))).ToList();
         if (context.Config.MetadataPath is { } meta) sources.Add(new("metadata", Path.GetFileName(meta)));
         var options = new AtlasOptions

@@ -1,5 +1,6 @@
 using EmbedPS.Core.Artifacts;
 using EmbedPS.Core.Atlas;
+using EmbedPS.Core.Mde;
 using EmbedPS.Core.Preview;
 
 namespace EmbedPS.Core.Pipeline;
@@ -27,6 +28,19 @@ internal sealed class PreviewStage : StageRunner
             {
                 var title = $"{context.Config.Name}: {context.Config.Projections[i].Text("Name") ?? layouts[i].Method}";
                 PreviewRenderer.WritePng(Path.Combine(temp, $"projection-{i + 1}.png"), layouts[i], options with { Title = title }, context.Log, context.Cancellation);
+            }
+            // A sweep's layouts side by side, captioned with their settings and scores.
+            if (layouts.Count > 1 && layouts.Any(l => l.Provenance.Swept.Count > 0) && layouts.All(l => l.Entities.SequenceEqual(layouts[0].Entities)))
+            {
+                var embedding = context.Input<Embedding>("mde");
+                var colour = options.ColorProperty ?? (metadata is null ? null : PreviewRenderer.DefaultColourColumn(metadata));
+                var labels = colour is not null && metadata?.ColumnName(colour) is { } column && metadata.Column(column)!.Where(v => v is not null).Distinct().Count() <= 60
+                    ? metadata.ToDictionary(column, layouts[0].Entities) : null;
+                var panels = layouts.Select(l => PreviewRenderer.DescribePanel(l, labels, _ => embedding, context.Log, context.Cancellation)).ToList();
+                var grid = PreviewRenderer.ContactSheetGrid(layouts.Count, PreviewRenderer.ContactSheetWidth, colour is not null);
+                var sheet = PreviewRenderer.RenderContactSheet(layouts, panels, options with { Width = PreviewRenderer.ContactSheetWidth, Height = grid.Height, Title = $"{context.Config.Name}: {layouts.Count} projections" },
+                    context.Log, context.Cancellation);
+                File.WriteAllBytes(Path.Combine(temp, "contact-sheet.png"), sheet);
             }
         }, context.Cancellation);
         stage.Record.Counts["images"] = layouts.Count;

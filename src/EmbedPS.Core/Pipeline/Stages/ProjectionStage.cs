@@ -27,8 +27,11 @@ internal sealed class ProjectionStage(int index) : StageRunner
             AlignTo = method == ProjectionMethod.Pca ? previous : null,
             InitialProjection = method == ProjectionMethod.Pca ? null : previous,
             Parameters = new SortedDictionary<string, object?>(p, StringComparer.Ordinal),
+            // A sweep's projections with the same Neighbors share UMAP's kNN graph (not when refining: same graph, but one run each).
+            GraphCache = context.Config.Projections.Count > 1 ? context.Graphs : null,
         };
         var projection = ProjectionBuilder.Build(embedding, request, context.Log, context.Cancellation);
+        projection.Provenance.WithSettings([], context.Config.ProjectionSwept.ElementAtOrDefault(index) ?? []);
         if (previous is not null && method != ProjectionMethod.Pca)
         {
             var (shared, residual) = LayoutAlignment.AlignAxes(projection, previous);
