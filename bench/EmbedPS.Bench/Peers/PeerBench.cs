@@ -97,7 +97,8 @@ public static class PeerBench
         yield return Umap(runner, "debian", "3-D EmbedPS embedding of the Debian dependencies");
         yield return Umap(runner, "wordnet", "3-D EmbedPS embedding of the WordNet glosses");
         yield return Umap(runner, "fashion-70k", "Fashion-MNIST 70,000 × 3 (PCA)");
-        yield return Tsne(runner, 10_000);
+        // t-SNE across the sizes issue 23 names: Barnes–Hut territory (5k, 10k) to FFT territory (70k).
+        foreach (int points in new[] { 5_000, 10_000, 20_000, 70_000 }) yield return Tsne(runner, points);
         // The real datasets of the quality rows (folders under bench-data/ holding pairs.csv and labels.csv).
         var datasets = Environment.GetEnvironmentVariable("EMBEDPS_PEERS_DATASETS") is { Length: > 0 } listed ? listed.Split(',', StringSplitOptions.TrimEntries) : new[] { "debian", "wordnet" };
         foreach (var dataset in datasets) yield return RealDataQuality(runner, dataset, modulePath, pwsh);

@@ -21,25 +21,38 @@ public sealed class SparseAffinity
     /// </summary>
     public static SparseAffinity Symmetrize(int count, int k, int[] neighbors, float[] values, Func<float, float, float> combine)
     {
-        // Directed CSR sorted by column, so the reverse entry is a binary search away.
+        // Directed CSR sorted by column, so the reverse entry is a binary search away. Rows are sorted in parallel on keys
+        // (column << 32 | rank), so a duplicated neighbour keeps its first occurrence, then compacted in order.
+        var rowLength = new int[count];
+        var rowCols = new int[(long)count * k];
+        var rowVals = new float[(long)count * k];
+        Parallel.For(0, (count + 1023) / 1024, () => new long[k], (block, _, keys) =>
+        {
+            int end = Math.Min(count, (block + 1) * 1024);
+            for (int i = block * 1024; i < end; i++)
+            {
+                int m = 0;
+                for (int r = 0; r < k; r++) { int j = neighbors[i * k + r]; if (j >= 0 && j != i && values[i * k + r] > 0) keys[m++] = ((long)j << 32) | (uint)r; }
+                keys.AsSpan(0, m).Sort();
+                int kept = 0, last = -1;
+                for (int t = 0; t < m; t++)
+                {
+                    int j = (int)(keys[t] >> 32), r = (int)(keys[t] & 0xFFFFFFFF);
+                    if (j == last) continue; // duplicate neighbour: keep the first
+                    rowCols[(long)i * k + kept] = j; rowVals[(long)i * k + kept] = values[i * k + r]; kept++; last = j;
+                }
+                rowLength[i] = kept;
+            }
+            return keys;
+        }, _ => { });
         var dirOffsets = new int[count + 1];
-        var dirCols = new int[(long)count * k];
-        var dirVals = new float[(long)count * k];
-        int nnz = 0;
-        var order = new int[k];
+        for (int i = 0; i < count; i++) dirOffsets[i + 1] = dirOffsets[i] + rowLength[i];
+        var dirCols = new int[dirOffsets[count]];
+        var dirVals = new float[dirOffsets[count]];
         for (int i = 0; i < count; i++)
         {
-            int m = 0;
-            for (int r = 0; r < k; r++) { int j = neighbors[i * k + r]; if (j >= 0 && j != i && values[i * k + r] > 0) order[m++] = r; }
-            Array.Sort(order, 0, m, Comparer<int>.Create((x, y) => neighbors[i * k + x].CompareTo(neighbors[i * k + y])));
-            int last = -1;
-            for (int t = 0; t < m; t++)
-            {
-                int j = neighbors[i * k + order[t]];
-                if (j == last) continue; // duplicate neighbour: keep the first
-                dirCols[nnz] = j; dirVals[nnz] = values[i * k + order[t]]; nnz++; last = j;
-            }
-            dirOffsets[i + 1] = nnz;
+            Array.Copy(rowCols, (long)i * k, dirCols, dirOffsets[i], rowLength[i]);
+            Array.Copy(rowVals, (long)i * k, dirVals, dirOffsets[i], rowLength[i]);
         }
         float Reverse(int i, int j)
         {
@@ -75,14 +88,13 @@ public sealed class SparseAffinity
                 cols[cursor[i]] = j; vals[cursor[i]++] = w;
                 if (back == 0f) { cols[cursor[j]] = i; vals[cursor[j]++] = w; }
             }
-        // Sort rows by column and drop zeros.
+        // Sort rows by column (in parallel: rows are disjoint) and drop zeros.
+        Parallel.For(0, count, i => Array.Sort(cols, vals, offsets[i], offsets[i + 1] - offsets[i]));
         int write = 0;
         var finalOffsets = new int[count + 1];
         for (int i = 0; i < count; i++)
         {
-            int s = offsets[i], e = offsets[i + 1];
-            Array.Sort(cols, vals, s, e - s);
-            for (int t = s; t < e; t++)
+            for (int t = offsets[i]; t < offsets[i + 1]; t++)
             {
                 if (vals[t] <= 0) continue;
                 cols[write] = cols[t]; vals[write] = vals[t]; write++;
