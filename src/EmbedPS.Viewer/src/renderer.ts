@@ -87,7 +87,7 @@ export class PointRenderer {
   private readonly program3d: WebGLProgram;
   private readonly vao2d: WebGLVertexArrayObject;
   private readonly vao3d: WebGLVertexArrayObject;
-  private readonly layoutBuffers: WebGLBuffer[] = [];
+  private readonly layoutBuffers: (WebGLBuffer | undefined)[] = [];
   private galaxyBuffer: WebGLBuffer | null = null;
   private readonly colorBuffer: WebGLBuffer;
   private readonly sizeBuffer: WebGLBuffer;
@@ -97,20 +97,24 @@ export class PointRenderer {
   private drawCount = 0;
   readonly maxPointSize: number;
 
-  constructor(readonly canvas: HTMLCanvasElement, readonly count: number) {
+  /**
+   * The renderer on a canvas: its WebGL2 context and programs (null without WebGL2). Made while the data loads — in a
+   * software renderer making the context and compiling the shaders takes a noticeable while — and sized by the data's
+   * first upload.
+   */
+  static create(canvas: HTMLCanvasElement): PointRenderer | null {
     const gl = canvas.getContext('webgl2', { antialias: false, premultipliedAlpha: false, preserveDrawingBuffer: true });
-    if (!gl) throw new Error('WebGL2 is not available in this browser.');
+    return gl ? new PointRenderer(canvas, gl) : null;
+  }
+
+  private constructor(readonly canvas: HTMLCanvasElement, gl: WebGL2RenderingContext) {
     this.gl = gl;
     this.program2d = compile(gl, VERTEX_2D, FRAGMENT);
     this.program3d = compile(gl, VERTEX_3D, FRAGMENT);
     this.uniforms2d = Object.fromEntries(['u_t', 'u_center', 'u_scale', 'u_sizeScale', 'u_maxSize'].map((n) => [n, gl.getUniformLocation(this.program2d, n)]));
     this.uniforms3d = Object.fromEntries(['u_viewProjection', 'u_sizeScale', 'u_maxSize'].map((n) => [n, gl.getUniformLocation(this.program3d, n)]));
     this.colorBuffer = gl.createBuffer()!;
-    gl.bindBuffer(gl.ARRAY_BUFFER, this.colorBuffer);
-    gl.bufferData(gl.ARRAY_BUFFER, count * 4, gl.DYNAMIC_DRAW);
     this.sizeBuffer = gl.createBuffer()!;
-    gl.bindBuffer(gl.ARRAY_BUFFER, this.sizeBuffer);
-    gl.bufferData(gl.ARRAY_BUFFER, count * 4, gl.DYNAMIC_DRAW);
     this.indexBuffer = gl.createBuffer()!;
     this.vao2d = gl.createVertexArray()!;
     this.vao3d = gl.createVertexArray()!;
@@ -120,13 +124,21 @@ export class PointRenderer {
     gl.blendFuncSeparate(gl.SRC_ALPHA, gl.ONE_MINUS_SRC_ALPHA, gl.ONE, gl.ONE_MINUS_SRC_ALPHA);
   }
 
-  addLayout(positions: Float32Array): number {
+  /** Uploads layout `index`'s positions (layouts arrive one by one: the first frame's, then the others on use). */
+  setLayout(index: number, positions: Float32Array): void {
     const gl = this.gl;
-    const buffer = gl.createBuffer()!;
+    const buffer = this.layoutBuffers[index] ?? gl.createBuffer()!;
     gl.bindBuffer(gl.ARRAY_BUFFER, buffer);
     gl.bufferData(gl.ARRAY_BUFFER, positions, gl.STATIC_DRAW);
-    this.layoutBuffers.push(buffer);
-    return this.layoutBuffers.length - 1;
+    this.layoutBuffers[index] = buffer;
+  }
+
+  hasLayout(index: number): boolean {
+    return this.layoutBuffers[index] !== undefined;
+  }
+
+  hasGalaxy(): boolean {
+    return this.galaxyBuffer !== null;
   }
 
   setGalaxy(positions: Float32Array): void {
@@ -148,8 +160,8 @@ export class PointRenderer {
     const gl = this.gl;
     const p = this.program2d;
     gl.bindVertexArray(this.vao2d);
-    this.bindAttribute(p, 'a_from', this.layoutBuffers[from], 2, gl.FLOAT, false);
-    this.bindAttribute(p, 'a_to', this.layoutBuffers[to], 2, gl.FLOAT, false);
+    this.bindAttribute(p, 'a_from', this.layoutBuffers[from]!, 2, gl.FLOAT, false);
+    this.bindAttribute(p, 'a_to', this.layoutBuffers[to]!, 2, gl.FLOAT, false);
     this.bindAttribute(p, 'a_color', this.colorBuffer, 4, gl.UNSIGNED_BYTE, true);
     this.bindAttribute(p, 'a_size', this.sizeBuffer, 1, gl.FLOAT, false);
     gl.bindBuffer(gl.ELEMENT_ARRAY_BUFFER, this.indexBuffer);
@@ -165,16 +177,26 @@ export class PointRenderer {
     gl.vertexAttribPointer(location, size, type, normalized, 0, 0);
   }
 
+  /** Per point RGBA (alpha 0: filtered out). The first call sizes the buffer; later ones overwrite it. */
   setColors(rgba: Uint8Array): void {
-    const gl = this.gl;
-    gl.bindBuffer(gl.ARRAY_BUFFER, this.colorBuffer);
-    gl.bufferSubData(gl.ARRAY_BUFFER, 0, rgba);
+    this.upload(this.colorBuffer, rgba, 'colors');
   }
 
+  /** Per point diameter in CSS pixels at zoom 1. */
   setSizes(sizes: Float32Array): void {
+    this.upload(this.sizeBuffer, sizes, 'sizes');
+  }
+
+  private readonly allocated = { colors: 0, sizes: 0 };
+
+  private upload(buffer: WebGLBuffer, values: ArrayBufferView, which: 'colors' | 'sizes'): void {
     const gl = this.gl;
-    gl.bindBuffer(gl.ARRAY_BUFFER, this.sizeBuffer);
-    gl.bufferSubData(gl.ARRAY_BUFFER, 0, sizes);
+    gl.bindBuffer(gl.ARRAY_BUFFER, buffer);
+    if (this.allocated[which] === values.byteLength) gl.bufferSubData(gl.ARRAY_BUFFER, 0, values);
+    else {
+      gl.bufferData(gl.ARRAY_BUFFER, values, gl.DYNAMIC_DRAW);
+      this.allocated[which] = values.byteLength;
+    }
   }
 
   setOrder(order: Uint32Array): void {
@@ -185,15 +207,17 @@ export class PointRenderer {
     this.drawCount = order.length;
   }
 
-  resize(): { width: number; height: number; ratio: number } {
+  /** Sizes the canvas to its box in device pixels; `resized` says it changed (which clears it). */
+  resize(): { width: number; height: number; ratio: number; resized: boolean } {
     const ratio = window.devicePixelRatio || 1;
     const width = Math.max(1, Math.round(this.canvas.clientWidth * ratio));
     const height = Math.max(1, Math.round(this.canvas.clientHeight * ratio));
-    if (this.canvas.width !== width || this.canvas.height !== height) {
+    const resized = this.canvas.width !== width || this.canvas.height !== height;
+    if (resized) {
       this.canvas.width = width;
       this.canvas.height = height;
     }
-    return { width, height, ratio };
+    return { width, height, ratio, resized };
   }
 
   clear(background: [number, number, number]): void {

@@ -44,6 +44,8 @@ export class ViewState {
   readonly visible: Uint8Array;
   private visibleTotal: number;
   private readonly listeners: ((change: ViewChange) => void)[] = [];
+  /** Histograms over every row (no other filter), by field and bin count. */
+  private readonly fullHistograms = new Map<string, number[]>();
 
   constructor(private readonly data: ViewData, colorField: string | null, theme: 'light' | 'dark') {
     this.colorField = colorField;
@@ -231,7 +233,11 @@ export class ViewState {
     const column = this.data.column(field);
     if (column?.kind !== 'category') return [];
     const counts = new Array<number>(column.meta.categories!.length).fill(0);
-    for (let i = 0; i < this.data.count; i++) if (this.passesExcept(field, i)) counts[column.codes[i]]++;
+    const own = this.fails.get(field);
+    // No other filter: the exporter's counts over all rows are the answer.
+    if (this.fails.size === (own ? 1 : 0) && column.meta.counts?.length === counts.length) return column.meta.counts.slice();
+    const failCount = this.failCount, codes = column.codes, n = this.data.count;
+    for (let i = 0; i < n; i++) if (failCount[i] - (own ? own[i] : 0) === 0) counts[codes[i]]++;
     return counts;
   }
 
@@ -247,12 +253,19 @@ export class ViewState {
     const lo = log ? Math.log(column.meta.min!) : column.meta.min!;
     const hi = log ? Math.log(column.meta.max!) : column.meta.max!;
     const width = hi > lo ? (hi - lo) / bins : 1;
-    for (let i = 0; i < this.data.count; i++) {
-      const raw = column.values[i];
-      if (Number.isNaN(raw) || !this.passesExcept(field, i)) continue;
+    const own = this.fails.get(field);
+    const unfiltered = this.fails.size === (own ? 1 : 0);
+    const cached = unfiltered ? this.fullHistograms.get(`${field}|${bins}`) : undefined;
+    if (cached) return cached.slice();
+    const failCount = this.failCount, values = column.values, n = this.data.count;
+    for (let i = 0; i < n; i++) {
+      const raw = values[i];
+      if (Number.isNaN(raw) || failCount[i] - (own ? own[i] : 0) !== 0) continue;
       const v = log ? Math.log(raw) : raw;
       counts[Math.min(bins - 1, Math.max(0, Math.floor((v - lo) / width)))]++;
     }
+    // Over all rows it never changes: kept, as "Clear all filters" and the first view ask for it again.
+    if (unfiltered) this.fullHistograms.set(`${field}|${bins}`, counts.slice());
     return counts;
   }
 
