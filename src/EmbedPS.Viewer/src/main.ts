@@ -12,7 +12,7 @@ import { loadData } from './data';
 interface AtlasHooks {
   /** Resolves after the first frame (the map drawn; the panels may still be filling). */
   ready: Promise<void>;
-  /** Resolves when the rest of the data is in: ids, every column, the filters and the details (every hook answers). */
+  /** Resolves when the rest of the data is in: ids and every column, so the filters, the details and the hooks answer. */
   loaded: Promise<void>;
   pointCount(): number;
   visibleCount(): number;
@@ -36,6 +36,7 @@ interface AtlasHooks {
   transitionProgress(): number;
   renderFrame(): number;
   movingBudget(): number;
+  /** Where a layout places an entity (null while that layout is still loading: it loads after the search index, or on setLayout). */
   layoutPosition(id: string, layout: string): [number, number] | null;
   pick(x: number, y: number): string | null;
   panBy(dx: number, dy: number): void;
@@ -254,15 +255,14 @@ async function start(): Promise<void> {
     // After the first frame, so that they never delay the map: the ids and the other columns (labels, filters,
     // details), then the search index and the other layouts, and in idle time the id index.
     setTimeout(() => {
-      const rest = data.all();
-      rest.then(() => {
-        void data.loadSearch().catch((error: unknown) => status(`Search index: ${error instanceof Error ? error.message : String(error)}`));
-        return Promise.all(data.meta.layouts.map((_, i) => data.loadLayout(i)));
-      }).then(() => {
+      data.all().then(() => {
         loadedAt = performance.now();
-        console.info(`EmbedPS atlas: the rest of the data in ${Math.round(loadedAt - firstFrame)} ms after the first frame`);
+        console.info(`EmbedPS atlas: ids and every field in ${Math.round(loadedAt - firstFrame)} ms after the first frame`);
         resolveLoaded();
+        const search = data.loadSearch().catch((error: unknown) => status(`Search index: ${error instanceof Error ? error.message : String(error)}`));
         whenIdle(() => data.prepareIdIndex());
+        // The other layouts last (the layout menu loads one itself if it is chosen before).
+        void search.then(() => Promise.all(data.meta.layouts.map((_, i) => data.loadLayout(i)))).catch(() => undefined);
       }, (error: unknown) => {
         status(`The atlas could not load its data: ${error instanceof Error ? error.message : String(error)}`);
         rejectLoaded(error);
