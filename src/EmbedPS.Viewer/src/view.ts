@@ -21,18 +21,16 @@ export interface ViewData {
 }
 
 export class ViewState {
-  colorField: string | null;
-  theme: 'light' | 'dark';
-  sizeMultiplier = 1;
-  density = false;
-  /** The entity shown in the details panel, -1 when none. */
-  selected = -1;
-  /** "My items": a mask of highlighted rows (null: none) and the ids the user gave. */
-  highlighted: Uint8Array | null = null;
-  highlightIds: string[] = [];
-  /** The group selection (lasso, box): a mask and its size. */
-  selection: Uint8Array | null = null;
-  selectionCount = 0;
+  // What the user chose, read through the getters below and changed only through the setters (which emit the change).
+  private colorValue: string | null;
+  private themeValue: 'light' | 'dark';
+  private sizeValue = 1;
+  private densityValue = false;
+  private selectedRow = -1;
+  private highlightMask: Uint8Array | null = null;
+  private highlightList: string[] = [];
+  private selectionMask: Uint8Array | null = null;
+  private selectionSize = 0;
 
   private readonly filterSpecs = new Map<string, FilterSpec>();
   /** "Isolate selection": the isolated rows (a filter like the others). */
@@ -48,11 +46,50 @@ export class ViewState {
   private readonly fullHistograms = new Map<string, number[]>();
 
   constructor(private readonly data: ViewData, colorField: string | null, theme: 'light' | 'dark') {
-    this.colorField = colorField;
-    this.theme = theme;
+    this.colorValue = colorField;
+    this.themeValue = theme;
     this.failCount = new Uint8Array(data.count);
     this.visible = new Uint8Array(data.count).fill(1);
     this.visibleTotal = data.count;
+  }
+
+  get colorField(): string | null {
+    return this.colorValue;
+  }
+
+  get theme(): 'light' | 'dark' {
+    return this.themeValue;
+  }
+
+  get sizeMultiplier(): number {
+    return this.sizeValue;
+  }
+
+  get density(): boolean {
+    return this.densityValue;
+  }
+
+  /** The entity shown in the details panel, -1 when none. */
+  get selected(): number {
+    return this.selectedRow;
+  }
+
+  /** "My items": a mask of highlighted rows (null: none) and the ids the user gave. */
+  get highlighted(): Uint8Array | null {
+    return this.highlightMask;
+  }
+
+  get highlightIds(): readonly string[] {
+    return this.highlightList;
+  }
+
+  /** The group selection (lasso, box): a mask (null: none) and its size. */
+  get selection(): Uint8Array | null {
+    return this.selectionMask;
+  }
+
+  get selectionCount(): number {
+    return this.selectionSize;
   }
 
   on(listener: (change: ViewChange) => void): void {
@@ -277,7 +314,7 @@ export class ViewState {
       if (!column) throw new Error(`No field '${field}'.`);
       if (column.kind === 'text') throw new Error(`'${field}' is a text field; colour by a category or number field.`);
     }
-    this.colorField = field;
+    this.colorValue = field;
     this.emit('color');
   }
 
@@ -292,8 +329,8 @@ export class ViewState {
     }
     let count = 0;
     if (next) for (let i = 0; i < n; i++) count += next[i];
-    this.selection = count > 0 ? next : null;
-    this.selectionCount = count;
+    this.selectionMask = count > 0 ? next : null;
+    this.selectionSize = count;
     this.emit('selection');
     return count;
   }
@@ -305,29 +342,29 @@ export class ViewState {
   }
 
   setSelected(row: number): void {
-    if (row === this.selected) return;
-    this.selected = row;
+    if (row === this.selectedRow) return;
+    this.selectedRow = row;
     this.emit('selected');
   }
 
   setHighlight(mask: Uint8Array | null, ids: string[]): void {
-    this.highlighted = mask;
-    this.highlightIds = mask ? ids : [];
+    this.highlightMask = mask;
+    this.highlightList = mask ? ids : [];
     this.emit('highlight');
   }
 
   setTheme(theme: 'light' | 'dark'): void {
-    this.theme = theme;
+    this.themeValue = theme;
     this.emit('theme');
   }
 
   setSizeMultiplier(value: number): void {
-    this.sizeMultiplier = Math.min(5, Math.max(0.2, value));
+    this.sizeValue = Math.min(5, Math.max(0.2, value));
     this.emit('size');
   }
 
   setDensity(on: boolean): void {
-    this.density = on;
+    this.densityValue = on;
     this.emit('density');
   }
 }
