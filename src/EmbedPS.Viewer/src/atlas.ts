@@ -5,8 +5,8 @@
 // (renderer.ts); input is the InputController's (input.ts); panels are AtlasUi's (ui.ts). Other modules change the
 // atlas only through its methods (setCamera, setLayout, setHovered, setLasso, orbitBy …), never by writing its fields.
 // A frame redraws the points only when they changed (camera, colours, layout, size); the selection ring, hover,
-// neighbours, lasso, labels and density are on the overlay canvas and redraw alone (requestOverlay), which matters
-// when a million points take hundreds of milliseconds to draw in software.
+// neighbours, lasso, labels and density (density.ts) are on the overlay canvas and redraw alone (requestOverlay), which
+// matters when a million points take hundreds of milliseconds to draw in software.
 import { AtlasMeta, cellText } from './data';
 import { AtlasData } from './atlas-data';
 import { PointRenderer } from './renderer';
@@ -15,6 +15,7 @@ import { OrbitCamera, projectToScreen } from './galaxy';
 import { MISSING_COLOR, Rgb, categoryCodeColor, categoryColor, scaleUnit, viridis } from './colors';
 import { ViewChange, ViewState } from './view';
 import { LabelPlacer, LabelSource, RegionLabel, regionLabels2d, regionLabels3d } from './labels';
+import { DensityLayer } from './density';
 
 export type { FilterSpec } from './view';
 
@@ -91,6 +92,9 @@ export class Atlas {
   private flight: { from: Camera2D; to: Camera2D; start: number; duration: number } | null = null;
 
   private regions2d: (RegionLabel[] | null)[];
+  private readonly density = new DensityLayer();
+  /** Counts filter changes (the density layer's picture depends on them). */
+  private filterVersion = 0;
   private regions3d: RegionLabel[] | null = null;
   /** The labels drawn in the last frame (CSS pixels of the map). */
   drawnLabels: { text: string; x: number; y: number }[] = [];
@@ -249,6 +253,7 @@ export class Atlas {
     switch (change) {
       case 'filter':
       case 'color':
+        if (change === 'filter') this.filterVersion++;
         this.regions2d = this.meta.layouts.map(() => null);
         this.regions3d = null;
         this.refreshColors();
@@ -896,65 +901,6 @@ export class Atlas {
     this.drawnLabels = placer.placed;
   }
 
-  /** The density layer: the visible points binned on a 6-pixel screen grid, blurred, drawn as a heat layer. */
-  private drawDensity(ctx: CanvasRenderingContext2D, width: number, height: number): void {
-    const cell = 4;
-    const gw = Math.ceil(width / cell), gh = Math.ceil(height / cell);
-    let grid = new Float32Array(gw * gh);
-    const ppu = this.pixelsPerUnit();
-    const positions = this.positions();
-    const visible = this.view.visible;
-    for (let i = 0; i < this.count; i++) {
-      if (!visible[i]) continue;
-      const gx = Math.floor((width / 2 + (positions[2 * i] - this.camera.centerX) * ppu) / cell);
-      const gy = Math.floor((height / 2 - (positions[2 * i + 1] - this.camera.centerY) * ppu) / cell);
-      if (gx >= 0 && gy >= 0 && gx < gw && gy < gh) grid[gy * gw + gx]++;
-    }
-    // Three box blurs of radius 2 approximate a Gaussian of about 2.4 cells (15 pixels).
-    for (let pass = 0; pass < 3; pass++) {
-      const next = new Float32Array(gw * gh);
-      for (let y = 0; y < gh; y++)
-        for (let x = 0; x < gw; x++) {
-          let s = 0;
-          for (let d = -2; d <= 2; d++) { const xx = x + d; if (xx >= 0 && xx < gw) s += grid[y * gw + xx]; }
-          next[y * gw + x] = s / 5;
-        }
-      grid = new Float32Array(gw * gh);
-      for (let y = 0; y < gh; y++)
-        for (let x = 0; x < gw; x++) {
-          let s = 0;
-          for (let d = -2; d <= 2; d++) { const yy = y + d; if (yy >= 0 && yy < gh) s += next[yy * gw + x]; }
-          grid[y * gw + x] = s / 5;
-        }
-    }
-    let max = 0;
-    for (const v of grid) if (v > max) max = v;
-    if (max <= 0) return;
-    const image = new ImageData(gw, gh);
-    const [r, g, b] = THEMES[this.view.theme].density;
-    // A smooth fill that grows with the square root of the density (so sparse regions show too) and contour lines at
-    // four levels, light enough that the points stay readable under them.
-    const levels = 4;
-    const unit = (k: number) => Math.sqrt(grid[k] / max);
-    const level = (k: number) => Math.min(levels - 1, Math.floor(unit(k) * levels + 0.15));
-    for (let y = 0; y < gh; y++)
-      for (let x = 0; x < gw; x++) {
-        const k = y * gw + x;
-        const here = level(k);
-        const edge = here > 0 && ((x + 1 < gw && level(k + 1) < here) || (x > 0 && level(k - 1) < here) || (y + 1 < gh && level(k + gw) < here) || (y > 0 && level(k - gw) < here));
-        image.data[4 * k] = r; image.data[4 * k + 1] = g; image.data[4 * k + 2] = b;
-        image.data[4 * k + 3] = edge ? 120 : Math.round(unit(k) * 70);
-      }
-    const off = document.createElement('canvas');
-    off.width = gw;
-    off.height = gh;
-    off.getContext('2d')!.putImageData(image, 0, 0);
-    ctx.save();
-    ctx.imageSmoothingEnabled = true;
-    ctx.drawImage(off, 0, 0, gw * cell, gh * cell);
-    ctx.restore();
-  }
-
   // ---------- frame ----------
 
   /** Schedules a frame that redraws the points and the overlay. */
@@ -1046,7 +992,11 @@ export class Atlas {
     }
     ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
     ctx.clearRect(0, 0, css.width, css.height);
-    if (this.view.density && this.mode === '2d' && !this.transition) this.drawDensity(ctx, css.width, css.height);
+    if (this.view.density && this.mode === '2d' && !this.transition) {
+      const c = this.camera;
+      const key = `${this.layout}|${c.centerX}|${c.centerY}|${c.zoom}|${css.width}x${css.height}|${this.view.theme}|${this.filterVersion}`;
+      this.density.draw(ctx, key, css.width, css.height, this.positions(), this.view.visible, { centerX: c.centerX, centerY: c.centerY, pixelsPerUnit: this.pixelsPerUnit() }, THEMES[this.view.theme].density);
+    }
     for (const n of this.neighborRows) {
       if (!this.view.visible[n]) continue;
       const p = this.screenPosition(n);
