@@ -81,7 +81,9 @@ function parseJson<T>(text: string | null, fallback: T): T {
 export function hashNeeds(meta: AtlasMeta, hash: string): { layout: number; color: string | null; all: boolean } {
   const p = new URLSearchParams(hash.replace(/^#/, ''));
   const layout = Math.max(0, meta.layouts.findIndex((l) => l.name === p.get('layout')));
-  const color = p.has('color') ? p.get('color') || null : meta.color;
+  // Only a field the map can be coloured by (a text field is ignored, as applyHash does).
+  const named = p.has('color') ? p.get('color') || null : meta.color;
+  const color = named && meta.fields.some((f) => f.name === named && f.kind !== 'text') ? named : meta.color;
   const all = ['filter', 'hide', 'isolate', 'highlight', 'select'].some((key) => p.has(key));
   return { layout, color, all };
 }

@@ -298,7 +298,8 @@ export class AtlasUi {
       if (fly) atlas.flyTo(row);
       else atlas.keepClear(row);
     };
-    void Promise.race([this.detailsRendering, new Promise((resolve) => setTimeout(resolve, DETAILS_FIRST_MS))]).then(() => requestAnimationFrame(move));
+    // (Details that fail to load — a damaged folder — say so in their own promise; the camera moves regardless.)
+    void Promise.race([this.detailsRendering.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, DETAILS_FIRST_MS))]).then(() => requestAnimationFrame(move));
   }
 
   // ---------- filters ----------
