@@ -1,15 +1,21 @@
-// The atlas: the data (ids, columns, layouts, neighbours), the camera, picking, labels and the frame loop. What the
-// user chose to see lives in one ViewState (view.ts) that panels and input write through its setters; the atlas
-// listens to it and re-derives colours, draw order and labels. Drawing is the PointRenderer's (renderer.ts); input is
-// the InputController's (input.ts); panels are AtlasUi's (ui.ts).
-import { AtlasMeta, Column, cellText, forgetData, loadColumn, loadData, loadFloat32, decodeBase64 } from './data';
+// The atlas coordinator: the camera, picking, labels and the frame loop, over the data (atlas-data.ts) and one view
+// state (view.ts). What the user chose to see lives in the ViewState, which panels and input write through its
+// setters; the atlas listens to it and re-derives colours, draw order and labels. The data is AtlasData's: loaded in
+// two steps (the first frame's columns, then the rest), read here, never written. Drawing is the PointRenderer's
+// (renderer.ts); input is the InputController's (input.ts); panels are AtlasUi's (ui.ts). Other modules change the
+// atlas only through its methods (setCamera, setLayout, setHovered, setLasso, orbitBy …), never by writing its fields.
+// A frame redraws the points only when they changed (camera, colours, layout, size); the selection ring, hover,
+// neighbours, lasso, labels and density (density.ts) are on the overlay canvas and redraw alone (requestOverlay), which
+// matters when a million points take hundreds of milliseconds to draw in software.
+import { AtlasMeta, cellText } from './data';
+import { AtlasData } from './atlas-data';
 import { PointRenderer } from './renderer';
 import { PointGrid } from './grid';
 import { OrbitCamera, projectToScreen } from './galaxy';
-import { PrebuiltSearch, SearchEngine, SearchIndex } from './search';
 import { MISSING_COLOR, Rgb, categoryCodeColor, categoryColor, scaleUnit, viridis } from './colors';
 import { ViewChange, ViewState } from './view';
 import { LabelPlacer, LabelSource, RegionLabel, regionLabels2d, regionLabels3d } from './labels';
+import { DensityLayer } from './density';
 
 export type { FilterSpec } from './view';
 
@@ -55,26 +61,21 @@ export function preferredTheme(): 'light' | 'dark' | null {
 }
 
 export class Atlas {
-  readonly count: number;
-  readonly ids: string[];
-  readonly columns = new Map<string, Column>();
-  readonly layouts: Float32Array[] = [];
-  galaxy: Float32Array | null = null;
-  private grids: (PointGrid | null)[] = [];
   readonly renderer: PointRenderer;
-  readonly overlay: CanvasRenderingContext2D;
+  private readonly overlay: CanvasRenderingContext2D;
   readonly view: ViewState;
+  private readonly grids: (PointGrid | null)[];
 
-  // Camera and mode.
-  layout = 0;
-  mode: '2d' | '3d' = '2d';
-  hovered = -1;
-  camera: Camera2D = { centerX: 0, centerY: 0, zoom: 1 };
-  readonly orbit = new OrbitCamera();
+  // Camera and mode (read through getters; changed only through the methods below).
+  private layoutIndex: number;
+  private modeValue: '2d' | '3d' = '2d';
+  private hoveredRow = -1;
+  private cameraValue: Camera2D = { centerX: 0, centerY: 0, zoom: 1 };
+  private readonly orbit = new OrbitCamera();
   /** The lasso or box being drawn (CSS pixels of the map), shown on the overlay. */
-  lasso: [number, number][] | null = null;
+  private lassoPoints: [number, number][] | null = null;
   /** The selected entity's neighbours, ringed on the map. */
-  neighborRows: number[] = [];
+  private neighborList: number[] = [];
 
   // Derived per-point arrays.
   private readonly rgba: Uint8Array;
@@ -90,16 +91,16 @@ export class Atlas {
   private transitionT = 0;
   private flight: { from: Camera2D; to: Camera2D; start: number; duration: number } | null = null;
 
-  private search: SearchIndex | null = null;
-  private prebuiltSearch: PrebuiltSearch | null = null;
-  private searchLoading: Promise<void> | null = null;
-  private readonly neighborChunks = new Map<number, Int32Array>();
-  private changes = new Map<string, Uint8Array>();
-  private regions2d: (RegionLabel[] | null)[] = [];
+  private regions2d: (RegionLabel[] | null)[];
+  private readonly density = new DensityLayer();
+  /** Counts filter changes (the density layer's picture depends on them). */
+  private filterVersion = 0;
   private regions3d: RegionLabel[] | null = null;
   /** The labels drawn in the last frame (CSS pixels of the map). */
   drawnLabels: { text: string; x: number; y: number }[] = [];
   private frameRequested = false;
+  /** The next frame redraws the points too (not only the overlay). */
+  private pointsDirty = true;
   frames = 0;
   lastFrameMs = 0;
   /** Time between the last two frames when they came back to back (a measure of the real frame time, GPU included). */
@@ -107,49 +108,109 @@ export class Atlas {
   private previousFrameAt = -Infinity;
   private readonly listeners: (() => void)[] = [];
 
-  constructor(readonly meta: AtlasMeta, ids: string[], canvas: HTMLCanvasElement, overlay: HTMLCanvasElement) {
-    this.count = meta.count;
-    this.ids = ids;
-    this.renderer = new PointRenderer(canvas, this.count);
+  private constructor(readonly data: AtlasData, renderer: PointRenderer, overlay: HTMLCanvasElement, layout: number) {
+    const count = data.count;
+    this.layoutIndex = layout;
+    this.renderer = renderer;
     this.overlay = overlay.getContext('2d')!;
-    this.view = new ViewState(this, meta.color, preferredTheme() ?? meta.theme);
-    this.rgba = new Uint8Array(this.count * 4);
-    this.radius = new Float32Array(this.count);
-    this.rank = new Uint32Array(this.count);
+    this.view = new ViewState(data, data.meta.color, preferredTheme() ?? data.meta.theme);
+    this.grids = data.meta.layouts.map(() => null);
+    this.regions2d = data.meta.layouts.map(() => null);
+    this.rgba = new Uint8Array(count * 4);
+    this.radius = new Float32Array(count);
+    this.rank = new Uint32Array(count);
     // Dense maps need smaller, more transparent points; these follow the point count only, never the data's values.
-    this.baseAlpha = Math.min(0.9, Math.max(0.45, 1.25 - 0.125 * Math.log10(Math.max(10, this.count))));
-    this.densityScale = Math.min(1.3, Math.max(0.4, Math.pow(20000 / Math.max(1, this.count), 0.25)));
+    this.baseAlpha = Math.min(0.9, Math.max(0.45, 1.25 - 0.125 * Math.log10(Math.max(10, count))));
+    this.densityScale = Math.min(1.3, Math.max(0.4, Math.pow(20000 / Math.max(1, count), 0.25)));
     this.view.on((change) => this.viewChanged(change));
+    // Labels name regions by the label and search fields too: they appear once every column is in.
+    data.onComplete(() => {
+      this.regions2d = this.regions2d.map(() => null);
+      this.regions3d = null;
+      this.requestOverlay();
+    });
   }
 
-  static async load(canvas: HTMLCanvasElement, overlay: HTMLCanvasElement, progress: (text: string) => void): Promise<Atlas> {
-    const started = performance.now();
-    progress('Loading the atlas description');
-    const meta = (await loadData('meta')) as AtlasMeta;
-    progress(`Loading ${meta.count.toLocaleString('en-US')} points`);
-    const [ids, layouts, columns] = await Promise.all([
-      loadData(meta.ids) as Promise<string[]>,
-      Promise.all(meta.layouts.map((l) => loadFloat32(l.file))),
-      Promise.all(meta.fields.map((f) => loadColumn(f))),
-    ]);
-    const loaded = performance.now();
-    const atlas = new Atlas(meta, ids, canvas, overlay);
-    for (const column of columns) atlas.columns.set(column.meta.name, column);
-    for (const positions of layouts) {
-      atlas.layouts.push(positions);
-      atlas.renderer.addLayout(positions);
-      atlas.grids.push(null);
-    }
-    atlas.renderer.setLayouts(0, 0);
+  /**
+   * The atlas over loaded data: the layout shown first must be loaded, and the size and colour columns (if any) for
+   * the first frame to show them (AtlasData.first).
+   */
+  static create(data: AtlasData, renderer: PointRenderer, overlay: HTMLCanvasElement, layout = 0): Atlas {
+    const atlas = new Atlas(data, renderer, overlay, layout);
+    atlas.uploadLayout(layout);
+    atlas.renderer.setLayouts(layout, layout);
     atlas.computeSizes();
     atlas.fitCamera();
     atlas.refreshColors();
-    atlas.loadTimings = { data: Math.round(loaded - started), prepare: Math.round(performance.now() - loaded) };
     return atlas;
   }
 
-  /** Milliseconds spent loading and decoding the data files, and preparing buffers, grids and colours. */
-  loadTimings = { data: 0, prepare: 0 };
+  get meta(): AtlasMeta {
+    return this.data.meta;
+  }
+
+  get count(): number {
+    return this.data.count;
+  }
+
+  get layout(): number {
+    return this.layoutIndex;
+  }
+
+  get mode(): '2d' | '3d' {
+    return this.modeValue;
+  }
+
+  get camera(): Readonly<Camera2D> {
+    return this.cameraValue;
+  }
+
+  get hovered(): number {
+    return this.hoveredRow;
+  }
+
+  get lasso(): readonly [number, number][] | null {
+    return this.lassoPoints;
+  }
+
+  get neighborRows(): readonly number[] {
+    return this.neighborList;
+  }
+
+  /** The point under the pointer (-1: none), ringed on the overlay. */
+  setHovered(row: number): void {
+    if (row === this.hoveredRow) return;
+    this.hoveredRow = row;
+    this.requestOverlay();
+  }
+
+  /** The lasso or box being drawn (null: none). */
+  setLasso(points: [number, number][] | null): void {
+    this.lassoPoints = points;
+    this.requestOverlay();
+  }
+
+  /** The rows ringed as the selected entity's neighbours. */
+  setNeighborRows(rows: number[]): void {
+    if (rows.length === 0 && this.neighborList.length === 0) return;
+    this.neighborList = rows;
+    this.requestOverlay();
+  }
+
+  /** Uploads a loaded layout's positions to the GPU, once. */
+  private uploadLayout(index: number): void {
+    if (!this.renderer.hasLayout(index)) this.renderer.setLayout(index, this.data.layout(index)!);
+  }
+
+  /** The positions of the layout shown now. */
+  private positions(): Float32Array {
+    return this.data.layout(this.layoutIndex)!;
+  }
+
+  /** The galaxy's coordinates once loaded (setMode('3d') loads them). */
+  private get galaxy(): Float32Array | null {
+    return this.data.galaxy;
+  }
 
   onChange(listener: () => void): void {
     this.listeners.push(listener);
@@ -159,152 +220,29 @@ export class Atlas {
     for (const listener of this.listeners) listener();
   }
 
-  // ---------- fields ----------
-
-  column(name: string | null): Column | undefined {
-    return name ? this.columns.get(name) : undefined;
-  }
-
-  label(row: number): string {
-    const column = this.column(this.meta.label);
-    const text = column ? cellText(column, row) : '';
-    return text || this.ids[row];
-  }
-
-  popularity(row: number): number {
-    const column = this.column(this.meta.size);
-    if (column?.kind === 'number') {
-      const v = column.values[row];
-      return Number.isNaN(v) ? 0 : v;
-    }
-    return 0;
-  }
-
-  rowOfId(id: string): number {
-    if (!this.idIndex) {
-      this.idIndex = new Map();
-      this.ids.forEach((value, row) => this.idIndex!.set(value, row));
-    }
-    return this.idIndex.get(String(id)) ?? -1;
-  }
-  private idIndex: Map<string, number> | null = null;
-
-  /** The search: the exporter's index once loaded (loadSearch), else the plain scan (older atlases, or before it loads). */
-  searchIndex(): SearchEngine {
-    return this.prebuiltSearch ?? this.naiveSearch();
-  }
-
-  /** Whether search answers from the exporter's index now (or the atlas has none, so the plain scan is all there is). */
-  searchReady(): boolean {
-    return this.prebuiltSearch !== null || !this.meta.searchIndex || this.searchFailed;
-  }
-
-  /** The index could not be loaded (a damaged folder): search falls back to the plain scan. */
-  private searchFailed = false;
-
-  /** Loads and prepares the exporter's search index, once; resolves at once for an atlas without one. */
-  loadSearch(): Promise<void> {
-    const info = this.meta.searchIndex;
-    if (!info) return Promise.resolve();
-    if (!this.searchLoading) {
-      this.searchLoading = Promise.all([
-        loadData(info.text) as Promise<string>,
-        loadData(info.starts),
-        loadData(info.words),
-        loadData(info.order),
-      ]).then(([text, starts, words, order]) => {
-        const ints = (payload: unknown) => new Int32Array(decodeBase64(payload as string));
-        this.prebuiltSearch = new PrebuiltSearch(text, ints(starts), ints(words), ints(order));
-        this.searchReadyAt = performance.now();
-        for (const name of [info.text, info.starts, info.words, info.order]) forgetData(name);
-      }).catch((error: unknown) => {
-        this.searchFailed = true;
-        throw error;
-      });
-    }
-    return this.searchLoading;
-  }
-
-  /** When (performance.now) the search index was ready; null before. */
-  searchReadyAt: number | null = null;
-
-  /** The plain scan over every text (search.ts's reference implementation). */
-  naiveSearch(): SearchIndex {
-    if (!this.search) {
-      const sources: ((row: number) => string)[] = [(row) => this.label(row), (row) => this.ids[row]];
-      for (const name of this.meta.search) {
-        const column = this.column(name);
-        if (column && name !== this.meta.label) sources.push((row) => cellText(column, row));
-      }
-      this.search = new SearchIndex(sources, this.count, (row) => this.popularity(row));
-    }
-    return this.search;
-  }
-
-  /** The details neighbours of a row; loads only the chunk of rows it is in (data/neighbors-<c>.js). */
-  async neighborsOf(row: number): Promise<number[]> {
-    const info = this.meta.neighbors;
-    if (!info) return [];
-    const rows = info.chunkRows ?? this.count;
-    const chunk = Math.floor(row / rows);
-    let values = this.neighborChunks.get(chunk);
-    if (!values) {
-      const file = info.chunkRows === undefined ? info.file : `${info.file}-${chunk}`;
-      values = this.neighborChunks.get(chunk) ?? new Int32Array(decodeBase64((await loadData(file)) as string));
-      this.neighborChunks.set(chunk, values);
-      forgetData(file);
-    }
-    const first = (row - chunk * rows) * info.k;
-    const result: number[] = [];
-    for (let j = 0; j < info.k; j++) {
-      const n = values[first + j];
-      if (n >= 0) result.push(n);
-    }
-    return result;
-  }
-
-  /** Per entity, how many of its k nearest neighbours two layouts share (null when the export has no such pair). */
-  async neighborhoodOverlap(a: number, b: number): Promise<{ overlap: Uint8Array; k: number } | null> {
-    const entry = this.meta.changes.find((c) => (c.a === a && c.b === b) || (c.a === b && c.b === a));
-    if (!entry || !(await this.neighborhoodChange(a, b))) return null;
-    return { overlap: this.changes.get(entry.file)!, k: entry.k };
-  }
-
-  async neighborhoodChange(a: number, b: number): Promise<Float32Array | null> {
-    const entry = this.meta.changes.find((c) => (c.a === a && c.b === b) || (c.a === b && c.b === a));
-    if (!entry) return null;
-    let overlap = this.changes.get(entry.file);
-    if (!overlap) {
-      overlap = new Uint8Array(decodeBase64((await loadData(entry.file)) as string));
-      this.changes.set(entry.file, overlap);
-    }
-    // Jaccard distance between the k-NN sets in the two layouts, from the size of their intersection.
-    const k = entry.k;
-    const result = new Float32Array(this.count);
-    for (let i = 0; i < this.count; i++) result[i] = 1 - overlap[i] / (2 * k - overlap[i]);
-    return result;
-  }
-
   /** Point radius in CSS pixels at zoom 1: r = a + b·ln(n) + c·n, clamped (the osu! atlas's partial log scale). */
   private computeSizes(): void {
-    const column = this.column(this.meta.size);
-    const sizes = new Float32Array(this.count);
-    let maxN = 1;
-    if (column?.kind === 'number') for (let i = 0; i < this.count; i++) if (column.values[i] > maxN) maxN = column.values[i];
-    const a = 1.0, b = 0.55, c = 3 / maxN;
-    let maxRadius = 0;
-    for (let i = 0; i < this.count; i++) {
-      let r = 2.2;
-      if (column?.kind === 'number') {
-        const n = Math.max(1, Number.isNaN(column.values[i]) ? 1 : column.values[i]);
-        r = Math.min(12, Math.max(1, a + b * Math.log(n) + c * n));
+    const n = this.count;
+    const column = this.data.column(this.meta.size);
+    const values = column?.kind === 'number' ? column.values : null;
+    const radius = this.radius;
+    const scale = this.densityScale;
+    if (values) {
+      let maxN = 1;
+      for (let i = 0; i < n; i++) if (values[i] > maxN) maxN = values[i];
+      const a = 1.0, b = 0.55, c = 3 / maxN;
+      for (let i = 0; i < n; i++) {
+        const v = values[i];
+        const p = v >= 1 ? v : 1; // NaN and values under 1 count as 1
+        const r = a + b * Math.log(p) + c * p;
+        radius[i] = (r < 1 ? 1 : r > 12 ? 12 : r) * scale;
       }
-      r *= this.densityScale;
-      this.radius[i] = r;
-      sizes[i] = 2 * r;
-      if (r > maxRadius) maxRadius = r;
-    }
+    } else radius.fill(2.2 * scale);
+    let maxRadius = 0;
+    for (let i = 0; i < n; i++) if (radius[i] > maxRadius) maxRadius = radius[i];
     this.maxRadius = maxRadius;
+    const sizes = new Float32Array(n);
+    for (let i = 0; i < n; i++) sizes[i] = 2 * radius[i];
     this.renderer.setSizes(sizes);
     this.computeOrder();
   }
@@ -315,7 +253,8 @@ export class Atlas {
     switch (change) {
       case 'filter':
       case 'color':
-        this.regions2d = this.layouts.map(() => null);
+        if (change === 'filter') this.filterVersion++;
+        this.regions2d = this.meta.layouts.map(() => null);
         this.regions3d = null;
         this.refreshColors();
         break;
@@ -326,6 +265,11 @@ export class Atlas {
         break;
       case 'theme':
         this.refreshColors();
+        break;
+      case 'selected':
+      case 'density':
+        // The selection ring, its label and the density layer are drawn on the overlay: the points stay as they are.
+        this.requestOverlay();
         break;
       default:
         this.requestRender();
@@ -339,33 +283,32 @@ export class Atlas {
   }
 
   /**
-   * Draw order: emphasised points last, then bigger before smaller, ties by row. A numeric sort of packed keys
-   * (emphasis bit, quantised radius, row) on a Float64Array: no comparator calls, so a million points sort in ~0.1 s.
+   * Draw order: emphasised points last, then bigger before smaller (the radius quantised to 1,024 steps), ties by row.
+   * A counting sort on that key: two passes over the points and no comparisons, so a million points order in a few
+   * milliseconds (selections and highlights re-order them).
    */
   private computeOrder(): void {
     const n = this.count;
     const order = new Uint32Array(n);
     const h = this.emphasis();
     const r = this.radius;
-    if (n < 1 << 21) {
-      const keys = new Float64Array(n);
-      const scale = 1023 / Math.max(this.maxRadius, 1e-9);
-      for (let i = 0; i < n; i++) {
-        const quantised = 1023 - Math.round(r[i] * scale);
-        keys[i] = ((h ? h[i] : 0) * 1024 + quantised) * 2097152 + i;
-      }
-      keys.sort();
-      for (let i = 0; i < n; i++) order[i] = keys[i] % 2097152;
-    } else {
-      for (let i = 0; i < n; i++) order[i] = i;
-      order.sort((p, q) => (h ? h[p] - h[q] : 0) || r[q] - r[p] || p - q);
+    const scale = 1023 / Math.max(this.maxRadius, 1e-9);
+    const keys = new Uint16Array(n);
+    const starts = new Uint32Array(2048 + 1);
+    for (let i = 0; i < n; i++) {
+      const key = (h && h[i] ? 1024 : 0) + 1023 - Math.min(1023, Math.max(0, Math.round(r[i] * scale)));
+      keys[i] = key;
+      starts[key + 1]++;
     }
-    for (let k = 0; k < n; k++) this.rank[order[k]] = k;
+    for (let k = 0; k < 2048; k++) starts[k + 1] += starts[k];
+    for (let i = 0; i < n; i++) order[starts[keys[i]]++] = i;
+    const rank = this.rank;
+    for (let k = 0; k < n; k++) rank[order[k]] = k;
     this.renderer.setOrder(order);
   }
 
   colorOf(row: number): Rgb {
-    const column = this.column(this.view.colorField);
+    const column = this.data.column(this.view.colorField);
     if (!column) return categoryColor(0);
     if (column.kind === 'category') return categoryCodeColor(column.codes[row], column.meta.missing);
     if (column.kind === 'number') {
@@ -382,7 +325,7 @@ export class Atlas {
     const visible = this.view.visible;
     const dim = THEMES[this.view.theme].dim;
     const alpha = Math.round(this.baseAlpha * 255);
-    const column = this.column(this.view.colorField);
+    const column = this.data.column(this.view.colorField);
     // Category colours are looked up once per category, not per point.
     const palette = column?.kind === 'category' ? column.meta.categories!.map((_, code) => categoryCodeColor(code, column.meta.missing)) : null;
     for (let i = 0; i < this.count; i++) {
@@ -415,11 +358,11 @@ export class Atlas {
     const mask = new Uint8Array(this.count);
     const missing: string[] = [];
     let matched = 0;
-    const index = this.searchIndex();
+    const index = this.data.searchEngine();
     for (const raw of ids) {
       const text = raw.trim();
       if (!text) continue;
-      let rows = [this.rowOfId(text)].filter((r) => r >= 0);
+      let rows = [this.data.rowOfId(text)].filter((r) => r >= 0);
       if (rows.length === 0) rows = index.exact(text);
       if (rows.length === 0) missing.push(text);
       for (const r of rows) if (!mask[r]) { mask[r] = 1; matched++; }
@@ -429,7 +372,7 @@ export class Atlas {
   }
 
   highlightRows(rows: number[]): void {
-    this.setHighlight(rows.map((r) => this.ids[r]));
+    this.setHighlight(rows.map((r) => this.data.ids[r]));
   }
 
   // ---------- camera ----------
@@ -512,7 +455,7 @@ export class Atlas {
 
   /** Bounds of the visible points: the layout's view when all are visible, else their central 99.6 %. */
   private visibleBounds(): [number, number, number, number] {
-    const positions = this.layouts[this.layout];
+    const positions = this.positions();
     const visible = this.view.visible;
     const n = this.view.visibleCount();
     if (n === this.count || n === 0) return this.meta.layouts[this.layout].view;
@@ -559,7 +502,7 @@ export class Atlas {
 
   setCamera(camera: Camera2D): void {
     this.noteMove();
-    this.camera = { centerX: camera.centerX, centerY: camera.centerY, zoom: Math.min(20000, Math.max(0.2, camera.zoom)) };
+    this.cameraValue = { centerX: camera.centerX, centerY: camera.centerY, zoom: Math.min(20000, Math.max(0.2, camera.zoom)) };
     this.requestRender();
     this.changed();
   }
@@ -612,8 +555,8 @@ export class Atlas {
 
   currentPosition(row: number): [number, number] {
     const t = this.transition ? this.transitionT : 0;
-    const from = this.layouts[this.transition ? this.transition.from : this.layout];
-    const to = this.layouts[this.transition ? this.transition.to : this.layout];
+    const from = this.data.layout(this.transition ? this.transition.from : this.layout)!;
+    const to = this.data.layout(this.transition ? this.transition.to : this.layout)!;
     return [from[2 * row] + (to[2 * row] - from[2 * row]) * t, from[2 * row + 1] + (to[2 * row + 1] - from[2 * row + 1]) * t];
   }
 
@@ -654,18 +597,54 @@ export class Atlas {
     this.flyCamera(this.cameraOn(row, this.camera.zoom));
   }
 
+  // ---------- galaxy camera ----------
+
+  /** Galaxy: orbits the camera by a drag of (dx, dy) pixels. */
+  orbitBy(dx: number, dy: number): void {
+    this.orbit.orbit(dx, dy);
+    this.noteMove();
+    this.requestRender();
+  }
+
+  /** Galaxy: moves the camera toward (factor < 1) or away from the target. */
+  dollyBy(factor: number): void {
+    this.orbit.dolly(factor);
+    this.noteMove();
+    this.requestRender();
+  }
+
+  /** Galaxy: flies forward, right and up (each -1, 0 or 1) one step. */
+  flyBy(forward: number, right: number, up: number): void {
+    this.orbit.fly(forward, right, up);
+    this.noteMove();
+    this.requestRender();
+  }
+
+  /** The galaxy camera as numbers (for the URL), and back. */
+  orbitState(): number[] {
+    return this.orbit.state();
+  }
+
+  restoreOrbit(values: number[]): void {
+    this.orbit.restore(values);
+    this.requestRender();
+  }
+
   // ---------- layouts and modes ----------
 
-  setLayout(index: number, animate = true): Promise<void> {
-    if (index < 0 || index >= this.layouts.length) return Promise.reject(new Error(`No layout ${index}.`));
+  /** Shows a layout (loading it first when it is not in yet), animated from the current one unless told otherwise. */
+  async setLayout(index: number, animate = true): Promise<void> {
+    if (index < 0 || index >= this.meta.layouts.length) throw new Error(`No layout ${index}.`);
+    if (!this.data.layout(index)) await this.data.loadLayout(index);
+    this.uploadLayout(index);
     if (this.transition) this.finishTransition();
-    if (index === this.layout) return Promise.resolve();
+    if (index === this.layout) return;
     if (!animate || this.mode === '3d') {
-      this.layout = index;
+      this.layoutIndex = index;
       this.renderer.setLayouts(index, index);
       this.requestRender();
       this.changed();
-      return Promise.resolve();
+      return;
     }
     return new Promise((resolve) => {
       this.transition = { from: this.layout, to: index, start: performance.now(), duration: 1100, resolve };
@@ -679,7 +658,7 @@ export class Atlas {
     const t = this.transition!;
     this.transition = null;
     this.transitionT = 0;
-    this.layout = t.to;
+    this.layoutIndex = t.to;
     this.renderer.setLayouts(t.to, t.to);
     this.changed();
     t.resolve();
@@ -695,13 +674,10 @@ export class Atlas {
 
   async setMode(mode: '2d' | '3d'): Promise<void> {
     if (mode === '3d' && !this.meta.galaxy) throw new Error('This atlas has no 3-D embedding (export with -Embedding).');
-    if (mode === '3d' && !this.galaxy) {
-      this.galaxy = await loadFloat32(this.meta.galaxy!.file);
-      this.renderer.setGalaxy(this.galaxy);
-    }
+    if (mode === '3d' && !this.renderer.hasGalaxy()) this.renderer.setGalaxy(await this.data.loadGalaxy());
     if (this.transition) this.finishTransition();
-    this.mode = mode;
-    this.hovered = -1;
+    this.modeValue = mode;
+    this.hoveredRow = -1;
     this.requestRender();
     this.changed();
   }
@@ -711,7 +687,7 @@ export class Atlas {
   private grid(): PointGrid {
     let grid = this.grids[this.layout];
     if (!grid) {
-      grid = new PointGrid(this.layouts[this.layout], this.count, this.meta.layouts[this.layout].bounds);
+      grid = new PointGrid(this.positions(), this.count, this.meta.layouts[this.layout].bounds);
       this.grids[this.layout] = grid;
     }
     return grid;
@@ -754,7 +730,7 @@ export class Atlas {
     let top = -1, topRank = -1, near = -1, nearGap = Infinity;
     this.grid().forEachInRect(x - reach, y - reach, x + reach, y + reach, (i) => {
       if (!this.pickable(i)) return;
-      const positions = this.layouts[this.layout];
+      const positions = this.positions();
       const d = Math.hypot(positions[2 * i] - x, positions[2 * i + 1] - y) * ppu;
       const r = this.screenRadius(i);
       if (d <= r) {
@@ -819,7 +795,7 @@ export class Atlas {
       }
     } else {
       const ppu = this.pixelsPerUnit();
-      const positions = this.layouts[this.layout];
+      const positions = this.positions();
       const { centerX, centerY } = this.camera;
       const [x0, y1] = this.screenToWorld(minX, minY);
       const [x1, y0] = this.screenToWorld(maxX, maxY);
@@ -839,19 +815,19 @@ export class Atlas {
 
   private labelSource(): LabelSource {
     const words: ((row: number) => string)[] = [];
-    const label = this.column(this.meta.label);
+    const label = this.data.column(this.meta.label);
     if (label?.kind === 'text') words.push((row) => cellText(label, row));
     for (const name of this.meta.search) {
-      const column = this.column(name);
+      const column = this.data.column(name);
       if (column?.kind === 'text' && name !== this.meta.label) words.push((row) => cellText(column, row));
     }
-    return { count: this.count, visible: this.view.visible, color: this.column(this.view.colorField), words };
+    return { count: this.count, visible: this.view.visible, color: this.data.column(this.view.colorField), words };
   }
 
   private regionLabels(): RegionLabel[] {
     let labels = this.regions2d[this.layout];
     if (!labels) {
-      labels = regionLabels2d(this.layouts[this.layout], this.meta.layouts[this.layout].view, this.labelSource());
+      labels = regionLabels2d(this.positions(), this.meta.layouts[this.layout].view, this.labelSource());
       this.regions2d[this.layout] = labels;
     }
     return labels;
@@ -859,7 +835,8 @@ export class Atlas {
 
   private drawLabels(ctx: CanvasRenderingContext2D, width: number, height: number): void {
     this.drawnLabels = [];
-    if (this.transition) return;
+    // No labels while layouts morph, nor before the label and search fields are in (they name regions too).
+    if (this.transition || !this.data.complete) return;
     const theme = THEMES[this.view.theme];
     const placer = new LabelPlacer(ctx, width, height, theme);
     // Panels floating over the map (legend, details, selection) are taken: no label is placed under them.
@@ -870,7 +847,7 @@ export class Atlas {
     if (this.mode === '3d') {
       if (selected >= 0 && this.view.visible[selected]) {
         const p = this.screenPosition(selected);
-        if (p) placer.place(this.label(selected), p[0], p[1] - 16, 'bold 13px system-ui, sans-serif', 320);
+        if (p) placer.place(this.data.label(selected), p[0], p[1] - 16, 'bold 13px system-ui, sans-serif', 320);
       }
       if (this.galaxy) {
         if (!this.regions3d) this.regions3d = regionLabels3d(this.galaxy, this.labelSource());
@@ -893,7 +870,7 @@ export class Atlas {
     // then the most popular visible entities at close zoom.
     if (selected >= 0 && this.view.visible[selected]) {
       const [x, y] = this.screenPosition(selected)!;
-      placer.place(this.label(selected), x, y - 16, 'bold 13px system-ui, sans-serif', 320);
+      placer.place(this.data.label(selected), x, y - 16, 'bold 13px system-ui, sans-serif', 320);
     }
     // Purer regions first (in steps of 10 %), then coarser, then bigger.
     const regions = this.regionLabels()
@@ -914,78 +891,30 @@ export class Atlas {
         grid.forEachInRect(x0, y0, x1, y1, (i) => {
           if (this.pickable(i)) candidates.push(i);
         });
-        candidates.sort((a, b) => this.popularity(b) - this.popularity(a) || a - b);
+        candidates.sort((a, b) => this.data.popularity(b) - this.data.popularity(a) || a - b);
         for (const i of candidates.slice(0, 80)) {
-          const [x, y] = toScreen(this.layouts[this.layout][2 * i], this.layouts[this.layout][2 * i + 1]);
-          placer.place(this.label(i), x, y - (this.screenRadius(i) + 8), '11px system-ui, sans-serif', 180);
+          const [x, y] = toScreen(this.positions()[2 * i], this.positions()[2 * i + 1]);
+          placer.place(this.data.label(i), x, y - (this.screenRadius(i) + 8), '11px system-ui, sans-serif', 180);
         }
       }
     }
     this.drawnLabels = placer.placed;
   }
 
-  /** The density layer: the visible points binned on a 6-pixel screen grid, blurred, drawn as a heat layer. */
-  private drawDensity(ctx: CanvasRenderingContext2D, width: number, height: number): void {
-    const cell = 4;
-    const gw = Math.ceil(width / cell), gh = Math.ceil(height / cell);
-    let grid = new Float32Array(gw * gh);
-    const ppu = this.pixelsPerUnit();
-    const positions = this.layouts[this.layout];
-    const visible = this.view.visible;
-    for (let i = 0; i < this.count; i++) {
-      if (!visible[i]) continue;
-      const gx = Math.floor((width / 2 + (positions[2 * i] - this.camera.centerX) * ppu) / cell);
-      const gy = Math.floor((height / 2 - (positions[2 * i + 1] - this.camera.centerY) * ppu) / cell);
-      if (gx >= 0 && gy >= 0 && gx < gw && gy < gh) grid[gy * gw + gx]++;
-    }
-    // Three box blurs of radius 2 approximate a Gaussian of about 2.4 cells (15 pixels).
-    for (let pass = 0; pass < 3; pass++) {
-      const next = new Float32Array(gw * gh);
-      for (let y = 0; y < gh; y++)
-        for (let x = 0; x < gw; x++) {
-          let s = 0;
-          for (let d = -2; d <= 2; d++) { const xx = x + d; if (xx >= 0 && xx < gw) s += grid[y * gw + xx]; }
-          next[y * gw + x] = s / 5;
-        }
-      grid = new Float32Array(gw * gh);
-      for (let y = 0; y < gh; y++)
-        for (let x = 0; x < gw; x++) {
-          let s = 0;
-          for (let d = -2; d <= 2; d++) { const yy = y + d; if (yy >= 0 && yy < gh) s += next[yy * gw + x]; }
-          grid[y * gw + x] = s / 5;
-        }
-    }
-    let max = 0;
-    for (const v of grid) if (v > max) max = v;
-    if (max <= 0) return;
-    const image = new ImageData(gw, gh);
-    const [r, g, b] = THEMES[this.view.theme].density;
-    // A smooth fill that grows with the square root of the density (so sparse regions show too) and contour lines at
-    // four levels, light enough that the points stay readable under them.
-    const levels = 4;
-    const unit = (k: number) => Math.sqrt(grid[k] / max);
-    const level = (k: number) => Math.min(levels - 1, Math.floor(unit(k) * levels + 0.15));
-    for (let y = 0; y < gh; y++)
-      for (let x = 0; x < gw; x++) {
-        const k = y * gw + x;
-        const here = level(k);
-        const edge = here > 0 && ((x + 1 < gw && level(k + 1) < here) || (x > 0 && level(k - 1) < here) || (y + 1 < gh && level(k + gw) < here) || (y > 0 && level(k - gw) < here));
-        image.data[4 * k] = r; image.data[4 * k + 1] = g; image.data[4 * k + 2] = b;
-        image.data[4 * k + 3] = edge ? 120 : Math.round(unit(k) * 70);
-      }
-    const off = document.createElement('canvas');
-    off.width = gw;
-    off.height = gh;
-    off.getContext('2d')!.putImageData(image, 0, 0);
-    ctx.save();
-    ctx.imageSmoothingEnabled = true;
-    ctx.drawImage(off, 0, 0, gw * cell, gh * cell);
-    ctx.restore();
-  }
-
   // ---------- frame ----------
 
+  /** Schedules a frame that redraws the points and the overlay. */
   requestRender(): void {
+    this.pointsDirty = true;
+    this.schedule();
+  }
+
+  /** Schedules a frame that redraws only the overlay (rings, labels, lasso, density): the points stay as drawn. */
+  requestOverlay(): void {
+    this.schedule();
+  }
+
+  private schedule(): void {
     if (this.frameRequested) return;
     this.frameRequested = true;
     requestAnimationFrame((now) => this.frame(now));
@@ -994,7 +923,7 @@ export class Atlas {
   /** Draws one frame now and waits for the GPU to finish it; returns the milliseconds it took. */
   renderNow(): number {
     const started = performance.now();
-    this.draw(started);
+    this.draw(started, true);
     // Reading one pixel back waits until the GPU has finished the frame (gl.finish() returns earlier in Chromium).
     this.renderer.gl.readPixels(0, 0, 1, 1, this.renderer.gl.RGBA, this.renderer.gl.UNSIGNED_BYTE, new Uint8Array(4));
     return performance.now() - started;
@@ -1002,25 +931,24 @@ export class Atlas {
 
   private frame(now: number): void {
     this.frameRequested = false;
-    this.draw(now);
+    const points = this.pointsDirty;
+    this.draw(now, points);
   }
 
-  private draw(now: number): void {
+  private draw(now: number, points: boolean): void {
     let again = false;
-    const sincePrevious = now - this.previousFrameAt;
-    if (sincePrevious < 1500) this.frameInterval = sincePrevious;
-    this.previousFrameAt = now;
     if (this.transition) {
       const u = Math.min(1, (now - this.transition.start) / this.transition.duration);
       this.transitionT = u < 0.5 ? 4 * u * u * u : 1 - Math.pow(-2 * u + 2, 3) / 2;
       if (u >= 1) this.finishTransition();
       else again = true;
+      points = true;
     }
     if (this.flight) {
       const u = Math.min(1, (now - this.flight.start) / this.flight.duration);
       const e = u < 0.5 ? 2 * u * u : 1 - Math.pow(-2 * u + 2, 2) / 2;
       const f = this.flight.from, t = this.flight.to;
-      this.camera = {
+      this.cameraValue = {
         centerX: f.centerX + (t.centerX - f.centerX) * e,
         centerY: f.centerY + (t.centerY - f.centerY) * e,
         zoom: Math.exp(Math.log(f.zoom) + (Math.log(t.zoom) - Math.log(f.zoom)) * e),
@@ -1029,24 +957,33 @@ export class Atlas {
         this.flight = null;
         this.changed();
       } else again = true;
+      points = true;
     }
     const started = performance.now();
-    const { width, height } = this.renderer.resize();
+    const { width, height, resized } = this.renderer.resize();
+    // A resized canvas is cleared: its points are drawn again.
+    if (resized) points = true;
     const theme = THEMES[this.view.theme];
-    this.renderer.clear(theme.background);
     const css = this.viewport();
     const ratio = window.devicePixelRatio || 1;
-    if (this.mode === '3d' && this.galaxy) {
-      const focal = this.orbit.focalPixels(css.height);
-      this.renderer.draw3d(this.orbit.viewProjection(css.width / css.height), this.view.sizeMultiplier * focal * GALAXY_SIZE, this.drawLimit(now), GALAXY_MAX_PX * ratio);
-    } else {
-      this.renderer.draw2d({
-        centerX: this.camera.centerX,
-        centerY: this.camera.centerY,
-        pixelsPerUnit: this.pixelsPerUnit(),
-        t: this.transition ? this.transitionT : 0,
-        sizeScale: this.pointScale(),
-      }, this.drawLimit(now));
+    if (points) {
+      this.pointsDirty = false;
+      const sincePrevious = now - this.previousFrameAt;
+      if (sincePrevious < 1500) this.frameInterval = sincePrevious;
+      this.previousFrameAt = now;
+      this.renderer.clear(theme.background);
+      if (this.mode === '3d' && this.galaxy) {
+        const focal = this.orbit.focalPixels(css.height);
+        this.renderer.draw3d(this.orbit.viewProjection(css.width / css.height), this.view.sizeMultiplier * focal * GALAXY_SIZE, this.drawLimit(now), GALAXY_MAX_PX * ratio);
+      } else {
+        this.renderer.draw2d({
+          centerX: this.camera.centerX,
+          centerY: this.camera.centerY,
+          pixelsPerUnit: this.pixelsPerUnit(),
+          t: this.transition ? this.transitionT : 0,
+          sizeScale: this.pointScale(),
+        }, this.drawLimit(now));
+      }
     }
     const ctx = this.overlay;
     if (ctx.canvas.width !== width || ctx.canvas.height !== height) {
@@ -1055,7 +992,11 @@ export class Atlas {
     }
     ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
     ctx.clearRect(0, 0, css.width, css.height);
-    if (this.view.density && this.mode === '2d' && !this.transition) this.drawDensity(ctx, css.width, css.height);
+    if (this.view.density && this.mode === '2d' && !this.transition) {
+      const c = this.camera;
+      const key = `${this.layout}|${c.centerX}|${c.centerY}|${c.zoom}|${css.width}x${css.height}|${this.view.theme}|${this.filterVersion}`;
+      this.density.draw(ctx, key, css.width, css.height, this.positions(), this.view.visible, { centerX: c.centerX, centerY: c.centerY, pixelsPerUnit: this.pixelsPerUnit() }, THEMES[this.view.theme].density);
+    }
     for (const n of this.neighborRows) {
       if (!this.view.visible[n]) continue;
       const p = this.screenPosition(n);

@@ -1,8 +1,8 @@
 // Input on the map: mouse, touch and keyboard. Drag pans (galaxy: orbits), wheel and pinch zoom, a tap or click
 // selects the point on top under it. Group selection: with the lasso or box tool on (toolbar), a drag draws the
 // shape; without it, Shift+drag draws a lasso and Ctrl/⌘+drag a box. Shift adds to the selection, Alt subtracts;
-// Escape clears it. The controller writes the ViewState and the Atlas camera; it owns no state of its own but the
-// gesture in progress.
+// Escape clears it. The controller writes the ViewState and moves the Atlas through its methods (pan, zoomAt, orbitBy,
+// setLasso, setHovered …); it owns no state of its own but the gesture in progress.
 import { Atlas } from './atlas';
 import { cellText } from './data';
 import { byId, clearChildren, element } from './dom';
@@ -57,7 +57,7 @@ export class InputController {
       }
       if (pointers.size === 2) {
         shape = null;
-        atlas.lasso = null;
+        atlas.setLasso(null);
         const [a, b] = [...pointers.values()];
         pinch = Math.hypot(a.x - b.x, a.y - b.y);
       }
@@ -72,20 +72,18 @@ export class InputController {
         if (shape) {
           if (shape.kind === 'box') shape.points = boxPolygon(shape.start, [p.x, p.y]);
           else shape.points.push([p.x, p.y]);
-          atlas.lasso = shape.points;
+          atlas.setLasso(shape.points);
         } else if (pointers.size === 2) {
           const [a, b] = [...pointers.values()];
           const distance = Math.hypot(a.x - b.x, a.y - b.y);
           if (pinch > 0 && atlas.mode === '2d') atlas.zoomAt(distance / pinch, (a.x + b.x) / 2, (a.y + b.y) / 2);
-          else if (pinch > 0) { atlas.orbit.dolly(pinch / distance); atlas.noteMove(); }
+          else if (pinch > 0) atlas.dollyBy(pinch / distance);
           pinch = distance;
         } else if (atlas.mode === '3d') {
-          atlas.orbit.orbit(dx, dy);
-          atlas.noteMove();
+          atlas.orbitBy(dx, dy);
         } else {
           atlas.pan(dx, dy);
         }
-        atlas.requestRender();
         tooltip.hidden = true;
         return;
       }
@@ -97,10 +95,9 @@ export class InputController {
       if (shape && had) {
         const done = shape;
         shape = null;
-        atlas.lasso = null;
+        atlas.setLasso(null);
         if (e.type === 'pointerup' && dragged >= 5 && done.points.length >= 3) this.selectRegion(done.points, done.mode);
         else if (e.type === 'pointerup' && done.mode === 'replace' && dragged < 5) atlas.view.setSelection(null);
-        atlas.requestRender();
         return;
       }
       if (had && dragged < 5 && e.type === 'pointerup' && pointers.size === 0) {
@@ -114,16 +111,14 @@ export class InputController {
     canvas.addEventListener('pointercancel', release);
     canvas.addEventListener('pointerleave', () => {
       tooltip.hidden = true;
-      atlas.hovered = -1;
-      atlas.requestRender();
+      atlas.setHovered(-1);
     });
     canvas.addEventListener('wheel', (e) => {
       e.preventDefault();
       const p = local(e);
       const factor = Math.exp(-e.deltaY * (e.deltaMode === 1 ? 0.05 : 0.0015));
-      if (atlas.mode === '3d') { atlas.orbit.dolly(1 / factor); atlas.noteMove(); }
+      if (atlas.mode === '3d') atlas.dollyBy(1 / factor);
       else atlas.zoomAt(factor, p.x, p.y);
-      atlas.requestRender();
       this.host.notify();
     }, { passive: false });
     canvas.addEventListener('dblclick', (e) => {
@@ -179,9 +174,7 @@ export class InputController {
       const k = this.keys;
       const has = (...names: string[]) => names.some((n) => k.has(n));
       if (atlas.mode === '3d') {
-        atlas.orbit.fly((has('w', 'arrowup') ? 1 : 0) - (has('s', 'arrowdown') ? 1 : 0), (has('d', 'arrowright') ? 1 : 0) - (has('a', 'arrowleft') ? 1 : 0), (has('e') ? 1 : 0) - (has('q') ? 1 : 0));
-        atlas.noteMove();
-        atlas.requestRender();
+        atlas.flyBy((has('w', 'arrowup') ? 1 : 0) - (has('s', 'arrowdown') ? 1 : 0), (has('d', 'arrowright') ? 1 : 0) - (has('a', 'arrowleft') ? 1 : 0), (has('e') ? 1 : 0) - (has('q') ? 1 : 0));
       } else {
         const px = 12;
         atlas.pan((has('a', 'arrowleft') ? px : 0) - (has('d', 'arrowright') ? px : 0), (has('w', 'arrowup') ? px : 0) - (has('s', 'arrowdown') ? px : 0));
@@ -197,19 +190,17 @@ export class InputController {
   private hover(x: number, y: number): void {
     const atlas = this.atlas;
     const tooltip = byId('tooltip');
-    const row = atlas.pick(x, y);
-    if (row !== atlas.hovered) {
-      atlas.hovered = row;
-      atlas.requestRender();
-    }
+    // Before the labels and fields are in (just after the first frame) there is nothing to show yet.
+    const row = atlas.data.complete ? atlas.pick(x, y) : -1;
+    atlas.setHovered(row);
     if (row < 0) {
       tooltip.hidden = true;
       return;
     }
     clearChildren(tooltip);
-    tooltip.appendChild(element('strong', { text: atlas.label(row) }));
+    tooltip.appendChild(element('strong', { text: atlas.data.label(row) }));
     for (const name of atlas.meta.tooltip) {
-      const column = atlas.columns.get(name);
+      const column = atlas.data.column(name);
       if (!column) continue;
       const value = cellText(column, row);
       if (value) tooltip.appendChild(element('div', {}, [element('span', { className: 'muted', text: `${name}: ` }), element('span', { text: value })]));

@@ -1,13 +1,19 @@
-// Entry point: loads the data, draws the first frame, wires the UI and the URL, and exposes window.embedAtlas,
-// the hooks that scripts and browser tests drive the atlas with.
+// Entry point: loads what the first frame needs, draws it, wires the UI and the URL, then loads the rest of the data
+// (ids, the other columns, then the search index and the other layouts), and exposes window.embedAtlas, the hooks
+// that scripts and browser tests drive the atlas with.
 import { Atlas, FilterSpec, preferredTheme } from './atlas';
+import { AtlasData } from './atlas-data';
+import { PointRenderer } from './renderer';
 import { AtlasUi } from './ui';
-import { applyHash, currentState, toHash } from './state';
+import { applyHash, currentState, hashNeeds, toHash } from './state';
 import { byId } from './dom';
 import { loadData } from './data';
 
 interface AtlasHooks {
+  /** Resolves after the first frame (the map drawn; the panels may still be filling). */
   ready: Promise<void>;
+  /** Resolves when the rest of the data is in: ids and every column, so the filters, the details and the hooks answer. */
+  loaded: Promise<void>;
   pointCount(): number;
   visibleCount(): number;
   search(text: string): string[];
@@ -15,8 +21,8 @@ interface AtlasHooks {
   searchReady(): Promise<void>;
   /** The plain scan over every text, the reference the index must agree with (tests). */
   searchNaive(text: string): string[];
-  /** performance.now() of the first frame and of the search index being ready (null until it is). */
-  timings(): { firstFrame: number; searchReady: number | null };
+  /** performance.now() of the first frame, of the rest of the data being in and of the search index being ready (null until then). */
+  timings(): { firstFrame: number; loaded: number | null; searchReady: number | null };
   /** Resolves when the details panel shows the selected entity's neighbours (or at once without a selection). */
   detailsReady(): Promise<void>;
   select(id: string | null): boolean;
@@ -30,6 +36,7 @@ interface AtlasHooks {
   transitionProgress(): number;
   renderFrame(): number;
   movingBudget(): number;
+  /** Where a layout places an entity (null while that layout is still loading: it loads after the search index, or on setLayout). */
   layoutPosition(id: string, layout: string): [number, number] | null;
   pick(x: number, y: number): string | null;
   panBy(dx: number, dy: number): void;
@@ -68,6 +75,18 @@ const ready = new Promise<void>((resolve, reject) => {
   resolveReady = resolve;
   rejectReady = reject;
 });
+let resolveLoaded: () => void = () => {};
+let rejectLoaded: (e: unknown) => void = () => {};
+const loaded = new Promise<void>((resolve, reject) => {
+  resolveLoaded = resolve;
+  rejectLoaded = reject;
+});
+
+/** Runs work when the page is idle (after the frame that is being drawn). */
+function whenIdle(work: () => void): void {
+  if (typeof requestIdleCallback === 'function') requestIdleCallback(work, { timeout: 1000 });
+  else setTimeout(work, 50);
+}
 
 function status(text: string): void {
   byId('status').textContent = text;
@@ -91,18 +110,40 @@ async function showFallback(message: string): Promise<void> {
   }
 }
 
+async function noWebGl(): Promise<void> {
+  byId('app').classList.add('nogl');
+  await showFallback('This browser or machine has no WebGL2, so the interactive atlas cannot run. Below is a still image of the map.');
+  rejectReady(new Error('WebGL2 unavailable'));
+  rejectLoaded(new Error('WebGL2 unavailable'));
+}
+
 async function start(): Promise<void> {
   const canvas = byId('gl') as HTMLCanvasElement;
   const overlay = byId('overlay') as HTMLCanvasElement;
-  const probe = document.createElement('canvas').getContext('webgl2');
-  if (!probe) {
-    byId('app').classList.add('nogl');
-    await showFallback('This browser or machine has no WebGL2, so the interactive atlas cannot run. Below is a still image of the map.');
-    rejectReady(new Error('WebGL2 unavailable'));
-    return;
-  }
   const started = performance.now();
-  const atlas = await Atlas.load(canvas, overlay, status);
+  status('Loading the atlas description');
+  let data: AtlasData;
+  try {
+    data = await AtlasData.open();
+  } catch (error) {
+    if (!PointRenderer.create(canvas)) return noWebGl();
+    throw error;
+  }
+  status(`Loading ${data.count.toLocaleString('en-US')} points`);
+  // The first frame needs one layout and the colour and size fields; a link that names entities or filters needs
+  // everything before it can show its view. The rest loads after the first frame.
+  const needs = hashNeeds(data.meta, location.hash);
+  const firstData = Promise.all([data.first([needs.layout], [needs.color, data.meta.color, data.meta.size]), needs.all ? data.all() : Promise.resolve()]);
+  firstData.catch(() => undefined); // Awaited below, or moot without WebGL2.
+  // The map's own WebGL2 context and shaders (no throwaway probe), made while those files stream in: in a software
+  // renderer this takes a while. Without WebGL2 the page shows the still image instead.
+  const renderer = PointRenderer.create(canvas);
+  if (!renderer) return noWebGl();
+  renderer.resize();
+  const glReady = performance.now();
+  await firstData;
+  const dataIn = performance.now();
+  const atlas = Atlas.create(data, renderer, overlay, needs.layout);
   const ui = new AtlasUi(atlas);
   const initialTheme = atlas.view.theme;
   ui.build();
@@ -129,19 +170,18 @@ async function start(): Promise<void> {
   window.addEventListener('hashchange', () => {
     if (location.hash.slice(1) !== lastHash) void applyHash(atlas, location.hash).then(() => ui.refresh());
   });
-  const rowOf = (id: string) => {
-    const row = atlas.rowOfId(String(id));
-    return row;
-  };
+  const rowOf = (id: string) => data.rowOfId(String(id));
+  let loadedAt: number | null = null;
   window.embedAtlas = {
     ready,
+    loaded,
     pointCount: () => atlas.count,
     visibleCount: () => atlas.visibleCount(),
-    search: (text) => atlas.searchIndex().find(text, 100).map((row) => atlas.ids[row]),
-    searchReady: () => atlas.loadSearch(),
-    searchNaive: (text) => atlas.naiveSearch().find(text, 100).map((row) => atlas.ids[row]),
+    search: (text) => data.searchEngine().find(text, 100).map((row) => data.ids[row]),
+    searchReady: () => Promise.all([data.all(), data.loadSearch()]).then(() => undefined),
+    searchNaive: (text) => data.naiveSearch().find(text, 100).map((row) => data.ids[row]),
     detailsReady: () => ui.detailsReady(),
-    timings: () => ({ firstFrame, searchReady: atlas.searchReadyAt }),
+    timings: () => ({ firstFrame, loaded: loadedAt, searchReady: data.searchReadyAt }),
     select: (id) => {
       const row = id === null ? -1 : rowOf(id);
       ui.select(row, row >= 0);
@@ -166,7 +206,7 @@ async function start(): Promise<void> {
     movingBudget: () => atlas.movingBudget,
     pick: (x, y) => {
       const row = atlas.pick(x, y);
-      return row < 0 ? null : atlas.ids[row];
+      return row < 0 ? null : data.ids[row];
     },
     worldPosition: (x, y) => atlas.screenToWorld(x, y),
     panBy: (dx, dy) => atlas.pan(dx, dy),
@@ -175,7 +215,7 @@ async function start(): Promise<void> {
       atlas.zoomAt(factor, c.width / 2, c.height / 2);
     },
     selectRegion: (points, mode) => ui.input.selectRegion(points, mode ?? 'replace'),
-    selection: () => atlas.view.selectedRows().map((r) => atlas.ids[r]),
+    selection: () => atlas.view.selectedRows().map((r) => data.ids[r]),
     exportSelection: () => ui.selectionCsv(),
     labels: () => atlas.drawnLabels.map((l) => ({ ...l })),
     histogram: (field) => atlas.view.histogram(field),
@@ -196,29 +236,49 @@ async function start(): Promise<void> {
     layoutPosition: (id, layout) => {
       const row = rowOf(id);
       const index = atlas.meta.layouts.findIndex((l) => l.name === layout);
-      if (row < 0 || index < 0) return null;
-      return [atlas.layouts[index][2 * row], atlas.layouts[index][2 * row + 1]];
+      const positions = index < 0 ? null : data.layout(index);
+      if (row < 0 || !positions) return null;
+      return [positions[2 * row], positions[2 * row + 1]];
     },
   };
   // The first frame, timed to the GPU's finish: it sizes the level of detail used while the view moves.
-  atlas.calibrate(atlas.renderNow());
+  const prepared = performance.now();
+  const drawMs = atlas.renderNow();
+  atlas.calibrate(drawMs);
   const firstFrame = performance.now();
   requestAnimationFrame(() => {
     status('');
     byId('app').classList.add('loaded');
-    console.info(`EmbedPS atlas: ${atlas.count} points ready in ${Math.round(performance.now() - started)} ms (data ${atlas.loadTimings.data} ms, preparation ${atlas.loadTimings.prepare} ms)`);
+    const ms = (a: number, b: number) => Math.round(b - a);
+    console.info(`EmbedPS atlas: ${atlas.count} points drawn in ${ms(started, firstFrame)} ms (page ${Math.round(started)} ms before; WebGL2 ready at ${ms(started, glReady)} ms, the first frame's data at ${ms(started, dataIn)} ms, then preparation ${ms(dataIn, prepared)} ms and the frame ${Math.round(drawMs)} ms)`);
     resolveReady();
-    // The search index loads after the first frame, so it never delays the map.
-    setTimeout(() => void atlas.loadSearch().catch((error: unknown) => status(`Search index: ${error instanceof Error ? error.message : String(error)}`)), 0);
+    // After the first frame, so that they never delay the map: the ids and the other columns (labels, filters,
+    // details), then the search index and the other layouts, and in idle time the id index.
+    setTimeout(() => {
+      data.all().then(() => {
+        loadedAt = performance.now();
+        console.info(`EmbedPS atlas: ids and every field in ${Math.round(loadedAt - firstFrame)} ms after the first frame`);
+        resolveLoaded();
+        const search = data.loadSearch().catch((error: unknown) => status(`Search index: ${error instanceof Error ? error.message : String(error)}`));
+        whenIdle(() => data.prepareIdIndex());
+        // The other layouts last (the layout menu loads one itself if it is chosen before).
+        void search.then(() => Promise.all(data.meta.layouts.map((_, i) => data.loadLayout(i)))).catch(() => undefined);
+      }, (error: unknown) => {
+        status(`The atlas could not load its data: ${error instanceof Error ? error.message : String(error)}`);
+        rejectLoaded(error);
+      });
+    }, 0);
   });
 }
 
 ready.catch(() => {}); // The page shows the error itself; an unobserved rejection would only add console noise.
-window.embedAtlas = { ready } as AtlasHooks;
+loaded.catch(() => {});
+window.embedAtlas = { ready, loaded } as AtlasHooks;
 document.addEventListener('DOMContentLoaded', () => {
   start().catch((error: unknown) => {
     const message = error instanceof Error ? error.message : String(error);
     status(`The atlas could not start: ${message}`);
     rejectReady(error);
+    rejectLoaded(error);
   });
 });

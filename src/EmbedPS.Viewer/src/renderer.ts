@@ -58,18 +58,52 @@ void main() {
   outColor = vec4(v_color.rgb * (1.0 - rim), v_color.a * coverage);
 }`;
 
-function compile(gl: WebGL2RenderingContext, vertex: string, fragment: string): WebGLProgram {
-  const program = gl.createProgram()!;
-  for (const [type, source] of [[gl.VERTEX_SHADER, vertex], [gl.FRAGMENT_SHADER, fragment]] as const) {
-    const shader = gl.createShader(type)!;
-    gl.shaderSource(shader, source);
-    gl.compileShader(shader);
-    if (!gl.getShaderParameter(shader, gl.COMPILE_STATUS)) throw new Error('Shader: ' + gl.getShaderInfoLog(shader));
-    gl.attachShader(program, shader);
+/**
+ * A shader program compiled on first use — the galaxy's only when galaxy mode opens — and checked only when it is
+ * first needed: compiling goes on in the GPU process meanwhile, and asking for its status at once would wait for it.
+ */
+class Program {
+  private program: WebGLProgram | null = null;
+  private checked = false;
+  private locations: Record<string, WebGLUniformLocation | null> = {};
+
+  constructor(private readonly gl: WebGL2RenderingContext, private readonly vertex: string, private readonly fragment: string, private readonly uniformNames: string[]) {}
+
+  /** Starts compiling (no wait). */
+  start(): WebGLProgram {
+    if (this.program) return this.program;
+    const gl = this.gl;
+    const program = gl.createProgram()!;
+    for (const [type, source] of [[gl.VERTEX_SHADER, this.vertex], [gl.FRAGMENT_SHADER, this.fragment]] as const) {
+      const shader = gl.createShader(type)!;
+      gl.shaderSource(shader, source);
+      gl.compileShader(shader);
+      gl.attachShader(program, shader);
+    }
+    gl.linkProgram(program);
+    this.program = program;
+    return program;
   }
-  gl.linkProgram(program);
-  if (!gl.getProgramParameter(program, gl.LINK_STATUS)) throw new Error('Program: ' + gl.getProgramInfoLog(program));
-  return program;
+
+  /** The linked program (waits for the compiler if it is not done); throws with the compiler's log when it failed. */
+  get(): WebGLProgram {
+    const program = this.start();
+    if (!this.checked) {
+      const gl = this.gl;
+      if (!gl.getProgramParameter(program, gl.LINK_STATUS)) {
+        const logs = gl.getAttachedShaders(program)?.map((shader) => gl.getShaderInfoLog(shader)).filter((log) => log) ?? [];
+        throw new Error('Program: ' + (gl.getProgramInfoLog(program) || logs.join('; ')));
+      }
+      this.locations = Object.fromEntries(this.uniformNames.map((n) => [n, gl.getUniformLocation(program, n)]));
+      this.checked = true;
+    }
+    return program;
+  }
+
+  get uniforms(): Record<string, WebGLUniformLocation | null> {
+    this.get();
+    return this.locations;
+  }
 }
 
 export interface View2D {
@@ -83,50 +117,63 @@ export interface View2D {
 
 export class PointRenderer {
   readonly gl: WebGL2RenderingContext;
-  private readonly program2d: WebGLProgram;
-  private readonly program3d: WebGLProgram;
+  private readonly program2d: Program;
+  private readonly program3d: Program;
   private readonly vao2d: WebGLVertexArrayObject;
   private readonly vao3d: WebGLVertexArrayObject;
-  private readonly layoutBuffers: WebGLBuffer[] = [];
+  private readonly layoutBuffers: (WebGLBuffer | undefined)[] = [];
   private galaxyBuffer: WebGLBuffer | null = null;
   private readonly colorBuffer: WebGLBuffer;
   private readonly sizeBuffer: WebGLBuffer;
   private readonly indexBuffer: WebGLBuffer;
-  private readonly uniforms2d: Record<string, WebGLUniformLocation | null>;
-  private readonly uniforms3d: Record<string, WebGLUniformLocation | null>;
   private drawCount = 0;
-  readonly maxPointSize: number;
+  private maxSize = 0;
 
-  constructor(readonly canvas: HTMLCanvasElement, readonly count: number) {
+  /**
+   * The renderer on a canvas: its WebGL2 context and programs (null without WebGL2). Made while the data loads — in a
+   * software renderer making the context and compiling the shaders takes a noticeable while — and sized by the data's
+   * first upload.
+   */
+  static create(canvas: HTMLCanvasElement): PointRenderer | null {
     const gl = canvas.getContext('webgl2', { antialias: false, premultipliedAlpha: false, preserveDrawingBuffer: true });
-    if (!gl) throw new Error('WebGL2 is not available in this browser.');
+    return gl ? new PointRenderer(canvas, gl) : null;
+  }
+
+  private constructor(readonly canvas: HTMLCanvasElement, gl: WebGL2RenderingContext) {
     this.gl = gl;
-    this.program2d = compile(gl, VERTEX_2D, FRAGMENT);
-    this.program3d = compile(gl, VERTEX_3D, FRAGMENT);
-    this.uniforms2d = Object.fromEntries(['u_t', 'u_center', 'u_scale', 'u_sizeScale', 'u_maxSize'].map((n) => [n, gl.getUniformLocation(this.program2d, n)]));
-    this.uniforms3d = Object.fromEntries(['u_viewProjection', 'u_sizeScale', 'u_maxSize'].map((n) => [n, gl.getUniformLocation(this.program3d, n)]));
+    this.program2d = new Program(gl, VERTEX_2D, FRAGMENT, ['u_t', 'u_center', 'u_scale', 'u_sizeScale', 'u_maxSize']);
+    this.program3d = new Program(gl, VERTEX_3D, FRAGMENT, ['u_viewProjection', 'u_sizeScale', 'u_maxSize']);
+    this.program2d.start();
     this.colorBuffer = gl.createBuffer()!;
-    gl.bindBuffer(gl.ARRAY_BUFFER, this.colorBuffer);
-    gl.bufferData(gl.ARRAY_BUFFER, count * 4, gl.DYNAMIC_DRAW);
     this.sizeBuffer = gl.createBuffer()!;
-    gl.bindBuffer(gl.ARRAY_BUFFER, this.sizeBuffer);
-    gl.bufferData(gl.ARRAY_BUFFER, count * 4, gl.DYNAMIC_DRAW);
     this.indexBuffer = gl.createBuffer()!;
     this.vao2d = gl.createVertexArray()!;
     this.vao3d = gl.createVertexArray()!;
-    const range = gl.getParameter(gl.ALIASED_POINT_SIZE_RANGE) as Float32Array;
-    this.maxPointSize = Math.min(96, range[1]);
     gl.enable(gl.BLEND);
     gl.blendFuncSeparate(gl.SRC_ALPHA, gl.ONE_MINUS_SRC_ALPHA, gl.ONE, gl.ONE_MINUS_SRC_ALPHA);
   }
 
-  addLayout(positions: Float32Array): number {
+  /** The largest point the GPU draws, in device pixels (at most 96). */
+  get maxPointSize(): number {
+    if (!this.maxSize) this.maxSize = Math.min(96, (this.gl.getParameter(this.gl.ALIASED_POINT_SIZE_RANGE) as Float32Array)[1]);
+    return this.maxSize;
+  }
+
+  /** Uploads layout `index`'s positions (layouts arrive one by one: the first frame's, then the others on use). */
+  setLayout(index: number, positions: Float32Array): void {
     const gl = this.gl;
-    const buffer = gl.createBuffer()!;
+    const buffer = this.layoutBuffers[index] ?? gl.createBuffer()!;
     gl.bindBuffer(gl.ARRAY_BUFFER, buffer);
     gl.bufferData(gl.ARRAY_BUFFER, positions, gl.STATIC_DRAW);
-    this.layoutBuffers.push(buffer);
-    return this.layoutBuffers.length - 1;
+    this.layoutBuffers[index] = buffer;
+  }
+
+  hasLayout(index: number): boolean {
+    return this.layoutBuffers[index] !== undefined;
+  }
+
+  hasGalaxy(): boolean {
+    return this.galaxyBuffer !== null;
   }
 
   setGalaxy(positions: Float32Array): void {
@@ -134,7 +181,7 @@ export class PointRenderer {
     this.galaxyBuffer = gl.createBuffer()!;
     gl.bindBuffer(gl.ARRAY_BUFFER, this.galaxyBuffer);
     gl.bufferData(gl.ARRAY_BUFFER, positions, gl.STATIC_DRAW);
-    const p = this.program3d;
+    const p = this.program3d.get();
     gl.bindVertexArray(this.vao3d);
     this.bindAttribute(p, 'a_pos', this.galaxyBuffer, 3, gl.FLOAT, false);
     this.bindAttribute(p, 'a_color', this.colorBuffer, 4, gl.UNSIGNED_BYTE, true);
@@ -146,10 +193,10 @@ export class PointRenderer {
   /** Binds the two layouts the vertex shader mixes (from = to when no transition runs). */
   setLayouts(from: number, to: number): void {
     const gl = this.gl;
-    const p = this.program2d;
+    const p = this.program2d.get();
     gl.bindVertexArray(this.vao2d);
-    this.bindAttribute(p, 'a_from', this.layoutBuffers[from], 2, gl.FLOAT, false);
-    this.bindAttribute(p, 'a_to', this.layoutBuffers[to], 2, gl.FLOAT, false);
+    this.bindAttribute(p, 'a_from', this.layoutBuffers[from]!, 2, gl.FLOAT, false);
+    this.bindAttribute(p, 'a_to', this.layoutBuffers[to]!, 2, gl.FLOAT, false);
     this.bindAttribute(p, 'a_color', this.colorBuffer, 4, gl.UNSIGNED_BYTE, true);
     this.bindAttribute(p, 'a_size', this.sizeBuffer, 1, gl.FLOAT, false);
     gl.bindBuffer(gl.ELEMENT_ARRAY_BUFFER, this.indexBuffer);
@@ -165,16 +212,26 @@ export class PointRenderer {
     gl.vertexAttribPointer(location, size, type, normalized, 0, 0);
   }
 
+  /** Per point RGBA (alpha 0: filtered out). The first call sizes the buffer; later ones overwrite it. */
   setColors(rgba: Uint8Array): void {
-    const gl = this.gl;
-    gl.bindBuffer(gl.ARRAY_BUFFER, this.colorBuffer);
-    gl.bufferSubData(gl.ARRAY_BUFFER, 0, rgba);
+    this.upload(this.colorBuffer, rgba, 'colors');
   }
 
+  /** Per point diameter in CSS pixels at zoom 1. */
   setSizes(sizes: Float32Array): void {
+    this.upload(this.sizeBuffer, sizes, 'sizes');
+  }
+
+  private readonly allocated = { colors: 0, sizes: 0 };
+
+  private upload(buffer: WebGLBuffer, values: ArrayBufferView, which: 'colors' | 'sizes'): void {
     const gl = this.gl;
-    gl.bindBuffer(gl.ARRAY_BUFFER, this.sizeBuffer);
-    gl.bufferSubData(gl.ARRAY_BUFFER, 0, sizes);
+    gl.bindBuffer(gl.ARRAY_BUFFER, buffer);
+    if (this.allocated[which] === values.byteLength) gl.bufferSubData(gl.ARRAY_BUFFER, 0, values);
+    else {
+      gl.bufferData(gl.ARRAY_BUFFER, values, gl.DYNAMIC_DRAW);
+      this.allocated[which] = values.byteLength;
+    }
   }
 
   setOrder(order: Uint32Array): void {
@@ -185,15 +242,17 @@ export class PointRenderer {
     this.drawCount = order.length;
   }
 
-  resize(): { width: number; height: number; ratio: number } {
+  /** Sizes the canvas to its box in device pixels; `resized` says it changed (which clears it). */
+  resize(): { width: number; height: number; ratio: number; resized: boolean } {
     const ratio = window.devicePixelRatio || 1;
     const width = Math.max(1, Math.round(this.canvas.clientWidth * ratio));
     const height = Math.max(1, Math.round(this.canvas.clientHeight * ratio));
-    if (this.canvas.width !== width || this.canvas.height !== height) {
+    const resized = this.canvas.width !== width || this.canvas.height !== height;
+    if (resized) {
       this.canvas.width = width;
       this.canvas.height = height;
     }
-    return { width, height, ratio };
+    return { width, height, ratio, resized };
   }
 
   clear(background: [number, number, number]): void {
@@ -208,8 +267,8 @@ export class PointRenderer {
     const gl = this.gl;
     const ratio = window.devicePixelRatio || 1;
     gl.disable(gl.DEPTH_TEST);
-    gl.useProgram(this.program2d);
-    const u = this.uniforms2d;
+    gl.useProgram(this.program2d.get());
+    const u = this.program2d.uniforms;
     gl.uniform1f(u.u_t, view.t);
     gl.uniform2f(u.u_center, view.centerX, view.centerY);
     // World units to clip space: pixels per unit over half the canvas size in CSS pixels.
@@ -227,8 +286,8 @@ export class PointRenderer {
     const ratio = window.devicePixelRatio || 1;
     gl.enable(gl.DEPTH_TEST);
     gl.depthFunc(gl.LEQUAL);
-    gl.useProgram(this.program3d);
-    const u = this.uniforms3d;
+    gl.useProgram(this.program3d.get());
+    const u = this.program3d.uniforms;
     gl.uniformMatrix4fv(u.u_viewProjection, false, viewProjection);
     gl.uniform1f(u.u_sizeScale, sizeScale * ratio);
     gl.uniform1f(u.u_maxSize, Math.min(this.maxPointSize, maxSize));

@@ -12,6 +12,8 @@ import { selectionCsv } from './export';
 
 const LEGEND_COLLAPSED = 12;
 const HISTOGRAM_BINS = 40;
+/** The longest a selection waits for its details (neighbours) before the camera moves to it. */
+const DETAILS_FIRST_MS = 300;
 
 /** A number for a range readout: as many decimals as the span needs, thousands separated. */
 export function formatRangeValue(v: number, span: number): string {
@@ -50,7 +52,6 @@ export class AtlasUi {
     this.buildLayoutSelect();
     this.buildColorSelect();
     this.buildSearch();
-    this.buildFilters();
     this.buildMyItems();
     this.buildChanges();
     this.buildFooter();
@@ -60,11 +61,20 @@ export class AtlasUi {
     atlas.onChange(() => this.refresh());
     atlas.view.on((change) => this.viewChanged(change));
     this.refresh();
+    // The filters need every column: they are built once the data beyond the first frame's is in.
+    atlas.data.onComplete(() => this.dataComplete());
+  }
+
+  /** The rest of the data is in: the filters appear with their counts and histograms, the details can show. */
+  private dataComplete(): void {
+    this.buildFilters();
+    for (const update of this.filterUpdaters) update();
+    this.refresh();
   }
 
   private viewChanged(change: ViewChange): void {
+    if (change === 'filter') for (const update of this.filterUpdaters) update();
     if (change === 'filter' || change === 'color') {
-      for (const update of this.filterUpdaters) update();
       const input = byId<HTMLInputElement>('search');
       if (!byId('search-results').hidden) this.showSearch(input.value, true);
     }
@@ -231,28 +241,28 @@ export class AtlasUi {
     const list = byId('search-results');
     const input = byId('search');
     clearChildren(list);
-    if (!atlas.searchReady()) {
+    if (!atlas.data.searchReady()) {
       // The index is still loading (it follows the first frame): say so, and answer as soon as it is there.
       this.searchHits = [];
       this.searchActive = -1;
       if (text.trim()) list.appendChild(element('li', { className: 'empty', text: 'Preparing search…' }));
       list.hidden = !text.trim();
       // Once the index is in — or could not be loaded, and the plain scan answers — show the hits.
-      void atlas.loadSearch().catch(() => undefined).then(() => {
+      void Promise.all([atlas.data.all(), atlas.data.loadSearch().catch(() => undefined)]).then(() => {
         if ((byId('search') as HTMLInputElement).value === text) this.showSearch(text, keepActive);
       });
       return;
     }
     const previous = keepActive ? this.searchActive : -1;
-    this.searchHits = atlas.searchIndex().find(text, 12);
+    this.searchHits = atlas.data.searchEngine().find(text, 12);
     this.searchActive = this.searchHits.length ? Math.min(Math.max(0, previous), this.searchHits.length - 1) : -1;
     // Enter selects the first hit: fetch its neighbour chunk now, so its details are complete at once.
-    if (this.searchHits.length) void atlas.neighborsOf(this.searchHits[0]).catch(() => undefined);
+    if (this.searchHits.length) void atlas.data.neighborsOf(this.searchHits[0]).catch(() => undefined);
     this.searchHits.forEach((row, k) => {
       const hidden = !atlas.view.visible[row];
       const item = element('li', { className: hidden ? 'hidden-hit' : '', attrs: { role: 'option', id: `search-option-${k}`, 'data-row': String(row), 'aria-selected': 'false' } }, [
-        element('span', { className: 'hit-label', text: atlas.label(row) }),
-        element('span', { className: 'hit-id', text: hidden ? 'hidden by filters' : atlas.ids[row] === atlas.label(row) ? '' : atlas.ids[row] }),
+        element('span', { className: 'hit-label', text: atlas.data.label(row) }),
+        element('span', { className: 'hit-id', text: hidden ? 'hidden by filters' : atlas.data.id(row) === atlas.data.label(row) ? '' : atlas.data.id(row) }),
       ]);
       item.addEventListener('mousedown', (e) => {
         e.preventDefault();
@@ -284,12 +294,18 @@ export class AtlasUi {
 
   select(row: number, fly: boolean): void {
     const atlas = this.atlas;
+    // The details come first (the panel and its neighbours; the map only redraws its overlay for the ring). The camera
+    // moves once they are complete — or after DETAILS_FIRST_MS — and once the panel has taken its place, so the point
+    // lands clear of it: each frame of a flight over a million points holds a software renderer for a while.
     atlas.view.setSelected(row);
-    if (row >= 0 && fly) {
-      // Fly once the details panel has taken its place, so the point lands clear of it.
-      requestAnimationFrame(() => atlas.flyTo(row));
-    } else if (row >= 0) requestAnimationFrame(() => atlas.keepClear(row));
-    atlas.requestRender();
+    if (row < 0) return;
+    const move = () => {
+      if (atlas.view.selected !== row) return;
+      if (fly) atlas.flyTo(row);
+      else atlas.keepClear(row);
+    };
+    // (Details that fail to load — a damaged folder — say so in their own promise; the camera moves regardless.)
+    void Promise.race([this.detailsRendering.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, DETAILS_FIRST_MS))]).then(() => requestAnimationFrame(move));
   }
 
   // ---------- filters ----------
@@ -297,7 +313,7 @@ export class AtlasUi {
   private buildFilters(): void {
     const host = byId('filters');
     for (const field of this.atlas.meta.fields) {
-      const column = this.atlas.columns.get(field.name)!;
+      const column = this.atlas.data.column(field.name)!;
       if (column.kind === 'category' && field.categories!.length <= 500) host.appendChild(this.categoryFilter(column));
       else if (column.kind === 'number' && field.max! > field.min!) host.appendChild(this.rangeFilter(column));
     }
@@ -442,7 +458,8 @@ export class AtlasUi {
   private buildMyItems(): void {
     const input = byId<HTMLTextAreaElement>('my-items-input');
     const status = byId('my-items-status');
-    byId('my-items-apply').addEventListener('click', () => {
+    byId('my-items-apply').addEventListener('click', async () => {
+      await this.atlas.data.all();
       const ids = input.value.split(/[\n,;\t]+/).map((s) => s.trim()).filter((s) => s);
       const result = this.atlas.setHighlight(ids);
       status.textContent = ids.length === 0 ? '' : `${result.matched.toLocaleString('en-US')} highlighted` + (result.missing.length ? `; not found: ${result.missing.slice(0, 5).join(', ')}${result.missing.length > 5 ? ` and ${result.missing.length - 5} more` : ''}` : '');
@@ -478,10 +495,10 @@ export class AtlasUi {
       if (other.options.length !== atlas.meta.layouts.length - 1 || [...other.options].some((o) => Number(o.value) === atlas.layout)) fill();
     });
     byId('changes-apply').addEventListener('click', async () => {
-      const result = await atlas.neighborhoodOverlap(atlas.layout, Number(other.value));
+      const result = await atlas.data.neighborhoodOverlap(atlas.layout, Number(other.value));
       if (!result) return;
       const { overlap, k } = result;
-      const rows = Array.from({ length: atlas.count }, (_, i) => i).sort((a, b) => overlap[a] - overlap[b] || atlas.popularity(b) - atlas.popularity(a) || a - b);
+      const rows = Array.from({ length: atlas.count }, (_, i) => i).sort((a, b) => overlap[a] - overlap[b] || atlas.data.popularity(b) - atlas.data.popularity(a) || a - b);
       const take = Math.max(1, Math.round((atlas.count * Number(fraction.value)) / 100));
       const chosen = rows.slice(0, take);
       atlas.highlightRows(chosen);
@@ -489,7 +506,7 @@ export class AtlasUi {
       const none = chosen.filter((r) => overlap[r] === 0).length;
       note.textContent = `${take.toLocaleString('en-US')} highlighted` + (none > 0 ? `; ${none.toLocaleString('en-US')} of them share none of their ${k} nearest neighbours between the layouts. The most popular:` : '. The most changed:');
       for (const row of chosen.slice(0, 10)) {
-        const button = element('button', { className: 'link', text: atlas.label(row), title: atlas.label(row), attrs: { type: 'button' } });
+        const button = element('button', { className: 'link', text: atlas.data.label(row), title: atlas.data.label(row), attrs: { type: 'button' } });
         button.addEventListener('click', () => this.select(row, true));
         list.appendChild(element('li', {}, [button, element('span', { className: 'count', text: ` keeps ${overlap[row]} of ${k}` })]));
       }
@@ -510,7 +527,7 @@ export class AtlasUi {
     const focused = document.activeElement instanceof HTMLElement && host.contains(document.activeElement) ? document.activeElement : null;
     const focusKey = focused?.dataset.category ?? (focused?.dataset.testid === 'legend-toggle' ? '@toggle' : null);
     clearChildren(host);
-    const column = atlas.column(view.colorField);
+    const column = atlas.data.column(view.colorField);
     const toggle = element('button', {
       className: 'legend-toggle',
       text: this.legendCollapsed ? '▸' : '▾',
@@ -600,7 +617,7 @@ export class AtlasUi {
   /** Updates the legend rows in place: shown or hidden (aria-pressed), counts over the other filters. */
   private updateLegend(): void {
     const view = this.atlas.view;
-    const column = this.atlas.column(view.colorField);
+    const column = this.atlas.data.column(view.colorField);
     if (column?.kind !== 'category') return;
     const host = byId('legend');
     const counts = view.categoryCounts(column.meta.name);
@@ -641,7 +658,7 @@ export class AtlasUi {
     });
     byId('selection-highlight').addEventListener('click', () => this.atlas.highlightRows(view.selectedRows()));
     byId('selection-copy').addEventListener('click', () => {
-      const text = view.selectedRows().map((r) => this.atlas.ids[r]).join('\n');
+      const text = view.selectedRows().map((r) => this.atlas.data.ids[r]).join('\n');
       if (navigator.clipboard) navigator.clipboard.writeText(text).then(() => this.flash('selection-status', 'Ids copied'), () => this.flash('selection-status', 'The browser refused the clipboard'));
       else this.flash('selection-status', 'The browser refused the clipboard');
     });
@@ -658,7 +675,7 @@ export class AtlasUi {
   }
 
   selectionCsv(): string {
-    return selectionCsv(this.atlas, this.atlas.view.selectedRows());
+    return selectionCsv(this.atlas.data, this.atlas.view.selectedRows());
   }
 
   private renderSelectionPanel(): void {
@@ -676,7 +693,7 @@ export class AtlasUi {
     const breakdown = byId('selection-breakdown');
     clearChildren(breakdown);
     const rows = view.selectedRows();
-    const column = atlas.column(view.colorField);
+    const column = atlas.data.column(view.colorField);
     if (!rows.length || !column) return;
     if (column.kind === 'category') {
       const counts = new Map<number, number>();
@@ -706,25 +723,30 @@ export class AtlasUi {
 
   private async renderDetails(): Promise<void> {
     const atlas = this.atlas;
+    const data = atlas.data;
     const view = atlas.view;
     const row = view.selected;
     this.detailsRow = row;
+    // What refresh() compares with: the panel is redrawn when the selection or its visibility changes.
+    const hidden = row >= 0 && !view.visible[row];
+    this.detailsHidden = hidden;
     const panel = byId('details');
+    if (row >= 0 && !data.complete) {
+      // Chosen before the fields are in (a click right after the first frame): the panel follows them.
+      await data.all();
+      if (this.detailsRow !== row) return;
+    }
+    // Ask for the neighbour chunk first, so the file loads while the panel is built.
+    const neighborsLoading = row >= 0 ? data.neighborsOf(row) : Promise.resolve([]);
     clearChildren(panel);
     panel.hidden = row < 0;
     byId('app').classList.toggle('details-open', row >= 0);
-    atlas.neighborRows = [];
-    if (row < 0) {
-      this.detailsHidden = null;
-      atlas.requestRender();
-      return;
-    }
-    const hidden = !view.visible[row];
-    this.detailsHidden = hidden;
+    atlas.setNeighborRows([]);
+    if (row < 0) return;
     const close = element('button', { className: 'close', text: '×', attrs: { type: 'button', 'aria-label': 'Close details' } });
     close.addEventListener('click', () => this.select(-1, false));
     panel.appendChild(close);
-    panel.appendChild(element('h2', { text: atlas.label(row) }));
+    panel.appendChild(element('h2', { text: data.label(row) }));
     if (hidden) {
       const reasons = view.failedFilters(row).map((key) => (key === ISOLATE ? 'the isolated selection' : key));
       const show = element('button', { text: 'Show it', attrs: { type: 'button', 'data-testid': 'reveal' } });
@@ -739,9 +761,9 @@ export class AtlasUi {
     }
     const fields = element('dl', { className: 'fields' });
     fields.appendChild(element('dt', { text: 'id' }));
-    fields.appendChild(element('dd', { text: atlas.ids[row], attrs: { 'data-field': 'id' } }));
+    fields.appendChild(element('dd', { text: data.id(row), attrs: { 'data-field': 'id' } }));
     for (const field of atlas.meta.fields) {
-      const column = atlas.columns.get(field.name)!;
+      const column = data.column(field.name)!;
       const value = cellText(column, row);
       fields.appendChild(element('dt', { text: field.name }));
       const dd = element('dd', { attrs: { 'data-field': field.name } });
@@ -750,16 +772,15 @@ export class AtlasUi {
       fields.appendChild(dd);
     }
     panel.appendChild(fields);
-    atlas.requestRender();
-    const neighbors = await atlas.neighborsOf(row);
+    const neighbors = await neighborsLoading;
     if (this.detailsRow !== row) return;
     if (neighbors.length) {
-      atlas.neighborRows = neighbors;
-      atlas.requestRender();
+      atlas.setNeighborRows(neighbors);
       panel.appendChild(element('h3', { text: `Nearest neighbours (${atlas.meta.neighbors!.space})` }));
       const list = element('ol', { className: 'neighbors' });
       for (const n of neighbors) {
-        const button = element('button', { className: 'link' + (view.visible[n] ? '' : ' hidden-hit'), text: atlas.label(n), title: view.visible[n] ? atlas.label(n) : `${atlas.label(n)} (hidden by filters)`, attrs: { type: 'button', 'data-id': atlas.ids[n] } });
+        const label = data.label(n);
+        const button = element('button', { className: 'link' + (view.visible[n] ? '' : ' hidden-hit'), text: label, title: view.visible[n] ? label : `${label} (hidden by filters)`, attrs: { type: 'button', 'data-id': data.id(n) } });
         button.addEventListener('click', () => this.select(n, true));
         list.appendChild(element('li', {}, [button]));
       }

@@ -21,18 +21,16 @@ export interface ViewData {
 }
 
 export class ViewState {
-  colorField: string | null;
-  theme: 'light' | 'dark';
-  sizeMultiplier = 1;
-  density = false;
-  /** The entity shown in the details panel, -1 when none. */
-  selected = -1;
-  /** "My items": a mask of highlighted rows (null: none) and the ids the user gave. */
-  highlighted: Uint8Array | null = null;
-  highlightIds: string[] = [];
-  /** The group selection (lasso, box): a mask and its size. */
-  selection: Uint8Array | null = null;
-  selectionCount = 0;
+  // What the user chose, read through the getters below and changed only through the setters (which emit the change).
+  private colorValue: string | null;
+  private themeValue: 'light' | 'dark';
+  private sizeValue = 1;
+  private densityValue = false;
+  private selectedRow = -1;
+  private highlightMask: Uint8Array | null = null;
+  private highlightList: string[] = [];
+  private selectionMask: Uint8Array | null = null;
+  private selectionSize = 0;
 
   private readonly filterSpecs = new Map<string, FilterSpec>();
   /** "Isolate selection": the isolated rows (a filter like the others). */
@@ -44,13 +42,54 @@ export class ViewState {
   readonly visible: Uint8Array;
   private visibleTotal: number;
   private readonly listeners: ((change: ViewChange) => void)[] = [];
+  /** Histograms over every row (no other filter), by field and bin count. */
+  private readonly fullHistograms = new Map<string, number[]>();
 
   constructor(private readonly data: ViewData, colorField: string | null, theme: 'light' | 'dark') {
-    this.colorField = colorField;
-    this.theme = theme;
+    this.colorValue = colorField;
+    this.themeValue = theme;
     this.failCount = new Uint8Array(data.count);
     this.visible = new Uint8Array(data.count).fill(1);
     this.visibleTotal = data.count;
+  }
+
+  get colorField(): string | null {
+    return this.colorValue;
+  }
+
+  get theme(): 'light' | 'dark' {
+    return this.themeValue;
+  }
+
+  get sizeMultiplier(): number {
+    return this.sizeValue;
+  }
+
+  get density(): boolean {
+    return this.densityValue;
+  }
+
+  /** The entity shown in the details panel, -1 when none. */
+  get selected(): number {
+    return this.selectedRow;
+  }
+
+  /** "My items": a mask of highlighted rows (null: none) and the ids the user gave. */
+  get highlighted(): Uint8Array | null {
+    return this.highlightMask;
+  }
+
+  get highlightIds(): readonly string[] {
+    return this.highlightList;
+  }
+
+  /** The group selection (lasso, box): a mask (null: none) and its size. */
+  get selection(): Uint8Array | null {
+    return this.selectionMask;
+  }
+
+  get selectionCount(): number {
+    return this.selectionSize;
   }
 
   on(listener: (change: ViewChange) => void): void {
@@ -231,7 +270,11 @@ export class ViewState {
     const column = this.data.column(field);
     if (column?.kind !== 'category') return [];
     const counts = new Array<number>(column.meta.categories!.length).fill(0);
-    for (let i = 0; i < this.data.count; i++) if (this.passesExcept(field, i)) counts[column.codes[i]]++;
+    const own = this.fails.get(field);
+    // No other filter: the exporter's counts over all rows are the answer.
+    if (this.fails.size === (own ? 1 : 0) && column.meta.counts?.length === counts.length) return column.meta.counts.slice();
+    const failCount = this.failCount, codes = column.codes, n = this.data.count;
+    for (let i = 0; i < n; i++) if (failCount[i] - (own ? own[i] : 0) === 0) counts[codes[i]]++;
     return counts;
   }
 
@@ -247,12 +290,19 @@ export class ViewState {
     const lo = log ? Math.log(column.meta.min!) : column.meta.min!;
     const hi = log ? Math.log(column.meta.max!) : column.meta.max!;
     const width = hi > lo ? (hi - lo) / bins : 1;
-    for (let i = 0; i < this.data.count; i++) {
-      const raw = column.values[i];
-      if (Number.isNaN(raw) || !this.passesExcept(field, i)) continue;
+    const own = this.fails.get(field);
+    const unfiltered = this.fails.size === (own ? 1 : 0);
+    const cached = unfiltered ? this.fullHistograms.get(`${field}|${bins}`) : undefined;
+    if (cached) return cached.slice();
+    const failCount = this.failCount, values = column.values, n = this.data.count;
+    for (let i = 0; i < n; i++) {
+      const raw = values[i];
+      if (Number.isNaN(raw) || failCount[i] - (own ? own[i] : 0) !== 0) continue;
       const v = log ? Math.log(raw) : raw;
       counts[Math.min(bins - 1, Math.max(0, Math.floor((v - lo) / width)))]++;
     }
+    // Over all rows it never changes: kept, as "Clear all filters" and the first view ask for it again.
+    if (unfiltered) this.fullHistograms.set(`${field}|${bins}`, counts.slice());
     return counts;
   }
 
@@ -264,7 +314,7 @@ export class ViewState {
       if (!column) throw new Error(`No field '${field}'.`);
       if (column.kind === 'text') throw new Error(`'${field}' is a text field; colour by a category or number field.`);
     }
-    this.colorField = field;
+    this.colorValue = field;
     this.emit('color');
   }
 
@@ -279,8 +329,8 @@ export class ViewState {
     }
     let count = 0;
     if (next) for (let i = 0; i < n; i++) count += next[i];
-    this.selection = count > 0 ? next : null;
-    this.selectionCount = count;
+    this.selectionMask = count > 0 ? next : null;
+    this.selectionSize = count;
     this.emit('selection');
     return count;
   }
@@ -292,29 +342,29 @@ export class ViewState {
   }
 
   setSelected(row: number): void {
-    if (row === this.selected) return;
-    this.selected = row;
+    if (row === this.selectedRow) return;
+    this.selectedRow = row;
     this.emit('selected');
   }
 
   setHighlight(mask: Uint8Array | null, ids: string[]): void {
-    this.highlighted = mask;
-    this.highlightIds = mask ? ids : [];
+    this.highlightMask = mask;
+    this.highlightList = mask ? ids : [];
     this.emit('highlight');
   }
 
   setTheme(theme: 'light' | 'dark'): void {
-    this.theme = theme;
+    this.themeValue = theme;
     this.emit('theme');
   }
 
   setSizeMultiplier(value: number): void {
-    this.sizeMultiplier = Math.min(5, Math.max(0.2, value));
+    this.sizeValue = Math.min(5, Math.max(0.2, value));
     this.emit('size');
   }
 
   setDensity(on: boolean): void {
-    this.density = on;
+    this.densityValue = on;
     this.emit('density');
   }
 }

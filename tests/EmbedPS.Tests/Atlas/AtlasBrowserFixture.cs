@@ -67,7 +67,9 @@ public sealed class AtlasBrowserFixture : IAsyncLifetime
         page.Dialog += async (_, dialog) => { result.Dialogs.Add(dialog.Message); await dialog.DismissAsync(); };
         page.Request += (_, request) => result.Requests.Add(request.Url);
         await page.GotoAsync(IndexUrl + hash);
+        // The first frame, then the rest of the data (ids, every column, the filters): every hook answers after both.
         await page.EvaluateAsync("() => window.embedAtlas.ready");
+        await page.EvaluateAsync("() => window.embedAtlas.loaded");
         return result;
     }
 }

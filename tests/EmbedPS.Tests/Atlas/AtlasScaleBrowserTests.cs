@@ -41,6 +41,7 @@ public sealed class AtlasScaleBrowserTests
         {
             await page.GotoAsync(new Uri(Path.Combine(folder, "index.html")).AbsoluteUri);
             await page.EvaluateAsync("() => window.embedAtlas.ready");
+            await page.EvaluateAsync("() => window.embedAtlas.loaded");
             Assert.Equal(Points, await page.EvaluateAsync<int>("() => embedAtlas.pointCount()"));
             await page.EvaluateAsync("() => embedAtlas.searchReady()");
 
