@@ -66,17 +66,6 @@ public sealed class Fft
         return n;
     }
 
-    /// <summary>Forward (e^{−2πikn/N}) or unnormalised inverse transform of one sequence, in place.</summary>
-    public void Transform(Span<double> re, Span<double> im, bool inverse)
-    {
-        if (re.Length < _length || im.Length < _length) throw new ArgumentException("Spans shorter than the FFT length.");
-        var a = new double[_length]; var b = new double[_length];
-        var c = new double[_length]; var d = new double[_length];
-        re[.._length].CopyTo(a); im[.._length].CopyTo(b);
-        bool inScratch = TransformBlock(a, b, c, d, 1, inverse);
-        (inScratch ? c : a).AsSpan().CopyTo(re); (inScratch ? d : b).AsSpan().CopyTo(im);
-    }
-
     /// <summary>
     /// Transforms the <paramref name="width"/> sequences of a block of Length·width values. The stages alternate between
     /// the block and the scratch arrays (each at least as long); returns true when the result ended in the scratch arrays.

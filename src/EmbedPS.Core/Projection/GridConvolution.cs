@@ -24,6 +24,7 @@ internal sealed class GridConvolution
     // Intermediates of (a) and (b): _t[x·L + ky] (N rows, L columns), _u[ky·N + x] (L rows, N columns); per grid, re and im.
     private readonly double[][] _t, _u;
     private readonly double[] _spectrum; // kernel spectrum (real: the kernel is real and even), [kx·L + ky]
+    private double[]? _kernelScratch;
 
     [ThreadStatic] private static double[][]? t_strip;
 
@@ -48,39 +49,40 @@ internal sealed class GridConvolution
     /// </summary>
     public void SetKernel(Func<int, int, double> kernel)
     {
-        int l = _l, n = _n;
-        var full = new double[l * l];
-        Parallel.For(0, l, row =>
-        {
-            int dy = row < n ? row : row - l;
-            for (int col = 0; col < l; col++)
-            {
-                int dx = col < n ? col : col - l;
-                full[row * l + col] = Math.Abs(dx) < n && Math.Abs(dy) < n ? kernel(dx, dy) : 0;
-            }
-        });
-        // Along y for every column, written transposed into a full L × L array, then along x; keep the real part.
-        var transposed = new double[l * l];
-        var transposedIm = new double[l * l];
-        ForStrips(l, (c0, width, strip) =>
+        int l = _l, n = _n, w = StripWidth;
+        // The kernel is even in y, so its transform along y is real (and then even in x, so the spectrum is real too):
+        // one real L × L intermediate, kept for the next call, instead of complex ones.
+        var transposed = _kernelScratch ??= new double[l * l];
+        // Along y for every column x, the strip filled straight from the kernel; written transposed: transposed[x·L + ky].
+        ForStrips(l, (x0, width, strip) =>
         {
             var (re, im, sre, sim) = (strip[0], strip[1], strip[2], strip[3]);
-            for (int y = 0; y < l; y++)
-                for (int c = 0; c < width; c++) { re[y * StripWidth + c] = full[y * l + c0 + c]; im[y * StripWidth + c] = 0; }
-            bool swapped = _fft.TransformBlock(re, im, sre, sim, StripWidth, inverse: false);
-            var (rr, ri) = swapped ? (sre, sim) : (re, im);
+            Array.Clear(re, 0, l * w); Array.Clear(im, 0, l * w);
+            for (int row = 0; row < l; row++)
+            {
+                int dy = row < n ? row : row - l;
+                for (int c = 0; c < width; c++)
+                {
+                    int dx = x0 + c < n ? x0 + c : x0 + c - l;
+                    if (Math.Abs(dx) < n && Math.Abs(dy) < n) re[row * w + c] = kernel(dx, dy);
+                }
+            }
+            bool swapped = _fft.TransformBlock(re, im, sre, sim, w, inverse: false);
+            var rr = swapped ? sre : re;
             for (int c = 0; c < width; c++)
-                for (int ky = 0; ky < l; ky++) { transposed[(c0 + c) * l + ky] = rr[ky * StripWidth + c]; transposedIm[(c0 + c) * l + ky] = ri[ky * StripWidth + c]; }
+                for (int ky = 0; ky < l; ky++) transposed[(x0 + c) * l + ky] = rr[ky * w + c];
         });
+        // Along x for every ky; keep the real part: _spectrum[kx·L + ky].
         ForStrips(l, (k0, width, strip) =>
         {
             var (re, im, sre, sim) = (strip[0], strip[1], strip[2], strip[3]);
+            Array.Clear(re, 0, l * w); Array.Clear(im, 0, l * w);
             for (int x = 0; x < l; x++)
-                for (int c = 0; c < width; c++) { re[x * StripWidth + c] = transposed[x * l + k0 + c]; im[x * StripWidth + c] = transposedIm[x * l + k0 + c]; }
-            bool swapped = _fft.TransformBlock(re, im, sre, sim, StripWidth, inverse: false);
+                for (int c = 0; c < width; c++) re[x * w + c] = transposed[x * l + k0 + c];
+            bool swapped = _fft.TransformBlock(re, im, sre, sim, w, inverse: false);
             var rr = swapped ? sre : re;
             for (int kx = 0; kx < l; kx++)
-                for (int c = 0; c < width; c++) _spectrum[kx * l + k0 + c] = rr[kx * StripWidth + c];
+                for (int c = 0; c < width; c++) _spectrum[kx * l + k0 + c] = rr[kx * w + c];
         });
     }
 
