@@ -40,16 +40,15 @@ internal sealed class TsneRepulsionComputer
     public double Compute(float[] y, float[] gradient)
     {
         var method = _method;
+        double span = 0, lo = 0;
+        if (method is TsneRepulsion.Auto or TsneRepulsion.Fft) span = Span(y, out lo); // once: Auto's choice and the grid use it
         if (method == TsneRepulsion.Auto)
-        {
-            var (_, nodesPerAxis, _) = FftGrid(Span(y, out _));
-            method = PrefersFft(_n, nodesPerAxis) ? TsneRepulsion.Fft : TsneRepulsion.BarnesHut;
-        }
+            method = PrefersFft(_n, FftGrid(span).NodesPerAxis) ? TsneRepulsion.Fft : TsneRepulsion.BarnesHut;
         switch (method)
         {
             case TsneRepulsion.Exact: return ComputeExact(y, gradient);
             case TsneRepulsion.BarnesHut: BarnesHutCalls++; return ComputeBarnesHut(y, gradient);
-            case TsneRepulsion.Fft: FftCalls++; return ComputeFft(y, gradient);
+            case TsneRepulsion.Fft: FftCalls++; return ComputeFft(y, gradient, span, lo);
             default: throw new ArgumentOutOfRangeException(nameof(_method));
         }
     }
@@ -303,10 +302,9 @@ internal sealed class TsneRepulsionComputer
 
     // ---------------------------------------------------------------- FFT interpolation (FIt-SNE)
 
-    private double ComputeFft(float[] y, float[] gradient)
+    private double ComputeFft(float[] y, float[] gradient, double span, double lo)
     {
         int n = _n, p = _p;
-        double span = Span(y, out double lo);
         var (boxes, nodesPerAxis, h) = FftGrid(span);
         double nodeSpacing = h / p;
         if (_convolution?.Nodes != nodesPerAxis)
