@@ -103,6 +103,7 @@ public static class Umap
         var (a, b) = UmapCurve.FitAB(options.Spread, options.MinDistance);
         log.Verbose($"UMAP: a = {a:F4}, b = {b:F4} (min_dist {options.MinDistance}, spread {options.Spread}).");
         var init = Initialize(data, count, dimension, options, cancellation);
+        log.Verbose($"UMAP: initial layout ({clock.Elapsed.TotalSeconds:F2} s).");
         int epochs = options.Epochs > 0 ? options.Epochs : DefaultEpochs(count);
         var result = OptimizeLayout(init, count, graph, epochs, (float)a, (float)b, options, log, cancellation);
         log.Verbose($"UMAP: {epochs} epochs done ({clock.Elapsed.TotalSeconds:F2} s).");
@@ -229,7 +230,10 @@ public static class Umap
             epochsPerNegative[e] = epochsPerSample[e] / options.NegativeSampleRate;
             nextNegative[e] = epochsPerNegative[e];
         }
-        log.Verbose($"UMAP: {kept:N0} of {edges:N0} edges kept after pruning at max/{(epochs > 10 ? epochs : DefaultEpochs(n))}.");
+        double samples = 0;
+        for (int e = 0; e < edges; e++) if (weights[e] >= threshold) samples += Math.Floor(epochs / (double)epochsPerSample[e]);
+        log.Verbose($"UMAP: {kept:N0} of {edges:N0} edges kept after pruning at max/{(epochs > 10 ? epochs : DefaultEpochs(n))}; " +
+                    $"about {samples:N0} edge samples over {epochs} epochs, each with {options.NegativeSampleRate} negative samples.");
         if (options.Sequential)
         {
             OptimizeSequential(current, n, rows, cols, epochs, a, b, options, epochsPerSample, nextSample, epochsPerNegative, nextNegative, log, cancellation);
