@@ -74,6 +74,9 @@ public static class Umap
 {
     public static int DefaultEpochs(int count) => count <= 10_000 ? 500 : 200;
 
+    /// <summary>Below this many tail moves in a round, they are applied on the calling thread instead of in a parallel loop.</summary>
+    private const int InlineApplyMoves = 8192;
+
     /// <summary>
     /// 256 vertices per block, fewer (down to 16) when that leaves a round fewer than 64 blocks: a round ends when its last
     /// block does, so small blocks keep the threads evenly loaded.
@@ -124,6 +127,7 @@ public static class Umap
     /// umap-learn's <c>smooth_knn_dist</c> + <c>compute_membership_strengths</c> + fuzzy union. <paramref name="knn"/> holds the
     /// k − 1 nearest other points; the point itself (distance 0) is the implicit first neighbour, so log2(k) is the target.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static SparseAffinity FuzzySimplicialSet(KnnResult knn, int others, UmapOptions options)
     {
         int n = knn.Count, k = others + 1, kk = knn.K;
@@ -134,7 +138,7 @@ public static class Umap
         var memberships = new float[n * others];
         var neighbors = new int[n * others];
         var lc = options.LocalConnectivity;
-        Parallel.For(0, n, i =>
+        Parallel.For(0, n, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (i) =>
         {
             var d = knn.Distances.AsSpan(i * kk, others);
             // ρ: distance to the ⌊lc⌋-th non-zero neighbour (interpolated for fractional lc).
@@ -207,6 +211,7 @@ public static class Umap
         return init;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float[] OptimizeLayout(float[] current, int n, SparseAffinity graph, int epochs, float a, float b, UmapOptions options,
         IStageLog log, CancellationToken cancellation)
     {
@@ -268,6 +273,14 @@ public static class Umap
                 // Each worker takes a share of the vertices: publishes the round's new positions among them, then scans the round's
                 // recorded tail moves and applies those whose tail is among them.
                 int activeStart = first * blockSize, activeEnd = Math.Min(n, last * blockSize);
+                if (sgd.MovesMade(first, last) < InlineApplyMoves)
+                {
+                    // A small round's moves are applied on this thread: cheaper than handing out a parallel loop (the sums are
+                    // the same, each tail's moves in the same order).
+                    sgd.Publish(activeStart, activeEnd);
+                    sgd.ApplyMoves(first, last, 0, n);
+                    continue;
+                }
                 Parallel.For(0, applyWorkers, parallel, worker =>
                 {
                     int shareStart = (int)((long)n * worker / applyWorkers), shareEnd = (int)((long)n * (worker + 1) / applyWorkers);

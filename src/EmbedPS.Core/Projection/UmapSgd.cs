@@ -57,6 +57,7 @@ internal sealed class UmapSgd
     }
 
     /// <summary>Packs each CSR edge's tail and sampling schedule together.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static EdgeSample[] Layout(int[] columns, float[] epochsPerSample, float[] epochsPerNegative)
     {
         var edges = new EdgeSample[columns.Length];
@@ -82,6 +83,18 @@ internal sealed class UmapSgd
             ApplyRange(RowStart[start], MovesEnd[2 * block], tailStart, tailEnd);
             ApplyRange(RowStart[mid], MovesEnd[2 * block + 1], tailStart, tailEnd);
         }
+    }
+
+    /// <summary>The tail moves recorded by blocks [firstBlock, lastBlock) in their last run.</summary>
+    public int MovesMade(int firstBlock, int lastBlock)
+    {
+        int made = 0;
+        for (int block = firstBlock; block < lastBlock; block++)
+        {
+            var (start, mid, _) = HalfWalks(block);
+            made += MovesEnd[2 * block] - RowStart[start] + MovesEnd[2 * block + 1] - RowStart[mid];
+        }
+        return made;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
