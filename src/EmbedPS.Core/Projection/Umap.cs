@@ -46,6 +46,11 @@ public sealed record UmapOptions
     public int RoundsPerEpoch { get; init; } = 16;
     /// <summary>Limit on worker threads (-1 = all cores); the output is the same for any value.</summary>
     public int MaxDegreeOfParallelism { get; init; } = -1;
+    /// <summary>
+    /// Below this many tail moves in a round they are applied on the calling thread instead of in a parallel loop (the same
+    /// sums in the same order either way; tests set 0 to check that).
+    /// </summary>
+    internal int InlineApplyMoves { get; init; } = 8192;
 }
 
 /// <summary>
@@ -73,9 +78,6 @@ public sealed record UmapOptions
 public static class Umap
 {
     public static int DefaultEpochs(int count) => count <= 10_000 ? 500 : 200;
-
-    /// <summary>Below this many tail moves in a round, they are applied on the calling thread instead of in a parallel loop.</summary>
-    private const int InlineApplyMoves = 8192;
 
     /// <summary>
     /// 256 vertices per block, fewer (down to 16) when that leaves a round fewer than 64 blocks: a round ends when its last
@@ -273,7 +275,7 @@ public static class Umap
                 // Each worker takes a share of the vertices: publishes the round's new positions among them, then scans the round's
                 // recorded tail moves and applies those whose tail is among them.
                 int activeStart = first * blockSize, activeEnd = Math.Min(n, last * blockSize);
-                if (sgd.MovesMade(first, last) < InlineApplyMoves)
+                if (sgd.MovesMade(first, last) < options.InlineApplyMoves)
                 {
                     // A small round's moves are applied on this thread: cheaper than handing out a parallel loop (the sums are
                     // the same, each tail's moves in the same order).
