@@ -102,8 +102,13 @@ public static class EmbedPSSide
                 var ids = EntityIds.FromIntegers(Enumerable.Range(0, rows).Select(i => (long)i).ToArray());
                 var embedding = new Embedding(ids, new int[rows], columns, data);
                 var request = new ProjectionRequest { Method = args[0] == "umap" ? ProjectionMethod.Umap : ProjectionMethod.Tsne, ComputeQuality = false };
+                // EMBEDPS_PEER_UMAP_THREADS=1: UMAP's SGD on one thread (same layout), to compare kernels by CPU time on a busy machine.
+                if (int.TryParse(Environment.GetEnvironmentVariable("EMBEDPS_PEER_UMAP_THREADS"), out int threads) && threads > 0)
+                    request = request with { Umap = request.Umap with { MaxDegreeOfParallelism = threads } };
                 Lap();
-                var first = ProjectionBuilder.Build(embedding, request);
+                // EMBEDPS_PEER_LOG=1: each stage's verbose lines on stderr with the wall and process CPU seconds (for profiling).
+                var log = Environment.GetEnvironmentVariable("EMBEDPS_PEER_LOG") == "1" ? new ConsoleCpuLog() : null;
+                var first = ProjectionBuilder.Build(embedding, request, log);
                 result["first_fit_s"] = Lap();
                 if (args[0] == "umap")
                 {
@@ -112,7 +117,7 @@ public static class EmbedPSSide
                     var times = new List<double>();
                     for (int fit = 0; fit < UmapWarmFits; fit++)
                     {
-                        var layout = ProjectionBuilder.Build(embedding, request with { Umap = request.Umap with { Seed = 42 + fit } });
+                        var layout = ProjectionBuilder.Build(embedding, request with { Umap = request.Umap with { Seed = 42 + fit } }, log);
                         times.Add(Lap());
                         PeerFiles.WriteFloats($"{args[2]}.{fit}", PointSet.Interleave(layout.X, layout.Y), rows, 2);
                         Lap(); // the write is not part of the fit
@@ -133,5 +138,18 @@ public static class EmbedPSSide
         }
         Console.WriteLine("RESULT " + JsonSerializer.Serialize(result));
         return 0;
+    }
+
+    /// <summary>Verbose lines to stderr, each with the process's wall and CPU seconds so far.</summary>
+    private sealed class ConsoleCpuLog : IStageLog
+    {
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+
+        public void Progress(double fraction, string status) { }
+
+        public void Verbose(string message) =>
+            Console.Error.WriteLine($"[{_clock.Elapsed.TotalSeconds:F2} s wall, {Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds:F2} s CPU] {message}");
+
+        public void Warning(string message) => Verbose("WARNING " + message);
     }
 }

@@ -96,6 +96,8 @@ public static class PeerBench
         yield return SameGraphMde(runner);
         yield return Umap(runner, "debian", "3-D EmbedPS embedding of the Debian dependencies");
         yield return Umap(runner, "wordnet", "3-D EmbedPS embedding of the WordNet glosses");
+        // UMAP across the sizes issue 23 names (5,000 to 70,000 points): the first N Fashion-MNIST images, as the t-SNE rows.
+        foreach (int points in new[] { 5_000, 10_000, 20_000 }) yield return Umap(runner, $"fashion-{points / 1000}k", $"Fashion-MNIST {points:N0} × 3 (PCA; the first {points:N0} images)");
         yield return Umap(runner, "fashion-70k", "Fashion-MNIST 70,000 × 3 (PCA)");
         // t-SNE across the sizes issue 23 names: Barnes–Hut territory (5k, 10k) to FFT territory (70k).
         foreach (int points in new[] { 5_000, 10_000, 20_000, 70_000 }) yield return Tsne(runner, points);
@@ -184,7 +186,9 @@ public static class PeerBench
     private static Row Umap(PeerRunner runner, string name, string label) =>
         new($"umap/{name}", new[] { "umap" }, missing =>
         {
-            var (input, labels) = name == "fashion-70k" ? FashionThreeD(70_000) : RealData.ThreeD(name, Folder);
+            var (input, labels) = name.StartsWith("fashion-", StringComparison.Ordinal)
+                ? FashionThreeD(int.Parse(name["fashion-".Length..^1], CultureInfo.InvariantCulture) * 1000)
+                : RealData.ThreeD(name, Folder);
             var (data, rows, _) = PeerFiles.ReadFloats(input);
             var ourFile = Path.Combine(Folder, $"umap-{name}.embedps.f32");
             var peerFile = Path.Combine(Folder, $"umap-{name}.umap-learn.f32");

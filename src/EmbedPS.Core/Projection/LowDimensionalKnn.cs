@@ -49,6 +49,7 @@ internal static class Candidates
     public static bool Before(float d, int j, float d2, int j2) => d < d2 || (d == d2 && j < j2);
 
     /// <summary>Inserts (d, j) into the sorted prefix [0, length); the element at length (if any) is overwritten.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Insert(float[] bestD, int[] bestI, int length, float d, int j)
     {
         int p = length;
@@ -82,6 +83,7 @@ internal sealed class KdTree
         for (int p = 0; p < count; p++) Array.Copy(data, (long)_original[p] * dimension, _points, (long)p * dimension, dimension);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int Build(float[] data, float[] keys, int start, int end)
     {
         int node = _start.Count;
@@ -107,6 +109,7 @@ internal sealed class KdTree
     }
 
     /// <summary>Quickselect (Hoare partition, median-of-three) so that keys[mid] is the mid-th smallest of [lo, hi].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Select(float[] keys, int[] ids, int lo, int hi, int mid)
     {
         while (hi > lo)
@@ -143,7 +146,7 @@ internal sealed class KdTree
         int chunk = 1024, chunks = (_count + chunk - 1) / chunk, done = 0;
         var splitDim = _splitDim.ToArray(); var splitValue = _splitValue.ToArray();
         var left = _left.ToArray(); var right = _right.ToArray(); var start = _start.ToArray(); var end = _end.ToArray();
-        Parallel.For(0, chunks, new ParallelOptions { CancellationToken = cancellation }, c =>
+        Parallel.For(0, chunks, new ParallelOptions { CancellationToken = cancellation }, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (c) =>
         {
             var bestD = new float[k]; var bestI = new int[k];
             var query = new float[_dim];
@@ -166,6 +169,7 @@ internal sealed class KdTree
         return new KnnResult(_count, k, indices, distances);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Search(int node, float[] query, int self, int k, float[] bestD, int[] bestI, ref int filled,
         int[] splitDim, float[] splitValue, int[] left, int[] right, int[] start, int[] end)
     {

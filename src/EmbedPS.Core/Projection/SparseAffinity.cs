@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace EmbedPS.Core.Projection;
 
 /// <summary>A square sparse matrix in CSR form (rows sorted by column), used for UMAP's fuzzy graph and t-SNE's P.</summary>
@@ -19,6 +21,7 @@ public sealed class SparseAffinity
     /// entries &lt; 0 index skipped) into both (i, j) and (j, i) entries with <paramref name="combine"/>(v_ij, v_ji),
     /// where a missing direction counts as 0. Zero results are dropped.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static SparseAffinity Symmetrize(int count, int k, int[] neighbors, float[] values, Func<float, float, float> combine)
     {
         // Directed CSR sorted by column, so the reverse entry is a binary search away. Rows are sorted in parallel on keys
@@ -26,7 +29,7 @@ public sealed class SparseAffinity
         var rowLength = new int[count];
         var rowCols = new int[(long)count * k];
         var rowVals = new float[(long)count * k];
-        Parallel.For(0, (count + 1023) / 1024, () => new long[k], (block, _, keys) =>
+        Parallel.For(0, (count + 1023) / 1024, () => new long[k], [MethodImpl(MethodImplOptions.AggressiveOptimization)] (block, _, keys) =>
         {
             int end = Math.Min(count, (block + 1) * 1024);
             for (int i = block * 1024; i < end; i++)

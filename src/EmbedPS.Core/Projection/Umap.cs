@@ -46,6 +46,11 @@ public sealed record UmapOptions
     public int RoundsPerEpoch { get; init; } = 16;
     /// <summary>Limit on worker threads (-1 = all cores); the output is the same for any value.</summary>
     public int MaxDegreeOfParallelism { get; init; } = -1;
+    /// <summary>
+    /// Below this many tail moves in a round they are applied on the calling thread instead of in a parallel loop (the same
+    /// sums in the same order either way; tests set 0 to check that).
+    /// </summary>
+    internal int InlineApplyMoves { get; init; } = 8192;
 }
 
 /// <summary>
@@ -103,6 +108,7 @@ public static class Umap
         var (a, b) = UmapCurve.FitAB(options.Spread, options.MinDistance);
         log.Verbose($"UMAP: a = {a:F4}, b = {b:F4} (min_dist {options.MinDistance}, spread {options.Spread}).");
         var init = Initialize(data, count, dimension, options, cancellation);
+        log.Verbose($"UMAP: initial layout ({clock.Elapsed.TotalSeconds:F2} s).");
         int epochs = options.Epochs > 0 ? options.Epochs : DefaultEpochs(count);
         var result = OptimizeLayout(init, count, graph, epochs, (float)a, (float)b, options, log, cancellation);
         log.Verbose($"UMAP: {epochs} epochs done ({clock.Elapsed.TotalSeconds:F2} s).");
@@ -123,6 +129,7 @@ public static class Umap
     /// umap-learn's <c>smooth_knn_dist</c> + <c>compute_membership_strengths</c> + fuzzy union. <paramref name="knn"/> holds the
     /// k − 1 nearest other points; the point itself (distance 0) is the implicit first neighbour, so log2(k) is the target.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static SparseAffinity FuzzySimplicialSet(KnnResult knn, int others, UmapOptions options)
     {
         int n = knn.Count, k = others + 1, kk = knn.K;
@@ -133,7 +140,7 @@ public static class Umap
         var memberships = new float[n * others];
         var neighbors = new int[n * others];
         var lc = options.LocalConnectivity;
-        Parallel.For(0, n, i =>
+        Parallel.For(0, n, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (i) =>
         {
             var d = knn.Distances.AsSpan(i * kk, others);
             // ρ: distance to the ⌊lc⌋-th non-zero neighbour (interpolated for fractional lc).
@@ -206,6 +213,7 @@ public static class Umap
         return init;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float[] OptimizeLayout(float[] current, int n, SparseAffinity graph, int epochs, float a, float b, UmapOptions options,
         IStageLog log, CancellationToken cancellation)
     {
@@ -229,7 +237,10 @@ public static class Umap
             epochsPerNegative[e] = epochsPerSample[e] / options.NegativeSampleRate;
             nextNegative[e] = epochsPerNegative[e];
         }
-        log.Verbose($"UMAP: {kept:N0} of {edges:N0} edges kept after pruning at max/{(epochs > 10 ? epochs : DefaultEpochs(n))}.");
+        double samples = 0;
+        for (int e = 0; e < edges; e++) if (weights[e] >= threshold) samples += Math.Floor(epochs / (double)epochsPerSample[e]);
+        log.Verbose($"UMAP: {kept:N0} of {edges:N0} edges kept after pruning at max/{(epochs > 10 ? epochs : DefaultEpochs(n))}; " +
+                    $"about {samples:N0} edge samples over {epochs} epochs, each with {options.NegativeSampleRate} negative samples.");
         if (options.Sequential)
         {
             OptimizeSequential(current, n, rows, cols, epochs, a, b, options, epochsPerSample, nextSample, epochsPerNegative, nextNegative, log, cancellation);
@@ -264,6 +275,14 @@ public static class Umap
                 // Each worker takes a share of the vertices: publishes the round's new positions among them, then scans the round's
                 // recorded tail moves and applies those whose tail is among them.
                 int activeStart = first * blockSize, activeEnd = Math.Min(n, last * blockSize);
+                if (sgd.MovesMade(first, last) < options.InlineApplyMoves)
+                {
+                    // A small round's moves are applied on this thread: cheaper than handing out a parallel loop (the sums are
+                    // the same, each tail's moves in the same order).
+                    sgd.Publish(activeStart, activeEnd);
+                    sgd.ApplyMoves(first, last, 0, n);
+                    continue;
+                }
                 Parallel.For(0, applyWorkers, parallel, worker =>
                 {
                     int shareStart = (int)((long)n * worker / applyWorkers), shareEnd = (int)((long)n * (worker + 1) / applyWorkers);

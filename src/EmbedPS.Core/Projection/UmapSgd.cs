@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using EmbedPS.Core.Common;
 
@@ -56,6 +57,7 @@ internal sealed class UmapSgd
     }
 
     /// <summary>Packs each CSR edge's tail and sampling schedule together.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static EdgeSample[] Layout(int[] columns, float[] epochsPerSample, float[] epochsPerNegative)
     {
         var edges = new EdgeSample[columns.Length];
@@ -83,15 +85,32 @@ internal sealed class UmapSgd
         }
     }
 
+    /// <summary>The tail moves recorded by blocks [firstBlock, lastBlock) in their last run.</summary>
+    public int MovesMade(int firstBlock, int lastBlock)
+    {
+        int made = 0;
+        for (int block = firstBlock; block < lastBlock; block++)
+        {
+            var (start, mid, _) = HalfWalks(block);
+            made += MovesEnd[2 * block] - RowStart[start] + MovesEnd[2 * block + 1] - RowStart[mid];
+        }
+        return made;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ApplyRange(int from, int to, int tailStart, int tailEnd)
     {
-        for (int t = from; t < to; t++)
+        ref float current = ref MemoryMarshal.GetArrayDataReference(Current);
+        ref float snapshot = ref MemoryMarshal.GetArrayDataReference(Snapshot);
+        var moves = Moves.AsSpan(from, to - from);
+        foreach (ref var move in moves)
         {
-            ref var move = ref Moves[t];
             int tail = move.Tail;
-            if (tail < tailStart || tail >= tailEnd) continue;
-            Current[2 * tail] += move.X; Current[2 * tail + 1] += move.Y;
-            Snapshot[2 * tail] = Current[2 * tail]; Snapshot[2 * tail + 1] = Current[2 * tail + 1];
+            if ((uint)(tail - tailStart) >= (uint)(tailEnd - tailStart)) continue;
+            ref float x = ref Unsafe.Add(ref current, 2 * tail);
+            ref float y = ref Unsafe.Add(ref current, 2 * tail + 1);
+            x += move.X; y += move.Y;
+            Unsafe.Add(ref snapshot, 2 * tail) = x; Unsafe.Add(ref snapshot, 2 * tail + 1) = y;
         }
     }
 
@@ -117,6 +136,7 @@ internal sealed class UmapSgd
         return (start, start + (end - start + 1) / 2, end);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void RunBlock(int block, int epoch, float alpha)
     {
         var (start, mid, end) = HalfWalks(block);
@@ -149,10 +169,21 @@ internal sealed class UmapSgd
     /// <summary>
     /// Loads the next pass of this walk into the lane buffers (the tail in lane 0 when the attraction is due, then up to 8
     /// negative samples) and returns the lanes used; 0 when the walk is done. Writes a finished vertex back.
+    /// <para>The cursor is worked on in a local copy (its random state then stays in registers instead of going through memory
+    /// at every draw) and the arrays are read without bounds checks: the indices come from the CSR graph and the generator.</para>
     /// </summary>
-    private int Fill(ref Cursor c, Span<float> otherX, Span<float> otherY, int epoch, out bool attract)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private int Fill(ref Cursor cursor, Span<float> otherX, Span<float> otherY, int epoch, out bool attract)
     {
         attract = false;
+        var c = cursor;
+        ref float current = ref MemoryMarshal.GetArrayDataReference(Current);
+        ref float snapshot = ref MemoryMarshal.GetArrayDataReference(Snapshot);
+        ref EdgeSample edges = ref MemoryMarshal.GetArrayDataReference(Edges);
+        ref int rowStart = ref MemoryMarshal.GetArrayDataReference(RowStart);
+        ref float laneX = ref MemoryMarshal.GetReference(otherX);
+        ref float laneY = ref MemoryMarshal.GetReference(otherY);
+        int count = Count;
         while (true)
         {
             if (!c.AttractionPending && c.NegativesLeft == 0)
@@ -161,12 +192,12 @@ internal sealed class UmapSgd
                 c.Edge++;
                 while (c.Edge >= c.EdgeEnd)
                 {
-                    if (c.Loaded) { Current[2 * c.Vertex] = c.X; Current[2 * c.Vertex + 1] = c.Y; c.Loaded = false; }
-                    if (++c.Vertex >= c.End) return 0;
-                    c.X = Current[2 * c.Vertex]; c.Y = Current[2 * c.Vertex + 1]; c.Loaded = true;
-                    c.Edge = RowStart[c.Vertex]; c.EdgeEnd = RowStart[c.Vertex + 1];
+                    if (c.Loaded) { Unsafe.Add(ref current, 2 * c.Vertex) = c.X; Unsafe.Add(ref current, 2 * c.Vertex + 1) = c.Y; c.Loaded = false; }
+                    if (++c.Vertex >= c.End) { cursor = c; return 0; }
+                    c.X = Unsafe.Add(ref current, 2 * c.Vertex); c.Y = Unsafe.Add(ref current, 2 * c.Vertex + 1); c.Loaded = true;
+                    c.Edge = Unsafe.Add(ref rowStart, c.Vertex); c.EdgeEnd = Unsafe.Add(ref rowStart, c.Vertex + 1);
                 }
-                ref var edge = ref Edges[c.Edge];
+                ref var edge = ref Unsafe.Add(ref edges, c.Edge);
                 if (edge.NextSample > epoch) continue;
                 edge.NextSample += edge.EpochsPerSample;
                 int negatives = (int)((epoch - edge.NextNegative) / edge.EpochsPerNegative);
@@ -178,17 +209,17 @@ internal sealed class UmapSgd
             int used = 0;
             if (c.AttractionPending)
             {
-                otherX[0] = Snapshot[2 * c.Tail]; otherY[0] = Snapshot[2 * c.Tail + 1];
+                laneX = Unsafe.Add(ref snapshot, 2 * c.Tail); laneY = Unsafe.Add(ref snapshot, 2 * c.Tail + 1);
                 used = 1; attract = true; c.AttractionPending = false;
             }
             while (used < 8 && c.NegativesLeft > 0)
             {
-                int m = c.Random.NextInt(Count);
+                int m = c.Random.NextInt(count);
                 c.NegativesLeft--;
                 if (m == c.Vertex) continue;
-                otherX[used] = Snapshot[2 * m]; otherY[used] = Snapshot[2 * m + 1]; used++;
+                Unsafe.Add(ref laneX, used) = Unsafe.Add(ref snapshot, 2 * m); Unsafe.Add(ref laneY, used) = Unsafe.Add(ref snapshot, 2 * m + 1); used++;
             }
-            if (used > 0) return used;
+            if (used > 0) { cursor = c; return used; }
         }
     }
 
