@@ -330,14 +330,16 @@ internal static class SparseRowEngine
         return new SparseRowResult(offsets, columns, weights, 0, total, upperBound);
     }
 
+    /// <summary>Destination rows the mirror fills at a time within a range (see <see cref="MirrorUpperToLower"/>).</summary>
+    private const int MirrorSubRange = 1024;
+
     private static int[] MirrorUpperToLower(long[] offsets, int[] lowerCounts, int[] upperWritten, int[] columns, float[] weights, ParallelOptions parallel, CancellationToken cancellation)
     {
         int n = lowerCounts.Length;
         // Destination ranges of about equal work.
         long totalLower = 0;
         foreach (var c in lowerCounts) totalLower += c;
-        // Ranges small enough (~1,000 rows of a 50,000-entity matrix) that the cache lines their cursors write stay in L2.
-        int rangeCount = Math.Max(1, Math.Min(n, parallel.MaxDegreeOfParallelism * 32));
+        int rangeCount = Math.Max(1, Math.Min(n, parallel.MaxDegreeOfParallelism * 8));
         var bounds = new List<int> { 0 };
         long acc = 0;
         for (int i = 0; i < n; i++)
@@ -352,23 +354,38 @@ internal static class SparseRowEngine
             int a = bounds[r], b = bounds[r + 1];
             var cursor = new long[b - a];
             for (int j = a; j < b; j++) cursor[j - a] = offsets[j];
+            // Each source row's read position: where its partners reach the range, found once by a binary search; then the
+            // range is walked in sub-ranges of at most MirrorSubRange destination rows, each advancing the positions, so that
+            // the cache lines the sub-range's write cursors touch stay in L2 (a whole range's ~3,000 rows at atlas size do not).
+            var position = new int[b];
             for (int i = 0; i < b; i++)
             {
                 if ((i & 1023) == 0 && cancellation.IsCancellationRequested) return;
                 int length = upperWritten[i];
                 if (length == 0) continue;
-                int start = (int)(offsets[i] + lowerCounts[i]);
-                var row = columns.AsSpan(start, length);
-                // The slice of row i's partners inside [a, b).
-                int lo = row.BinarySearch(a);
-                if (lo < 0) lo = ~lo;
-                for (int k = lo; k < length; k++)
+                int lo = columns.AsSpan((int)(offsets[i] + lowerCounts[i]), length).BinarySearch(a);
+                position[i] = lo < 0 ? ~lo : lo;
+            }
+            // Four sub-ranges per range at least (so small matrices take this path too), of at most MirrorSubRange rows.
+            int subRange = Math.Min(MirrorSubRange, Math.Max(8, (b - a + 3) / 4));
+            for (int subStart = a; subStart < b; subStart += subRange)
+            {
+                int subEnd = Math.Min(b, subStart + subRange);
+                for (int i = 0; i < subEnd; i++)
                 {
-                    int j = row[k];
-                    if (j >= b) break;
-                    long at = cursor[j - a]++;
-                    columns[at] = i;
-                    weights[at] = weights[start + k];
+                    if ((i & 1023) == 0 && cancellation.IsCancellationRequested) return;
+                    int length = upperWritten[i], k = position[i];
+                    if (k >= length) continue;
+                    int start = (int)(offsets[i] + lowerCounts[i]);
+                    for (; k < length; k++)
+                    {
+                        int j = columns[start + k];
+                        if (j >= subEnd) break;
+                        long at = cursor[j - a]++;
+                        columns[at] = i;
+                        weights[at] = weights[start + k];
+                    }
+                    position[i] = k;
                 }
             }
             for (int j = a; j < b; j++) lowerWritten[j] = (int)(cursor[j - a] - offsets[j]);
@@ -480,6 +497,7 @@ internal static class SparseRowEngine
     /// Collects the non-zero accumulator entries from <paramref name="firstColumn"/> on, in order, clearing them.
     /// Untouched entries are 0, and so are touched ones whose weights summed to exactly 0: neither is stored.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static int EmitByScan(RowScratch s, int[] columns, float[] weights, long start, int firstColumn)
     {
         var acc = s.Acc;
@@ -513,6 +531,7 @@ internal static class SparseRowEngine
     }
 
     /// <summary>Counts the marked entries from <paramref name="first"/> on, adds each to <paramref name="lower"/> and clears the marks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static int CollectMarks(byte[] marks, int[] lower, int first)
     {
         int n = marks.Length, j = first, width = Vector<byte>.Count;
@@ -554,6 +573,7 @@ internal static class SparseRowEngine
     /// with AVX2 each block is left-packed instead (one table permutation of the column indices and the converted counts,
     /// an 8-lane store, advance by the number of non-zeros), and no store ever passes the row's last entry.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static int EmitCountsByScan(int[] counts, int[] columns, float[] weights, long start, int firstColumn, int expected)
     {
         int n = counts.Length, k = 0, at = (int)start, j = firstColumn;
@@ -605,6 +625,7 @@ internal static class SparseRowEngine
     }
 
     /// <summary>Sorts the touched partners and writes their non-zero weights in column order, clearing the accumulator.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static int EmitBySort(RowScratch s, int[] columns, float[] weights, long start)
     {
         int m = s.Count;
