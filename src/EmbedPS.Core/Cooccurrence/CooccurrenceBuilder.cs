@@ -175,8 +175,8 @@ internal sealed class CollectionRowSource : RowSource
     public override bool UnitWeights => _unitWeights;
 
     // The row loops are compiled fully optimised at once (no tier-0 start): rows run densest first (the lowest indices
-    // are the most popular entities, with the most partners above them), so the ~30 calls a method takes to be promoted
-    // were the heaviest rows of the pass, run in unoptimised code (~5 s of CPU on a cold atlas run).
+    // have the most partners above them), so the ~30 calls a method takes to be promoted would be among the heaviest rows
+    // of the pass.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void CountUpper(int row, RowScratch s)
     {
