@@ -9,7 +9,8 @@ namespace EmbedPS.Bench.Cases;
 /// 300,000 collections, ~197.6 M co-occurring pairs, every stage persisted and read back, previews and the atlas) in a child
 /// process. The harness's own peak (managed heap of this process) says nothing about a child, so the row's metrics carry the
 /// child's peak resident set (VmHWM from /proc, sampled until it exits) and the seconds of each demo step (from the demo's
-/// own "[  12.3s] step" lines). Needs the module built (<c>build.ps1 -Task Build</c>) and Linux (/proc).
+/// own "[  12.3s] step" lines), and each step's CPU seconds and peak resident set from the demo's closing breakdown
+/// table. Needs the module built (<c>build.ps1 -Task Build</c>) and Linux (/proc).
 /// </summary>
 public abstract class AtlasDemoBenchBase : BenchCase
 {
@@ -66,11 +67,29 @@ public abstract class AtlasDemoBenchBase : BenchCase
             lock (lines) tail = string.Join(" / ", lines.TakeLast(6));
             throw new InvalidOperationException($"the demo exited with code {process.ExitCode}: {tail}");
         }
-        var outcome = new BenchOutcome { ["peak RSS GB"] = peakKb / (1024.0 * 1024.0) };
+        var outcome = new BenchOutcome();
+        double peakGb = peakKb / (1024.0 * 1024.0);
         lock (lines)
         {
             foreach (var (step, seconds) in StepSeconds(lines)) outcome[step] = seconds;
+            // The demo's own breakdown: CPU seconds and peak resident memory of each step. The demo resets the kernel's
+            // high-water mark at every step, so the process peak is the largest of its steps' peaks and of what was sampled.
+            foreach (var step in Breakdown(lines))
+            {
+                if (step.Key == "total")
+                {
+                    outcome["total wall s"] = step.Wall;
+                    outcome["total CPU s"] = step.Cpu;
+                }
+                else
+                {
+                    outcome[step.Key + " CPU s"] = outcome.GetValueOrDefault(step.Key + " CPU s") + step.Cpu;
+                    outcome[step.Key + " peak GB"] = Math.Max(outcome.GetValueOrDefault(step.Key + " peak GB"), step.PeakGb);
+                }
+                peakGb = Math.Max(peakGb, step.PeakGb);
+            }
         }
+        outcome["peak RSS GB"] = peakGb;
         return outcome;
     }
 
@@ -142,6 +161,28 @@ public abstract class AtlasDemoBenchBase : BenchCase
             seen[key] = seen.GetValueOrDefault(key) + (steps[i + 1].At - steps[i].At);
         }
         foreach (var (key, seconds) in seen) yield return (key, Math.Round(seconds, 1));
+    }
+
+    private static readonly Regex BreakdownLine = new(@"^\s{2}(?<name>\S.*?)\s+(?<wall>-?[\d.]+)\s+(?<cpu>-?[\d.]+)\s+(?<peak>[\d.]+)$", RegexOptions.CultureInvariant);
+
+    /// <summary>
+    /// The rows of the demo's closing "Per-step breakdown" table (wall s, CPU s, peak GB per step, then the total), keyed like
+    /// <see cref="StepSeconds"/> (a step's first three words).
+    /// </summary>
+    internal static IEnumerable<(string Key, double Wall, double Cpu, double PeakGb)> Breakdown(IEnumerable<string> lines)
+    {
+        bool inTable = false;
+        foreach (var line in lines)
+        {
+            if (line.StartsWith("Per-step breakdown", StringComparison.Ordinal)) { inTable = true; continue; }
+            if (!inTable) continue;
+            var m = BreakdownLine.Match(line);
+            if (!m.Success) continue;
+            var name = m.Groups["name"].Value.Trim();
+            var key = name == "total" ? "total" : string.Join(' ', name.Split(' ', StringSplitOptions.RemoveEmptyEntries).Take(3)).TrimEnd(':', ',');
+            yield return (key, Parse(m.Groups["wall"].Value), Parse(m.Groups["cpu"].Value), Parse(m.Groups["peak"].Value));
+        }
+        static double Parse(string text) => double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);
     }
 
     private static string RepositoryRoot()

@@ -87,8 +87,8 @@ public static class PeerBench
 
     private static IEnumerable<Row> Rows(PeerRunner runner, string? modulePath, string? pwsh)
     {
-        yield return Cooccurrence(runner, "cooccurrence small (5k entities, 20k collections)", "small", () => BenchData.Small.Collections);
-        yield return Cooccurrence(runner, "cooccurrence atlas (50k entities, 300k collections)", "atlas", () => BenchData.Atlas.Collections);
+        yield return Cooccurrence(runner, "cooccurrence small (5k entities, 20k collections)", "small", () => BenchData.Small.Collections, modulePath, pwsh);
+        yield return Cooccurrence(runner, "cooccurrence atlas (50k entities, 300k collections)", "atlas", () => BenchData.Atlas.Collections, modulePath, pwsh);
         yield return Graph(runner, "debian", "real: Debian dependencies");
         yield return Graph(runner, "wordnet", "real: WordNet glosses");
         yield return Graph(runner, "synthetic-5k", "synthetic small");
@@ -108,15 +108,29 @@ public static class PeerBench
 
     // ---------------------------------------------------------------- rows
 
-    private static Row Cooccurrence(PeerRunner runner, string input, string name, Func<EntityCollectionSet> source) =>
+    /// <summary>
+    /// The kernel (CooccurrenceBuilder.Build, in the bench's own process) and, when the module is built, the same count through
+    /// the cmdlet a user runs (<c>$set | New-CooccurrenceMatrix</c> in pwsh, the timer around the pipeline only): both against
+    /// the same SciPy run, so the cmdlet's overhead over the kernel is a row of its own.
+    /// </summary>
+    private static Row Cooccurrence(PeerRunner runner, string input, string name, Func<EntityCollectionSet> source, string? modulePath, string? pwsh) =>
         new($"cooccurrence/{name}", new[] { "scipy" }, missing =>
         {
             var file = Path.Combine(Folder, name + ".incidence");
             if (!File.Exists(file)) { PeerFiles.WriteIncidence(file, source()); BenchData.ReleaseAtlasCooccurrence(); }
             var ours = runner.RunEmbedPS("cooccurrence", file);
             var peer = missing is null ? runner.RunPython("scipy_cooccurrence.py", file) : SideResult.Failed(missing);
-            return new() { Line("co-occurrence", input, "SciPy `A.T @ A` (csr)", ours, peer, "seconds", rss: true,
-                quality: $"{Count(ours.Get("nonzeros"))} non-zeros / {Count(peer.Get("nonzeros_with_diagonal"))} with the diagonal") };
+            string Quality(SideResult side) => $"{Count(side.Get("nonzeros"))} non-zeros / {Count(peer.Get("nonzeros_with_diagonal"))} with the diagonal";
+            var lines = new List<PeerLine> { Line("co-occurrence", input, "SciPy `A.T @ A` (csr)", ours, peer, "seconds", rss: true, quality: Quality(ours)) };
+            if (modulePath is not null && pwsh is not null)
+            {
+                // The same synthetic preset (New-SyntheticCollection -Size Small|Atlas, seed 42) is the input the incidence file holds.
+                var shell = Path.GetFileNameWithoutExtension(pwsh) == "dotnet" ? new[] { "pwsh" } : Array.Empty<string>();
+                var cmdlet = runner.RunCommand(pwsh, shell.Concat(new[] { "-NoProfile", "-File", Path.Combine(runner.ScriptFolder, "Invoke-EmbedPSCooccurrence.ps1"),
+                    "-ModulePath", modulePath, "-Size", name == "atlas" ? "Atlas" : "Small" }).ToArray());
+                lines.Add(Line("co-occurrence through New-CooccurrenceMatrix (pwsh)", input, "SciPy `A.T @ A` (csr)", cmdlet, peer, "seconds", rss: true, quality: Quality(cmdlet)));
+            }
+            return lines;
         });
 
     /// <summary>A co-occurrence graph read directly (raw counts, lengths 1/ln(1 + count)): kNN by shortest paths, then MDE.</summary>

@@ -174,6 +174,10 @@ internal sealed class CollectionRowSource : RowSource
 
     public override bool UnitWeights => _unitWeights;
 
+    // The row loops are compiled fully optimised at once (no tier-0 start): rows run densest first (the lowest indices
+    // have the most partners above them), so the ~30 calls a method takes to be promoted would be among the heaviest rows
+    // of the pass.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void CountUpper(int row, RowScratch s)
     {
         ref int counts = ref MemoryMarshal.GetArrayDataReference(s.Counts!);
@@ -194,6 +198,7 @@ internal sealed class CollectionRowSource : RowSource
         return sum;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void MarkUpperDense(int row, byte[] marks)
     {
         ref byte mark = ref MemoryMarshal.GetArrayDataReference(marks);
@@ -216,6 +221,7 @@ internal sealed class CollectionRowSource : RowSource
     }
 
     /// <summary>Upper triangle of a dense row, plain weights: a bare scatter-add (the row is then collected by a scan).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void AccumulatePlainUntracked(int row, RowScratch s)
     {
         ref double acc = ref MemoryMarshal.GetArrayDataReference(s.Acc);
@@ -234,6 +240,7 @@ internal sealed class CollectionRowSource : RowSource
     }
 
     // The hot loops index without bounds checks: member indices are < EntityCount by construction of the set.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Mark(int row, RowScratch s, bool upper)
     {
         ref int mark = ref MemoryMarshal.GetArrayDataReference(s.Mark);
@@ -261,6 +268,7 @@ internal sealed class CollectionRowSource : RowSource
         s.Count = m;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void AccumulatePlain(int row, RowScratch s, bool upper)
     {
         ref double acc = ref MemoryMarshal.GetArrayDataReference(s.Acc);
@@ -291,6 +299,7 @@ internal sealed class CollectionRowSource : RowSource
         s.Count = m;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void AccumulateWeighted(int row, RowScratch s, bool upper, bool track)
     {
         var acc = s.Acc;

@@ -3,6 +3,8 @@ using System.Globalization;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using EmbedPS.Core.Common;
 
 namespace EmbedPS.Core.Cooccurrence;
@@ -291,7 +293,7 @@ internal static class SparseRowEngine
             {
                 var counts = s.Counts ??= new int[n];
                 source.CountUpper(row, s);
-                upperWritten[row] = EmitCountsByScan(counts, columns, weights, start, row + 1);
+                upperWritten[row] = EmitCountsByScan(counts, columns, weights, start, row + 1, upperCounts[row]);
                 return;
             }
             source.AccumulateUpper(row, s, track: !dense);
@@ -328,6 +330,9 @@ internal static class SparseRowEngine
         return new SparseRowResult(offsets, columns, weights, 0, total, upperBound);
     }
 
+    /// <summary>Destination rows the mirror fills at a time within a range (see <see cref="MirrorUpperToLower"/>).</summary>
+    private const int MirrorSubRange = 1024;
+
     private static int[] MirrorUpperToLower(long[] offsets, int[] lowerCounts, int[] upperWritten, int[] columns, float[] weights, ParallelOptions parallel, CancellationToken cancellation)
     {
         int n = lowerCounts.Length;
@@ -349,23 +354,38 @@ internal static class SparseRowEngine
             int a = bounds[r], b = bounds[r + 1];
             var cursor = new long[b - a];
             for (int j = a; j < b; j++) cursor[j - a] = offsets[j];
+            // Each source row's read position: where its partners reach the range, found once by a binary search; then the
+            // range is walked in sub-ranges of at most MirrorSubRange destination rows, each advancing the positions, so that
+            // the cache lines the sub-range's write cursors touch stay in L2 (a whole range's ~3,000 rows at atlas size do not).
+            var position = new int[b];
             for (int i = 0; i < b; i++)
             {
                 if ((i & 1023) == 0 && cancellation.IsCancellationRequested) return;
                 int length = upperWritten[i];
                 if (length == 0) continue;
-                int start = (int)(offsets[i] + lowerCounts[i]);
-                var row = columns.AsSpan(start, length);
-                // The slice of row i's partners inside [a, b).
-                int lo = row.BinarySearch(a);
-                if (lo < 0) lo = ~lo;
-                for (int k = lo; k < length; k++)
+                int lo = columns.AsSpan((int)(offsets[i] + lowerCounts[i]), length).BinarySearch(a);
+                position[i] = lo < 0 ? ~lo : lo;
+            }
+            // Four sub-ranges per range at least (so small matrices take this path too), of at most MirrorSubRange rows.
+            int subRange = Math.Min(MirrorSubRange, Math.Max(8, (b - a + 3) / 4));
+            for (int subStart = a; subStart < b; subStart += subRange)
+            {
+                int subEnd = Math.Min(b, subStart + subRange);
+                for (int i = 0; i < subEnd; i++)
                 {
-                    int j = row[k];
-                    if (j >= b) break;
-                    long at = cursor[j - a]++;
-                    columns[at] = i;
-                    weights[at] = weights[start + k];
+                    if ((i & 1023) == 0 && cancellation.IsCancellationRequested) return;
+                    int length = upperWritten[i], k = position[i];
+                    if (k >= length) continue;
+                    int start = (int)(offsets[i] + lowerCounts[i]);
+                    for (; k < length; k++)
+                    {
+                        int j = columns[start + k];
+                        if (j >= subEnd) break;
+                        long at = cursor[j - a]++;
+                        columns[at] = i;
+                        weights[at] = weights[start + k];
+                    }
+                    position[i] = k;
                 }
             }
             for (int j = a; j < b; j++) lowerWritten[j] = (int)(cursor[j - a] - offsets[j]);
@@ -477,6 +497,7 @@ internal static class SparseRowEngine
     /// Collects the non-zero accumulator entries from <paramref name="firstColumn"/> on, in order, clearing them.
     /// Untouched entries are 0, and so are touched ones whose weights summed to exactly 0: neither is stored.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static int EmitByScan(RowScratch s, int[] columns, float[] weights, long start, int firstColumn)
     {
         var acc = s.Acc;
@@ -510,6 +531,7 @@ internal static class SparseRowEngine
     }
 
     /// <summary>Counts the marked entries from <paramref name="first"/> on, adds each to <paramref name="lower"/> and clears the marks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static int CollectMarks(byte[] marks, int[] lower, int first)
     {
         int n = marks.Length, j = first, width = Vector<byte>.Count;
@@ -544,29 +566,43 @@ internal static class SparseRowEngine
         return count;
     }
 
-    /// <summary>Collects the non-zero integer counts from <paramref name="firstColumn"/> on, in order, as float32 weights, clearing them.</summary>
-    internal static int EmitCountsByScan(int[] counts, int[] columns, float[] weights, long start, int firstColumn)
+    /// <summary>
+    /// Collects the non-zero integer counts from <paramref name="firstColumn"/> on, in order, as float32 weights, clearing them;
+    /// stops once <paramref name="expected"/> entries (the row's partner count from the counting pass) are written.
+    /// A row holds ~16 % non-zeros at atlas size, so most 8-count blocks hold some and a per-entry branch mispredicts often:
+    /// with AVX2 each block is left-packed instead (one table permutation of the column indices and the converted counts,
+    /// an 8-lane store, advance by the number of non-zeros), and no store ever passes the row's last entry.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static int EmitCountsByScan(int[] counts, int[] columns, float[] weights, long start, int firstColumn, int expected)
     {
-        int n = counts.Length, k = 0, at = (int)start, j = firstColumn, width = Vector<int>.Count;
+        int n = counts.Length, k = 0, at = (int)start, j = firstColumn;
         ref int c = ref MemoryMarshal.GetArrayDataReference(counts);
-        for (; j + width <= n; j += width)
+        if (Avx2.IsSupported)
         {
-            if (Vector.LoadUnsafe(ref c, (nuint)j) == Vector<int>.Zero) continue;
-            for (int t = j; t < j + width; t++)
+            ref int col = ref MemoryMarshal.GetArrayDataReference(columns);
+            ref float wt = ref MemoryMarshal.GetArrayDataReference(weights);
+            ref int table = ref MemoryMarshal.GetArrayDataReference(LeftPackTable);
+            var lanes = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
+            // Full 8-lane stores while they stay inside the row's expected entries.
+            for (; j + 8 <= n && k + 8 <= expected; j += 8)
             {
-                int v = counts[t];
-                if (v == 0) continue;
-                counts[t] = 0;
-                columns[at + k] = t;
-                weights[at + k] = v;
-                k++;
+                var v = Vector256.LoadUnsafe(ref c, (nuint)j);
+                uint zero = Vector256.ExtractMostSignificantBits(Vector256.Equals(v, Vector256<int>.Zero));
+                if (zero == 0xFF) continue;
+                uint mask = ~zero & 0xFF;
+                var permutation = Vector256.LoadUnsafe(ref table, (nuint)(mask * 8));
+                Vector256.StoreUnsafe(Vector256<int>.Zero, ref c, (nuint)j);
+                Avx2.PermuteVar8x32(lanes + Vector256.Create(j), permutation).StoreUnsafe(ref col, (nuint)(at + k));
+                Avx2.PermuteVar8x32(Vector256.ConvertToSingle(v), permutation).StoreUnsafe(ref wt, (nuint)(at + k));
+                k += System.Numerics.BitOperations.PopCount(mask);
             }
         }
-        for (; j < n; j++)
+        for (; j < n && k < expected; j++)
         {
-            int v = counts[j];
+            int v = Unsafe.Add(ref c, j);
             if (v == 0) continue;
-            counts[j] = 0;
+            Unsafe.Add(ref c, j) = 0;
             columns[at + k] = j;
             weights[at + k] = v;
             k++;
@@ -574,7 +610,22 @@ internal static class SparseRowEngine
         return k;
     }
 
+    /// <summary>For each 8-bit mask, the lanes whose bit is set, in order, then zeros: the permutation that left-packs them.</summary>
+    private static readonly int[] LeftPackTable = BuildLeftPackTable();
+
+    private static int[] BuildLeftPackTable()
+    {
+        var table = new int[256 * 8];
+        for (int mask = 0; mask < 256; mask++)
+        {
+            int w = 0;
+            for (int lane = 0; lane < 8; lane++) if ((mask & (1 << lane)) != 0) table[mask * 8 + w++] = lane;
+        }
+        return table;
+    }
+
     /// <summary>Sorts the touched partners and writes their non-zero weights in column order, clearing the accumulator.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static int EmitBySort(RowScratch s, int[] columns, float[] weights, long start)
     {
         int m = s.Count;

@@ -59,47 +59,98 @@ public sealed class DistanceGraph
     /// of them give the exact k nearest by path length); lengths are computed on the fly, so memory is that of the result.
     /// </summary>
     public static DistanceGraph FromCooccurrence(CooccurrenceMatrix matrix, SimilarityNormalization normalization, SimilarityTransform transform,
-        CancellationToken cancellation = default, int keepPerRow = int.MaxValue)
+        CancellationToken cancellation = default, int keepPerRow = int.MaxValue) =>
+        Build(matrix, normalization, transform, cancellation, keepPerRow, double.NaN, out _);
+
+    /// <summary>
+    /// <see cref="FromCooccurrence(CooccurrenceMatrix, SimilarityNormalization, SimilarityTransform, CancellationToken, int)"/> and
+    /// <see cref="LengthQuantile(CooccurrenceMatrix, SimilarityNormalization, SimilarityTransform, double, CancellationToken)"/> at
+    /// once: the pass that builds the graph also fills the quantile's histogram, so every pair's length is computed once for both
+    /// (plus once more for the few pairs in the quantile's bucket).
+    /// </summary>
+    public static DistanceGraph FromCooccurrence(CooccurrenceMatrix matrix, SimilarityNormalization normalization, SimilarityTransform transform,
+        double q, out double lengthQuantile, CancellationToken cancellation = default, int keepPerRow = int.MaxValue) =>
+        Build(matrix, normalization, transform, cancellation, keepPerRow, q, out lengthQuantile);
+
+    /// <summary>
+    /// One parallel pass over the rows: each row's lengths are computed once, its <paramref name="keepPerRow"/> shortest selected
+    /// and written into room for min(row length, keepPerRow) entries; rows that kept fewer (dropped pairs) are closed up after.
+    /// With a quantile asked for, the lengths of the pairs above the diagonal also go into a histogram of their bit patterns.
+    /// </summary>
+    private static DistanceGraph Build(CooccurrenceMatrix matrix, SimilarityNormalization normalization, SimilarityTransform transform,
+        CancellationToken cancellation, int keepPerRow, double q, out double lengthQuantile)
     {
         if (keepPerRow < 1) throw new ArgumentOutOfRangeException(nameof(keepPerRow));
         var lengthOf = new EdgeLength(matrix, normalization, transform, cancellation);
         int n = matrix.EntityCount;
-        var options = new ParallelOptions { CancellationToken = cancellation };
-        var counts = new int[n];
-        Parallel.For(0, n, options, i =>
-        {
-            int kept = 0;
-            for (long e = matrix.RowOffsets[i]; e < matrix.RowOffsets[i + 1]; e++) if (lengthOf.Length(i, e) > 0) kept++;
-            counts[i] = Math.Min(kept, keepPerRow);
-        });
+        bool quantile = !double.IsNaN(q);
         var offsets = new long[n + 1];
-        for (int i = 0; i < n; i++) offsets[i + 1] = offsets[i] + counts[i];
+        int longest = 0;
+        for (int i = 0; i < n; i++)
+        {
+            int length = (int)(matrix.RowOffsets[i + 1] - matrix.RowOffsets[i]);
+            longest = Math.Max(longest, length);
+            offsets[i + 1] = offsets[i] + Math.Min(length, keepPerRow);
+        }
         var targets = new int[offsets[n]];
         var lengths = new float[offsets[n]];
-        Parallel.For(0, n, options, () => (new List<float>(), new List<int>()), (i, _, buffers) =>
-        {
-            var (rowLengths, rowTargets) = buffers;
-            rowLengths.Clear(); rowTargets.Clear();
-            for (long e = matrix.RowOffsets[i]; e < matrix.RowOffsets[i + 1]; e++)
+        var counts = new int[n];
+        var histogram = quantile ? new long[1 << 16] : null;
+        object gate = new();
+        const int Block = 64;
+        Parallel.For(0, (n + Block - 1) / Block, new ParallelOptions { CancellationToken = cancellation },
+            () => (Lengths: new float[longest], Targets: new int[longest], Histogram: quantile ? new long[1 << 16] : null),
+            (block, _, local) =>
             {
-                float length = lengthOf.Length(i, e);
-                if (length > 0) { rowLengths.Add(length); rowTargets.Add(matrix.ColumnIndices[e]); }
+                var (rowLengths, rowTargets, localHistogram) = local;
+                for (int i = block * Block, end = Math.Min(n, i + Block); i < end; i++)
+                {
+                    int kept = 0;
+                    for (long e = matrix.RowOffsets[i], eEnd = matrix.RowOffsets[i + 1]; e < eEnd; e++)
+                    {
+                        float length = lengthOf.Length(i, e);
+                        if (!(length > 0)) continue;
+                        int j = matrix.ColumnIndices[e];
+                        rowLengths[kept] = length; rowTargets[kept++] = j;
+                        if (localHistogram is not null && j > i) localHistogram[BitConverter.SingleToInt32Bits(length) >>> 16]++;
+                    }
+                    int keep = Math.Min(kept, keepPerRow);
+                    SelectShortest(rowTargets.AsSpan(0, kept), rowLengths.AsSpan(0, kept), keep);
+                    rowTargets.AsSpan(0, keep).CopyTo(targets.AsSpan((int)offsets[i], keep));
+                    rowLengths.AsSpan(0, keep).CopyTo(lengths.AsSpan((int)offsets[i], keep));
+                    counts[i] = keep;
+                }
+                return local;
+            },
+            local => { if (local.Histogram is { } h) lock (gate) for (int b = 0; b < h.Length; b++) histogram![b] += h[b]; });
+        // Close the gaps of rows that dropped pairs (non-positive or non-finite lengths).
+        long write = 0;
+        for (int i = 0; i < n; i++)
+        {
+            long from = offsets[i];
+            offsets[i] = write;
+            if (from != write)
+            {
+                Array.Copy(targets, from, targets, write, counts[i]);
+                Array.Copy(lengths, from, lengths, write, counts[i]);
             }
-            var lengthSpan = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(rowLengths);
-            var targetSpan = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(rowTargets);
-            int keep = counts[i];
-            SelectShortest(targetSpan, lengthSpan, keep);
-            targetSpan[..keep].CopyTo(targets.AsSpan((int)offsets[i], keep));
-            lengthSpan[..keep].CopyTo(lengths.AsSpan((int)offsets[i], keep));
-            return buffers;
-        }, _ => { });
+            write += counts[i];
+        }
+        offsets[n] = write;
+        if (write != targets.LongLength)
+        {
+            Array.Resize(ref targets, (int)write);
+            Array.Resize(ref lengths, (int)write);
+        }
+        lengthQuantile = quantile ? QuantileFromHistogram(matrix, lengthOf, histogram!, q, cancellation) : double.NaN;
         return new DistanceGraph(n, offsets, targets, lengths);
     }
 
     /// <summary>
     /// The q-quantile of the lengths of every pair of the matrix (each unordered pair once), linear interpolation as
-    /// torch.quantile — without materialising the lengths: a 65,536-bucket histogram of the float bit patterns (positive
-    /// floats order like their bits) finds the bucket holding the wanted ranks, and only that bucket's values are sorted.
+    /// torch.quantile — without materialising the lengths: a 65,536-bucket histogram of the float bit patterns' high halves
+    /// (positive floats order like their bits) finds the bucket holding the wanted ranks, and a second histogram of that
+    /// bucket's low halves gives the exact values at those ranks.
     /// </summary>
     public static double LengthQuantile(CooccurrenceMatrix matrix, SimilarityNormalization normalization, SimilarityTransform transform, double q,
         CancellationToken cancellation = default)
@@ -118,6 +169,11 @@ public sealed class DistanceGraph
             }
             return local;
         }, local => { lock (gate) for (int b = 0; b < local.Length; b++) histogram[b] += local[b]; });
+        return QuantileFromHistogram(matrix, lengthOf, histogram, q, cancellation);
+    }
+
+    private static double QuantileFromHistogram(CooccurrenceMatrix matrix, EdgeLength lengthOf, long[] histogram, double q, CancellationToken cancellation)
+    {
         long total = histogram.Sum();
         if (total == 0) return double.NaN;
         double position = q * (total - 1);
@@ -126,7 +182,11 @@ public sealed class DistanceGraph
         return lowValue + (position - low) * (highValue - lowValue);
     }
 
-    /// <summary>The lengths at two adjacent ranks: one parallel pass collects the values of the (at most two) buckets holding them.</summary>
+    /// <summary>
+    /// The lengths at two adjacent ranks: one parallel pass counts the low 16 bits of the lengths in the (at most two) buckets
+    /// holding them, which fixes every bit of the values at those ranks — no list of the bucket's values, no sort (at atlas size
+    /// the bucket of the 75th percentile held tens of millions of pairs).
+    /// </summary>
     private static (double Low, double High) ValuesAtRanks(CooccurrenceMatrix matrix, EdgeLength lengthOf, long[] histogram, long low, long high,
         CancellationToken cancellation)
     {
@@ -137,26 +197,40 @@ public sealed class DistanceGraph
             while (before + histogram[bucket] <= rank) before += histogram[bucket++];
             return bucket;
         }
-        int lowBucket = BucketOf(low, out long lowBefore), highBucket = BucketOf(high, out _);
-        var values = new List<float>();
+        int lowBucket = BucketOf(low, out long lowBefore), highBucket = BucketOf(high, out long highBefore);
+        var lowCounts = new long[1 << 16];
+        var highCounts = lowBucket == highBucket ? lowCounts : new long[1 << 16];
         object gate = new();
-        Parallel.For(0, matrix.EntityCount, new ParallelOptions { CancellationToken = cancellation }, () => new List<float>(), (i, _, local) =>
-        {
-            for (long e = matrix.RowOffsets[i]; e < matrix.RowOffsets[i + 1]; e++)
+        Parallel.For(0, matrix.EntityCount, new ParallelOptions { CancellationToken = cancellation },
+            () => (Low: new long[1 << 16], High: lowBucket == highBucket ? null : new long[1 << 16]), (i, _, local) =>
             {
-                if (matrix.ColumnIndices[e] <= i) continue;
-                float length = lengthOf.Length(i, e);
-                if (!(length > 0)) continue;
-                int bucket = BitConverter.SingleToInt32Bits(length) >>> 16;
-                if (bucket == lowBucket || bucket == highBucket) local.Add(length);
-            }
-            return local;
-        }, local => { lock (gate) values.AddRange(local); });
-        values.Sort();
-        // Values of the low bucket come first in sorted order (buckets are ordered), so ranks index straight in.
-        double lowValue = values[(int)(low - lowBefore)];
-        double highValue = values[(int)(high - lowBefore)];
-        return (lowValue, highValue);
+                for (long e = matrix.RowOffsets[i]; e < matrix.RowOffsets[i + 1]; e++)
+                {
+                    if (matrix.ColumnIndices[e] <= i) continue;
+                    float length = lengthOf.Length(i, e);
+                    if (!(length > 0)) continue;
+                    int bits = BitConverter.SingleToInt32Bits(length);
+                    int bucket = bits >>> 16;
+                    if (bucket == lowBucket) local.Low[bits & 0xFFFF]++;
+                    else if (bucket == highBucket) local.High![bits & 0xFFFF]++;
+                }
+                return local;
+            }, local =>
+            {
+                lock (gate)
+                {
+                    for (int b = 0; b < local.Low.Length; b++) lowCounts[b] += local.Low[b];
+                    if (local.High is { } h) for (int b = 0; b < h.Length; b++) highCounts[b] += h[b];
+                }
+            });
+        static double ValueAt(int bucket, long[] counts, long rank)
+        {
+            long before = 0;
+            int b = 0;
+            while (before + counts[b] <= rank) before += counts[b++];
+            return BitConverter.Int32BitsToSingle((bucket << 16) | b);
+        }
+        return (ValueAt(lowBucket, lowCounts, low - lowBefore), ValueAt(highBucket, highCounts, high - highBefore));
     }
 
     /// <summary>

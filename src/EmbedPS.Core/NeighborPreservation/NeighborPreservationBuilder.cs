@@ -40,7 +40,7 @@ public static class NeighborPreservationBuilder
             throw new EmbedPSException("DegenerateInput", EmbedPSErrorKind.InvalidData,
                 $"{matrix}: no pair of entities co-occurs, so there are no neighbours to preserve (an embedding would collapse to a point). " +
                 "Check the collections: every one holds a single entity.") { File = matrix.Provenance.ArtifactPath };
-        for (long t = 0; t < matrix.Weights.LongLength; t++)
+        for (long t = FirstNegative(matrix.Weights); t < matrix.Weights.LongLength; t++)
         {
             if (matrix.Weights[t] < 0)
             {
@@ -55,9 +55,20 @@ public static class NeighborPreservationBuilder
         // The k nearest by path length only ever use each entity's k + 1 shortest edges (see GraphKnn), so the length graph
         // keeps just those — a dense 50,000-entity co-occurrence matrix holds ~400 M pairs, the kept graph under a million.
         // The radius and the component report still see every pair.
-        double radius = options.MaxDistance ?? 3 * DistanceGraph.LengthQuantile(matrix, options.Normalize, options.Transform, 0.75, cancellation);
+        // One pass over the pairs gives both the kept edges and the histogram of the radius's quantile.
+        DistanceGraph graph;
+        double radius;
+        if (options.MaxDistance is { } maxDistance)
+        {
+            radius = maxDistance;
+            graph = DistanceGraph.FromCooccurrence(matrix, options.Normalize, options.Transform, cancellation, keepPerRow: k + 1);
+        }
+        else
+        {
+            graph = DistanceGraph.FromCooccurrence(matrix, options.Normalize, options.Transform, 0.75, out double quantile, cancellation, keepPerRow: k + 1);
+            radius = 3 * quantile;
+        }
         if (double.IsNaN(radius)) radius = double.PositiveInfinity;
-        var graph = DistanceGraph.FromCooccurrence(matrix, options.Normalize, options.Transform, cancellation, keepPerRow: k + 1);
         log.Verbose($"{graph.Targets.LongLength:N0} directed edges kept (each entity's {k + 1} shortest) after {options.Normalize} normalisation and " +
                     $"{options.Transform} transform; radius {radius:G4}{(options.MaxDistance is null ? " (3 × the 75th percentile of all pair lengths)" : "")}.");
         ReportInputComponents(matrix, log);
@@ -112,14 +123,47 @@ public static class NeighborPreservationBuilder
         return k;
     }
 
+    /// <summary>The index of the first negative weight (a vector scan), or the length when there is none.</summary>
+    internal static long FirstNegative(float[] weights)
+    {
+        var span = weights.AsSpan();
+        int width = System.Numerics.Vector<float>.Count, t = 0;
+        for (; t + width <= span.Length; t += width)
+            if (System.Numerics.Vector.LessThanAny(new System.Numerics.Vector<float>(span.Slice(t, width)), System.Numerics.Vector<float>.Zero)) return t;
+        for (; t < span.Length; t++) if (span[t] < 0) return t;
+        return span.Length;
+    }
+
+    /// <summary>
+    /// The connected components of the pairs with a positive weight, by breadth-first search over the rows (each stored entry
+    /// read once, against a visited array that stays in cache) rather than a union per pair.
+    /// </summary>
     private static void ReportInputComponents(CooccurrenceMatrix matrix, IStageLog log)
     {
-        var components = new Components(matrix.EntityCount);
-        for (int i = 0; i < matrix.EntityCount; i++)
-            for (long e = matrix.RowOffsets[i]; e < matrix.RowOffsets[i + 1]; e++)
-                if (matrix.ColumnIndices[e] > i && matrix.Weights[e] > 0) components.Union(i, matrix.ColumnIndices[e]);
-        var (_, sizes) = components.Label();
-        if (sizes.Length > 1) log.Verbose($"The input graph has {sizes.Length:N0} connected components; sizes {DescribeSizes(sizes)}.");
+        int n = matrix.EntityCount;
+        var visited = new bool[n];
+        var queue = new int[n];
+        var sizes = new List<int>();
+        for (int start = 0; start < n; start++)
+        {
+            if (visited[start]) continue;
+            visited[start] = true;
+            int head = 0, tail = 0;
+            queue[tail++] = start;
+            while (head < tail)
+            {
+                int i = queue[head++];
+                for (long e = matrix.RowOffsets[i], end = matrix.RowOffsets[i + 1]; e < end; e++)
+                {
+                    int j = matrix.ColumnIndices[e];
+                    if (visited[j] || !(matrix.Weights[e] > 0)) continue;
+                    visited[j] = true;
+                    queue[tail++] = j;
+                }
+            }
+            sizes.Add(tail);
+        }
+        if (sizes.Count > 1) log.Verbose($"The input graph has {sizes.Count:N0} connected components; sizes {DescribeSizes(sizes.ToArray())}.");
     }
 
     internal static string DescribeSizes(int[] sizes)

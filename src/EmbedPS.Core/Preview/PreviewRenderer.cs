@@ -230,7 +230,7 @@ public static partial class PreviewRenderer
             Subtitle = $"{m.EntityCount:N0} entities · {m.PairCount:N0} pairs · mean degree {(m.EntityCount == 0 ? 0 : 2.0 * m.PairCount / m.EntityCount):N1} · {components}",
         };
         figure.Panels.Add((DistributionPlot(LogHistogram.Compute(degrees), theme, "Degree (partners per entity)", "partners", "entities per unit of degree", theme.SingleColour), 0, 0, 0.5f, 1));
-        figure.Panels.Add((DistributionPlot(LogHistogram.Compute(GraphStatistics.PairWeights(m)), theme, "Pair weight", "co-occurrence weight", "pairs per unit of weight", CategoricalPalette.For(theme.Kind)[1]), 0.5f, 0, 0.5f, 1));
+        figure.Panels.Add((DistributionPlot(LogHistogram.ComputePairWeights(m), theme, "Pair weight", "co-occurrence weight", "pairs per unit of weight", CategoricalPalette.For(theme.Kind)[1]), 0.5f, 0, 0.5f, 1));
         return figure;
     }
 

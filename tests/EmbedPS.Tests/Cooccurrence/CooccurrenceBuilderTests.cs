@@ -159,6 +159,32 @@ public class CooccurrenceBuilderTests
     }
 
     [Fact]
+    public void Left_packed_count_scan_agrees_with_a_plain_loop_and_never_writes_past_the_row()
+    {
+        var random = new Random(5);
+        for (int trial = 0; trial < 200; trial++)
+        {
+            int n = random.Next(1, 300), first = random.Next(0, n + 1);
+            double density = random.NextDouble();
+            var counts = new int[n];
+            for (int j = first; j < n; j++) counts[j] = random.NextDouble() < density ? random.Next(1, 1000) : 0;
+            var expectedColumns = new List<int>();
+            var expectedWeights = new List<float>();
+            for (int j = first; j < n; j++) if (counts[j] != 0) { expectedColumns.Add(j); expectedWeights.Add(counts[j]); }
+            // The row sits between two sentinel regions that must stay untouched.
+            int start = random.Next(0, 20), m = expectedColumns.Count;
+            var columns = Enumerable.Repeat(-7, start + m + 20).ToArray();
+            var weights = Enumerable.Repeat(-7f, start + m + 20).ToArray();
+            Assert.Equal(m, SparseRowEngine.EmitCountsByScan(counts, columns, weights, start, first, m));
+            Assert.Equal(expectedColumns, columns.Skip(start).Take(m));
+            Assert.Equal(expectedWeights, weights.Skip(start).Take(m));
+            Assert.All(columns.Take(start).Concat(columns.Skip(start + m)), c => Assert.Equal(-7, c));
+            Assert.All(weights.Take(start).Concat(weights.Skip(start + m)), w => Assert.Equal(-7f, w));
+            Assert.All(counts, c => Assert.Equal(0, c));
+        }
+    }
+
+    [Fact]
     public void Rows_are_sorted_and_repeats_summed_like_a_naive_merge()
     {
         var random = new Random(8);

@@ -72,6 +72,26 @@ public class PrunedGraphTests
         double actual = DistanceGraph.LengthQuantile(matrix, SimilarityNormalization.Cosine, SimilarityTransform.InverseLog, q);
         Assert.Equal(expected, actual, 6);
     }
+
+    [Theory]
+    [InlineData(SimilarityNormalization.SmoothedCosine, SimilarityTransform.InverseLog, 0.75, 6)]
+    [InlineData(SimilarityNormalization.Ppmi, SimilarityTransform.Reciprocal, 0.3, int.MaxValue)]
+    public void The_fused_pass_gives_the_same_graph_and_the_same_quantile_as_the_separate_ones(SimilarityNormalization normalization, SimilarityTransform transform, double q, int keep)
+    {
+        // Integer weights: many equal lengths, so the quantile's bucket holds repeats.
+        var matrix = RandomDenseMatrix(250, 0.35, 9);
+        var rounded = new CooccurrenceMatrix(matrix.Entities, matrix.Popularity, matrix.RowOffsets, matrix.ColumnIndices, matrix.Weights.Select(w => MathF.Round(w)).ToArray());
+        var separate = DistanceGraph.FromCooccurrence(rounded, normalization, transform, keepPerRow: keep);
+        double quantile = DistanceGraph.LengthQuantile(rounded, normalization, transform, q);
+        var fused = DistanceGraph.FromCooccurrence(rounded, normalization, transform, q, out double fusedQuantile, keepPerRow: keep);
+        Assert.Equal(quantile, fusedQuantile);
+        Assert.Equal(separate.RowOffsets, fused.RowOffsets);
+        Assert.Equal(separate.Targets, fused.Targets);
+        Assert.Equal(separate.Lengths, fused.Lengths);
+        // And the exact quantile of the sorted lengths (each pair once), computed here by hand.
+        var all = DistanceGraph.FromCooccurrence(rounded, normalization, transform);
+        Assert.Equal(all.LengthQuantile(q), fusedQuantile, 6);
+    }
 }
 
 [Trait("Category", "Unit")]

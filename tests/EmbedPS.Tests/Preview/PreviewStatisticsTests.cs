@@ -86,6 +86,19 @@ public sealed class PreviewStatisticsTests
         Assert.Equal(fromDoubles.Centers, fromFloats.Centers);
         Assert.Equal(fromDoubles.Density, fromFloats.Density);
         Assert.Equal(fromDoubles.NonPositiveCount, fromFloats.NonPositiveCount);
+        // Read straight from the matrix (parallel, no copy): the same histogram, real weights here and integer counts below.
+        AssertSameHistogram(fromDoubles, LogHistogram.ComputePairWeights(matrix));
+        var counts = new CooccurrenceMatrix(matrix.Entities, matrix.Popularity, matrix.RowOffsets, matrix.ColumnIndices,
+            matrix.Weights.Select(w => MathF.Ceiling(w) * (w > 30 ? 5000 : 1)).ToArray());
+        AssertSameHistogram(LogHistogram.Compute(GraphStatistics.PairWeights(counts)), LogHistogram.ComputePairWeights(counts));
+    }
+
+    private static void AssertSameHistogram(LogHistogram expected, LogHistogram actual)
+    {
+        Assert.Equal(expected.Counts, actual.Counts);
+        Assert.Equal(expected.Centers, actual.Centers);
+        Assert.Equal(expected.Density, actual.Density);
+        Assert.Equal(expected.NonPositiveCount, actual.NonPositiveCount);
     }
 
     [Fact]
