@@ -24,7 +24,7 @@ public sealed class SparseAffinity
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static SparseAffinity Symmetrize(int count, int k, int[] neighbors, float[] values, Func<float, float, float> combine)
     {
-        // Directed CSR sorted by column, so the reverse entry is a binary search away. Rows are sorted in parallel on keys
+        // Directed CSR sorted by column. Rows are sorted in parallel on keys
         // (column << 32 | rank), so a duplicated neighbour keeps its first occurrence, then compacted in order.
         var rowLength = new int[count];
         var rowCols = new int[(long)count * k];
@@ -57,55 +57,57 @@ public sealed class SparseAffinity
             Array.Copy(rowCols, (long)i * k, dirCols, dirOffsets[i], rowLength[i]);
             Array.Copy(rowVals, (long)i * k, dirVals, dirOffsets[i], rowLength[i]);
         }
-        float Reverse(int i, int j)
-        {
-            int lo = dirOffsets[j], hi = dirOffsets[j + 1] - 1;
-            while (lo <= hi)
-            {
-                int mid = (lo + hi) >> 1;
-                int c = dirCols[mid];
-                if (c == i) return dirVals[mid];
-                if (c < i) lo = mid + 1; else hi = mid - 1;
-            }
-            return 0f;
-        }
-        // Each entry (i→j) yields (i, j); it also yields (j, i) when j has no entry for i.
-        var counts = new int[count + 1];
+        // The transpose by a counting sort: row j lists the i with an entry i→j, in increasing i (so sorted by column).
+        var revOffsets = new int[count + 1];
+        foreach (var j in dirCols) revOffsets[j + 1]++;
+        for (int i = 0; i < count; i++) revOffsets[i + 1] += revOffsets[i];
+        var revCols = new int[dirCols.Length];
+        var revVals = new float[dirCols.Length];
+        var cursor = (int[])revOffsets.Clone();
         for (int i = 0; i < count; i++)
             for (int e = dirOffsets[i]; e < dirOffsets[i + 1]; e++)
             {
-                counts[i + 1]++;
-                if (Reverse(i, dirCols[e]) == 0f) counts[dirCols[e] + 1]++;
+                int slot = cursor[dirCols[e]]++;
+                revCols[slot] = i; revVals[slot] = dirVals[e];
             }
-        for (int i = 0; i < count; i++) counts[i + 1] += counts[i];
-        var offsets = (int[])counts.Clone();
-        var cols = new int[counts[count]];
-        var vals = new float[counts[count]];
-        var cursor = (int[])counts.Clone();
-        for (int i = 0; i < count; i++)
-            for (int e = dirOffsets[i]; e < dirOffsets[i + 1]; e++)
-            {
-                int j = dirCols[e];
-                float back = Reverse(i, j);
-                float w = combine(dirVals[e], back);
-                cols[cursor[i]] = j; vals[cursor[i]++] = w;
-                if (back == 0f) { cols[cursor[j]] = i; vals[cursor[j]++] = w; }
-            }
-        // Sort rows by column (in parallel: rows are disjoint) and drop zeros.
-        Parallel.For(0, count, i => Array.Sort(cols, vals, offsets[i], offsets[i + 1] - offsets[i]));
-        int write = 0;
+        // Row i of the result merges its own entries (i→j, value v) with the transposed ones (j→i, value w), both sorted by
+        // column: combine(v, w) where both exist or only i→j does (w = 0), combine(w, 0) where only j→i does; zeros dropped.
+        // Counted in one pass, written in a second (rows in parallel: they are disjoint).
         var finalOffsets = new int[count + 1];
-        for (int i = 0; i < count; i++)
+        Parallel.For(0, (count + 1023) / 1024, block =>
         {
-            for (int t = offsets[i]; t < offsets[i + 1]; t++)
-            {
-                if (vals[t] <= 0) continue;
-                cols[write] = cols[t]; vals[write] = vals[t]; write++;
-            }
-            finalOffsets[i + 1] = write;
-        }
-        Array.Resize(ref cols, write);
-        Array.Resize(ref vals, write);
+            for (int i = block * 1024, end = Math.Min(count, (block + 1) * 1024); i < end; i++)
+                finalOffsets[i + 1] = MergeRow(i, dirOffsets, dirCols, dirVals, revOffsets, revCols, revVals, combine, null, null, 0);
+        });
+        for (int i = 0; i < count; i++) finalOffsets[i + 1] += finalOffsets[i];
+        var cols = new int[finalOffsets[count]];
+        var vals = new float[finalOffsets[count]];
+        Parallel.For(0, (count + 1023) / 1024, block =>
+        {
+            for (int i = block * 1024, end = Math.Min(count, (block + 1) * 1024); i < end; i++)
+                MergeRow(i, dirOffsets, dirCols, dirVals, revOffsets, revCols, revVals, combine, cols, vals, finalOffsets[i]);
+        });
         return new SparseAffinity(count, finalOffsets, cols, vals);
+    }
+
+    /// <summary>
+    /// Merges row <paramref name="i"/>'s own entries with its transposed ones (see <see cref="Symmetrize"/>); writes the non-zero
+    /// results from <paramref name="at"/> when <paramref name="cols"/> is given. Returns how many there are.
+    /// </summary>
+    private static int MergeRow(int i, int[] dirOffsets, int[] dirCols, float[] dirVals, int[] revOffsets, int[] revCols, float[] revVals,
+        Func<float, float, float> combine, int[]? cols, float[]? vals, int at)
+    {
+        int a = dirOffsets[i], aEnd = dirOffsets[i + 1], b = revOffsets[i], bEnd = revOffsets[i + 1], written = 0;
+        while (a < aEnd || b < bEnd)
+        {
+            int column; float w;
+            if (b == bEnd || (a < aEnd && dirCols[a] < revCols[b])) { column = dirCols[a]; w = combine(dirVals[a], 0f); a++; }
+            else if (a == aEnd || revCols[b] < dirCols[a]) { column = revCols[b]; w = combine(revVals[b], 0f); b++; }
+            else { column = dirCols[a]; w = combine(dirVals[a], revVals[b]); a++; b++; }
+            if (w <= 0) continue;
+            if (cols is not null) { cols[at + written] = column; vals![at + written] = w; }
+            written++;
+        }
+        return written;
     }
 }

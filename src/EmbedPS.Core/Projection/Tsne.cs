@@ -86,32 +86,35 @@ public static class Tsne
         int n = knn.Count, k = knn.K;
         var conditional = new float[n * k];
         double targetEntropy = Math.Log(perplexity);
-        Parallel.For(0, n, () => new double[k], (i, _, p) =>
+        // Per point: squared distances shifted by the smallest once, then bisection on the precision; only the last step's
+        // weights are normalised (the same values as normalising every step).
+        Parallel.For(0, n, () => (new double[k], new double[k]), (i, _, buffers) =>
         {
+            var (p, shifted) = buffers;
             var d = knn.Distances.AsSpan(i * k, k);
             double minSq = double.MaxValue;
             foreach (var v in d) minSq = Math.Min(minSq, (double)v * v);
-            double tau = 1, lo = double.NegativeInfinity, hi = double.PositiveInfinity;
+            for (int r = 0; r < k; r++) shifted[r] = (double)d[r] * d[r] - minSq; // same P, no underflow
+            double tau = 1, lo = double.NegativeInfinity, hi = double.PositiveInfinity, sum = 1;
             for (int step = 0; step < 200; step++)
             {
-                double sum = 0, weighted = 0;
+                double weighted = 0;
+                sum = 0;
                 for (int r = 0; r < k; r++)
                 {
-                    double shifted = (double)d[r] * d[r] - minSq; // shift by the smallest distance: same P, no underflow
-                    p[r] = Math.Exp(-tau * shifted / 2);
+                    p[r] = Math.Exp(-tau * shifted[r] / 2);
                     sum += p[r];
-                    weighted += p[r] * shifted;
+                    weighted += p[r] * shifted[r];
                 }
                 sum += 2.2e-16;
                 double entropy = tau / 2 * weighted / sum + Math.Log(sum);
-                for (int r = 0; r < k; r++) p[r] /= sum;
                 double diff = entropy - targetEntropy;
                 if (Math.Abs(diff) < 1e-8) break;
                 if (diff > 0) { lo = tau; tau = double.IsPositiveInfinity(hi) ? tau * 2 : (tau + hi) / 2; }
                 else { hi = tau; tau = double.IsNegativeInfinity(lo) ? tau / 2 : (tau + lo) / 2; }
             }
-            for (int r = 0; r < k; r++) conditional[i * k + r] = (float)p[r];
-            return p;
+            for (int r = 0; r < k; r++) conditional[i * k + r] = (float)(p[r] / sum);
+            return buffers;
         }, _ => { });
         var symmetric = SparseAffinity.Symmetrize(n, k, knn.Indices, conditional, (v, w) => v + w);
         double total = 0;
