@@ -30,19 +30,26 @@ public static class MdeStart
     /// only: otherwise each component's indicator vector is an eigenvector of eigenvalue 0, and a few isolated entities would
     /// take over the smallest eigenvectors (PyMDE's trap).
     /// </summary>
-    public static float[] Spectral(NeighborGraph graph, int dimension, int seed, IStageLog? log = null, CancellationToken cancellation = default)
+    public static float[] Spectral(NeighborGraph graph, int dimension, int seed, IStageLog? log = null, CancellationToken cancellation = default) =>
+        Spectral(graph.EntityCount, graph.EdgeSource, graph.EdgeTarget, graph.Weights, i => graph.Popularity[i], dimension, seed, log, cancellation);
+
+    /// <summary>The spectral start of the edges with positive weight among (source, target, weights) over n entities;
+    /// <paramref name="popularity"/> picks each component's hub.</summary>
+    public static float[] Spectral(int n, int[] edgeSource, int[] edgeTarget, float[] edgeWeights, Func<int, int> popularity, int dimension, int seed,
+        IStageLog? log = null, CancellationToken cancellation = default)
     {
         log ??= StageLog.Null;
-        int n = graph.EntityCount;
-        var source = new List<int>(graph.NeighborEdgeCount);
-        var target = new List<int>(graph.NeighborEdgeCount);
-        var weights = new List<float>(graph.NeighborEdgeCount);
+        int positive = 0;
+        foreach (var w in edgeWeights) if (w > 0) positive++;
+        var source = new List<int>(positive);
+        var target = new List<int>(positive);
+        var weights = new List<float>(positive);
         var components = new Components(n);
-        for (int e = 0; e < graph.EdgeCount; e++)
+        for (int e = 0; e < edgeWeights.Length; e++)
         {
-            if (!(graph.Weights[e] > 0)) continue;
-            source.Add(graph.EdgeSource[e]); target.Add(graph.EdgeTarget[e]); weights.Add(graph.Weights[e]);
-            components.Union(graph.EdgeSource[e], graph.EdgeTarget[e]);
+            if (!(edgeWeights[e] > 0)) continue;
+            source.Add(edgeSource[e]); target.Add(edgeTarget[e]); weights.Add(edgeWeights[e]);
+            components.Union(edgeSource[e], edgeTarget[e]);
         }
         var (labels, sizes) = components.Label();
         if (sizes.Length > 1)
@@ -52,7 +59,7 @@ public static class MdeStart
             for (int i = 0; i < n; i++)
             {
                 int c = labels[i];
-                if (hub[c] < 0 || graph.Popularity[i] > graph.Popularity[hub[c]]) hub[c] = i;
+                if (hub[c] < 0 || popularity(i) > popularity(hub[c])) hub[c] = i;
             }
             int largest = 0;
             for (int c = 1; c < sizes.Length; c++) if (sizes[c] > sizes[largest]) largest = c;
