@@ -5,8 +5,9 @@ namespace EmbedPS.Core.Mde;
 /// neighbour's row at random, so an order in which a vertex's neighbours sit near it (and near the neighbours of the
 /// vertices processed just before) turns most of those reads into cache hits. Breadth-first (Cuthill–McKee) order over
 /// the attractive edges: each component from a pseudo-peripheral vertex (the last vertex reached by a breadth-first
-/// search from its lowest-numbered vertex), neighbours taken in increasing degree, ties by index. Deterministic and
-/// linear in the number of edges. Repulsive pairs are random by construction; no order helps them.
+/// search from its lowest-numbered vertex), each vertex's neighbours in edge order. Deterministic and linear in the
+/// number of edges (two searches). Repulsive pairs are random by construction; no order helps them (the kernel prefetches
+/// their rows instead).
 /// </summary>
 public static class MdeOrdering
 {
@@ -26,17 +27,6 @@ public static class MdeOrdering
             adjacency[fill[i]++] = j;
             adjacency[fill[j]++] = i;
         }
-        // Neighbours by increasing degree, then index (Cuthill–McKee's rule; it also makes the order independent of the
-        // edge order).
-        var degreeKey = new long[adjacency.Length];
-        for (int i = 0; i < n; i++)
-        {
-            int from = offsets[i], to = offsets[i + 1];
-            if (to - from < 2) continue;
-            for (int e = from; e < to; e++) { int j = adjacency[e]; degreeKey[e] = ((long)(offsets[j + 1] - offsets[j]) << 32) | (uint)j; }
-            Array.Sort(degreeKey, adjacency, from, to - from);
-        }
-
         var order = new int[n];
         var position = new int[n];
         Array.Fill(position, -1);

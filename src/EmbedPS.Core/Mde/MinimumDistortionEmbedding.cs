@@ -39,7 +39,7 @@ public static class MinimumDistortionEmbedding
         if (order is not null && startConfiguration.InitialCoordinates is null && startConfiguration.Init == InitKind.Quadratic)
         {
             // The spectral start on the renumbered edges: its sparse products get the same locality as the solve.
-            initial = MdeStart.Spectral(n, problem.Source, problem.Target, problem.Weights, v => graph.Popularity[order[v]], m, seed, log, cancellation);
+            initial = MdeStart.Spectral(n, problem.Source, problem.Target, problem.Weights, graph.Popularity, order, m, seed, log, cancellation);
             initialInProblemOrder = true;
         }
         else initial = MdeStart.Coordinates(graph, startConfiguration, log, cancellation);
