@@ -34,5 +34,5 @@ public sealed record MdeOptions
     /// <summary>Graphs of at least this many entities are solved in a renumbering that keeps neighbours close in memory
     /// (<see cref="MdeOrdering"/>; invisible in the results but for rounding). Below it the whole embedding stays in the
     /// core's caches and the renumbering would only cost time. Tests lower it to exercise the renumbered path.</summary>
-    internal int ReorderFrom { get; init; } = int.TryParse(Environment.GetEnvironmentVariable("EMBEDPS_MDE_REORDER_FROM"), out var value) ? value : 32_768;
+    internal int ReorderFrom { get; init; } = 32_768;
 }
