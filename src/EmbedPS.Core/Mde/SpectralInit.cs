@@ -20,8 +20,9 @@ public static class SpectralInit
 {
     private const int Chunk = 2048;
 
-    /// <param name="rowOrder">For renumbered edges (the solve's vertex order), the caller's index of each row: the random
-    /// draws are made in the caller's order, so that the result does not depend on the numbering (but for rounding).</param>
+    /// <summary>The spectral start of the given edges. With <c>rowOrder</c> (renumbered edges: the caller's index of each
+    /// row) the random draws are made in the caller's order, so that the result does not depend on the numbering (but for
+    /// rounding).</summary>
     public static SpectralResult Compute(int n, int dimension, int[] edgeSource, int[] edgeTarget, float[] edgeWeights, int seed,
         double tolerance = 1e-4, int maxIterations = 1000, IStageLog? log = null, CancellationToken cancellation = default, int[]? rowOrder = null)
     {
