@@ -105,8 +105,9 @@ public static class MinimumDistortionEmbedding
         _ => throw new EmbedPSException("BadConstraint", EmbedPSErrorKind.InvalidArgument, $"Unknown constraint {configuration.Constraint}."),
     };
 
+    // Invalid anchor lists (out of range, duplicated) are passed as given, so that Anchored's error names the graph's index.
     private static int[] Renumbered(int[] indices, int n, int[]? position) =>
-        position is null ? indices : indices.Select(a => (uint)a < (uint)n ? position[a] : a).ToArray(); // out-of-range ones fail in Anchored
+        position is null || indices.Any(a => (uint)a >= (uint)n) || indices.Distinct().Count() != indices.Length ? indices : indices.Select(a => position[a]).ToArray();
 
     /// <summary>Rows of a problem-order matrix put back in the graph's order: <c>result[order[v]] = x[v]</c>.</summary>
     internal static float[] ToGraphOrder(float[] x, int[] order, int m)
