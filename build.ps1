@@ -247,11 +247,11 @@ function Invoke-PeerBench {
     $python = if ($env:EMBEDPS_PEERS_PYTHON) { $env:EMBEDPS_PEERS_PYTHON } else { '/usr/bin/python3' }
     $peersSrc = if ($env:EMBEDPS_PEERS_SRC) { $env:EMBEDPS_PEERS_SRC } else { '/work/peers-src' }
     $env:EMBEDPS_PEERS_SRC = $peersSrc
-    $probe = 'import scipy.sparse, sklearn.manifold, pandas, torch, numba, pynndescent, tqdm'
+    $probe = 'import scipy.sparse, sklearn.manifold, pandas, torch, torchvision, numba, pynndescent, tqdm'
     $hasPython = Test-Path $python
     if ($hasPython) { & $python -c $probe 2>$null }
     if (-not $hasPython -or $LASTEXITCODE -ne 0) {
-        $packages = @('python3', 'python3-scipy', 'python3-sklearn', 'python3-torch', 'python3-numba', 'python3-pynndescent', 'python3-tqdm', 'python3-pandas')
+        $packages = @('python3', 'python3-scipy', 'python3-sklearn', 'python3-torch', 'python3-torchvision', 'python3-numba', 'python3-pynndescent', 'python3-tqdm', 'python3-pandas')
         if (Install-DebianPackage $packages 'the peer benchmark runs SciPy, scikit-learn, PyMDE and umap-learn') { $hasPython = Test-Path $python }
         else { Write-Warning "The peers' Python packages are missing: apt-get install $($packages -join ' '). Their rows will say so." }
     }

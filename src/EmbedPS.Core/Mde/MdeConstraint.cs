@@ -1,3 +1,5 @@
+using SimdVector = System.Numerics.Vector;
+using System.Runtime.InteropServices;
 using EmbedPS.Core.Common;
 using MathNet.Numerics.LinearAlgebra;
 
@@ -157,7 +159,7 @@ public sealed class MdeConstraint
         Parallel.For(0, blocks, _options, b =>
         {
             int start = b * RowBlock, end = Math.Min(Count, start + RowBlock);
-            for (int i = start; i < end; i++) for (int a = 0; a < m; a++) partial[b * m + a] += x[i * m + a];
+            ColumnSums(x, m, start, end, partial.AsSpan(b * m, m));
         });
         var mean = new float[m];
         for (int a = 0; a < m; a++)
@@ -166,11 +168,42 @@ public sealed class MdeConstraint
             for (int b = 0; b < blocks; b++) s += partial[b * m + a];
             mean[a] = (float)(s / Count);
         }
+        // The means repeated along a run of W rows (W = the vector width), so that whole vectors can be subtracted.
+        int width = System.Numerics.Vector<float>.Count;
+        var pattern = new float[width * m];
+        for (int t = 0; t < pattern.Length; t++) pattern[t] = mean[t % m];
         Parallel.For(0, blocks, _options, b =>
         {
             int start = b * RowBlock, end = Math.Min(Count, start + RowBlock);
-            for (int i = start; i < end; i++) for (int a = 0; a < m; a++) x[i * m + a] -= mean[a];
+            var rows = MemoryMarshal.Cast<float, System.Numerics.Vector<float>>(x.AsSpan(start * m, (end - start) * m));
+            var means = MemoryMarshal.Cast<float, System.Numerics.Vector<float>>(pattern.AsSpan());
+            int v = 0;
+            for (; v + m <= rows.Length; v += m)
+                for (int k = 0; k < m; k++) rows[v + k] -= means[k];
+            for (int t = start * m + v * width; t < end * m; t++) x[t] -= mean[t % m];
         });
+    }
+
+    /// <summary>Column sums of rows [start, end) added into <paramref name="sums"/>, in double: whole runs of W rows (m vectors)
+    /// widened and summed lane-wise, the rest one by one.</summary>
+    private static void ColumnSums(float[] x, int m, int start, int end, Span<double> sums)
+    {
+        int width = System.Numerics.Vector<float>.Count;
+        var rows = MemoryMarshal.Cast<float, System.Numerics.Vector<float>>(x.AsSpan(start * m, (end - start) * m));
+        Span<System.Numerics.Vector<double>> accumulator = stackalloc System.Numerics.Vector<double>[2 * m];
+        accumulator.Clear();
+        int v = 0;
+        for (; v + m <= rows.Length; v += m)
+            for (int k = 0; k < m; k++)
+            {
+                SimdVector.Widen(rows[v + k], out var low, out var high);
+                accumulator[2 * k] += low; accumulator[2 * k + 1] += high;
+            }
+        // Lane t of the run (t = 0 .. W·m − 1) belongs to axis t mod m.
+        int half = System.Numerics.Vector<double>.Count;
+        for (int k = 0; k < 2 * m; k++)
+            for (int lane = 0; lane < half; lane++) sums[(k * half + lane) % m] += accumulator[k][lane];
+        for (int t = start * m + v * width; t < end * m; t++) sums[t % m] += x[t];
     }
 
     /// <summary>AᵀB (m × m) for row-major n × m A and B, in double.</summary>

@@ -31,4 +31,8 @@ public sealed record MdeOptions
     public int MaxDegreeOfParallelism { get; init; } = -1;
     /// <summary>Called after every iteration with (iteration, coordinates); for tests and tools.</summary>
     public Action<int, float[]>? AfterIteration { get; init; }
+    /// <summary>Graphs of at least this many entities are solved in a renumbering that keeps neighbours close in memory
+    /// (<see cref="MdeOrdering"/>; invisible in the results but for rounding). Below it the whole embedding stays in the
+    /// core's caches and the renumbering would only cost time. Tests lower it to exercise the renumbered path.</summary>
+    internal int ReorderFrom { get; init; } = 32_768;
 }

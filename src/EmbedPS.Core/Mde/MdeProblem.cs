@@ -13,6 +13,16 @@ namespace EmbedPS.Core.Mde;
 public sealed class MdeProblem
 {
     public MdeProblem(int entityCount, int dimension, int[] source, int[] target, float[] weights, MdePenalty attractive, MdePenalty repulsive)
+        : this(entityCount, dimension, source, target, weights, attractive, repulsive, reorder: false)
+    {
+    }
+
+    /// <summary>
+    /// The problem, optionally renumbered: with <paramref name="reorder"/> the vertices get the breadth-first order of
+    /// <see cref="MdeOrdering"/> (<see cref="Order"/> maps the problem's numbering back to the caller's), which keeps
+    /// neighbours close in memory. Edges keep their order, so each vertex's incident list is summed in the same order.
+    /// </summary>
+    public MdeProblem(int entityCount, int dimension, int[] source, int[] target, float[] weights, MdePenalty attractive, MdePenalty repulsive, bool reorder)
     {
         if (entityCount < 2) throw new EmbedPSException("TooFewEntities", EmbedPSErrorKind.InvalidData, $"An embedding needs at least 2 entities; the graph has {entityCount}.");
         if (dimension < 1 || dimension > 64) throw new EmbedPSException("BadDimension", EmbedPSErrorKind.InvalidArgument, $"Embedding dimension must be in [1, 64], not {dimension}.");
@@ -45,7 +55,37 @@ public sealed class MdeProblem
             Weights[slot] = weights[k];
         }
         AttractiveCount = attractiveCount;
+        if (reorder)
+        {
+            Order = MdeOrdering.BreadthFirst(entityCount, Source, Target, attractiveCount);
+            var position = MdeOrdering.Inverse(Order);
+            for (int k = 0; k < p; k++)
+            {
+                int i = position[Source[k]], j = position[Target[k]];
+                Source[k] = Math.Min(i, j); Target[k] = Math.Max(i, j);
+            }
+        }
+    }
 
+    private readonly object _incidenceLock = new();
+    private Incidence? _incidence;
+
+    private sealed record Incidence(int[] Offsets, int[] Neighbor, int[] Edge, float[] Weight, int[] AttractiveEnd);
+
+    /// <summary>The incident lists of both directions, built on first use (the GPU path and the CPU path for dimensions
+    /// above 4 use them; the CPU path for dimensions up to 4 builds its own padded lists).</summary>
+    private Incidence Incident
+    {
+        get
+        {
+            if (_incidence is { } built) return built;
+            lock (_incidenceLock) return _incidence ??= BuildIncidence();
+        }
+    }
+
+    private Incidence BuildIncidence()
+    {
+        int entityCount = EntityCount, p = EdgeCount, attractiveCount = AttractiveCount;
         // Incident lists of both directions, in edge order, so sums are deterministic.
         var offsets = new int[entityCount + 1];
         for (int k = 0; k < p; k++) { offsets[Source[k] + 1]++; offsets[Target[k] + 1]++; }
@@ -60,22 +100,20 @@ public sealed class MdeProblem
             neighbor[fill[i]] = j; edge[fill[i]++] = k;
             neighbor[fill[j]] = i; edge[fill[j]++] = k;
         }
-        IncidentOffsets = offsets;
-        IncidentNeighbor = neighbor;
-        IncidentEdge = edge;
         // Lists are filled in edge order and attractive edges come first, so each list is attractive-then-repulsive.
-        IncidentWeight = new float[2 * p];
-        IncidentAttractiveEnd = new int[entityCount];
+        var incidentWeight = new float[2 * p];
+        var attractiveEnd = new int[entityCount];
         for (int i = 0; i < entityCount; i++)
         {
             int split = offsets[i];
             for (int e = offsets[i]; e < offsets[i + 1]; e++)
             {
-                IncidentWeight[e] = Weights[edge[e]];
+                incidentWeight[e] = Weights[edge[e]];
                 if (edge[e] < attractiveCount) split = e + 1;
             }
-            IncidentAttractiveEnd[i] = split;
+            attractiveEnd[i] = split;
         }
+        return new Incidence(offsets, neighbor, edge, incidentWeight, attractiveEnd);
     }
 
     public int EntityCount { get; }
@@ -89,13 +127,15 @@ public sealed class MdeProblem
     public float[] Weights { get; }
     public MdePenalty Attractive { get; }
     public MdePenalty Repulsive { get; }
-    public int[] IncidentOffsets { get; }
-    public int[] IncidentNeighbor { get; }
-    public int[] IncidentEdge { get; }
+    /// <summary>When the problem was renumbered: <c>Order[v]</c> is the caller's index of the problem's vertex v; else null.</summary>
+    public int[]? Order { get; }
+    public int[] IncidentOffsets => Incident.Offsets;
+    public int[] IncidentNeighbor => Incident.Neighbor;
+    public int[] IncidentEdge => Incident.Edge;
     /// <summary>Weight of each incident entry (a copy, so the CPU pass reads it sequentially).</summary>
-    public float[] IncidentWeight { get; }
+    public float[] IncidentWeight => Incident.Weight;
     /// <summary>Per vertex, the end of its attractive incident entries (repulsive ones follow up to the next offset).</summary>
-    public int[] IncidentAttractiveEnd { get; }
+    public int[] IncidentAttractiveEnd => Incident.AttractiveEnd;
 
     public MdePenalty PenaltyOf(int edge) => edge < AttractiveCount ? Attractive : Repulsive;
 
@@ -131,7 +171,7 @@ public sealed class MdeProblem
     /// The problem of a neighbour graph. With an Anchored constraint, edges between two anchors are dropped
     /// (they carry no information; PyMDE does the same).
     /// </summary>
-    public static MdeProblem FromGraph(NeighborGraph graph, EmbeddingConfiguration c)
+    public static MdeProblem FromGraph(NeighborGraph graph, EmbeddingConfiguration c, bool reorder = false)
     {
         int dimension = c.Dimension;
         var attractive = Penalty(c.AttractivePenalty, c.AttractiveExponent, c.HuberThreshold);
@@ -156,7 +196,7 @@ public sealed class MdeProblem
                 weights = keep.Select(k => graph.Weights[k]).ToArray();
             }
         }
-        return new MdeProblem(graph.EntityCount, dimension, source, target, weights, attractive, repulsive);
+        return new MdeProblem(graph.EntityCount, dimension, source, target, weights, attractive, repulsive, reorder);
     }
 
     public static MdePenalty Penalty(PenaltyKind kind, double exponent, double huberThreshold) => kind switch

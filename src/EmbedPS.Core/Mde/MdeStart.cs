@@ -30,32 +30,50 @@ public static class MdeStart
     /// only: otherwise each component's indicator vector is an eigenvector of eigenvalue 0, and a few isolated entities would
     /// take over the smallest eigenvectors (PyMDE's trap).
     /// </summary>
-    public static float[] Spectral(NeighborGraph graph, int dimension, int seed, IStageLog? log = null, CancellationToken cancellation = default)
+    public static float[] Spectral(NeighborGraph graph, int dimension, int seed, IStageLog? log = null, CancellationToken cancellation = default) =>
+        Spectral(graph.EntityCount, graph.EdgeSource, graph.EdgeTarget, graph.Weights, graph.Popularity, null, dimension, seed, log, cancellation);
+
+    /// <summary>The spectral start of the edges with positive weight among (source, target, weights) over n entities, where
+    /// the vertices may be a renumbering of the graph's: <paramref name="order"/> (null: none) gives each vertex's index in
+    /// the graph, <paramref name="popularity"/> is indexed by the graph's numbering. Hubs, the largest component and the
+    /// random draws are all chosen by the graph's numbering, so the start is the same whatever the renumbering.</summary>
+    public static float[] Spectral(int n, int[] edgeSource, int[] edgeTarget, float[] edgeWeights, int[] popularity, int[]? order, int dimension, int seed,
+        IStageLog? log = null, CancellationToken cancellation = default)
     {
+        int Original(int v) => order is null ? v : order[v];
         log ??= StageLog.Null;
-        int n = graph.EntityCount;
-        var source = new List<int>(graph.NeighborEdgeCount);
-        var target = new List<int>(graph.NeighborEdgeCount);
-        var weights = new List<float>(graph.NeighborEdgeCount);
+        int positive = 0;
+        foreach (var w in edgeWeights) if (w > 0) positive++;
+        var source = new List<int>(positive);
+        var target = new List<int>(positive);
+        var weights = new List<float>(positive);
         var components = new Components(n);
-        for (int e = 0; e < graph.EdgeCount; e++)
+        for (int e = 0; e < edgeWeights.Length; e++)
         {
-            if (!(graph.Weights[e] > 0)) continue;
-            source.Add(graph.EdgeSource[e]); target.Add(graph.EdgeTarget[e]); weights.Add(graph.Weights[e]);
-            components.Union(graph.EdgeSource[e], graph.EdgeTarget[e]);
+            if (!(edgeWeights[e] > 0)) continue;
+            source.Add(edgeSource[e]); target.Add(edgeTarget[e]); weights.Add(edgeWeights[e]);
+            components.Union(edgeSource[e], edgeTarget[e]);
         }
         var (labels, sizes) = components.Label();
         if (sizes.Length > 1)
         {
+            // Each component's most popular entity (ties: the lowest graph index); the largest component (ties: the one
+            // holding the lowest graph index).
             var hub = new int[sizes.Length];
+            var first = new int[sizes.Length];
             Array.Fill(hub, -1);
+            Array.Fill(first, int.MaxValue);
             for (int i = 0; i < n; i++)
             {
-                int c = labels[i];
-                if (hub[c] < 0 || graph.Popularity[i] > graph.Popularity[hub[c]]) hub[c] = i;
+                int c = labels[i], original = Original(i);
+                first[c] = Math.Min(first[c], original);
+                if (hub[c] < 0) { hub[c] = i; continue; }
+                int best = Original(hub[c]);
+                if (popularity[original] > popularity[best] || (popularity[original] == popularity[best] && original < best)) hub[c] = i;
             }
             int largest = 0;
-            for (int c = 1; c < sizes.Length; c++) if (sizes[c] > sizes[largest]) largest = c;
+            for (int c = 1; c < sizes.Length; c++)
+                if (sizes[c] > sizes[largest] || (sizes[c] == sizes[largest] && first[c] < first[largest])) largest = c;
             for (int c = 0; c < sizes.Length; c++)
             {
                 if (c == largest) continue;
@@ -63,7 +81,7 @@ public static class MdeStart
             }
             log.Verbose($"The spectral start links the graph's {sizes.Length:N0} components through their most popular entities ({sizes.Length - 1:N0} edges, for the start only).");
         }
-        var result = SpectralInit.Compute(n, dimension, source.ToArray(), target.ToArray(), weights.ToArray(), seed, log: log, cancellation: cancellation);
+        var result = SpectralInit.Compute(n, dimension, source.ToArray(), target.ToArray(), weights.ToArray(), seed, log: log, cancellation: cancellation, rowOrder: order);
         return result.Coordinates;
     }
 

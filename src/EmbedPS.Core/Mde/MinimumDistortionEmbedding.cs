@@ -20,19 +20,42 @@ public static class MinimumDistortionEmbedding
         log ??= StageLog.Null;
         int n = graph.EntityCount, m = configuration.Dimension;
         if (options.MaxIterations < 0) throw new EmbedPSException("BadMaxIterations", EmbedPSErrorKind.InvalidArgument, $"MaxIterations must be ≥ 0, not {options.MaxIterations}.");
-        var problem = MdeProblem.FromGraph(graph, configuration);
+        // Large problems are solved in a renumbering that keeps graph neighbours close in memory (MdeOrdering); the start
+        // is built in the graph's order and renumbered, and every result is put back in the graph's order.
+        var orderClock = Stopwatch.StartNew();
+        var problem = MdeProblem.FromGraph(graph, configuration, reorder: n >= options.ReorderFrom);
+        var order = problem.Order;
+        if (order is not null) log.Verbose($"Solving in breadth-first vertex order (built in {orderClock.Elapsed.TotalSeconds:F2} s).");
         if (problem.AttractiveCount == 0)
             throw new EmbedPSException("DegenerateInput", EmbedPSErrorKind.InvalidData,
                 $"The neighbour graph ({graph.EntityCount:N0} entities) has no neighbour edges{(problem.EdgeCount > 0 ? $", only {problem.EdgeCount:N0} repulsive pairs" : "")}: " +
                 "there is nothing to preserve, and the embedding would only spread the points apart (or collapse them). Check the co-occurrence matrix: no pair co-occurs.")
             { File = graph.Provenance.ArtifactPath };
-        var constraint = CreateConstraint(configuration, n, m, options.MaxDegreeOfParallelism);
+        var constraint = CreateConstraint(configuration, n, m, options.MaxDegreeOfParallelism, order is null ? null : MdeOrdering.Inverse(order));
         int seed = options.Seed ?? configuration.Seed;
         var startConfiguration = configuration.Seed == seed ? configuration : Reseeded(configuration, seed);
-        var initial = MdeStart.Coordinates(graph, startConfiguration, log, cancellation);
-        var start = StartingPoint(graph, problem, constraint, initial, configuration.Init, seed, log);
+        float[]? initial;
+        bool initialInProblemOrder = false;
+        if (order is not null && startConfiguration.InitialCoordinates is null && startConfiguration.Init == InitKind.Quadratic)
+        {
+            // The spectral start on the renumbered edges: its sparse products get the same locality as the solve.
+            initial = MdeStart.Spectral(n, problem.Source, problem.Target, problem.Weights, graph.Popularity, order, m, seed, log, cancellation);
+            initialInProblemOrder = true;
+        }
+        else initial = MdeStart.Coordinates(graph, startConfiguration, log, cancellation);
+        var start = StartingPoint(graph, problem, constraint, initial, configuration.Init, seed, log, initialInProblemOrder);
         using var backend = CreateBackend(problem, options, log);
-        var result = Optimize(problem, backend, constraint, start, options, log, cancellation);
+        var solveOptions = order is null || options.AfterIteration is not { } after ? options
+            : options with { AfterIteration = (iteration, x) => after(iteration, ToGraphOrder(x, order, m)) };
+        var result = Optimize(problem, backend, constraint, start, solveOptions, log, cancellation);
+        if (order is not null)
+        {
+            result = result with
+            {
+                Coordinates = ToGraphOrder(result.Coordinates, order, m),
+                Snapshots = result.Snapshots.Select(s => s with { Coordinates = ToGraphOrder(s.Coordinates, order, m) }).ToList(),
+            };
+        }
         var parameters = new Dictionary<string, object?>
         {
             ["MaxIterations"] = options.MaxIterations,
@@ -71,22 +94,51 @@ public static class MinimumDistortionEmbedding
         return copy;
     }
 
-    public static MdeConstraint CreateConstraint(EmbeddingConfiguration configuration, int n, int m, int maxDegreeOfParallelism = -1) => configuration.Constraint switch
+    /// <summary>The constraint the configuration names; with <paramref name="position"/> (graph index → problem index of a
+    /// renumbered problem) the anchors are renumbered too.</summary>
+    public static MdeConstraint CreateConstraint(EmbeddingConfiguration configuration, int n, int m, int maxDegreeOfParallelism = -1, int[]? position = null) => configuration.Constraint switch
     {
         ConstraintKind.Standardized => MdeConstraint.Standardized(n, m, maxDegreeOfParallelism),
         ConstraintKind.Centered => MdeConstraint.Centered(n, m, maxDegreeOfParallelism),
-        ConstraintKind.Anchored => MdeConstraint.Anchored(n, m, configuration.AnchorIndices ?? Array.Empty<int>(), configuration.AnchorCoordinates ?? Array.Empty<float>(), maxDegreeOfParallelism),
+        ConstraintKind.Anchored => MdeConstraint.Anchored(n, m, Renumbered(configuration.AnchorIndices ?? Array.Empty<int>(), n, position),
+            configuration.AnchorCoordinates ?? Array.Empty<float>(), maxDegreeOfParallelism),
         _ => throw new EmbedPSException("BadConstraint", EmbedPSErrorKind.InvalidArgument, $"Unknown constraint {configuration.Constraint}."),
     };
+
+    // Invalid anchor lists (out of range, duplicated) are passed as given, so that Anchored's error names the graph's index.
+    private static int[] Renumbered(int[] indices, int n, int[]? position) =>
+        position is null || indices.Any(a => (uint)a >= (uint)n) || indices.Distinct().Count() != indices.Length ? indices : indices.Select(a => position[a]).ToArray();
+
+    /// <summary>Rows of a problem-order matrix put back in the graph's order: <c>result[order[v]] = x[v]</c>.</summary>
+    internal static float[] ToGraphOrder(float[] x, int[] order, int m)
+    {
+        var result = new float[x.Length];
+        for (int v = 0; v < order.Length; v++) Array.Copy(x, v * m, result, order[v] * m, m);
+        return result;
+    }
+
+    /// <summary>Rows of a graph-order matrix in the problem's order: <c>result[v] = x[order[v]]</c>.</summary>
+    internal static float[] ToProblemOrder(float[] x, int[] order, int m)
+    {
+        var result = new float[x.Length];
+        for (int v = 0; v < order.Length; v++) Array.Copy(x, order[v] * m, result, v * m, m);
+        return result;
+    }
 
     /// <summary>
     /// The start: the given initial coordinates (spectral start or a previous embedding, see <see cref="MdeStart"/>) projected
     /// onto the constraint, else PyMDE's seeded random start for the constraint. Like PyMDE, if an edge has zero length the start is perturbed by
     /// 1e-4·N(0, 1) noise (the penalties are not differentiable at d = 0).
     /// </summary>
-    public static float[] StartingPoint(NeighborGraph graph, MdeProblem problem, MdeConstraint constraint, float[]? initial, InitKind init, int seed, IStageLog log)
+    /// <remarks>For a renumbered problem (<see cref="MdeProblem.Order"/>), <paramref name="initial"/> is in the graph's order
+    /// unless <paramref name="initialInProblemOrder"/>, the random draws are made in the graph's order, and the result is in
+    /// the problem's order: the start does not depend on the renumbering.</remarks>
+    public static float[] StartingPoint(NeighborGraph graph, MdeProblem problem, MdeConstraint constraint, float[]? initial, InitKind init, int seed, IStageLog log,
+        bool initialInProblemOrder = false)
     {
         int n = problem.EntityCount, m = problem.Dimension;
+        var order = problem.Order;
+        int GraphRow(int row) => order is not null && initialInProblemOrder ? order[row] : row;
         float[] x;
         if (initial is not null)
         {
@@ -96,19 +148,34 @@ public static class MinimumDistortionEmbedding
             for (int t = 0; t < initial.Length; t++)
                 if (!float.IsFinite(initial[t]))
                     throw new EmbedPSException("BadInitialCoordinates", EmbedPSErrorKind.InvalidData,
-                        $"Initial coordinate {t % m} of entity {graph.Entities.GetText(t / m)} is {initial[t]}.") { Row = t / m + 1, Value = initial[t].ToString(CultureInfo.InvariantCulture) };
-            x = (float[])initial.Clone();
+                        $"Initial coordinate {t % m} of entity {graph.Entities.GetText(GraphRow(t / m))} is {initial[t]}.") { Row = GraphRow(t / m) + 1, Value = initial[t].ToString(CultureInfo.InvariantCulture) };
+            x = order is null || initialInProblemOrder ? (float[])initial.Clone() : ToProblemOrder(initial, order, m);
             constraint.Project(x);
             log.Verbose($"Starting from the {init} coordinates, projected onto the {constraint} constraint.");
         }
-        else
+        else if (order is null)
         {
             x = constraint.RandomInitialization(seed);
             log.Verbose($"Starting from a random {constraint} embedding (seed {seed}).");
         }
+        else
+        {
+            var draws = new float[n * m];
+            constraint.FillGaussian(draws, seed, stream: 1, scale: 1.0);
+            x = ToProblemOrder(draws, order, m);
+            constraint.Project(x);
+            log.Verbose($"Starting from a random {constraint} embedding (seed {seed}).");
+        }
         if (HasZeroLengthEdge(problem, x))
         {
-            constraint.FillGaussian(x, seed, stream: 2, scale: 1e-4, add: true);
+            if (order is null) constraint.FillGaussian(x, seed, stream: 2, scale: 1e-4, add: true);
+            else
+            {
+                var noise = new float[n * m];
+                constraint.FillGaussian(noise, seed, stream: 2, scale: 1e-4);
+                noise = ToProblemOrder(noise, order, m);
+                for (int t = 0; t < x.Length; t++) x[t] += noise[t];
+            }
             constraint.Project(x);
             log.Verbose("Some edges had zero length at the start; perturbed the start by 1e-4·N(0, 1).");
         }

@@ -22,6 +22,8 @@ public sealed class ProjectedLbfgs
     private readonly CancellationToken _cancellation;
     private readonly int _memory;
     private readonly float[][] _s, _y;
+    private float[] _sSpare, _ySpare; // the candidate pair, swapped into the memory when accepted
+    private double _trialStep = double.NaN; // t of the point now in _trialX
     private readonly double[] _rho, _alpha;
     private int _stored, _oldest;
     private double _hDiagonal = 1;
@@ -38,6 +40,7 @@ public sealed class ProjectedLbfgs
         Gradient = new float[length];
         _s = new float[_memory][]; _y = new float[_memory][];
         for (int i = 0; i < _memory; i++) { _s[i] = new float[length]; _y[i] = new float[length]; }
+        _sSpare = new float[length]; _ySpare = new float[length];
         _rho = new double[_memory]; _alpha = new double[_memory];
         _direction = new float[length]; _previousGradient = new float[length]; _trialX = new float[length]; _trialGradient = new float[length];
         _bracketGradient0 = new float[length]; _bracketGradient1 = new float[length]; _lineStartGradient = new float[length];
@@ -70,6 +73,7 @@ public sealed class ProjectedLbfgs
     {
         _ops.AddScaled(X, t, _direction, _trialX);
         _constraint.Project(_trialX);
+        _trialStep = t;
         return Evaluate(_trialX, _trialGradient);
     }
 
@@ -77,38 +81,48 @@ public sealed class ProjectedLbfgs
     /// norm of the direction.</summary>
     public (double Step, double DirectionNorm) Step()
     {
-        // Direction: −g first, then the two-loop recursion.
+        _trialStep = double.NaN;
+        // Direction: −g first, then the two-loop recursion. Each pass over the vectors updates the direction and computes
+        // the dot product the next step needs (DeterministicVectorOps.UpdateThenDot): 2·memory + 1 passes.
+        double gtd;
         if (_fresh)
         {
-            for (int i = 0; i < Gradient.Length; i++) _direction[i] = -Gradient[i];
             _stored = 0; _oldest = 0; _hDiagonal = 1;
+            gtd = _ops.NegateThenDot(Gradient, _direction, Gradient);
+        }
+        else if (_stored == 0)
+        {
+            _ops.NegateThenDot(Gradient, _direction, null);
+            gtd = _ops.UpdateThenDot(_direction, 0, null, _hDiagonal, Gradient);
         }
         else
         {
-            for (int i = 0; i < Gradient.Length; i++) _direction[i] = -Gradient[i];
+            int Slot(int r) => (_oldest + r) % _memory;
+            double dot = _ops.NegateThenDot(Gradient, _direction, _s[Slot(_stored - 1)]);
             for (int r = _stored - 1; r >= 0; r--)
             {
-                int slot = (_oldest + r) % _memory;
-                _alpha[slot] = _ops.Dot(_s[slot], _direction) * _rho[slot];
-                _ops.Axpy(-_alpha[slot], _y[slot], _direction);
+                int slot = Slot(r);
+                _alpha[slot] = dot * _rho[slot];
+                // q ← q − α·y; the last pass also scales by H0 and gives yᵀq for the first step of the second loop.
+                dot = r > 0
+                    ? _ops.UpdateThenDot(_direction, -_alpha[slot], _y[slot], 1.0, _s[Slot(r - 1)])
+                    : _ops.UpdateThenDot(_direction, -_alpha[slot], _y[slot], _hDiagonal, _y[Slot(0)]);
             }
-            DeterministicVectorOps.Scale(_direction, _hDiagonal);
             for (int r = 0; r < _stored; r++)
             {
-                int slot = (_oldest + r) % _memory;
-                double beta = _ops.Dot(_y[slot], _direction) * _rho[slot];
-                _ops.Axpy(_alpha[slot] - beta, _s[slot], _direction);
+                int slot = Slot(r);
+                double beta = dot * _rho[slot];
+                dot = _ops.UpdateThenDot(_direction, _alpha[slot] - beta, _s[slot], 1.0, r + 1 < _stored ? _y[Slot(r + 1)] : Gradient);
             }
+            gtd = dot;
         }
         double t = _fresh ? Math.Min(1.0, 1.0 / Math.Max(_ops.SumAbs(Gradient), double.Epsilon)) : 1.0;
-        double gtd = _ops.Dot(Gradient, _direction);
         if (!(gtd < 0))
         {
             // Not a descent direction (possible with projected curvature pairs): restart from steepest descent.
             // PyTorch's descent check is disabled in PyMDE; this guard only avoids a useless line search.
-            for (int i = 0; i < Gradient.Length; i++) _direction[i] = -Gradient[i];
             _stored = 0; _oldest = 0; _hDiagonal = 1;
-            gtd = _ops.Dot(Gradient, _direction);
+            gtd = _ops.NegateThenDot(Gradient, _direction, Gradient);
             t = Math.Min(1.0, 1.0 / Math.Max(_ops.SumAbs(Gradient), double.Epsilon));
             if (!(gtd < 0)) return (0, 0);
         }
@@ -127,8 +141,11 @@ public sealed class ProjectedLbfgs
         }
         // Accept Π(X + t·d); the gradient at that point is in _trialGradient when it was the last point evaluated,
         // otherwise in the bracket buffer the search kept.
-        _ops.AddScaled(X, step, _direction, _trialX);
-        _constraint.Project(_trialX);
+        if (step != _trialStep)
+        {
+            _ops.AddScaled(X, step, _direction, _trialX);
+            _constraint.Project(_trialX);
+        }
         Array.Copy(_trialX, X, X.Length);
         Array.Copy(_acceptedGradient!, Gradient, Gradient.Length);
         Value = newValue;
@@ -136,16 +153,16 @@ public sealed class ProjectedLbfgs
 
         // Curvature pair: s = t·d (un-projected), y = g_new − g_old (no vector transport, as PyMDE).
         // yᵀs is computed before anything is written: a rejected pair must not overwrite the oldest stored one.
-        double ys = 0;
-        for (int i = 0; i < _direction.Length; i++) ys += (double)(float)(step * _direction[i]) * (Gradient[i] - _previousGradient[i]);
+        // The pair is written into the spare buffers and swapped in only when kept.
+        var (ys, yy) = _ops.CurvaturePair(step, _direction, Gradient, _previousGradient, _sSpare, _ySpare);
         if (ys > 1e-10)
         {
             int next = _stored < _memory ? (_oldest + _stored) % _memory : _oldest;
-            var s = _s[next]; var y = _y[next];
-            for (int i = 0; i < s.Length; i++) { s[i] = (float)(step * _direction[i]); y[i] = Gradient[i] - _previousGradient[i]; }
+            (_s[next], _sSpare) = (_sSpare, _s[next]);
+            (_y[next], _ySpare) = (_ySpare, _y[next]);
             _rho[next] = 1.0 / ys;
             if (_stored < _memory) _stored++; else _oldest = (_oldest + 1) % _memory;
-            _hDiagonal = ys / _ops.Dot(y, y);
+            _hDiagonal = ys / yy;
         }
         _fresh = false;
         return (step, directionNorm);
@@ -157,7 +174,7 @@ public sealed class ProjectedLbfgs
     private (double Value, double Step) StrongWolfe(double t, double gtd, double directionNorm)
     {
         double f = Value;
-        double dNorm = MaxAbs(_direction);
+        double dNorm = DeterministicVectorOps.MaxAbs(_direction);
         // Non-finite first trial: halve t, up to 10 times (PyMDE).
         double fNew = EvaluateAlong(t);
         for (int halvings = 0; halvings < 10 && !double.IsFinite(fNew); halvings++)
@@ -292,10 +309,4 @@ public sealed class ProjectedLbfgs
         return (lower + upper) / 2;
     }
 
-    private static double MaxAbs(float[] v)
-    {
-        float max = 0;
-        foreach (var x in v) max = Math.Max(max, Math.Abs(x));
-        return max;
-    }
 }

@@ -20,8 +20,11 @@ public static class SpectralInit
 {
     private const int Chunk = 2048;
 
+    /// <summary>The spectral start of the given edges. With <c>rowOrder</c> (renumbered edges: the caller's index of each
+    /// row) the random draws are made in the caller's order, so that the result does not depend on the numbering (but for
+    /// rounding).</summary>
     public static SpectralResult Compute(int n, int dimension, int[] edgeSource, int[] edgeTarget, float[] edgeWeights, int seed,
-        double tolerance = 1e-4, int maxIterations = 1000, IStageLog? log = null, CancellationToken cancellation = default)
+        double tolerance = 1e-4, int maxIterations = 1000, IStageLog? log = null, CancellationToken cancellation = default, int[]? rowOrder = null)
     {
         log ??= StageLog.Null;
         if (dimension < 1) throw new ArgumentOutOfRangeException(nameof(dimension));
@@ -40,6 +43,7 @@ public static class SpectralInit
             int end = Math.Min(n, (c + 1) * Chunk);
             for (int i = c * Chunk; i < end; i++) for (int j = 0; j < block; j++) X[i * block + j] = random.NextGaussian();
         });
+        if (rowOrder is not null) X = PermuteRows(X, rowOrder, block);
         RemoveMean(X, n, block);
         X = Orthonormalize(X, n, block, out block, null, 0);
         var AX = laplacian.Multiply(X, block, options);
@@ -47,7 +51,7 @@ public static class SpectralInit
         X = Multiply(X, n, block, vectors, block);
         AX = Multiply(AX, n, block, vectors, block);
 
-        double normEstimate = Math.Max(1e-12, LargestEigenvalueEstimate(laplacian, seed, options));
+        double normEstimate = Math.Max(1e-12, LargestEigenvalueEstimate(laplacian, seed, options, rowOrder));
         double[]? P = null; int pColumns = 0;
         var residualNorms = new double[block];
         var R = new double[n * block];
@@ -134,12 +138,21 @@ public static class SpectralInit
     /// below), capped by the Gershgorin bound 2·max degree. The Gershgorin bound alone is set by the largest hub and can be
     /// ten times λmax on kNN graphs, which would loosen the tolerance as much.
     /// </summary>
-    private static double LargestEigenvalueEstimate(Laplacian laplacian, int seed, ParallelOptions options)
+    /// <summary>Rows of a matrix drawn in the caller's order, in the renumbered order: <c>result[i] = x[rowOrder[i]]</c>.</summary>
+    private static double[] PermuteRows(double[] x, int[] rowOrder, int columns)
+    {
+        var result = new double[x.Length];
+        for (int i = 0; i < rowOrder.Length; i++) Array.Copy(x, rowOrder[i] * columns, result, i * columns, columns);
+        return result;
+    }
+
+    private static double LargestEigenvalueEstimate(Laplacian laplacian, int seed, ParallelOptions options, int[]? rowOrder)
     {
         int n = laplacian.N;
         var v = new double[n];
         var random = new DeterministicRandom(seed, 0x504F_5745L);
         for (int i = 0; i < n; i++) v[i] = random.NextGaussian();
+        if (rowOrder is not null) v = PermuteRows(v, rowOrder, 1);
         double estimate = 0;
         for (int step = 0; step < 30; step++)
         {
