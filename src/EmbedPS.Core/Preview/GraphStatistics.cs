@@ -315,28 +315,8 @@ public sealed record LogHistogram(double[] Centers, double[] Density, long[] Cou
             if (integer && v != Math.Floor(v)) integer = false;
         }
         if (max == 0) return new LogHistogram(Array.Empty<double>(), Array.Empty<double>(), Array.Empty<long>(), nonPositive);
-        var edges = new List<double>();
-        if (integer)
-        {
-            // Integer bins [e_k, e_{k+1}): 1, 2, 3, 4, 5, 6, 7, 9, 12, 15, 19, 24, ... (distinct ⌈1.25^k⌉).
-            double e = Math.Max(1, min);
-            edges.Add(e);
-            double power = 1;
-            while (edges[^1] <= max)
-            {
-                power *= IntegerBinRatio;
-                double next = Math.Max(edges[^1] + 1, Math.Ceiling(min * power));
-                edges.Add(next);
-            }
-        }
-        else
-        {
-            double ratio = Math.Pow(10, 1.0 / RealBinsPerDecade);
-            double e = min;
-            edges.Add(e);
-            while (edges[^1] <= max) edges.Add(edges[^1] * ratio);
-        }
-        var counts = new long[edges.Count - 1];
+        var edges = Edges(min, max, integer);
+        var counts = new long[edges.Length - 1];
         foreach (var v in values)
         {
             if (!(v > 0) || !double.IsFinite(v)) continue;
@@ -348,20 +328,7 @@ public sealed record LogHistogram(double[] Centers, double[] Density, long[] Cou
             }
             counts[lo]++;
         }
-        var centers = new List<double>();
-        var density = new List<double>();
-        var kept = new List<long>();
-        for (int b = 0; b < counts.Length; b++)
-        {
-            if (counts[b] == 0) continue;
-            double width = edges[b + 1] - edges[b];
-            // Integer bin [a, b) holds the integers a … b−1: its centre is their geometric middle.
-            double center = integer ? Math.Sqrt(edges[b] * (edges[b + 1] - 1)) : Math.Sqrt(edges[b] * edges[b + 1]);
-            centers.Add(center);
-            density.Add(counts[b] / width);
-            kept.Add(counts[b]);
-        }
-        return new LogHistogram(centers.ToArray(), density.ToArray(), kept.ToArray(), nonPositive);
+        return FromCounts(edges, counts, integer, nonPositive);
     }
 
     public static LogHistogram Compute(ReadOnlySpan<int> values) => ComputeCore(values);
