@@ -47,16 +47,7 @@ public class MdeKernelTests
         { 3, "Log1p2", "Log0.7" }, { 2, "Quadratic", "Log1" }, { 4, "Huber", "Huber" }, { 3, "Log1p1.5", "Quadratic" },
     };
 
-    private static MdePenalty Parse(string text) => text switch
-    {
-        "Log1p1.5" => MdePenalty.Log1p(1.5),
-        "Log1p2" => MdePenalty.Log1p(2.0),
-        "Log1" => MdePenalty.Log(1.0),
-        "Log0.7" => MdePenalty.Log(0.7),
-        "Quadratic" => MdePenalty.Quadratic(),
-        "Huber" => MdePenalty.Huber(0.8),
-        _ => throw new ArgumentException(text),
-    };
+    private static MdePenalty Parse(string text) => MdeObjectiveTests.Parse(text);
 
     [Theory]
     [MemberData(nameof(DimensionsAndPenalties))]

@@ -47,7 +47,8 @@ public class MdeObjectiveTests
         { "Log1p1.5", "Quadratic" },
     };
 
-    private static MdePenalty Parse(string text) => text switch
+    /// <summary>The penalty a test case names ("Log1p1.5", "Log1", "Huber", …); shared with the kernel tests.</summary>
+    internal static MdePenalty Parse(string text) => text switch
     {
         "Log1p1.5" => MdePenalty.Log1p(1.5),
         "Log1p2" => MdePenalty.Log1p(2.0),
