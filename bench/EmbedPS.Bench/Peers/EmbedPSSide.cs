@@ -42,7 +42,9 @@ public static class EmbedPSSide
             {
                 var set = PeerFiles.ReadIncidence(args[1]);
                 Lap();
-                var matrix = CooccurrenceBuilder.Build(set);
+                // EMBEDPS_PEER_LOG=1: the passes' verbose lines on stderr with wall and process CPU seconds (for profiling).
+                var log = Environment.GetEnvironmentVariable("EMBEDPS_PEER_LOG") == "1" ? new ConsoleCpuLog() : null;
+                var matrix = CooccurrenceBuilder.Build(set, log: log);
                 result["seconds"] = Lap();
                 result["nonzeros"] = matrix.NonZeroCount;
                 break;
