@@ -51,20 +51,42 @@ public static partial class ParquetArtifact
     }
 
     /// <summary>
-    /// Writes an artifact one row group at a time: <paramref name="produceRowGroup"/> fills the columns' values for rows
-    /// [start, start + count) (arrays of at least count values, typed like <paramref name="columns"/>' samples). Memory is
-    /// one row group, whatever the number of rows — for artifacts whose columns would otherwise be materialised whole.
+    /// Writes an artifact one row group at a time: <paramref name="produceRowGroup"/>(start, count, slot) fills the columns'
+    /// values for rows [start, start + count) (arrays of at least count values, typed like <paramref name="columns"/>' samples).
+    /// Memory is two row groups, whatever the number of rows — for artifacts whose columns would otherwise be materialised whole.
+    /// The next row group is produced on another thread while Parquet.Net encodes the current one (its encoders and
+    /// compression run on the calling thread and write in order), so the producer must not reuse the arrays it returned for
+    /// the previous call: <c>slot</c> alternates 0, 1, 0, … and the arrays of a slot are free again when it comes back.
     /// </summary>
     public static void WriteStreaming(string path, ArtifactKind kind, int schema, Provenance provenance,
-        IReadOnlyList<ArtifactColumn> columns, long rows, Func<long, int, Array[]> produceRowGroup,
+        IReadOnlyList<ArtifactColumn> columns, long rows, Func<long, int, int, Array[]> produceRowGroup,
         IReadOnlyDictionary<string, string>? extraMetadata = null, CancellationToken cancellation = default, int rowGroupSize = RowGroupSize)
     {
-        WriteCore(path, kind, schema, provenance, columns.Select(c => CreateField(c)).ToArray(), rows,
-            (group, fields, start, count) =>
-            {
-                var values = produceRowGroup(start, count);
-                for (int c = 0; c < fields.Length; c++) WriteSlice(group, fields[c], values[c], 0, count, cancellation);
-            }, extraMetadata, cancellation, rowGroupSize);
+        Task<Array[]>? next = null;
+        int slot = 0;
+        try
+        {
+            WriteCore(path, kind, schema, provenance, columns.Select(c => CreateField(c)).ToArray(), rows,
+                (group, fields, start, count) =>
+                {
+                    var values = next is null ? produceRowGroup(start, count, slot) : ParquetSync.Wait(next);
+                    next = null;
+                    long nextStart = start + count;
+                    if (nextStart < rows)
+                    {
+                        int nextCount = (int)Math.Min(rowGroupSize, rows - nextStart), nextSlot = 1 - slot;
+                        next = Task.Run(() => produceRowGroup(nextStart, nextCount, nextSlot), cancellation);
+                    }
+                    slot = 1 - slot;
+                    for (int c = 0; c < fields.Length; c++) WriteSlice(group, fields[c], values[c], 0, count, cancellation);
+                }, extraMetadata, cancellation, rowGroupSize);
+        }
+        finally
+        {
+            // A write that failed or was cancelled may leave the next row group in production: let it finish before the caller
+            // reuses its buffers (its own failure, if any, is secondary to the one already propagating).
+            if (next is not null) ((IAsyncResult)next).AsyncWaitHandle.WaitOne();
+        }
     }
 
     private static void WriteCore(string path, ArtifactKind kind, int schema, Provenance provenance, DataField[] dataFields, long rows,

@@ -31,15 +31,14 @@ public static class CooccurrenceArtifact
         for (int i = 0; i < n; i++) upperBefore[i + 1] = upperBefore[i] + UpperCount(matrix.PartnersOf(i), i);
         var idSample = matrix.Entities.IsInteger ? (Array)Array.Empty<long>() : Array.Empty<string>();
         var columns = new List<ArtifactColumn> { new("entity_a", idSample), new("entity_b", idSample), new("weight", Array.Empty<float>()) };
-        // One set of row-group buffers, reused: fresh ones per group were ~28 MB of large-object garbage each, which piled up
-        // to several GB before a full collection (the atlas write peaked at 8.4 GB of heap for a 3.2 GB matrix).
-        var a = new int[Math.Min(rowGroupSize, Math.Max(1, rows))];
-        var b = new int[a.Length];
-        var w = new float[a.Length];
-        Array idsA = matrix.Entities.IsInteger ? new long[a.Length] : new string[a.Length];
-        Array idsB = matrix.Entities.IsInteger ? new long[a.Length] : new string[a.Length];
-        ParquetArtifact.WriteStreaming(path, ArtifactKind.Cooccurrence, Schema, matrix.Provenance, columns, rows, (start, count) =>
+        // Two sets of row-group buffers, reused: one is filled (on another thread) while the other is encoded. Fresh ones per
+        // group were ~28 MB of large-object garbage each, which piled up to several GB before a full collection (the atlas
+        // write peaked at 8.4 GB of heap for a 3.2 GB matrix).
+        int size = (int)Math.Min(rowGroupSize, Math.Max(1, rows));
+        var buffers = new[] { new RowGroupBuffers(size, matrix.Entities.IsInteger), new RowGroupBuffers(size, matrix.Entities.IsInteger) };
+        ParquetArtifact.WriteStreaming(path, ArtifactKind.Cooccurrence, Schema, matrix.Provenance, columns, rows, (start, count, slot) =>
         {
+            var (a, b, w, idsA, idsB) = buffers[slot];
             int t = 0;
             for (long r = start; t < count && r < n; r++, t++) { a[t] = (int)r; b[t] = (int)r; w[t] = matrix.Popularity[r]; }
             if (t < count)
@@ -62,6 +61,13 @@ public static class CooccurrenceArtifact
             ArtifactColumn.FillEntityIds(matrix.Entities, b.AsSpan(0, count), idsB);
             return new Array[] { idsA, idsB, w };
         }, cancellation: cancellation, rowGroupSize: rowGroupSize);
+    }
+
+    /// <summary>One row group's columns: entity indices, weights, and the ids written for the indices.</summary>
+    private sealed record RowGroupBuffers(int[] A, int[] B, float[] W, Array IdsA, Array IdsB)
+    {
+        public RowGroupBuffers(int size, bool integerIds)
+            : this(new int[size], new int[size], new float[size], integerIds ? new long[size] : new string[size], integerIds ? new long[size] : new string[size]) { }
     }
 
     /// <summary>Partners above the diagonal (rows are sorted, so they are the tail of the row).</summary>

@@ -125,6 +125,42 @@ public class StreamingReadTests
         }
     }
 
+    [Fact]
+    public void Streaming_write_produces_the_next_row_group_into_the_other_slot_while_one_is_written()
+    {
+        // The producer runs ahead on another thread: consecutive row groups must come in alternating slots, each slot's arrays
+        // must not be refilled before the group in them has been written, and the file must hold exactly what was produced.
+        using var dir = new TempDirectory();
+        const int rows = 10_007, groupSize = 1000;
+        var slots = new[] { (A: new long[groupSize], W: new float[groupSize]), (A: new long[groupSize], W: new float[groupSize]) };
+        var calls = new List<(long Start, int Count, int Slot)>();
+        var random = new DeterministicRandom(5);
+        var delays = Enumerable.Range(0, 11).Select(_ => random.NextInt(4)).ToArray();
+        var path = dir.File("streamed.parquet");
+        ParquetArtifact.WriteStreaming(path, ArtifactKind.Cooccurrence, CooccurrenceArtifact.Schema, new Provenance(),
+            [new ArtifactColumn("entity_a", Array.Empty<long>()), new ArtifactColumn("entity_b", Array.Empty<long>()), new ArtifactColumn("weight", Array.Empty<float>())],
+            rows, (start, count, slot) =>
+            {
+                lock (calls) calls.Add((start, count, slot));
+                Thread.Sleep(delays[calls.Count - 1]);
+                var (a, w) = slots[slot];
+                for (int t = 0; t < count; t++) { a[t] = start + t; w[t] = start + t; }
+                return [a, a, w];
+            }, rowGroupSize: groupSize);
+
+        Assert.Equal(11, calls.Count);
+        for (int g = 0; g < calls.Count; g++)
+        {
+            Assert.Equal(g * (long)groupSize, calls[g].Start);
+            Assert.Equal(g < 10 ? groupSize : 7, calls[g].Count);
+            Assert.Equal(g % 2, calls[g].Slot);
+        }
+        var table = ParquetArtifact.Read(path);
+        Assert.Equal(Enumerable.Range(0, rows).Select(i => (long)i), table.Get<long>("entity_a"));
+        Assert.Equal(Enumerable.Range(0, rows).Select(i => (long)i), table.Get<long>("entity_b"));
+        Assert.Equal(Enumerable.Range(0, rows).Select(i => (float)i), table.Get<float>("weight"));
+    }
+
     /// <summary>A co-occurrence file in row groups of 100: 300 self rows (ids 1..300), then 3,000 edges; <paramref name="edit"/> breaks one row.</summary>
     private static string CraftedCooccurrence(TempDirectory dir, Action<long[], long[], float[]> edit)
     {
