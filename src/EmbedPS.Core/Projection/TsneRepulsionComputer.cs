@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using System.Runtime.InteropServices;
 
@@ -74,6 +75,7 @@ internal sealed class TsneRepulsionComputer
     /// <summary>Cost of the FFT's per-point work in FFT values transformed (see <see cref="PrefersFft"/>).</summary>
     public const double FftPointInValues = 42;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double Span(float[] y, out double lo)
     {
         double min = double.MaxValue, max = double.MinValue;
@@ -100,7 +102,7 @@ internal sealed class TsneRepulsionComputer
     private double ComputeExact(float[] y, float[] gradient)
     {
         var forces = new double[2 * _n];
-        Parallel.For(0, _n, i =>
+        Parallel.For(0, _n, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (i) =>
         {
             double fx = 0, fy = 0, zi = 0;
             for (int j = 0; j < _n; j++)
@@ -115,6 +117,7 @@ internal sealed class TsneRepulsionComputer
         return Finish(forces, gradient);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private double Finish(double[] forces, float[] gradient)
     {
         double z = 0;
@@ -134,6 +137,7 @@ internal sealed class TsneRepulsionComputer
         public int Count, Start, End, FirstChild, ChildCount;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private double ComputeBarnesHut(float[] y, float[] gradient)
     {
         if (_order.Length != _n) _order = new int[_n];
@@ -157,7 +161,7 @@ internal sealed class TsneRepulsionComputer
         // single points that every member then sums with SIMD, without branches.
         var groups = new List<int>();
         CollectGroups(nodes, 0, groups);
-        Parallel.For(0, groups.Count, () => new GroupScratch(), (g, _, list) =>
+        Parallel.For(0, groups.Count, () => new GroupScratch(), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (g, _, list) =>
         {
             var group = nodes[groups[g]];
             BuildInteractionList(y, group, nodes, theta2, list);
@@ -197,6 +201,7 @@ internal sealed class TsneRepulsionComputer
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void BuildInteractionList(float[] y, QuadNode group, QuadNode[] nodes, double theta2, GroupScratch list)
     {
         double minX = double.MaxValue, minY = double.MaxValue, maxX = double.MinValue, maxY = double.MinValue;
@@ -226,6 +231,7 @@ internal sealed class TsneRepulsionComputer
     }
 
     /// <summary>Σ over the list of c·w and c·w²·(y_i − y_j), w = 1/(1 + d²), c the number of points an entry stands for.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static (double Fx, double Fy, double Z) SumInteractions(float xi, float yi, GroupScratch list)
     {
         int count = list.Count, lanes = Vector<float>.Count, whole = count / lanes * lanes;
@@ -253,6 +259,7 @@ internal sealed class TsneRepulsionComputer
     }
 
     /// <summary>Builds a node over _order[start, end) in the square of the given centre and side; children are contiguous.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int BuildNode(float[] y, int start, int end, double cx, double cy, double side, int depth, int[] scratch)
     {
         int index = _nodes.Count;
@@ -302,6 +309,7 @@ internal sealed class TsneRepulsionComputer
 
     // ---------------------------------------------------------------- FFT interpolation (FIt-SNE)
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private double ComputeFft(float[] y, float[] gradient, double span, double lo)
     {
         int n = _n, p = _p;
@@ -320,7 +328,7 @@ internal sealed class TsneRepulsionComputer
         var nodeX = _nodeX; var nodeY = _nodeY; var weightX = _weightX; var weightY = _weightY;
         var nodes = new double[p];
         for (int t = 0; t < p; t++) nodes[t] = (t + 0.5) / p;
-        Parallel.For(0, (n + 4095) / 4096, block =>
+        Parallel.For(0, (n + 4095) / 4096, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (block) =>
         {
             int end = Math.Min(n, (block + 1) * 4096);
             for (int i = block * 4096; i < end; i++)
@@ -352,7 +360,7 @@ internal sealed class TsneRepulsionComputer
         for (int b = 0; b < boxes; b++) rowStart[b + 1] += rowStart[b];
         var cursor = (int[])rowStart.Clone();
         for (int i = 0; i < n; i++) byBoxRow[cursor[nodeY[i] / p]++] = i;
-        Parallel.For(0, boxes, boxRow =>
+        Parallel.For(0, boxes, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (boxRow) =>
         {
             for (int at = rowStart[boxRow]; at < rowStart[boxRow + 1]; at++)
             {
@@ -386,7 +394,7 @@ internal sealed class TsneRepulsionComputer
         convolution.Convolve(grids);
         // Interpolate the potentials back to the points.
         var forces = new double[2 * n];
-        Parallel.For(0, (n + 4095) / 4096, block =>
+        Parallel.For(0, (n + 4095) / 4096, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (block) =>
         {
             int end = Math.Min(n, (block + 1) * 4096);
             for (int i = block * 4096; i < end; i++)
