@@ -147,20 +147,81 @@ public sealed class EntityCollectionBuilder
         var entityIds = Canonical(_entityIds, _forceStringEntities == true, _pairEntity, _count);
         var collectionIds = Canonical(_collectionIds, _forceStringCollections == true, _pairCollection, _count);
         _lastCollection = -1;
-        int collections = _collectionIds.Count;
+        return Assemble(entityIds, collectionIds, _pairCollection, _pairEntity, _count, _weights, _values, _timestamps, provenance);
+    }
+
+    /// <summary>
+    /// The set of integer-id rows (a collections artifact's usual columns): the same set as adding each row's ids as text,
+    /// without formatting and interning two strings per row. Ids are interned as integers and ranked by value — the order
+    /// <see cref="Build"/> gives ids that are all canonical integers.
+    /// </summary>
+    public static EntityCollectionSet FromIntegerRows(long[] collections, long[] entities, float[]? weights, double[]? values, double[]? timestamps, Provenance? provenance = null)
+    {
+        ArgumentNullException.ThrowIfNull(collections);
+        ArgumentNullException.ThrowIfNull(entities);
+        int count = collections.Length;
+        if (entities.Length != count || (weights is not null && weights.Length != count) || (values is not null && values.Length != count) || (timestamps is not null && timestamps.Length != count))
+            throw new ArgumentException("The id and value columns differ in length.");
+        if (count == 0) throw new EmbedPSException("NoRows", EmbedPSErrorKind.InvalidData, "The input holds no collection–entity rows.");
+        var pairCollection = new int[count];
+        var pairEntity = new int[count];
+        var collectionIds = RankIntegers(collections, pairCollection);
+        var entityIds = RankIntegers(entities, pairEntity);
+        return Assemble(entityIds, collectionIds, pairCollection, pairEntity, count, weights, values, timestamps, provenance);
+    }
+
+    /// <summary>Writes each value's rank among the distinct values into <paramref name="ranks"/>; returns the distinct values in order.</summary>
+    private static EntityIds RankIntegers(long[] column, int[] ranks)
+    {
+        var index = new Dictionary<long, int>();
+        var distinct = new List<long>();
+        long previous = 0;
+        int previousIndex = -1;
+        for (int i = 0; i < column.Length; i++)
+        {
+            long id = column[i];
+            // Rows usually come grouped by collection: repeat the last answer without a lookup.
+            if (previousIndex >= 0 && id == previous) { ranks[i] = previousIndex; continue; }
+            if (!index.TryGetValue(id, out int found))
+            {
+                found = distinct.Count;
+                index.Add(id, found);
+                distinct.Add(id);
+            }
+            ranks[i] = previousIndex = found;
+            previous = id;
+        }
+        var sorted = distinct.ToArray();
+        var order = new int[sorted.Length];
+        for (int k = 0; k < order.Length; k++) order[k] = k;
+        Array.Sort(sorted, order);
+        var rank = new int[order.Length];
+        for (int k = 0; k < order.Length; k++) rank[order[k]] = k;
+        for (int i = 0; i < ranks.Length; i++) ranks[i] = rank[ranks[i]];
+        return EntityIds.FromIntegers(sorted);
+    }
+
+    /// <summary>
+    /// Groups rows (dense, canonically ranked ids) by collection in arrival order, sorts each collection by entity and
+    /// merges duplicate pairs (weights summed, values averaged, earliest timestamp kept).
+    /// </summary>
+    private static EntityCollectionSet Assemble(EntityIds entityIds, EntityIds collectionIds, int[] pairCollection, int[] pairEntity, int count,
+        float[]? rowWeights, double[]? rowValues, double[]? rowTimestamps, Provenance? provenance)
+    {
+        int collections = collectionIds.Count;
         // Counting sort by collection keeps arrival order inside a collection; then sort each collection by entity.
         var offsets = new int[collections + 1];
-        for (int i = 0; i < _count; i++) offsets[_pairCollection[i] + 1]++;
+        for (int i = 0; i < count; i++) offsets[pairCollection[i] + 1]++;
         for (int c = 0; c < collections; c++) offsets[c + 1] += offsets[c];
         var cursor = offsets.AsSpan(0, collections).ToArray();
-        var order = new int[_count];
-        for (int i = 0; i < _count; i++) order[cursor[_pairCollection[i]]++] = i;
+        var order = new int[count];
+        for (int i = 0; i < count; i++) order[cursor[pairCollection[i]]++] = i;
 
-        var members = new int[_count];
-        var weights = _weights is null ? null : new float[_count];
-        var values = _values is null ? null : new double[_count];
-        var timestamps = _timestamps is null ? null : new double[_count];
-        var mergedCount = new int[_count];
+        var members = new int[count];
+        var weights = rowWeights is null ? null : new float[count];
+        var values = rowValues is null ? null : new double[count];
+        var timestamps = rowTimestamps is null ? null : new double[count];
+        var mergedCount = new int[count];
         var newOffsets = new int[collections + 1];
         int write = 0;
         long duplicates = 0;
@@ -170,8 +231,14 @@ public sealed class EntityCollectionBuilder
             int start = offsets[c], end = offsets[c + 1], len = end - start;
             if (keys.Length < len) keys = new int[Math.Max(len, keys.Length * 2)];
             var span = order.AsSpan(start, len);
-            for (int k = 0; k < len; k++) keys[k] = _pairEntity[span[k]];
-            keys.AsSpan(0, len).Sort(span);
+            bool increasing = true;
+            for (int k = 0; k < len; k++)
+            {
+                keys[k] = pairEntity[span[k]];
+                if (k > 0 && keys[k] <= keys[k - 1]) increasing = false;
+            }
+            // Files written from a set list each collection's entities in order already: nothing to sort (or merge).
+            if (!increasing) keys.AsSpan(0, len).Sort(span);
             newOffsets[c] = write;
             for (int k = 0; k < len; k++)
             {
@@ -181,16 +248,16 @@ public sealed class EntityCollectionBuilder
                 {
                     duplicates++;
                     int target = write - 1;
-                    if (weights is not null) weights[target] += _weights![row];
-                    if (values is not null) values[target] += _values![row];
-                    if (timestamps is not null) timestamps[target] = Math.Min(timestamps[target], _timestamps![row]);
+                    if (weights is not null) weights[target] += rowWeights![row];
+                    if (values is not null) values[target] += rowValues![row];
+                    if (timestamps is not null) timestamps[target] = Math.Min(timestamps[target], rowTimestamps![row]);
                     mergedCount[target]++;
                     continue;
                 }
                 members[write] = entity;
-                if (weights is not null) weights[write] = _weights![row];
-                if (values is not null) values[write] = _values![row];
-                if (timestamps is not null) timestamps[write] = _timestamps![row];
+                if (weights is not null) weights[write] = rowWeights![row];
+                if (values is not null) values[write] = rowValues![row];
+                if (timestamps is not null) timestamps[write] = rowTimestamps![row];
                 mergedCount[write] = 1;
                 write++;
             }
@@ -200,7 +267,7 @@ public sealed class EntityCollectionBuilder
         {
             for (int i = 0; i < write; i++) if (mergedCount[i] > 1) values[i] /= mergedCount[i];
         }
-        if (write < _count)
+        if (write < count)
         {
             Array.Resize(ref members, write);
             if (weights is not null) Array.Resize(ref weights, write);

@@ -1,0 +1,71 @@
+using EmbedPS.Core.Collections;
+using EmbedPS.Core.Common;
+using Xunit;
+
+namespace EmbedPS.Tests.Collections;
+
+/// <summary>The integer-id fast path (a collections artifact read back) builds the same set as adding every row's ids as text.</summary>
+[Trait("Category", "Unit")]
+public sealed class IntegerRowsTests
+{
+    [Theory]
+    [InlineData(1, false)]
+    [InlineData(2, true)]
+    [InlineData(3, true)]
+    public void Integer_rows_give_the_same_set_as_text_rows(int seed, bool withValues)
+    {
+        // Unsorted rows with repeated pairs, negative and large ids, collections both grouped and interleaved.
+        var random = new Random(seed);
+        int count = 5_000;
+        var collections = new long[count];
+        var entities = new long[count];
+        var weights = new float[count];
+        var values = withValues ? new double[count] : null;
+        var timestamps = withValues ? new double[count] : null;
+        for (int i = 0; i < count; i++)
+        {
+            collections[i] = i < count / 2 ? i / 40 : random.Next(-50, 150) * 1_000_000_007L;
+            entities[i] = random.Next(0, 4) == 0 ? -random.Next(0, 30) : random.Next(0, 300) + (random.Next(0, 2) == 0 ? 0 : long.MaxValue - 1_000);
+            weights[i] = random.Next(1, 9) / 4f;
+            if (values is not null) values[i] = random.NextDouble();
+            if (timestamps is not null) timestamps[i] = random.Next(0, 1000);
+        }
+        var builder = new EntityCollectionBuilder(hasWeights: true, withValues, withValues);
+        for (int i = 0; i < count; i++)
+            builder.Add(collections[i].ToString(System.Globalization.CultureInfo.InvariantCulture), entities[i].ToString(System.Globalization.CultureInfo.InvariantCulture),
+                weights[i], values?[i] ?? 0, timestamps?[i] ?? 0);
+        var expected = builder.Build();
+        var actual = EntityCollectionBuilder.FromIntegerRows(collections, entities, weights, values, timestamps);
+
+        Assert.True(expected.Entities.IsInteger && actual.Entities.IsInteger);
+        Assert.Equal(expected.Entities.Integers, actual.Entities.Integers);
+        Assert.Equal(expected.Collections.Integers, actual.Collections.Integers);
+        Assert.Equal(expected.CollectionOffsets, actual.CollectionOffsets);
+        Assert.Equal(expected.Members, actual.Members);
+        Assert.Equal(expected.Weights, actual.Weights);
+        Assert.Equal(expected.Values, actual.Values);
+        Assert.Equal(expected.Timestamps, actual.Timestamps);
+        Assert.Equal(expected.DuplicatePairsMerged, actual.DuplicatePairsMerged);
+        Assert.True(actual.DuplicatePairsMerged > 0);
+        // Ids ranked by value, members of each collection strictly increasing.
+        Assert.True(actual.Entities.Integers!.Zip(actual.Entities.Integers!.Skip(1)).All(p => p.First < p.Second));
+        for (int c = 0; c < actual.CollectionCount; c++)
+        {
+            var members = actual.MembersOf(c).ToArray();
+            Assert.True(members.Zip(members.Skip(1)).All(p => p.First < p.Second));
+        }
+    }
+
+    [Fact]
+    public void Integer_rows_without_weights_have_none_and_an_empty_input_is_an_error()
+    {
+        var set = EntityCollectionBuilder.FromIntegerRows([7, 7, 3], [2, 2, 9], null, null, null);
+        Assert.Null(set.Weights);
+        Assert.Equal(new long[] { 3, 7 }, set.Collections.Integers);
+        Assert.Equal(new long[] { 2, 9 }, set.Entities.Integers);
+        Assert.Equal(new[] { 1, 0 }, set.Members);
+        Assert.Equal(1, set.DuplicatePairsMerged);
+        var error = Assert.Throws<EmbedPSException>(() => EntityCollectionBuilder.FromIntegerRows([], [], null, null, null));
+        Assert.Equal("NoRows", error.ErrorId);
+    }
+}
