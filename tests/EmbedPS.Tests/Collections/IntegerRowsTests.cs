@@ -68,4 +68,63 @@ public sealed class IntegerRowsTests
         var error = Assert.Throws<EmbedPSException>(() => EntityCollectionBuilder.FromIntegerRows([], [], null, null, null));
         Assert.Equal("NoRows", error.ErrorId);
     }
+
+    [Fact]
+    public void A_text_id_after_integer_ids_turns_the_ids_into_text_sorted_ordinally()
+    {
+        var builder = new EntityCollectionBuilder();
+        builder.Add("10", "5");
+        builder.Add("10", "40");
+        builder.Add("9", "5");
+        builder.Add("9", "007");   // not canonical: every entity id becomes text from here on
+        builder.Add("10", "x");
+        builder.Add("10", "40");   // a duplicate pair, after the switch
+        var set = builder.Build();
+        Assert.False(set.Entities.IsInteger);
+        Assert.Equal(new[] { "007", "40", "5", "x" }, Enumerable.Range(0, set.EntityCount).Select(set.Entities.GetText));
+        Assert.Equal(new long[] { 9, 10 }, set.Collections.Integers);
+        Assert.Equal(new[] { 0, 2, 1, 2, 3 }, set.Members);          // 9: {007, 5}; 10: {40, 5, x}
+        Assert.Equal(new[] { 0, 2, 5 }, set.CollectionOffsets);
+        Assert.Equal(1, set.DuplicatePairsMerged);
+    }
+
+    [Fact]
+    public void Integer_ids_kept_as_text_are_sorted_ordinally()
+    {
+        var builder = new EntityCollectionBuilder();
+        builder.KeepEntityIdsAsText();
+        builder.Add("1", "10");
+        builder.Add("1", "9");
+        var set = builder.Build();
+        Assert.False(set.Entities.IsInteger);
+        Assert.Equal(new[] { "10", "9" }, Enumerable.Range(0, 2).Select(set.Entities.GetText));
+        Assert.True(set.Collections.IsInteger);
+    }
+
+    [Theory]
+    [InlineData("0", true, 0L)]
+    [InlineData("7", true, 7L)]
+    [InlineData("-7", true, -7L)]
+    [InlineData("9223372036854775807", true, long.MaxValue)]
+    [InlineData("-9223372036854775808", true, long.MinValue)]
+    [InlineData("9223372036854775808", false, 0L)]
+    [InlineData("-0", false, 0L)]
+    [InlineData("007", false, 0L)]
+    [InlineData("+7", false, 0L)]
+    [InlineData(" 7", false, 0L)]
+    [InlineData("7 ", false, 0L)]
+    [InlineData("-", false, 0L)]
+    [InlineData("", false, 0L)]
+    [InlineData("1e3", false, 0L)]
+    [InlineData("\u0667", false, 0L)] // an Arabic-Indic digit
+    public void Canonical_integer_text_is_what_formatting_the_integer_gives(string text, bool canonical, long expected)
+    {
+        text = System.Text.RegularExpressions.Regex.Unescape(text);
+        Assert.Equal(canonical, EntityIds.TryParseCanonicalInteger(text, out long value));
+        if (canonical)
+        {
+            Assert.Equal(expected, value);
+            Assert.Equal(text, value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+    }
 }
