@@ -75,10 +75,13 @@ public sealed class EntityCollectionBuilder
     /// Ids of one kind in first-seen order (the index is the position). While every id is the canonical text of an int64
     /// the ids are kept as integers: a long key is hashed and compared far faster than text, and text lookups were most of
     /// a large file's import time. The first other id turns the table into text (the integers formatted, in order, so
-    /// every index handed out stays valid).
+    /// every index handed out stays valid). Small non-negative integers (the usual dense ids) are looked up in an array.
     /// </summary>
     private sealed class IdTable
     {
+        /// <summary>Ids 0 ≤ id &lt; DirectIds are indexed by an array (index + 1, 0 = not seen; at most 16 MB), the rest by a dictionary.</summary>
+        private const int DirectIds = 1 << 22;
+        private int[]? _direct = new int[1024];
         private Dictionary<long, int>? _integerIndex = new();
         private List<long>? _integers = new();
         private Dictionary<string, int>? _textIndex;
@@ -93,6 +96,13 @@ public sealed class EntityCollectionBuilder
             {
                 if (EntityIds.TryParseCanonicalInteger(id, out long value))
                 {
+                    if ((ulong)value < DirectIds)
+                    {
+                        if (value >= _direct!.Length) Array.Resize(ref _direct, (int)Math.Min(DirectIds, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)value + 1)));
+                        ref int entry = ref _direct[value];
+                        if (entry == 0) { _integers.Add(value); entry = _integers.Count; }
+                        return entry - 1;
+                    }
                     ref int slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_integerIndex!, value, out bool exists);
                     if (!exists) { slot = _integers.Count; _integers.Add(value); }
                     return slot;
@@ -122,6 +132,7 @@ public sealed class EntityCollectionBuilder
             }
             _integers = null;
             _integerIndex = null;
+            _direct = null;
         }
 
         /// <summary>
@@ -158,7 +169,12 @@ public sealed class EntityCollectionBuilder
             {
                 _integers.Clear();
                 _integers.AddRange(typed.Integers!);
-                for (int k = 0; k < order.Length; k++) _integerIndex![_integers[k]] = k;
+                for (int k = 0; k < order.Length; k++)
+                {
+                    long value = _integers[k];
+                    if ((ulong)value < DirectIds) _direct![value] = k + 1;
+                    else _integerIndex![value] = k;
+                }
             }
             else
             {

@@ -44,6 +44,19 @@ public sealed class EntityIds
         if (text.IsEmpty || text.Length > 20) return false;
         int first = text[0] == '-' ? 1 : 0;
         if (first == text.Length || (text[first] == '0' && text.Length > 1)) return false;
+        if (text.Length - first <= 18)
+        {
+            // At most 18 digits cannot overflow: accumulate while checking (the common case, on every imported row).
+            long magnitude = 0;
+            for (int i = first; i < text.Length; i++)
+            {
+                uint digit = (uint)(text[i] - '0');
+                if (digit > 9) return false;
+                magnitude = magnitude * 10 + digit;
+            }
+            value = first == 1 ? -magnitude : magnitude;
+            return true;
+        }
         for (int i = first; i < text.Length; i++) if (!char.IsAsciiDigit(text[i])) return false;
         return long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value); // false on overflow
     }

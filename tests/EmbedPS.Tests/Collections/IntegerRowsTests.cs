@@ -89,6 +89,24 @@ public sealed class IntegerRowsTests
     }
 
     [Fact]
+    public void Ids_on_both_sides_of_the_array_indexed_range_keep_their_value_order_and_survive_a_second_build()
+    {
+        var builder = new EntityCollectionBuilder();
+        long[] ids = [4_194_304, 4_194_303, 0, -1, 17, long.MaxValue, 4_194_303, 0];
+        foreach (var id in ids) builder.Add("1", id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var set = builder.Build();
+        Assert.Equal(new long[] { -1, 0, 17, 4_194_303, 4_194_304, long.MaxValue }, set.Entities.Integers);
+        Assert.Equal(new[] { 0, 1, 2, 3, 4, 5 }, set.Members);
+        Assert.Equal(2, set.DuplicatePairsMerged);
+        // The builder stays usable after Build: the renumbered ids are still found (no new entity appears).
+        builder.Add("2", "17");
+        builder.Add("2", "4194304");
+        var again = builder.Build();
+        Assert.Equal(set.Entities.Integers, again.Entities.Integers);
+        Assert.Equal(new[] { 2, 4 }, again.MembersOf(1).ToArray());
+    }
+
+    [Fact]
     public void Integer_ids_kept_as_text_are_sorted_ordinally()
     {
         var builder = new EntityCollectionBuilder();
