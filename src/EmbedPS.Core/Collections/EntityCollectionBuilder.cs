@@ -94,19 +94,7 @@ public sealed class EntityCollectionBuilder
         {
             if (_integers is not null)
             {
-                if (EntityIds.TryParseCanonicalInteger(id, out long value))
-                {
-                    if ((ulong)value < DirectIds)
-                    {
-                        if (value >= _direct!.Length) Array.Resize(ref _direct, (int)Math.Min(DirectIds, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)value + 1)));
-                        ref int entry = ref _direct[value];
-                        if (entry == 0) { _integers.Add(value); entry = _integers.Count; }
-                        return entry - 1;
-                    }
-                    ref int slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_integerIndex!, value, out bool exists);
-                    if (!exists) { slot = _integers.Count; _integers.Add(value); }
-                    return slot;
-                }
+                if (EntityIds.TryParseCanonicalInteger(id, out long value)) return Intern(value);
                 SwitchToText();
             }
             if (!_textLookup.TryGetValue(id, out int found))
@@ -117,6 +105,21 @@ public sealed class EntityCollectionBuilder
                 _texts.Add(text);
             }
             return found;
+        }
+
+        /// <summary>Interns an integer id (only while the table holds integers).</summary>
+        public int Intern(long value)
+        {
+            if ((ulong)value < DirectIds)
+            {
+                if (value >= _direct!.Length) Array.Resize(ref _direct, (int)Math.Min(DirectIds, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)value + 1)));
+                ref int entry = ref _direct[value];
+                if (entry == 0) { _integers!.Add(value); entry = _integers.Count; }
+                return entry - 1;
+            }
+            ref int slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_integerIndex!, value, out bool exists);
+            if (!exists) { slot = _integers!.Count; _integers.Add(value); }
+            return slot;
         }
 
         private void SwitchToText()
@@ -237,32 +240,17 @@ public sealed class EntityCollectionBuilder
     /// <summary>Writes each value's rank among the distinct values into <paramref name="ranks"/>; returns the distinct values in order.</summary>
     private static EntityIds RankIntegers(long[] column, int[] ranks)
     {
-        var index = new Dictionary<long, int>();
-        var distinct = new List<long>();
+        var table = new IdTable();
         long previous = 0;
         int previousIndex = -1;
         for (int i = 0; i < column.Length; i++)
         {
             long id = column[i];
             // Rows usually come grouped by collection: repeat the last answer without a lookup.
-            if (previousIndex >= 0 && id == previous) { ranks[i] = previousIndex; continue; }
-            if (!index.TryGetValue(id, out int found))
-            {
-                found = distinct.Count;
-                index.Add(id, found);
-                distinct.Add(id);
-            }
-            ranks[i] = previousIndex = found;
-            previous = id;
+            if (previousIndex < 0 || id != previous) { previousIndex = table.Intern(id); previous = id; }
+            ranks[i] = previousIndex;
         }
-        var sorted = distinct.ToArray();
-        var order = new int[sorted.Length];
-        for (int k = 0; k < order.Length; k++) order[k] = k;
-        Array.Sort(sorted, order);
-        var rank = new int[order.Length];
-        for (int k = 0; k < order.Length; k++) rank[order[k]] = k;
-        for (int i = 0; i < ranks.Length; i++) ranks[i] = rank[ranks[i]];
-        return EntityIds.FromIntegers(sorted);
+        return table.Canonical(forceText: false, ranks, ranks.Length);
     }
 
     /// <summary>
