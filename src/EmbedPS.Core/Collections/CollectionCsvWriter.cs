@@ -22,9 +22,6 @@ public static class CollectionCsvWriter
             if (set.Values is not null) writer.Write(",value");
             if (set.Timestamps is not null) writer.Write(",timestamp");
             writer.Write('\n');
-            // Each entity's field once, not once per pair it is in.
-            var entityFields = new string[set.EntityCount];
-            for (int e = 0; e < entityFields.Length; e++) entityFields[e] = Escape(set.Entities.GetText(e));
             for (int c = 0; c < set.CollectionCount; c++)
             {
                 if ((c & 1023) == 0) cancellation.ThrowIfCancellationRequested();
@@ -35,7 +32,7 @@ public static class CollectionCsvWriter
                 {
                     writer.Write(collection);
                     writer.Write(',');
-                    writer.Write(entityFields[members[k]]);
+                    writer.Write(Escape(set.Entities.GetText(members[k])));
                     if (set.Weights is not null) { writer.Write(','); writer.Write(set.Weights[start + k].ToString("R", CultureInfo.InvariantCulture)); }
                     if (set.Values is not null) { writer.Write(','); writer.Write(set.Values[start + k].ToString("R", CultureInfo.InvariantCulture)); }
                     if (set.Timestamps is not null) { writer.Write(','); writer.Write(set.Timestamps[start + k].ToString("R", CultureInfo.InvariantCulture)); }
