@@ -42,6 +42,8 @@ public static class CollectionsArtifact
         var weights = table.Has("weight") ? table.Get<float>("weight") : null;
         var values = table.Has("value") ? table.Get<double>("value") : null;
         var timestamps = table.Has("timestamp") ? table.Get<double>("timestamp") : null;
+        if (collections is long[] collectionIntegers && entities is long[] entityIntegers)
+            return EntityCollectionBuilder.FromIntegerRows(collectionIntegers, entityIntegers, weights, values, timestamps, table.Provenance);
         var builder = new EntityCollectionBuilder(weights is not null, values is not null, timestamps is not null);
         if (collections is string[]) builder.KeepCollectionIdsAsText();
         if (entities is string[]) builder.KeepEntityIdsAsText();

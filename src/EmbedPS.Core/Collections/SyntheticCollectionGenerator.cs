@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using EmbedPS.Core.Artifacts;
 using EmbedPS.Core.Common;
 
@@ -123,10 +124,10 @@ public static class SyntheticCollectionGenerator
         var members = new int[offsets[collections]];
         var actual = new int[collections];
         int generated = 0;
-        Parallel.For(0, collections, new ParallelOptions { CancellationToken = cancellation }, () => new HashSet<int>(), (c, _, seen) =>
+        // seenIn[e] == c + 1 marks entity e as drawn for collection c (one array per worker, never cleared).
+        Parallel.For(0, collections, new ParallelOptions { CancellationToken = cancellation }, () => new int[n], [MethodImpl(MethodImplOptions.AggressiveOptimization)] (c, _, seenIn) =>
         {
             var local = new DeterministicRandom(options.Seed, c);
-            seen.Clear();
             int target = targetSize[c], start = offsets[c], count = 0, attempts = 0;
             int cluster = home[c];
             while (count < target && attempts < target * 20)
@@ -137,13 +138,13 @@ public static class SyntheticCollectionGenerator
                     : u < options.SubgroupShare + options.GroupShare ? groupSamplers[cluster / subs].Sample(ref local)
                     : u < options.SubgroupShare + options.GroupShare + options.NoiseShare ? noiseSampler.Sample(ref local)
                     : everySampler.Sample(ref local);
-                if (seen.Add(e)) members[start + count++] = e;
+                if (seenIn[e] != c + 1) { seenIn[e] = c + 1; members[start + count++] = e; }
             }
             members.AsSpan(start, count).Sort();
             actual[c] = count;
             int done = Interlocked.Increment(ref generated);
             if (done % 4096 == 0) log.Progress((double)done / collections, $"collection {done:N0} of {collections:N0}");
-            return seen;
+            return seenIn;
         }, _ => { });
 
         // Compact away the unused tail of collections whose target could not be met.
@@ -177,6 +178,11 @@ public static class SyntheticCollectionGenerator
     {
         private readonly int[] _items;
         private readonly double[] _cumulative;
+        // Guide table (Chen & Asau): _guide[b] is the first index whose cumulative weight falls in bucket b or later, so a
+        // draw in bucket b lies in [_guide[b], _guide[b + 1]] and a short search there finds the index a binary search over
+        // the whole table finds.
+        private readonly int[] _guide;
+        private readonly double _bucketScale;
 
         public ZipfPool(int[] items, double exponent, int interleave = 1, int? shuffleSeed = null)
         {
@@ -196,14 +202,32 @@ public static class SyntheticCollectionGenerator
                 sum += 1.0 / Math.Pow(rank + 1, exponent);
                 _cumulative[i] = sum;
             }
+            int buckets = items.Length;
+            _bucketScale = buckets / sum;
+            _guide = new int[buckets + 1];
+            int first = 0;
+            for (int b = 0; b <= buckets; b++)
+            {
+                while (first < items.Length && Bucket(_cumulative[first]) < b) first++;
+                _guide[b] = Math.Min(first, items.Length - 1);
+            }
         }
+
+        /// <summary>Non-decreasing in <paramref name="weight"/>: the guide's bounds rely on it.</summary>
+        private int Bucket(double weight) => Math.Min(_guide.Length - 2, (int)(weight * _bucketScale));
 
         public int Sample(ref DeterministicRandom random)
         {
             double u = random.NextDouble() * _cumulative[^1];
-            int k = Array.BinarySearch(_cumulative, u);
-            if (k < 0) k = ~k;
-            return _items[Math.Min(k, _items.Length - 1)];
+            // The first index whose cumulative weight reaches u (the last when none does), searched within u's bucket.
+            int b = Bucket(u);
+            int lo = _guide[b], hi = _guide[b + 1];
+            while (lo < hi)
+            {
+                int mid = (lo + hi) >>> 1;
+                if (_cumulative[mid] < u) lo = mid + 1; else hi = mid;
+            }
+            return _items[lo];
         }
     }
 }

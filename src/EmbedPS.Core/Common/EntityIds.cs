@@ -34,13 +34,31 @@ public sealed class EntityIds
         return FromIntegers(integers);
     }
 
-    internal static bool TryParseCanonicalInteger(string text, out long value)
+    /// <summary>
+    /// True when <paramref name="text"/> is exactly what <c>value.ToString(InvariantCulture)</c> gives for an int64: an
+    /// optional '-', then digits without a leading zero ("0" itself excepted; "-0", "007", "+7" and " 7" are not).
+    /// </summary>
+    internal static bool TryParseCanonicalInteger(ReadOnlySpan<char> text, out long value)
     {
         value = 0;
-        if (string.IsNullOrEmpty(text) || text.Length > 20) return false;
-        if (!long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value)) return false;
-        // "007" or "+7" would not round-trip: keep such ids as strings.
-        return string.Equals(value.ToString(CultureInfo.InvariantCulture), text, StringComparison.Ordinal);
+        if (text.IsEmpty || text.Length > 20) return false;
+        int first = text[0] == '-' ? 1 : 0;
+        if (first == text.Length || (text[first] == '0' && text.Length > 1)) return false;
+        if (text.Length - first <= 18)
+        {
+            // At most 18 digits cannot overflow: accumulate while checking (the common case, on every imported row).
+            long magnitude = 0;
+            for (int i = first; i < text.Length; i++)
+            {
+                uint digit = (uint)(text[i] - '0');
+                if (digit > 9) return false;
+                magnitude = magnitude * 10 + digit;
+            }
+            value = first == 1 ? -magnitude : magnitude;
+            return true;
+        }
+        for (int i = first; i < text.Length; i++) if (!char.IsAsciiDigit(text[i])) return false;
+        return long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value); // false on overflow
     }
 
     public int Count => _integers?.Length ?? _strings!.Length;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Diagnostics;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -88,7 +89,7 @@ public static class Tsne
         double targetEntropy = Math.Log(perplexity);
         // Per point: squared distances shifted by the smallest once, then bisection on the precision; only the last step's
         // weights are normalised (the same values as normalising every step).
-        Parallel.For(0, n, () => (new double[k], new double[k]), (i, _, buffers) =>
+        Parallel.For(0, n, () => (new double[k], new double[k]), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (i, _, buffers) =>
         {
             var (p, shifted) = buffers;
             var d = knn.Distances.AsSpan(i * k, k);
@@ -186,7 +187,7 @@ public static class Tsne
     {
         double z = repulsion.Compute(y, gradient); // gradient ← −repulsive force / Z
         var rows = p.RowOffsets; var cols = p.Columns; var vals = p.Values;
-        Parallel.For(0, (p.Count + 511) / 512, block =>
+        Parallel.For(0, (p.Count + 511) / 512, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (block) =>
         {
             int end = Math.Min(p.Count, (block + 1) * 512);
             for (int i = block * 512; i < end; i++)
@@ -200,6 +201,7 @@ public static class Tsne
     }
 
     /// <summary>Σ_e p_e·w_ie·(y_i − y_j) over row i's edges [start, end), w = 1/(1 + d²); eight edges at a time with AVX2 gathers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe (float Fx, float Fy) Attraction(float[] y, int i, int start, int end, int[] cols, float[] vals)
     {
         float xi = y[2 * i], yi = y[2 * i + 1], fx = 0, fy = 0;
@@ -232,6 +234,7 @@ public static class Tsne
         return (fx, fy);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Step(float[] y, float[] gradient, float[] update, float[] gains, float momentum, float learningRate, float maxStepNorm)
     {
         int n = y.Length / 2;
@@ -262,6 +265,7 @@ public static class Tsne
     }
 
     /// <summary>KL(P‖Q) = Σ p log(p / w) + log Z (Σ p = 1).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double KlDivergence(float[] y, SparseAffinity p, double z)
     {
         double sum = 0;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using System.Runtime.InteropServices;
 
@@ -74,6 +75,7 @@ internal sealed class TsneRepulsionComputer
     /// <summary>Cost of the FFT's per-point work in FFT values transformed (see <see cref="PrefersFft"/>).</summary>
     public const double FftPointInValues = 42;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double Span(float[] y, out double lo)
     {
         double min = double.MaxValue, max = double.MinValue;
@@ -100,7 +102,7 @@ internal sealed class TsneRepulsionComputer
     private double ComputeExact(float[] y, float[] gradient)
     {
         var forces = new double[2 * _n];
-        Parallel.For(0, _n, i =>
+        Parallel.For(0, _n, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (i) =>
         {
             double fx = 0, fy = 0, zi = 0;
             for (int j = 0; j < _n; j++)
@@ -115,6 +117,7 @@ internal sealed class TsneRepulsionComputer
         return Finish(forces, gradient);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private double Finish(double[] forces, float[] gradient)
     {
         double z = 0;
@@ -125,8 +128,17 @@ internal sealed class TsneRepulsionComputer
 
     // ---------------------------------------------------------------- Barnes–Hut
 
+    // The quadtree, rebuilt every call: _order lists the points subtree by subtree (a node covers _order[Start, End)), and
+    // _sortedX/_sortedY hold their coordinates in that order, so that the build and the walks read memory in sequence.
     private int[] _order = [];
-    private readonly List<QuadNode> _nodes = new();
+    private float[] _sortedX = [], _sortedY = [];
+    private int[] _orderScratch = [];
+    private float[] _scratchX = [], _scratchY = [];
+    private byte[] _quadrantOf = [];
+    private QuadNode[] _tree = new QuadNode[256];
+    private int _treeCount;
+    private readonly List<int> _groups = new();
+    private double[] _forces = [];
 
     private struct QuadNode
     {
@@ -134,37 +146,45 @@ internal sealed class TsneRepulsionComputer
         public int Count, Start, End, FirstChild, ChildCount;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private double ComputeBarnesHut(float[] y, float[] gradient)
     {
-        if (_order.Length != _n) _order = new int[_n];
-        for (int i = 0; i < _n; i++) _order[i] = i;
+        if (_order.Length != _n)
+        {
+            _order = new int[_n]; _sortedX = new float[_n]; _sortedY = new float[_n];
+            _orderScratch = new int[_n]; _scratchX = new float[_n]; _scratchY = new float[_n]; _quadrantOf = new byte[_n];
+        }
+        if (_forces.Length != 2 * _n) _forces = new double[2 * _n];
         double minX = double.MaxValue, minY = double.MaxValue, maxX = double.MinValue, maxY = double.MinValue;
         for (int i = 0; i < _n; i++)
         {
-            minX = Math.Min(minX, y[2 * i]); maxX = Math.Max(maxX, y[2 * i]);
-            minY = Math.Min(minY, y[2 * i + 1]); maxY = Math.Max(maxY, y[2 * i + 1]);
+            float x = y[2 * i], v = y[2 * i + 1];
+            _order[i] = i; _sortedX[i] = x; _sortedY[i] = v;
+            minX = Math.Min(minX, x); maxX = Math.Max(maxX, x);
+            minY = Math.Min(minY, v); maxY = Math.Max(maxY, v);
         }
         double side = Math.Max(maxX - minX, maxY - minY) * (1 + 1e-9) + 1e-12;
-        _nodes.Clear();
-        var scratch = new int[_n];
-        BuildNode(y, 0, _n, (minX + maxX) / 2, (minY + maxY) / 2, side, 0, scratch);
-        var nodes = _nodes.ToArray();
-        var forces = new double[2 * _n];
+        _treeCount = 1;
+        BuildNode(0, 0, _n, (minX + maxX) / 2, (minY + maxY) / 2, side, 0);
+        var nodes = _tree;
+        var order = _order; var sortedX = _sortedX; var sortedY = _sortedY;
+        var forces = _forces;
         double theta2 = _theta * _theta;
         // Group walk (Barnes 1990): the points of a subtree of at most GroupSize points share one walk, whose opening test uses
         // the distance from a node's centre of mass to the group's bounding box (never more than any member's own distance,
         // so at least as accurate as openTSNE's per-point test). The walk yields an interaction list of summarised nodes and
         // single points that every member then sums with SIMD, without branches.
-        var groups = new List<int>();
+        var groups = _groups;
+        groups.Clear();
         CollectGroups(nodes, 0, groups);
-        Parallel.For(0, groups.Count, () => new GroupScratch(), (g, _, list) =>
+        Parallel.For(0, groups.Count, () => new GroupScratch(), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (g, _, list) =>
         {
             var group = nodes[groups[g]];
-            BuildInteractionList(y, group, nodes, theta2, list);
+            BuildInteractionList(group, nodes, theta2, list);
             for (int at = group.Start; at < group.End; at++)
             {
-                int i = _order[at];
-                var (fx, fy, zi) = SumInteractions(y[2 * i], y[2 * i + 1], list);
+                int i = order[at];
+                var (fx, fy, zi) = SumInteractions(sortedX[at], sortedY[at], list);
                 _zPerPoint[i] = zi - 1; // the point itself is in its own list, at distance 0: w = 1, no force
                 forces[2 * i] = fx; forces[2 * i + 1] = fy;
             }
@@ -197,14 +217,15 @@ internal sealed class TsneRepulsionComputer
         }
     }
 
-    private void BuildInteractionList(float[] y, QuadNode group, QuadNode[] nodes, double theta2, GroupScratch list)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void BuildInteractionList(QuadNode group, QuadNode[] nodes, double theta2, GroupScratch list)
     {
+        var sortedX = _sortedX; var sortedY = _sortedY;
         double minX = double.MaxValue, minY = double.MaxValue, maxX = double.MinValue, maxY = double.MinValue;
         for (int t = group.Start; t < group.End; t++)
         {
-            int j = _order[t];
-            minX = Math.Min(minX, y[2 * j]); maxX = Math.Max(maxX, y[2 * j]);
-            minY = Math.Min(minY, y[2 * j + 1]); maxY = Math.Max(maxY, y[2 * j + 1]);
+            minX = Math.Min(minX, sortedX[t]); maxX = Math.Max(maxX, sortedX[t]);
+            minY = Math.Min(minY, sortedY[t]); maxY = Math.Max(maxY, sortedY[t]);
         }
         list.Count = 0;
         int top = 0;
@@ -217,7 +238,7 @@ internal sealed class TsneRepulsionComputer
             if (node.Width * node.Width < theta2 * (dx * dx + dy * dy)) { list.Add(node.ComX, node.ComY, node.Count); continue; }
             if (node.ChildCount == 0)
             {
-                for (int t = node.Start; t < node.End; t++) { int j = _order[t]; list.Add(y[2 * j], y[2 * j + 1], 1); }
+                for (int t = node.Start; t < node.End; t++) list.Add(sortedX[t], sortedY[t], 1);
                 continue;
             }
             if (top + 4 > list.Stack.Length) Array.Resize(ref list.Stack, list.Stack.Length * 2);
@@ -226,6 +247,7 @@ internal sealed class TsneRepulsionComputer
     }
 
     /// <summary>Σ over the list of c·w and c·w²·(y_i − y_j), w = 1/(1 + d²), c the number of points an entry stands for.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static (double Fx, double Fy, double Z) SumInteractions(float xi, float yi, GroupScratch list)
     {
         int count = list.Count, lanes = Vector<float>.Count, whole = count / lanes * lanes;
@@ -252,56 +274,63 @@ internal sealed class TsneRepulsionComputer
         return (fx, fy, z);
     }
 
-    /// <summary>Builds a node over _order[start, end) in the square of the given centre and side; children are contiguous.</summary>
-    private int BuildNode(float[] y, int start, int end, double cx, double cy, double side, int depth, int[] scratch)
+    /// <summary>
+    /// Fills node <paramref name="index"/> over _order[start, end) in the square of the given centre and side, then its
+    /// children in contiguous slots (quadrant order), depth first.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void BuildNode(int index, int start, int end, double cx, double cy, double side, int depth)
     {
-        int index = _nodes.Count;
+        var sortedX = _sortedX; var sortedY = _sortedY;
         double comX = 0, comY = 0;
-        for (int t = start; t < end; t++) { comX += y[2 * _order[t]]; comY += y[2 * _order[t] + 1]; }
+        for (int t = start; t < end; t++) { comX += sortedX[t]; comY += sortedY[t]; }
         int count = end - start;
-        _nodes.Add(new QuadNode { ComX = comX / count, ComY = comY / count, Width = side, Count = count, Start = start, End = end, FirstChild = -1 });
-        if (count <= 4 || depth >= 40) return index;
-        // Partition into quadrants (counting sort, stable).
+        _tree[index] = new QuadNode { ComX = comX / count, ComY = comY / count, Width = side, Count = count, Start = start, End = end, FirstChild = -1 };
+        if (count <= 4 || depth >= 40) return;
+        // Partition into quadrants (counting sort, stable), moving the coordinates along with the points.
         Span<int> counts = stackalloc int[4];
-        for (int t = start; t < end; t++) counts[Quadrant(y, _order[t], cx, cy)]++;
+        counts.Clear();
+        var quadrantOf = _quadrantOf;
+        for (int t = start; t < end; t++)
+        {
+            int q = (sortedX[t] >= cx ? 1 : 0) | (sortedY[t] >= cy ? 2 : 0);
+            quadrantOf[t] = (byte)q;
+            counts[q]++;
+        }
         Span<int> offsets = stackalloc int[5];
         offsets[0] = start;
         for (int q = 0; q < 4; q++) offsets[q + 1] = offsets[q] + counts[q];
         Span<int> cursor = stackalloc int[4];
         for (int q = 0; q < 4; q++) cursor[q] = offsets[q];
-        for (int t = start; t < end; t++) { int j = _order[t]; scratch[cursor[Quadrant(y, j, cx, cy)]++] = j; }
-        Array.Copy(scratch, start, _order, start, count);
+        for (int t = start; t < end; t++)
+        {
+            int slot = cursor[quadrantOf[t]]++;
+            _orderScratch[slot] = _order[t]; _scratchX[slot] = sortedX[t]; _scratchY[slot] = sortedY[t];
+        }
+        Array.Copy(_orderScratch, start, _order, start, count);
+        Array.Copy(_scratchX, start, sortedX, start, count);
+        Array.Copy(_scratchY, start, sortedY, start, count);
         int nonEmpty = 0;
         for (int q = 0; q < 4; q++) if (counts[q] > 0) nonEmpty++;
-        if (nonEmpty == 1 && side < 1e-9) return index; // coincident points: one leaf
-        // Reserve contiguous child slots, then build each child's subtree after them.
-        int firstChild = _nodes.Count;
-        var childSlots = new (int Start, int End, double Cx, double Cy)[nonEmpty];
-        int s = 0;
+        if (nonEmpty == 1 && side < 1e-9) return; // coincident points: one leaf
+        int firstChild = _treeCount;
+        _treeCount += nonEmpty;
+        if (_treeCount > _tree.Length) Array.Resize(ref _tree, Math.Max(_treeCount, 2 * _tree.Length));
+        _tree[index].FirstChild = firstChild;
+        _tree[index].ChildCount = nonEmpty;
+        int child = firstChild;
         for (int q = 0; q < 4; q++)
         {
             if (counts[q] == 0) continue;
             double qx = cx + ((q & 1) == 0 ? -side / 4 : side / 4);
             double qy = cy + ((q & 2) == 0 ? -side / 4 : side / 4);
-            childSlots[s++] = (offsets[q], offsets[q + 1], qx, qy);
-            _nodes.Add(default);
+            BuildNode(child++, offsets[q], offsets[q + 1], qx, qy, side / 2, depth + 1);
         }
-        for (int c = 0; c < nonEmpty; c++)
-        {
-            var (cs, ce, qx, qy) = childSlots[c];
-            int built = BuildNode(y, cs, ce, qx, qy, side / 2, depth + 1, scratch);
-            _nodes[firstChild + c] = _nodes[built];
-        }
-        var self = _nodes[index];
-        self.FirstChild = firstChild; self.ChildCount = nonEmpty;
-        _nodes[index] = self;
-        return index;
     }
-
-    private static int Quadrant(float[] y, int j, double cx, double cy) => (y[2 * j] >= cx ? 1 : 0) | (y[2 * j + 1] >= cy ? 2 : 0);
 
     // ---------------------------------------------------------------- FFT interpolation (FIt-SNE)
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private double ComputeFft(float[] y, float[] gradient, double span, double lo)
     {
         int n = _n, p = _p;
@@ -320,7 +349,7 @@ internal sealed class TsneRepulsionComputer
         var nodeX = _nodeX; var nodeY = _nodeY; var weightX = _weightX; var weightY = _weightY;
         var nodes = new double[p];
         for (int t = 0; t < p; t++) nodes[t] = (t + 0.5) / p;
-        Parallel.For(0, (n + 4095) / 4096, block =>
+        Parallel.For(0, (n + 4095) / 4096, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (block) =>
         {
             int end = Math.Min(n, (block + 1) * 4096);
             for (int i = block * 4096; i < end; i++)
@@ -352,7 +381,7 @@ internal sealed class TsneRepulsionComputer
         for (int b = 0; b < boxes; b++) rowStart[b + 1] += rowStart[b];
         var cursor = (int[])rowStart.Clone();
         for (int i = 0; i < n; i++) byBoxRow[cursor[nodeY[i] / p]++] = i;
-        Parallel.For(0, boxes, boxRow =>
+        Parallel.For(0, boxes, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (boxRow) =>
         {
             for (int at = rowStart[boxRow]; at < rowStart[boxRow + 1]; at++)
             {
@@ -385,8 +414,9 @@ internal sealed class TsneRepulsionComputer
         }
         convolution.Convolve(grids);
         // Interpolate the potentials back to the points.
-        var forces = new double[2 * n];
-        Parallel.For(0, (n + 4095) / 4096, block =>
+        if (_forces.Length != 2 * n) _forces = new double[2 * n];
+        var forces = _forces;
+        Parallel.For(0, (n + 4095) / 4096, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (block) =>
         {
             int end = Math.Min(n, (block + 1) * 4096);
             for (int i = block * 4096; i < end; i++)

@@ -236,6 +236,37 @@ public class CsvRoundTripTests
     }
 
     [Fact]
+    public void The_file_is_the_text_of_every_row_with_round_trip_numbers_in_UTF8()
+    {
+        using var dir = new TempDirectory();
+        var builder = new EntityCollectionBuilder(hasWeights: true, hasValues: true, hasTimestamps: true);
+        string[] collections = { "plain", "with,comma", "with \"quotes\"", " padded ", "ユーザー" };
+        string[] entities = { "a", "x\r\ny", new string('z', 100_000), "🎵", "007" }; // one field longer than the write buffer
+        int n = 0;
+        foreach (var c in collections)
+            foreach (var e in entities)
+                builder.Add(c, e, weight: ++n * 0.1f, value: n / 7.0, timestamp: n == 3 ? double.MaxValue : -1.7e9 / n);
+        var set = builder.Build();
+        var path = dir.File("exact.csv");
+        CollectionCsvWriter.Write(set, path);
+
+        static string Field(string text) =>
+            text.IndexOfAny(new[] { ',', '"', '\r', '\n' }) < 0 && !char.IsWhiteSpace(text[0]) && !char.IsWhiteSpace(text[^1]) ? text : "\"" + text.Replace("\"", "\"\"") + "\"";
+        var expected = new System.Text.StringBuilder("collection,entity,weight,value,timestamp\n");
+        var invariant = System.Globalization.CultureInfo.InvariantCulture;
+        for (int c = 0; c < set.CollectionCount; c++)
+        {
+            int start = set.CollectionOffsets[c];
+            var members = set.MembersOf(c);
+            for (int k = 0; k < members.Length; k++)
+                expected.Append(Field(set.Collections.GetText(c))).Append(',').Append(Field(set.Entities.GetText(members[k]))).Append(',')
+                    .Append(set.Weights![start + k].ToString("R", invariant)).Append(',').Append(set.Values![start + k].ToString("R", invariant)).Append(',')
+                    .Append(set.Timestamps![start + k].ToString("R", invariant)).Append('\n');
+        }
+        Assert.Equal(new System.Text.UTF8Encoding(false).GetBytes(expected.ToString()), File.ReadAllBytes(path));
+    }
+
+    [Fact]
     public void Synthetic_sample_round_trips_with_integer_ids()
     {
         using var dir = new TempDirectory();
