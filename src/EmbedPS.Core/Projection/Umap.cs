@@ -247,6 +247,9 @@ public static class Umap
             return current;
         }
         var snapshot = (float[])current.Clone();
+        // The positions the SGD works on, with spare slots past the vertices for its idle lanes.
+        var work = new float[2 * n + UmapSgd.SpareFloats];
+        current.CopyTo(work, 0);
         int rounds = Math.Max(1, options.RoundsPerEpoch);
         int blockSize = options.BlockSize > 0 ? options.BlockSize : AutomaticBlockSize(n, rounds);
         int blocks = (n + blockSize - 1) / blockSize;
@@ -259,11 +262,12 @@ public static class Umap
         var sgd = new UmapSgd
         {
             Count = n, A = a, B = b, Gamma = (float)options.RepulsionStrength, Seed = options.Seed, BlockSize = blockSize,
-            Edges = UmapSgd.Layout(cols, epochsPerSample, epochsPerNegative), RowStart = rows,
-            Current = current, Snapshot = snapshot, Moves = new UmapSgd.TailMove[cols.Length], MovesEnd = new int[2 * blocks],
+            Edges = UmapSgd.Layout(rows, cols, epochsPerSample, epochsPerNegative), RowStart = rows,
+            Current = work, Snapshot = snapshot, Moves = new UmapSgd.TailMove[cols.Length], MovesEnd = new int[2 * blocks],
         };
         log.Verbose($"UMAP: parallel SGD, {rounds} rounds per epoch over {blocks:N0} blocks of {blockSize} vertices.");
-        int applyWorkers = Math.Clamp(options.MaxDegreeOfParallelism > 0 ? options.MaxDegreeOfParallelism : Environment.ProcessorCount, 1, 8);
+        int workers = Math.Max(1, options.MaxDegreeOfParallelism > 0 ? options.MaxDegreeOfParallelism : Environment.ProcessorCount);
+        int applyWorkers = Math.Min(workers, 8);
         for (int epoch = 0; epoch < epochs; epoch++)
         {
             float alphaF = (float)alpha;
@@ -271,7 +275,12 @@ public static class Umap
             for (int round = 0; round < rounds; round++)
             {
                 int first = roundStartBlock[round], last = roundStartBlock[round + 1];
-                Parallel.For(first, last, parallel, block => sgd.RunBlock(block, epochIndex, alphaF));
+                // Each worker runs a contiguous share of the round's blocks (which share no vertices): the result does not
+                // depend on how they are shared out.
+                int shares = Math.Min(workers, last - first);
+                if (shares == 1) sgd.RunBlocks(first, last, epochIndex, alphaF);
+                else Parallel.For(0, shares, parallel, share =>
+                    sgd.RunBlocks(first + (last - first) * share / shares, first + (last - first) * (share + 1) / shares, epochIndex, alphaF));
                 // Each worker takes a share of the vertices: publishes the round's new positions among them, then scans the round's
                 // recorded tail moves and applies those whose tail is among them.
                 int activeStart = first * blockSize, activeEnd = Math.Min(n, last * blockSize);
@@ -293,6 +302,7 @@ public static class Umap
             alpha = alpha0 * (1.0 - (double)epoch / epochs);
             if ((epoch & 7) == 0) log.Progress((double)(epoch + 1) / epochs, $"UMAP epoch {epoch + 1}/{epochs}");
         }
+        Array.Copy(work, current, 2 * n);
         return current;
     }
 

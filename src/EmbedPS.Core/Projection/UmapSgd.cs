@@ -1,25 +1,42 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using EmbedPS.Core.Common;
 
 namespace EmbedPS.Core.Projection;
 
 /// <summary>
-/// The inner loop of UMAP's parallel SGD: one block of the vertices active in one round (see <see cref="Umap"/> for the round
-/// scheme).
-/// <para>Each due edge sample is evaluated in one 8-lane pass: lane 0 the attraction, lanes 1… its negative samples (more than 7
-/// negatives take further passes). The lanes share the head position at the start of the pass instead of seeing each other's
-/// updates, a difference of the order of the head's own step. In umap-learn's order each sample is a chain of six dependent
-/// power and division evaluations whose latency, not arithmetic, bounds the run time.</para>
+/// The inner loop of UMAP's parallel SGD: the blocks of vertices active in one round (see <see cref="Umap"/> for the round
+/// scheme), a worker's share of them.
+/// <para>Each due edge sample is one pass of up to 8 terms: term 0 the attraction, terms 1… its negative samples (more than 7
+/// negatives take further passes). The terms share the head position at the start of the pass instead of seeing each other's
+/// updates, a difference of the order of the head's own step.</para>
 /// <para>The attraction's opposite move of the tail (umap-learn's <c>move_other</c>) is recorded, not applied: other blocks of
 /// the round may own the tail or move it too. <see cref="ApplyMoves"/> adds the recorded moves after the round in a fixed
 /// order, so the result is the same for any thread count.</para>
-/// <para>The block's vertices are split into two halves walked side by side (two independent dependency chains, each with
-/// its own random stream), so the processor overlaps one half's pass with the other's.</para>
+/// <para>How a worker runs its blocks. (1) The due scan: 8 edges at a time, the schedules (structure of arrays) compared with
+/// the epoch and advanced, the due edges packed into a list with their negative-sample counts — no branch per edge.
+/// (2) The plan: each block's vertices are split into two halves, each drawing from its own random stream in vertex order
+/// (as umap-learn's sweep does); every pass gets its terms' vertices and a place: a vertex's passes go to one of
+/// <see cref="Lanes"/> lanes, in consecutive batches. (3) The fetch copies the terms' positions from the round's copy (which
+/// no one writes during a round) into the batches. (4) The batches are run: lane j of a batch is one pass of the vertex in
+/// lane j, each term evaluated for 8 lanes at once, in short phases (differences, logarithm, exponential, step) so that the
+/// processor overlaps the terms' long latency chains. A vertex's position stays in its lane from pass to pass. Each vertex
+/// still takes its passes in its own order with the same terms, summed in the same order, so the result does not depend on
+/// how vertices are put into lanes or blocks shared among workers.</para>
 /// </summary>
 internal sealed class UmapSgd
 {
+    /// <summary>Vertices run side by side: two groups of 8 lanes.</summary>
+    internal const int Lanes = 16;
+
+    /// <summary>The spare position slots idle lanes point at: <see cref="Current"/> must hold this many floats past 2 × Count.</summary>
+    internal const int SpareFloats = 2 * Lanes;
+
+    /// <summary>A worker plans and runs its blocks in parts of about this many passes (the part's batches stay in the L2 cache).</summary>
+    private const int PartPasses = 1024;
+
     public required int Count { get; init; }
     public required float A { get; init; }
     public required float B { get; init; }
@@ -29,7 +46,7 @@ internal sealed class UmapSgd
     public required int BlockSize { get; init; }
     public int Blocks => (Count + BlockSize - 1) / BlockSize;
     /// <summary>Edge schedules in CSR order: vertex i's edges are [RowStart[i], RowStart[i + 1]).</summary>
-    public required EdgeSample[] Edges { get; init; }
+    public required EdgeSchedule Edges { get; init; }
     public required int[] RowStart { get; init; }
     public required float[] Current { get; init; }
     public required float[] Snapshot { get; init; }
@@ -49,25 +66,39 @@ internal sealed class UmapSgd
     /// <summary>Per block: where the first and the second half-walk's moves end in <see cref="Moves"/>.</summary>
     public required int[] MovesEnd { get; init; }
 
-    /// <summary>One directed edge's tail and sampling schedule, kept together so a due check touches one cache line.</summary>
-    internal struct EdgeSample
+    /// <summary>
+    /// The directed edges' tails and sampling schedules, one array each (8 schedules compared at once), each padded by 8 so
+    /// that a vector load at the last edge stays inside.
+    /// </summary>
+    internal sealed class EdgeSchedule
     {
-        public int Tail;
-        public float EpochsPerSample, NextSample, EpochsPerNegative, NextNegative;
+        public required int[] Tail { get; init; }
+        /// <summary>Each edge's head (the vertex whose CSR row holds it).</summary>
+        public required int[] Head { get; init; }
+        public required float[] EpochsPerSample { get; init; }
+        public required float[] NextSample { get; init; }
+        public required float[] EpochsPerNegative { get; init; }
+        public required float[] NextNegative { get; init; }
     }
 
-    /// <summary>Packs each CSR edge's tail and sampling schedule together.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static EdgeSample[] Layout(int[] columns, float[] epochsPerSample, float[] epochsPerNegative)
+    /// <summary>Each CSR edge's tail and sampling schedule, structure of arrays.</summary>
+    public static EdgeSchedule Layout(int[] rowStart, int[] columns, float[] epochsPerSample, float[] epochsPerNegative)
     {
-        var edges = new EdgeSample[columns.Length];
-        for (int e = 0; e < edges.Length; e++)
-            edges[e] = new EdgeSample
-            {
-                Tail = columns[e], EpochsPerSample = epochsPerSample[e], NextSample = epochsPerSample[e],
-                EpochsPerNegative = epochsPerNegative[e], NextNegative = epochsPerNegative[e],
-            };
-        return edges;
+        int padded = columns.Length + 8;
+        var heads = new int[columns.Length];
+        for (int i = 0; i + 1 < rowStart.Length; i++) heads.AsSpan(rowStart[i], rowStart[i + 1] - rowStart[i]).Fill(i);
+        var schedule = new EdgeSchedule
+        {
+            Tail = new int[padded], Head = heads, EpochsPerSample = new float[padded], NextSample = new float[padded],
+            EpochsPerNegative = new float[padded], NextNegative = new float[padded],
+        };
+        columns.CopyTo(schedule.Tail, 0);
+        epochsPerSample.CopyTo(schedule.EpochsPerSample, 0);
+        epochsPerSample.CopyTo(schedule.NextSample, 0);
+        epochsPerNegative.CopyTo(schedule.EpochsPerNegative, 0);
+        epochsPerNegative.CopyTo(schedule.NextNegative, 0);
+        schedule.NextSample.AsSpan(columns.Length).Fill(float.PositiveInfinity);
+        return schedule;
     }
 
     /// <summary>
@@ -97,7 +128,7 @@ internal sealed class UmapSgd
         return made;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private void ApplyRange(int from, int to, int tailStart, int tailEnd)
     {
         ref float current = ref MemoryMarshal.GetArrayDataReference(Current);
@@ -120,15 +151,6 @@ internal sealed class UmapSgd
         if (end > start) Array.Copy(Current, 2 * start, Snapshot, 2 * start, 2 * (end - start));
     }
 
-    /// <summary>Where one half-block walk stands: its vertex (and position), its edge, the sample being worked off.</summary>
-    private struct Cursor
-    {
-        public int Vertex, End, Edge, EdgeEnd, NegativesLeft, Tail, MoveWrite;
-        public bool AttractionPending, Loaded;
-        public float X, Y;
-        public DeterministicRandom Random;
-    }
-
     /// <summary>Block <paramref name="block"/>'s two half-walks: vertices [start, mid) and [mid, end).</summary>
     private (int Start, int Mid, int End) HalfWalks(int block)
     {
@@ -136,90 +158,525 @@ internal sealed class UmapSgd
         return (start, start + (end - start + 1) / 2, end);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void RunBlock(int block, int epoch, float alpha)
+    /// <summary>
+    /// Eight passes run side by side, lane j one pass of the vertex in lane j. Batch b of lane group g is <c>Batches[2b + g]</c>.
+    /// </summary>
+    private struct Batch
     {
-        var (start, mid, end) = HalfWalks(block);
-        long stream = 1 + ((long)epoch * Blocks + block) * 2;
-        var first = new Cursor { Vertex = start - 1, End = mid, MoveWrite = RowStart[start], Random = new DeterministicRandom(Seed, stream) };
-        var second = new Cursor { Vertex = mid - 1, End = end, MoveWrite = RowStart[mid], Random = new DeterministicRandom(Seed, stream + 1) };
-        Span<float> firstX = stackalloc float[8], firstY = stackalloc float[8], secondX = stackalloc float[8], secondY = stackalloc float[8];
-        var constants = new PassConstants(A, B, Gamma, alpha);
-        while (true)
-        {
-            int usedFirst = Fill(ref first, firstX, firstY, epoch, out bool attractFirst);
-            int usedSecond = Fill(ref second, secondX, secondY, epoch, out bool attractSecond);
-            if (usedFirst == 0 && usedSecond == 0) break;
-            // Two independent passes in straight-line code: the out-of-order core overlaps their latency chains.
-            if (usedFirst > 0)
-            {
-                Pass(ref first.X, ref first.Y, firstX, firstY, usedFirst, attractFirst, constants, out float tailX, out float tailY);
-                if (attractFirst) Moves[first.MoveWrite++] = new TailMove { Tail = first.Tail, X = tailX, Y = tailY };
-            }
-            if (usedSecond > 0)
-            {
-                Pass(ref second.X, ref second.Y, secondX, secondY, usedSecond, attractSecond, constants, out float tailX, out float tailY);
-                if (attractSecond) Moves[second.MoveWrite++] = new TailMove { Tail = second.Tail, X = tailX, Y = tailY };
-            }
-        }
-        MovesEnd[2 * block] = first.MoveWrite;
-        MovesEnd[2 * block + 1] = second.MoveWrite;
+        /// <summary>Term t's other points (t = 0 the tail when the pass attracts): x, y pairs, lane j's at pair <see cref="PairOf"/>[j] of XY[2t], XY[2t + 1].</summary>
+        public Pairs XY;
+        /// <summary>The positions of the vertices that start in this batch (lanes set in <see cref="Starts"/>).</summary>
+        public Vector256<float> StartX, StartY;
+        /// <summary>All bits set in the lanes whose vertex starts in this batch.</summary>
+        public Vector256<int> Starts;
+        public Vector256<int> Used;
+        /// <summary>The index in <see cref="Moves"/> of the tail move, −1 when the pass has no attraction.</summary>
+        public Vector256<int> MoveSlot;
+        /// <summary>2 × the head vertex.</summary>
+        public Vector256<int> Head;
+        /// <summary>The tail moves, filled in by the run.</summary>
+        public Vector256<float> MoveX, MoveY;
+        /// <summary>Bit j: lane j's vertex takes its last pass in this batch.</summary>
+        public int Ends;
+    }
+
+    [InlineArray(16)]
+    private struct Pairs
+    {
+        private Vector256<float> _half;
     }
 
     /// <summary>
-    /// Loads the next pass of this walk into the lane buffers (the tail in lane 0 when the attraction is due, then up to 8
-    /// negative samples) and returns the lanes used; 0 when the walk is done. Writes a finished vertex back.
-    /// <para>The cursor is worked on in a local copy (its random state then stays in registers instead of going through memory
-    /// at every draw) and the arrays are read without bounds checks: the indices come from the CSR graph and the generator.</para>
+    /// Where lane j's x, y pair goes among a term's 8 pairs: splitting the two 4-pair vectors into x and y with one shuffle each
+    /// puts pairs 0, 1, 4, 5 of the first and 0, 1, 4, 5 of the second vector… in lanes 0, 1, 2, 3, 4, 5, 6, 7 as below.
+    /// </summary>
+    private static ReadOnlySpan<int> PairOf => [0, 1, 4, 5, 2, 3, 6, 7];
+
+    /// <summary>A worker's buffers, grown as needed.</summary>
+    private sealed class Scratch
+    {
+        public int[] Due = new int[256], DueNegatives = new int[256];
+        public int[] Draws = new int[256];
+        public Batch[] Batches = new Batch[64];
+        /// <summary>
+        /// Per planned pass: its 8 term vertices; the terms used, its tail move's slot (−1: none), 2 × its head; where its lane's
+        /// first pair goes and where its lane is (in floats from the first batch).
+        /// </summary>
+        public int[] Terms = new int[512], Used = new int[64], Slot = new int[64], Head = new int[64], Targets = new int[64], Places = new int[64];
+        /// <summary>Per vertex run (a vertex's passes): its first pass (then one past the last run's), its lane and first batch.</summary>
+        public int[] RunFirst = new int[65], RunLane = new int[64], RunBatch = new int[64];
+        /// <summary>Per half-walk of the part: its first vertex, first due entry, first draw.</summary>
+        public int[] WalkVertex = new int[64], WalkDue = new int[64], WalkDraw = new int[64];
+    }
+
+    [ThreadStatic] private static Scratch? t_scratch;
+
+    /// <summary>
+    /// Runs blocks [firstBlock, lastBlock) of a round for epoch <paramref name="epoch"/> at learning rate <paramref name="alpha"/>.
+    /// The blocks must not share vertices with blocks other workers run at the same time (a round's blocks never do).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private int Fill(ref Cursor cursor, Span<float> otherX, Span<float> otherY, int epoch, out bool attract)
+    public void RunBlocks(int firstBlock, int lastBlock, int epoch, float alpha)
     {
-        attract = false;
-        var c = cursor;
-        ref float current = ref MemoryMarshal.GetArrayDataReference(Current);
-        ref float snapshot = ref MemoryMarshal.GetArrayDataReference(Snapshot);
-        ref EdgeSample edges = ref MemoryMarshal.GetArrayDataReference(Edges);
-        ref int rowStart = ref MemoryMarshal.GetArrayDataReference(RowStart);
-        ref float laneX = ref MemoryMarshal.GetReference(otherX);
-        ref float laneY = ref MemoryMarshal.GetReference(otherY);
-        int count = Count;
-        while (true)
+        var scratch = t_scratch ??= new Scratch();
+        var constants = new PassConstants(A, B, Gamma, alpha);
+        for (int block = firstBlock; block < lastBlock;)
         {
-            if (!c.AttractionPending && c.NegativesLeft == 0)
+            // 1. Scan and draw a part's half-walks (all of them first, so the planner reads no freshly written memory).
+            int partFirst = block, walks = 0, due = 0, drawn = 1;
+            do
             {
-                // Advance to the next due edge, moving on to the next vertex when the current one is done.
-                c.Edge++;
-                while (c.Edge >= c.EdgeEnd)
+                var (start, mid, end) = HalfWalks(block);
+                long stream = 1 + ((long)epoch * Blocks + block) * 2;
+                ScanAndDraw(scratch, walks++, start, mid, epoch, new DeterministicRandom(Seed, stream), ref due, ref drawn);
+                ScanAndDraw(scratch, walks++, mid, end, epoch, new DeterministicRandom(Seed, stream + 1), ref due, ref drawn);
+                block++;
+            }
+            while (block < lastBlock && due < PartPasses);
+            scratch.WalkDue[walks] = due;
+            // The planner reads draws 8 at a time, one before a sample's to 7 past: keep those valid vertex indices.
+            scratch.Draws.AsSpan(drawn, 8).Clear();
+            // 2. Plan: room for every pass in its own batch of every lane, and the planner's look-ahead.
+            int most = due + drawn / 8 + 4;
+            if (scratch.Batches.Length < 2 * most) scratch.Batches = new Batch[Math.Max(2 * scratch.Batches.Length, 2 * most)];
+            if (scratch.Targets.Length < most)
+            {
+                int size = Math.Max(2 * scratch.Targets.Length, most);
+                scratch.Targets = new int[size]; scratch.Places = new int[size]; scratch.Used = new int[size]; scratch.Slot = new int[size];
+                scratch.Head = new int[size]; scratch.Terms = new int[8 * size];
+                scratch.RunFirst = new int[size + 1]; scratch.RunLane = new int[size]; scratch.RunBatch = new int[size];
+            }
+            int passes = Choose(scratch, partFirst, walks, out int runs);
+            int batches = Schedule(scratch, runs);
+            // 3. Fetch the terms' positions, 4. run the batches, 5. hand over the tail moves.
+            Fetch(scratch, passes, runs, batches);
+            RunBatches(scratch, batches, constants);
+            Deliver(scratch, batches);
+        }
+    }
+
+    /// <summary>Scans half-walk <paramref name="walk"/> of the part (vertices [start, end)) and draws its negative samples.</summary>
+    private void ScanAndDraw(Scratch scratch, int walk, int start, int end, int epoch, DeterministicRandom random, ref int due, ref int drawn)
+    {
+        int edgeStart = RowStart[start], edgeEnd = RowStart[end];
+        if (scratch.WalkVertex.Length < walk + 2)
+        {
+            Array.Resize(ref scratch.WalkVertex, 2 * (walk + 2));
+            Array.Resize(ref scratch.WalkDue, 2 * (walk + 2));
+            Array.Resize(ref scratch.WalkDraw, 2 * (walk + 2));
+        }
+        if (scratch.Due.Length < due + edgeEnd - edgeStart + 8)
+        {
+            int size = Math.Max(2 * scratch.Due.Length, due + edgeEnd - edgeStart + 8);
+            Array.Resize(ref scratch.Due, size); Array.Resize(ref scratch.DueNegatives, size);
+        }
+        scratch.WalkVertex[walk] = start; scratch.WalkDue[walk] = due; scratch.WalkDraw[walk] = drawn;
+        due = ScanDue(scratch, edgeStart, edgeEnd, due, epoch, out int draws);
+        if (scratch.Draws.Length < drawn + draws + 8) Array.Resize(ref scratch.Draws, Math.Max(2 * scratch.Draws.Length, drawn + draws + 8));
+        Draw(scratch.Draws, drawn, draws, random);
+        drawn += draws;
+    }
+
+    private static readonly int[] s_packTable = BuildPackTable();
+
+    /// <summary>For each 8-bit mask, the indices of its set bits in order (then zeros): the permutation that left-packs a vector.</summary>
+    private static int[] BuildPackTable()
+    {
+        var table = new int[256 * 8];
+        for (int mask = 0; mask < 256; mask++)
+        {
+            int k = 0;
+            for (int lane = 0; lane < 8; lane++) if ((mask >> lane & 1) != 0) table[mask * 8 + k++] = lane;
+        }
+        return table;
+    }
+
+    /// <summary>
+    /// Advances the schedules of edges [from, to) that are due at <paramref name="epoch"/> (umap-learn's <c>epoch_of_next_sample
+    /// ≤ n</c>) and appends them, with their negative-sample counts, to the due list at <paramref name="write"/>; returns the
+    /// list's new end. The same float operations as umap-learn's scalar update, 8 edges at a time.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    private int ScanDue(Scratch scratch, int from, int to, int write, int epoch, out int draws)
+    {
+        var edges = Edges;
+        ref float nextSample = ref MemoryMarshal.GetArrayDataReference(edges.NextSample);
+        ref float epochsPerSample = ref MemoryMarshal.GetArrayDataReference(edges.EpochsPerSample);
+        ref float nextNegative = ref MemoryMarshal.GetArrayDataReference(edges.NextNegative);
+        ref float epochsPerNegative = ref MemoryMarshal.GetArrayDataReference(edges.EpochsPerNegative);
+        ref int due = ref MemoryMarshal.GetArrayDataReference(scratch.Due);
+        ref int dueNegatives = ref MemoryMarshal.GetArrayDataReference(scratch.DueNegatives);
+        ref int pack = ref MemoryMarshal.GetArrayDataReference(s_packTable);
+        float now = epoch;
+        var nowV = Vector256.Create(now);
+        var lanes = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
+        int e = from;
+        var drawn = Vector256<int>.Zero;
+        draws = 0;
+        if (Avx2.IsSupported)
+        {
+            for (; e + 8 <= to; e += 8)
+            {
+                var ns = Vector256.LoadUnsafe(ref nextSample, (nuint)e);
+                var isDue = Vector256.LessThanOrEqual(ns, nowV);
+                uint mask = isDue.ExtractMostSignificantBits();
+                var eps = Vector256.LoadUnsafe(ref epochsPerSample, (nuint)e);
+                var nn = Vector256.LoadUnsafe(ref nextNegative, (nuint)e);
+                var epn = Vector256.LoadUnsafe(ref epochsPerNegative, (nuint)e);
+                Vector256.ConditionalSelect(isDue, ns + eps, ns).StoreUnsafe(ref nextSample, (nuint)e);
+                var negatives = Vector256.ConvertToInt32Native((nowV - nn) / epn);
+                Vector256.ConditionalSelect(isDue, nn + Vector256.ConvertToSingle(negatives) * epn, nn).StoreUnsafe(ref nextNegative, (nuint)e);
+                var permutation = Vector256.LoadUnsafe(ref pack, mask * 8);
+                Avx2.PermuteVar8x32(Vector256.Create(e) + lanes, permutation).StoreUnsafe(ref due, (nuint)write);
+                Avx2.PermuteVar8x32(negatives, permutation).StoreUnsafe(ref dueNegatives, (nuint)write);
+                drawn += Vector256.Max(negatives, Vector256<int>.Zero) & isDue.AsInt32();
+                write += System.Numerics.BitOperations.PopCount(mask);
+            }
+        }
+        for (; e < to; e++)
+        {
+            ref float ns = ref Unsafe.Add(ref nextSample, e);
+            if (ns > now) continue;
+            ns += Unsafe.Add(ref epochsPerSample, e);
+            ref float nn = ref Unsafe.Add(ref nextNegative, e);
+            float epn = Unsafe.Add(ref epochsPerNegative, e);
+            int negatives = (int)((now - nn) / epn);
+            nn += negatives * epn;
+            Unsafe.Add(ref due, write) = e;
+            Unsafe.Add(ref dueNegatives, write) = negatives;
+            draws += Math.Max(0, negatives);
+            write++;
+        }
+        draws += Vector256.Sum(drawn);
+        return write;
+    }
+
+    /// <summary>
+    /// Draws a half-walk's negative samples, <paramref name="total"/> in all, in order from <paramref name="random"/> into
+    /// <paramref name="draws"/> from <paramref name="at"/> (a tight loop: the generator's dependency chain is short).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    private void Draw(int[] draws, int at, int total, DeterministicRandom random)
+    {
+        ref int draw = ref MemoryMarshal.GetArrayDataReference(draws);
+        int count = Count;
+        for (int r = at; r < at + total; r++) Unsafe.Add(ref draw, r) = random.NextInt(count);
+    }
+
+    /// <summary>
+    /// Chooses the terms of the part's passes. The half-walks start at block <paramref name="firstBlock"/>'s; each due edge
+    /// sample is the attraction then its negative samples, taken in order from its half-walk's draws (a draw of the head itself
+    /// is skipped), at most 8 terms a pass. Per pass: its 8 term vertices (packed, unused terms repeating the first), the terms
+    /// used, its tail move's slot (the move's tail written there now), 2 × its head; per vertex the run of its passes. Sets each
+    /// half-walk's moves' end; returns the number of passes.
+    /// <para>A sample with at most 7 negatives (nearly all) is one pass, chosen 8 terms at once: the candidates (the tail and
+    /// the next 7 draws) as a vector, those that are this sample's and not the head kept, left-packed by a permutation.</para>
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    private unsafe int Choose(Scratch scratch, int firstBlock, int walks, out int runCount)
+    {
+        var laneIndex = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
+        var firstLane = Vector256.Create(-1, 0, 0, 0, 0, 0, 0, 0);
+        int passes = 0, runs = 0;
+        fixed (int* tails = Edges.Tail, heads = Edges.Head, rowStart = RowStart)
+        fixed (int* due = scratch.Due, dueNegatives = scratch.DueNegatives, draws = scratch.Draws, pack = s_packTable)
+        fixed (int* terms = scratch.Terms, used = scratch.Used, slots = scratch.Slot, passHeads = scratch.Head, runFirst = scratch.RunFirst)
+        fixed (int* walkVertex = scratch.WalkVertex, walkDue = scratch.WalkDue, walkDraw = scratch.WalkDraw)
+        fixed (TailMove* moves = Moves)
+        {
+            for (int walk = 0; walk < walks; walk++)
+            {
+                int moveWrite = rowStart[walkVertex[walk]], r = walkDraw[walk], last = -1;
+                for (int d = walkDue[walk], dueEnd = walkDue[walk + 1]; d < dueEnd; d++)
                 {
-                    if (c.Loaded) { Unsafe.Add(ref current, 2 * c.Vertex) = c.X; Unsafe.Add(ref current, 2 * c.Vertex + 1) = c.Y; c.Loaded = false; }
-                    if (++c.Vertex >= c.End) { cursor = c; return 0; }
-                    c.X = Unsafe.Add(ref current, 2 * c.Vertex); c.Y = Unsafe.Add(ref current, 2 * c.Vertex + 1); c.Loaded = true;
-                    c.Edge = Unsafe.Add(ref rowStart, c.Vertex); c.EdgeEnd = Unsafe.Add(ref rowStart, c.Vertex + 1);
+                    int e = due[d];
+                    int negatives = Math.Max(0, dueNegatives[d]);
+                    int head = heads[e], tail = tails[e];
+                    // A new run wherever the head changes (written either way, counted only then).
+                    runFirst[runs] = passes;
+                    runs += (int)((uint)((head - last) | (last - head)) >> 31);
+                    last = head;
+                    moves[moveWrite].Tail = tail;
+                    if (negatives <= 7)
+                    {
+                        var candidates = Vector256.ConditionalSelect(firstLane, Vector256.Create(tail), Vector256.Load(draws + r - 1));
+                        var keep = Vector256.LessThanOrEqual(laneIndex, Vector256.Create(negatives))
+                                   & (~Vector256.Equals(candidates, Vector256.Create(head)) | firstLane);
+                        uint mask = keep.ExtractMostSignificantBits();
+                        Avx2.PermuteVar8x32(candidates, Vector256.Load(pack + 8 * mask)).Store(terms + 8 * passes);
+                        used[passes] = System.Numerics.BitOperations.PopCount(mask);
+                        slots[passes] = moveWrite++;
+                        passHeads[passes] = 2 * head;
+                        passes++;
+                        r += negatives;
+                        continue;
+                    }
+                    // More than 7 negatives: the first pass takes draws until it has 8 terms, further passes up to 8 without the attraction.
+                    int* term = terms + 8 * passes;
+                    term[0] = tail;
+                    int left = negatives, usedTerms = 1, slot = moveWrite++;
+                    while (true)
+                    {
+                        while (usedTerms < 8 && left > 0)
+                        {
+                            int m = draws[r++];
+                            left--;
+                            if (m == head) continue;
+                            term[usedTerms++] = m;
+                        }
+                        if (usedTerms > 0)
+                        {
+                            for (int t = usedTerms; t < 8; t++) term[t] = term[0];
+                            used[passes] = usedTerms; slots[passes] = slot; passHeads[passes] = 2 * head;
+                            passes++;
+                        }
+                        if (left == 0) break;
+                        term = terms + 8 * passes;
+                        slot = -1;
+                        usedTerms = 0;
+                    }
                 }
-                ref var edge = ref Unsafe.Add(ref edges, c.Edge);
-                if (edge.NextSample > epoch) continue;
-                edge.NextSample += edge.EpochsPerSample;
-                int negatives = (int)((epoch - edge.NextNegative) / edge.EpochsPerNegative);
-                edge.NextNegative += negatives * edge.EpochsPerNegative;
-                c.NegativesLeft = Math.Max(0, negatives);
-                c.Tail = edge.Tail;
-                c.AttractionPending = true;
+                int block = firstBlock + walk / 2;
+                MovesEnd[2 * block + (walk & 1)] = moveWrite;
             }
-            int used = 0;
-            if (c.AttractionPending)
+            runFirst[runs] = passes;
+        }
+        runCount = runs;
+        return passes;
+    }
+
+    /// <summary>
+    /// Puts each vertex run into the lane free first, in consecutive batches from there; writes each pass's places for
+    /// <see cref="Fetch"/> and returns the number of batches.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    private unsafe int Schedule(Scratch scratch, int runs)
+    {
+        var laneIndex = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
+        var upperIndex = laneIndex + Vector256.Create(8);
+        // The batch from which each lane is free (lanes 0–7, 8–15).
+        Vector256<int> freeLow = default, freeHigh = default;
+        int floatsPerBatch = sizeof(Batch) / sizeof(float);
+        fixed (int* runFirst = scratch.RunFirst, runLane = scratch.RunLane, runBatch = scratch.RunBatch, targets = scratch.Targets, places = scratch.Places, pairOf = PairOf)
+        {
+            for (int v = 0; v < runs; v++)
             {
-                laneX = Unsafe.Add(ref snapshot, 2 * c.Tail); laneY = Unsafe.Add(ref snapshot, 2 * c.Tail + 1);
-                used = 1; attract = true; c.AttractionPending = false;
+                var least = Vector256.Min(freeLow, freeHigh);
+                least = Vector256.Min(least, Avx2.Permute2x128(least, least, 1));
+                least = Vector256.Min(least, Avx2.Shuffle(least, 0b01_00_11_10));
+                least = Vector256.Min(least, Avx2.Shuffle(least, 0b10_11_00_01));
+                uint earliest = Vector256.Equals(freeLow, least).ExtractMostSignificantBits() | Vector256.Equals(freeHigh, least).ExtractMostSignificantBits() << 8;
+                int lane = System.Numerics.BitOperations.TrailingZeroCount(earliest);
+                int batch = least.ToScalar();
+                int first = runFirst[v], length = runFirst[v + 1] - first;
+                var laneV = Vector256.Create(lane);
+                var until = Vector256.Create(batch + length);
+                freeLow = Vector256.ConditionalSelect(Vector256.Equals(laneIndex, laneV), until, freeLow);
+                freeHigh = Vector256.ConditionalSelect(Vector256.Equals(upperIndex, laneV), until, freeHigh);
+                runLane[v] = lane; runBatch[v] = batch;
+                int group = lane >> 3, slot = lane & 7;
+                int place = (2 * batch + group) * floatsPerBatch;
+                int target = place + 2 * pairOf[slot];
+                place += slot;
+                for (int k = 0; k < length; k++)
+                {
+                    targets[first + k] = target + 2 * k * floatsPerBatch;
+                    places[first + k] = place + 2 * k * floatsPerBatch;
+                }
             }
-            while (used < 8 && c.NegativesLeft > 0)
+        }
+        var most = Vector256.Max(freeLow, freeHigh);
+        most = Vector256.Max(most, Avx2.Permute2x128(most, most, 1));
+        most = Vector256.Max(most, Avx2.Shuffle(most, 0b01_00_11_10));
+        most = Vector256.Max(most, Avx2.Shuffle(most, 0b10_11_00_01));
+        return most.ToScalar();
+    }
+
+    /// <summary>
+    /// Fills the part's batches: every lane idle, then each pass's terms used, move slot and head in its lane, its 8 term
+    /// positions (x, y pairs, one 8-byte read each) from the round's copy (independent loads and stores only, so the processor
+    /// keeps many of the random reads in flight), each vertex's start position in its first batch and its end in its last.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    private unsafe void Fetch(Scratch scratch, int passes, int runs, int count)
+    {
+        fixed (float* snapshot = Snapshot, current = Current)
+        fixed (int* terms = scratch.Terms, targets = scratch.Targets, places = scratch.Places, used = scratch.Used, slots = scratch.Slot, heads = scratch.Head)
+        fixed (int* runFirst = scratch.RunFirst, runLane = scratch.RunLane, runBatch = scratch.RunBatch)
+        fixed (Batch* batches = scratch.Batches)
+        {
+            for (int b = 0; b < 2 * count; b++)
             {
-                int m = c.Random.NextInt(count);
-                c.NegativesLeft--;
-                if (m == c.Vertex) continue;
-                Unsafe.Add(ref laneX, used) = Unsafe.Add(ref snapshot, 2 * m); Unsafe.Add(ref laneY, used) = Unsafe.Add(ref snapshot, 2 * m + 1); used++;
+                Batch* fresh = batches + b;
+                fresh->Starts = Vector256<int>.Zero; fresh->Used = Vector256<int>.Zero; fresh->MoveSlot = Vector256<int>.AllBitsSet; fresh->Ends = 0;
             }
-            if (used > 0) { cursor = c; return used; }
+            long* pairs = (long*)snapshot;
+            float* lanes = (float*)batches;
+            int* laneInts = (int*)batches;
+            int usedAt = (int)((int*)&batches->Used - laneInts), slotAt = (int)((int*)&batches->MoveSlot - laneInts), headAt = (int)((int*)&batches->Head - laneInts);
+            for (int p = 0; p < passes; p++)
+            {
+                int* term = terms + 8 * p;
+                long* xy = (long*)(lanes + targets[p]);
+                // Term t's pairs are 16 floats (8 pairs) further on.
+                xy[0] = pairs[term[0]]; xy[8] = pairs[term[1]]; xy[16] = pairs[term[2]]; xy[24] = pairs[term[3]];
+                xy[32] = pairs[term[4]]; xy[40] = pairs[term[5]]; xy[48] = pairs[term[6]]; xy[56] = pairs[term[7]];
+                int* place = laneInts + places[p];
+                place[usedAt] = used[p]; place[slotAt] = slots[p]; place[headAt] = heads[p];
+            }
+            for (int v = 0; v < runs; v++)
+            {
+                int lane = runLane[v], group = lane >> 3, slot = lane & 7, batch = runBatch[v];
+                int head = heads[runFirst[v]];
+                Batch* start = batches + 2 * batch + group;
+                ((float*)&start->StartX)[slot] = current[head];
+                ((float*)&start->StartY)[slot] = current[head + 1];
+                ((int*)&start->Starts)[slot] = -1;
+                batches[2 * (batch + runFirst[v + 1] - runFirst[v] - 1) + group].Ends |= 1 << slot;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Runs the planned batches in order, the two lane groups side by side. A lane keeps its vertex's position in registers
+    /// from pass to pass; the vertex's start position is blended in from its first batch and written back after its last. The
+    /// terms are evaluated in four short loops (differences and distances, b·log₂ D, the power, the clipped steps), each over
+    /// every term of both groups: a term's whole chain (a logarithm, an exponential, two divisions) is too long for the
+    /// processor to overlap many of them, a fourth of it is not. A pass's terms are summed in the order
+    /// <see cref="Vector256.Sum{T}(Vector256{T})"/> of one pass per vector would (pairs, pairs of pairs, the two halves), so the
+    /// layout is the same bit for bit.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    private unsafe void RunBatches(Scratch scratch, int count, PassConstants k)
+    {
+        Vector256<float>* dxs = stackalloc Vector256<float>[16];
+        Vector256<float>* dys = stackalloc Vector256<float>[16];
+        Vector256<float>* dists = stackalloc Vector256<float>[16];
+        Vector256<float>* actives = stackalloc Vector256<float>[16];
+        Vector256<float>* powers = stackalloc Vector256<float>[16];
+        Vector256<float>* gxs = stackalloc Vector256<float>[16];
+        Vector256<float>* gys = stackalloc Vector256<float>[16];
+        float* keep = stackalloc float[32];
+        fixed (float* current = Current)
+        fixed (Batch* batches = scratch.Batches)
+        {
+            Vector256<float> xa = default, ya = default, xb = default, yb = default;
+            for (int b = 0; b < count; b++)
+            {
+                Batch* first = batches + 2 * b;
+                Batch* second = first + 1;
+                xa = FastMath.Select(first->Starts.AsSingle(), first->StartX, xa);
+                ya = FastMath.Select(first->Starts.AsSingle(), first->StartY, ya);
+                xb = FastMath.Select(second->Starts.AsSingle(), second->StartX, xb);
+                yb = FastMath.Select(second->Starts.AsSingle(), second->StartY, yb);
+                var usedA = first->Used;
+                var usedB = second->Used;
+                var mostUsed = Vector256.Max(usedA, usedB);
+                mostUsed = Vector256.Max(mostUsed, Avx2.Permute2x128(mostUsed, mostUsed, 1));
+                mostUsed = Vector256.Max(mostUsed, Avx2.Shuffle(mostUsed, 0b01_00_11_10));
+                int terms = Vector256.Max(mostUsed, Avx2.Shuffle(mostUsed, 0b10_11_00_01)).ToScalar();
+                float* pa = (float*)&first->XY, pb = (float*)&second->XY;
+                // 1. Differences and squared distances; a term is active when used and at a positive distance.
+                for (int t = 0; t < terms; t++)
+                {
+                    var lowA = Vector256.Load(pa + 16 * t); var highA = Vector256.Load(pa + 16 * t + 8);
+                    var lowB = Vector256.Load(pb + 16 * t); var highB = Vector256.Load(pb + 16 * t + 8);
+                    var dxA = xa - Avx.Shuffle(lowA, highA, 0b10_00_10_00);
+                    var dyA = ya - Avx.Shuffle(lowA, highA, 0b11_01_11_01);
+                    var dxB = xb - Avx.Shuffle(lowB, highB, 0b10_00_10_00);
+                    var dyB = yb - Avx.Shuffle(lowB, highB, 0b11_01_11_01);
+                    var distA = Vector256.FusedMultiplyAdd(dxA, dxA, dyA * dyA);
+                    var distB = Vector256.FusedMultiplyAdd(dxB, dxB, dyB * dyB);
+                    var term = Vector256.Create(t);
+                    var activeA = Vector256.GreaterThan(usedA, term).AsSingle() & Vector256.GreaterThan(distA, Vector256<float>.Zero);
+                    var activeB = Vector256.GreaterThan(usedB, term).AsSingle() & Vector256.GreaterThan(distB, Vector256<float>.Zero);
+                    dxs[2 * t] = dxA; dxs[2 * t + 1] = dxB;
+                    dys[2 * t] = dyA; dys[2 * t + 1] = dyB;
+                    actives[2 * t] = activeA; actives[2 * t + 1] = activeB;
+                    dists[2 * t] = FastMath.Select(activeA, distA, Vector256<float>.One);
+                    dists[2 * t + 1] = FastMath.Select(activeB, distB, Vector256<float>.One);
+                }
+                // 2. b·log₂ D.
+                for (int t = 0; t < 2 * terms; t += 2)
+                {
+                    powers[t] = k.B * FastMath.Log2(dists[t]);
+                    powers[t + 1] = k.B * FastMath.Log2(dists[t + 1]);
+                }
+                // 3. D^b.
+                for (int t = 0; t < 2 * terms; t += 2)
+                {
+                    powers[t] = FastMath.Exp2(powers[t]);
+                    powers[t + 1] = FastMath.Exp2(powers[t + 1]);
+                }
+                // 4. The clipped steps. Attraction (term 0 of an attracting pass): −2ab·D^(b−1)/(1 + a·D^b); repulsion:
+                // 2γb/((0.001 + D)(1 + a·D^b)). Clipped with the processor's min and max: the same as IEEE's for the finite
+                // values of active terms.
+                for (int t = 0; t < 2 * terms; t++)
+                {
+                    var power = powers[t];
+                    var dist = dists[t];
+                    var q = Vector256.FusedMultiplyAdd(k.A, power, Vector256<float>.One);
+                    Vector256<float> coefficient;
+                    if (t < 2)
+                    {
+                        var attraction = Vector256.GreaterThanOrEqual(t == 0 ? first->MoveSlot : second->MoveSlot, Vector256<int>.Zero).AsSingle();
+                        var numerator = FastMath.Select(attraction, k.AttractNumerator * power, k.RepelNumerator);
+                        var denominator = FastMath.Select(attraction, dist, dist + Vector256.Create(0.001f)) * q;
+                        coefficient = numerator / denominator;
+                    }
+                    else coefficient = k.RepelNumerator / ((dist + Vector256.Create(0.001f)) * q);
+                    var active = actives[t];
+                    gxs[t] = k.Step * Vector256.MinNative(Vector256.MaxNative(coefficient * dxs[t], Vector256.Create(-4f)), Vector256.Create(4f)) & active;
+                    gys[t] = k.Step * Vector256.MinNative(Vector256.MaxNative(coefficient * dys[t], Vector256.Create(-4f)), Vector256.Create(4f)) & active;
+                }
+                for (int t = 2 * terms; t < 16; t++) { gxs[t] = Vector256<float>.Zero; gys[t] = Vector256<float>.Zero; }
+                xa += ((gxs[0] + gxs[2]) + (gxs[4] + gxs[6])) + ((gxs[8] + gxs[10]) + (gxs[12] + gxs[14]));
+                ya += ((gys[0] + gys[2]) + (gys[4] + gys[6])) + ((gys[8] + gys[10]) + (gys[12] + gys[14]));
+                xb += ((gxs[1] + gxs[3]) + (gxs[5] + gxs[7])) + ((gxs[9] + gxs[11]) + (gxs[13] + gxs[15]));
+                yb += ((gys[1] + gys[3]) + (gys[5] + gys[7])) + ((gys[9] + gys[11]) + (gys[13] + gys[15]));
+                first->MoveX = -gxs[0]; first->MoveY = -gys[0];
+                second->MoveX = -gxs[1]; second->MoveY = -gys[1];
+                // The positions of vertices whose last pass this was, back.
+                if ((first->Ends | second->Ends) != 0)
+                {
+                    xa.Store(keep); ya.Store(keep + 8); xb.Store(keep + 16); yb.Store(keep + 24);
+                    WriteBack(first, current, keep);
+                    WriteBack(second, current, keep + 16);
+                }
+            }
+        }
+    }
+
+    /// <summary>The positions of a lane group's ending vertices back to <see cref="Current"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void WriteBack(Batch* batch, float* current, float* position)
+    {
+        int* head = (int*)&batch->Head;
+        for (int ends = batch->Ends; ends != 0; ends &= ends - 1)
+        {
+            int j = System.Numerics.BitOperations.TrailingZeroCount(ends);
+            current[head[j]] = position[j]; current[head[j] + 1] = position[8 + j];
+        }
+    }
+
+    /// <summary>The tail moves of the run batches to their slots in <see cref="Moves"/> (whose tails the planner wrote).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    private unsafe void Deliver(Scratch scratch, int count)
+    {
+        fixed (TailMove* moves = Moves)
+        fixed (Batch* batches = scratch.Batches)
+        {
+            for (int b = 0; b < 2 * count; b++)
+            {
+                Batch* batch = batches + b;
+                int* slot = (int*)&batch->MoveSlot;
+                float* moveX = (float*)&batch->MoveX, moveY = (float*)&batch->MoveY;
+                for (int j = 0; j < 8; j++)
+                {
+                    int s = slot[j];
+                    if (s >= 0) { moves[s].X = moveX[j]; moves[s].Y = moveY[j]; }
+                }
+            }
         }
     }
 
@@ -229,35 +686,5 @@ internal sealed class UmapSgd
         public readonly Vector256<float> AttractNumerator = Vector256.Create(-2f * a * b), RepelNumerator = Vector256.Create(2f * gamma * b);
         public readonly Vector256<float> Step = Vector256.Create(alpha);
         public readonly Vector256<float> FirstLane = Vector256.Create(-1, 0, 0, 0, 0, 0, 0, 0).AsSingle();
-    }
-
-    private static readonly Vector256<int> s_laneIndex = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
-
-    /// <summary>
-    /// Applies one pass: the attraction in lane 0 when <paramref name="attract"/> (its opposite, the tail's move, returned in
-    /// <paramref name="tailX"/>, <paramref name="tailY"/>), repulsion in the other used lanes.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Pass(ref float x, ref float y, Span<float> otherX, Span<float> otherY, int used, bool attract, in PassConstants k,
-        out float tailX, out float tailY)
-    {
-        var attraction = attract ? k.FirstLane : Vector256<float>.Zero;
-        var dx = Vector256.Create(x) - Vector256.Create<float>(otherX);
-        var dy = Vector256.Create(y) - Vector256.Create<float>(otherY);
-        var dist = Vector256.FusedMultiplyAdd(dx, dx, dy * dy);
-        var active = Vector256.LessThan(s_laneIndex, Vector256.Create(used)).AsSingle() & Vector256.GreaterThan(dist, Vector256<float>.Zero);
-        dist = Vector256.ConditionalSelect(active, dist, Vector256<float>.One);
-        var powB = FastMath.Pow(dist, k.B);
-        var q = Vector256.FusedMultiplyAdd(k.A, powB, Vector256<float>.One);
-        // Attraction: −2ab·D^(b−1)/(1 + a·D^b); repulsion: 2γb/((0.001 + D)(1 + a·D^b)); each lane clipped at ±4.
-        var numerator = Vector256.ConditionalSelect(attraction, k.AttractNumerator * powB, k.RepelNumerator);
-        var denominator = Vector256.ConditionalSelect(attraction, dist, dist + Vector256.Create(0.001f)) * q;
-        var coefficient = numerator / denominator;
-        var gx = k.Step * Vector256.Min(Vector256.Max(coefficient * dx, Vector256.Create(-4f)), Vector256.Create(4f)) & active;
-        var gy = k.Step * Vector256.Min(Vector256.Max(coefficient * dy, Vector256.Create(-4f)), Vector256.Create(4f)) & active;
-        tailX = -gx.ToScalar();
-        tailY = -gy.ToScalar();
-        x += Vector256.Sum(gx);
-        y += Vector256.Sum(gy);
     }
 }
