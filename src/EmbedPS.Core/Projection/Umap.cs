@@ -86,6 +86,12 @@ public static class Umap
     internal static int AutomaticBlockSize(int count, int rounds) => Math.Clamp(count / (rounds * 64), 16, 256);
 
     /// <summary>
+    /// About this many vertices to a part of a round's SGD work (in multiples of the worker count): enough for the kernel to
+    /// keep its 16 lanes busy, few enough to share the round out.
+    /// </summary>
+    private const int PartVertices = 128;
+
+    /// <summary>
     /// Runs UMAP on row-major n × d input; <paramref name="knn"/> may be supplied (self excluded, ≥ Neighbors − 1 columns), and
     /// <paramref name="graph"/>, the fuzzy simplicial set of that kNN (a sweep computes both once per -Neighbors: <see cref="UmapGraphCache"/>).
     /// </summary>
@@ -247,14 +253,9 @@ public static class Umap
             return current;
         }
         var snapshot = (float[])current.Clone();
-        // The positions the SGD works on, with spare slots past the vertices for its idle lanes.
-        var work = new float[2 * n + UmapSgd.SpareFloats];
-        current.CopyTo(work, 0);
         int rounds = Math.Max(1, options.RoundsPerEpoch);
         int blockSize = options.BlockSize > 0 ? options.BlockSize : AutomaticBlockSize(n, rounds);
         int blocks = (n + blockSize - 1) / blockSize;
-        var parallel = new ParallelOptions { CancellationToken = cancellation, MaxDegreeOfParallelism = options.MaxDegreeOfParallelism };
-        double alpha0 = options.LearningRate, alpha = alpha0;
         // Rounds are runs of whole blocks, so a block (and its random stream) never depends on the thread count.
         rounds = Math.Min(rounds, blocks);
         var roundStartBlock = new int[rounds + 1];
@@ -263,46 +264,59 @@ public static class Umap
         {
             Count = n, A = a, B = b, Gamma = (float)options.RepulsionStrength, Seed = options.Seed, BlockSize = blockSize,
             Edges = UmapSgd.Layout(rows, cols, epochsPerSample, epochsPerNegative), RowStart = rows,
-            Current = work, Snapshot = snapshot, Moves = new UmapSgd.TailMove[cols.Length], MovesEnd = new int[2 * blocks],
+            Current = current, Snapshot = snapshot, Moves = new UmapSgd.TailMove[cols.Length], MovesEnd = new int[2 * blocks],
         };
-        log.Verbose($"UMAP: parallel SGD, {rounds} rounds per epoch over {blocks:N0} blocks of {blockSize} vertices.");
         int workers = Math.Max(1, options.MaxDegreeOfParallelism > 0 ? options.MaxDegreeOfParallelism : Environment.ProcessorCount);
-        int applyWorkers = Math.Min(workers, 8);
-        for (int epoch = 0; epoch < epochs; epoch++)
+        workers = Math.Min(workers, blocks);
+        log.Verbose($"UMAP: parallel SGD, {rounds} rounds per epoch over {blocks:N0} blocks of {blockSize} vertices, {workers} worker(s).");
+        // The learning rate of each epoch: α₀ for the first, then α₀·(1 − (e − 1)/epochs) (umap-learn updates it after an epoch).
+        var alphas = new float[epochs];
+        double alpha0 = options.LearningRate, alpha = alpha0;
+        for (int epoch = 0; epoch < epochs; epoch++) { alphas[epoch] = (float)alpha; alpha = alpha0 * (1.0 - (double)epoch / epochs); }
+
+        // One team of workers (one per core, this thread included) for the whole fit; each round is two phases. (1) The
+        // round's blocks, in parts of contiguous blocks (which share no vertices). (2) The round's tail moves: each part the
+        // tails in its share of the vertices, or one part all of them for a small round (the same sums in the same order).
+        // Any worker may run any part; how the work is cut and shared out does not change the result.
+        var runParts = new int[rounds];
+        for (int r = 0; r < rounds; r++)
         {
-            float alphaF = (float)alpha;
-            int epochIndex = epoch;
-            for (int round = 0; round < rounds; round++)
-            {
-                int first = roundStartBlock[round], last = roundStartBlock[round + 1];
-                // Each worker runs a contiguous share of the round's blocks (which share no vertices): the result does not
-                // depend on how they are shared out.
-                int shares = Math.Min(workers, last - first);
-                if (shares == 1) sgd.RunBlocks(first, last, epochIndex, alphaF);
-                else Parallel.For(0, shares, parallel, share =>
-                    sgd.RunBlocks(first + (last - first) * share / shares, first + (last - first) * (share + 1) / shares, epochIndex, alphaF));
-                // Each worker takes a share of the vertices: publishes the round's new positions among them, then scans the round's
-                // recorded tail moves and applies those whose tail is among them.
-                int activeStart = first * blockSize, activeEnd = Math.Min(n, last * blockSize);
-                if (sgd.MovesMade(first, last) < options.InlineApplyMoves)
-                {
-                    // A small round's moves are applied on this thread: cheaper than handing out a parallel loop (the sums are
-                    // the same, each tail's moves in the same order).
-                    sgd.Publish(activeStart, activeEnd);
-                    sgd.ApplyMoves(first, last, 0, n);
-                    continue;
-                }
-                Parallel.For(0, applyWorkers, parallel, worker =>
-                {
-                    int shareStart = (int)((long)n * worker / applyWorkers), shareEnd = (int)((long)n * (worker + 1) / applyWorkers);
-                    sgd.Publish(Math.Max(shareStart, activeStart), Math.Min(shareEnd, activeEnd));
-                    sgd.ApplyMoves(first, last, shareStart, shareEnd);
-                });
-            }
-            alpha = alpha0 * (1.0 - (double)epoch / epochs);
-            if ((epoch & 7) == 0) log.Progress((double)(epoch + 1) / epochs, $"UMAP epoch {epoch + 1}/{epochs}");
+            int roundBlocks = roundStartBlock[r + 1] - roundStartBlock[r];
+            int vertices = Math.Min(n, roundStartBlock[r + 1] * blockSize) - roundStartBlock[r] * blockSize;
+            runParts[r] = Math.Clamp(workers * (int)Math.Max(1, Math.Round(vertices / (double)(workers * PartVertices))), 1, roundBlocks);
         }
-        Array.Copy(work, current, 2 * n);
+        int applyParts = 1;
+        int PartsOf(long phase)
+        {
+            int round = (int)(phase / 2 % rounds);
+            if ((phase & 1) == 0) return runParts[round];
+            applyParts = sgd.MovesMade(roundStartBlock[round], roundStartBlock[round + 1]) < options.InlineApplyMoves ? 1 : workers;
+            return applyParts;
+        }
+        void RunPart(long phase, int part)
+        {
+            int epoch = (int)(phase / (2 * rounds)), round = (int)(phase / 2 % rounds);
+            int first = roundStartBlock[round], last = roundStartBlock[round + 1];
+            if ((phase & 1) == 0)
+            {
+                int parts = runParts[round];
+                sgd.RunBlocks(first + (last - first) * part / parts, first + (last - first) * (part + 1) / parts, epoch, alphas[epoch]);
+                return;
+            }
+            int activeStart = first * blockSize, activeEnd = Math.Min(n, last * blockSize);
+            int shareStart = (int)((long)n * part / applyParts), shareEnd = (int)((long)n * (part + 1) / applyParts);
+            sgd.Publish(Math.Max(shareStart, activeStart), Math.Min(shareEnd, activeEnd));
+            sgd.ApplyMoves(first, last, shareStart, shareEnd);
+        }
+        void OnPhase(long phase)
+        {
+            if (phase % (2 * rounds) != 0) return;
+            cancellation.ThrowIfCancellationRequested();
+            long epoch = phase / (2 * rounds);
+            if ((epoch & 7) == 0 && epoch > 0) log.Progress((double)epoch / epochs, $"UMAP epoch {epoch + 1}/{epochs}");
+        }
+        PhasedWork.Run(workers, 2L * rounds * epochs, PartsOf, RunPart, OnPhase);
+        log.Progress(1.0, $"UMAP epoch {epochs}/{epochs}");
         return current;
     }
 

@@ -228,8 +228,10 @@ internal sealed class UmapSgd
             {
                 var (start, mid, end) = HalfWalks(block);
                 long stream = 1 + ((long)epoch * Blocks + block) * 2;
-                ScanAndDraw(scratch, walks++, start, mid, epoch, new DeterministicRandom(Seed, stream), ref due, ref drawn);
-                ScanAndDraw(scratch, walks++, mid, end, epoch, new DeterministicRandom(Seed, stream + 1), ref due, ref drawn);
+                int drawsFirst = Scan(scratch, walks++, start, mid, epoch, ref due, ref drawn);
+                int drawsSecond = Scan(scratch, walks++, mid, end, epoch, ref due, ref drawn);
+                if (scratch.Draws.Length < drawn + 8) Array.Resize(ref scratch.Draws, Math.Max(2 * scratch.Draws.Length, drawn + 8));
+                Draw(scratch.Draws, drawn - drawsFirst - drawsSecond, drawsFirst, new DeterministicRandom(Seed, stream), drawsSecond, new DeterministicRandom(Seed, stream + 1));
                 block++;
             }
             while (block < lastBlock && due < PartPasses);
@@ -255,8 +257,11 @@ internal sealed class UmapSgd
         }
     }
 
-    /// <summary>Scans half-walk <paramref name="walk"/> of the part (vertices [start, end)) and draws its negative samples.</summary>
-    private void ScanAndDraw(Scratch scratch, int walk, int start, int end, int epoch, DeterministicRandom random, ref int due, ref int drawn)
+    /// <summary>
+    /// Scans half-walk <paramref name="walk"/> of the part (vertices [start, end)): appends its due samples to the due list and
+    /// reserves its draws; returns how many it needs.
+    /// </summary>
+    private int Scan(Scratch scratch, int walk, int start, int end, int epoch, ref int due, ref int drawn)
     {
         int edgeStart = RowStart[start], edgeEnd = RowStart[end];
         if (scratch.WalkVertex.Length < walk + 2)
@@ -272,9 +277,8 @@ internal sealed class UmapSgd
         }
         scratch.WalkVertex[walk] = start; scratch.WalkDue[walk] = due; scratch.WalkDraw[walk] = drawn;
         due = ScanDue(scratch, edgeStart, edgeEnd, due, epoch, out int draws);
-        if (scratch.Draws.Length < drawn + draws + 8) Array.Resize(ref scratch.Draws, Math.Max(2 * scratch.Draws.Length, drawn + draws + 8));
-        Draw(scratch.Draws, drawn, draws, random);
         drawn += draws;
+        return draws;
     }
 
     private static readonly int[] s_packTable = BuildPackTable();
@@ -352,15 +356,24 @@ internal sealed class UmapSgd
     }
 
     /// <summary>
-    /// Draws a half-walk's negative samples, <paramref name="total"/> in all, in order from <paramref name="random"/> into
-    /// <paramref name="draws"/> from <paramref name="at"/> (a tight loop: the generator's dependency chain is short).
+    /// Draws a block's negative samples: <paramref name="first"/> from <paramref name="firstRandom"/> into <paramref name="draws"/>
+    /// from <paramref name="at"/>, then <paramref name="second"/> from <paramref name="secondRandom"/>. The two streams are drawn
+    /// side by side, so that the processor overlaps their generators' dependency chains.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
-    private void Draw(int[] draws, int at, int total, DeterministicRandom random)
+    private void Draw(int[] draws, int at, int first, DeterministicRandom firstRandom, int second, DeterministicRandom secondRandom)
     {
-        ref int draw = ref MemoryMarshal.GetArrayDataReference(draws);
-        int count = Count;
-        for (int r = at; r < at + total; r++) Unsafe.Add(ref draw, r) = random.NextInt(count);
+        ref int one = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(draws), at);
+        ref int two = ref Unsafe.Add(ref one, first);
+        int count = Count, both = Math.Min(first, second);
+        int r = 0;
+        for (; r < both; r++)
+        {
+            Unsafe.Add(ref one, r) = firstRandom.NextInt(count);
+            Unsafe.Add(ref two, r) = secondRandom.NextInt(count);
+        }
+        for (int q = r; q < first; q++) Unsafe.Add(ref one, q) = firstRandom.NextInt(count);
+        for (int q = r; q < second; q++) Unsafe.Add(ref two, q) = secondRandom.NextInt(count);
     }
 
     /// <summary>
