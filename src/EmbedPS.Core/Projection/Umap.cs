@@ -50,7 +50,7 @@ public sealed record UmapOptions
     /// Below this many tail moves in a round they are applied on the calling thread instead of in a parallel loop (the same
     /// sums in the same order either way; tests set 0 to check that).
     /// </summary>
-    internal int InlineApplyMoves { get; init; } = 8192;
+    internal int InlineApplyMoves { get; init; } = Environment.GetEnvironmentVariable("EMBEDPS_INLINE") is string i ? int.Parse(i) : 8192;
 }
 
 /// <summary>
@@ -89,7 +89,7 @@ public static class Umap
     /// About this many vertices to a part of a round's SGD work (in multiples of the worker count): enough for the kernel to
     /// keep its 16 lanes busy, few enough to share the round out.
     /// </summary>
-    private const int PartVertices = 128;
+    private static readonly int PartVertices = Environment.GetEnvironmentVariable("EMBEDPS_PART") is string p ? int.Parse(p) : 128;
 
     /// <summary>
     /// Runs UMAP on row-major n × d input; <paramref name="knn"/> may be supplied (self excluded, ≥ Neighbors − 1 columns), and
@@ -252,7 +252,6 @@ public static class Umap
             OptimizeSequential(current, n, rows, cols, epochs, a, b, options, epochsPerSample, nextSample, epochsPerNegative, nextNegative, log, cancellation);
             return current;
         }
-        var snapshot = (float[])current.Clone();
         int rounds = Math.Max(1, options.RoundsPerEpoch);
         int blockSize = options.BlockSize > 0 ? options.BlockSize : AutomaticBlockSize(n, rounds);
         int blocks = (n + blockSize - 1) / blockSize;
@@ -260,14 +259,24 @@ public static class Umap
         rounds = Math.Min(rounds, blocks);
         var roundStartBlock = new int[rounds + 1];
         for (int r = 0; r <= rounds; r++) roundStartBlock[r] = (int)((long)blocks * r / rounds);
+        int mostVertices = 0, mostEdges = 0;
+        for (int r = 0; r < rounds; r++)
+        {
+            int from = roundStartBlock[r] * blockSize, to = Math.Min(n, roundStartBlock[r + 1] * blockSize);
+            mostVertices = Math.Max(mostVertices, to - from);
+            mostEdges = Math.Max(mostEdges, rows[to] - rows[from]);
+        }
+        int workers = Math.Max(1, options.MaxDegreeOfParallelism > 0 ? options.MaxDegreeOfParallelism : Environment.ProcessorCount);
+        workers = Math.Min(workers, blocks);
+        var copies = new float[workers][];
+        copies[0] = current;
+        for (int w = 1; w < workers; w++) copies[w] = (float[])current.Clone();
         var sgd = new UmapSgd
         {
             Count = n, A = a, B = b, Gamma = (float)options.RepulsionStrength, Seed = options.Seed, BlockSize = blockSize,
             Edges = UmapSgd.Layout(rows, cols, epochsPerSample, epochsPerNegative), RowStart = rows,
-            Current = current, Snapshot = snapshot, Moves = new UmapSgd.TailMove[cols.Length], MovesEnd = new int[2 * blocks],
+            Copies = copies, RoundPositions = new float[2 * mostVertices], Moves = new UmapSgd.TailMove[mostEdges], MovesEnd = new int[2 * blocks],
         };
-        int workers = Math.Max(1, options.MaxDegreeOfParallelism > 0 ? options.MaxDegreeOfParallelism : Environment.ProcessorCount);
-        workers = Math.Min(workers, blocks);
         log.Verbose($"UMAP: parallel SGD, {rounds} rounds per epoch over {blocks:N0} blocks of {blockSize} vertices, {workers} worker(s).");
         // The learning rate of each epoch: α₀ for the first, then α₀·(1 − (e − 1)/epochs) (umap-learn updates it after an epoch).
         var alphas = new float[epochs];
@@ -275,9 +284,10 @@ public static class Umap
         for (int epoch = 0; epoch < epochs; epoch++) { alphas[epoch] = (float)alpha; alpha = alpha0 * (1.0 - (double)epoch / epochs); }
 
         // One team of workers (one per core, this thread included) for the whole fit; each round is two phases. (1) The
-        // round's blocks, in parts of contiguous blocks (which share no vertices). (2) The round's tail moves: each part the
-        // tails in its share of the vertices, or one part all of them for a small round (the same sums in the same order).
-        // Any worker may run any part; how the work is cut and shared out does not change the result.
+        // round's blocks, in parts of contiguous blocks (which share no vertices), each run on the positions of the worker
+        // that runs it. (2) The round's new positions and tail moves, added to each worker's copy of the positions (part k:
+        // copy k; the same sums in the same order in every copy). Any worker may run any part; how the work is cut and
+        // shared out does not change the result.
         var runParts = new int[rounds];
         for (int r = 0; r < rounds; r++)
         {
@@ -285,28 +295,19 @@ public static class Umap
             int vertices = Math.Min(n, roundStartBlock[r + 1] * blockSize) - roundStartBlock[r] * blockSize;
             runParts[r] = Math.Clamp(workers * (int)Math.Max(1, Math.Round(vertices / (double)(workers * PartVertices))), 1, roundBlocks);
         }
-        int applyParts = 1;
-        int PartsOf(long phase)
-        {
-            int round = (int)(phase / 2 % rounds);
-            if ((phase & 1) == 0) return runParts[round];
-            applyParts = sgd.MovesMade(roundStartBlock[round], roundStartBlock[round + 1]) < options.InlineApplyMoves ? 1 : workers;
-            return applyParts;
-        }
-        void RunPart(long phase, int part)
+        int PartsOf(long phase) => (phase & 1) == 0 ? runParts[phase / 2 % rounds] : workers;
+        void RunPart(int worker, long phase, int part)
         {
             int epoch = (int)(phase / (2 * rounds)), round = (int)(phase / 2 % rounds);
             int first = roundStartBlock[round], last = roundStartBlock[round + 1];
             if ((phase & 1) == 0)
             {
                 int parts = runParts[round];
-                sgd.RunBlocks(first + (last - first) * part / parts, first + (last - first) * (part + 1) / parts, epoch, alphas[epoch]);
+                sgd.RunBlocks(worker, first, first + (last - first) * part / parts, first + (last - first) * (part + 1) / parts, epoch, alphas[epoch]);
                 return;
             }
-            int activeStart = first * blockSize, activeEnd = Math.Min(n, last * blockSize);
-            int shareStart = (int)((long)n * part / applyParts), shareEnd = (int)((long)n * (part + 1) / applyParts);
-            sgd.Publish(Math.Max(shareStart, activeStart), Math.Min(shareEnd, activeEnd));
-            sgd.ApplyMoves(first, last, shareStart, shareEnd);
+            sgd.Publish(part, first, first * blockSize, Math.Min(n, last * blockSize));
+            sgd.ApplyMoves(part, first, first, last, 0, n);
         }
         void OnPhase(long phase)
         {

@@ -31,9 +31,6 @@ internal sealed class UmapSgd
     /// <summary>Vertices run side by side: two groups of 8 lanes.</summary>
     internal const int Lanes = 16;
 
-    /// <summary>The spare position slots idle lanes point at: <see cref="Current"/> must hold this many floats past 2 × Count.</summary>
-    internal const int SpareFloats = 2 * Lanes;
-
     /// <summary>A worker plans and runs its blocks in parts of about this many passes (the part's batches stay in the L2 cache).</summary>
     private const int PartPasses = 1024;
 
@@ -48,11 +45,18 @@ internal sealed class UmapSgd
     /// <summary>Edge schedules in CSR order: vertex i's edges are [RowStart[i], RowStart[i + 1]).</summary>
     public required EdgeSchedule Edges { get; init; }
     public required int[] RowStart { get; init; }
-    public required float[] Current { get; init; }
-    public required float[] Snapshot { get; init; }
     /// <summary>
-    /// The tail moves of the block being run, each half-walk in the share of this edge-sized array that its own edges occupy
-    /// (an edge is sampled at most once per epoch, so the share always has room).
+    /// The positions, row-major n × 2, one copy per worker (the same values: each gets every round's new positions and tail
+    /// moves in the same order), so that a worker reads positions that its own core wrote. During a round they are what
+    /// everyone reads (umap-learn's positions as of the round's start): the round's own vertices' new positions go to
+    /// <see cref="RoundPositions"/> and are published after the round.
+    /// </summary>
+    public required float[][] Copies { get; init; }
+    /// <summary>The new positions of the running round's vertices (vertex v of a round starting at vertex s at 2(v − s)); 2 × the most vertices of a round.</summary>
+    public required float[] RoundPositions { get; init; }
+    /// <summary>
+    /// The tail moves of the running round, each half-walk in the share that its own edges occupy among the round's edges (an
+    /// edge is sampled at most once per epoch, so the share always has room): the most edges of a round.
     /// </summary>
     public required TailMove[] Moves { get; init; }
 
@@ -63,7 +67,7 @@ internal sealed class UmapSgd
         public float X, Y;
     }
 
-    /// <summary>Per block: where the first and the second half-walk's moves end in <see cref="Moves"/>.</summary>
+    /// <summary>Per block: where the first and the second half-walk's moves end in <see cref="Moves"/> (in its round's numbering).</summary>
     public required int[] MovesEnd { get; init; }
 
     /// <summary>
@@ -101,54 +105,61 @@ internal sealed class UmapSgd
         return schedule;
     }
 
-    /// <summary>
-    /// After a round: adds the tail moves of blocks [firstBlock, lastBlock) whose tail lies in [tailStart, tailEnd) to the
-    /// positions and to the copy others read, in block order and, within a block, in the order they were made. Each tail's
-    /// moves are summed in that order however the tail range is split, so the result does not depend on the thread count.
-    /// </summary>
-    public void ApplyMoves(int firstBlock, int lastBlock, int tailStart, int tailEnd)
+    /// <summary>The first vertex of the round whose first block is <paramref name="roundFirstBlock"/>, and its first edge.</summary>
+    private (int Vertex, int Edge) RoundBase(int roundFirstBlock)
     {
+        int vertex = roundFirstBlock * BlockSize;
+        return (vertex, RowStart[vertex]);
+    }
+
+    /// <summary>
+    /// After a round (whose first block is <paramref name="roundFirstBlock"/>): adds the tail moves of blocks [firstBlock,
+    /// lastBlock) whose tail lies in [tailStart, tailEnd) to the positions, in block order and, within a block, in the order
+    /// they were made. Each tail's moves are summed in that order however the tail range is split, so the result does not
+    /// depend on the thread count. The round's positions must have been published first.
+    /// </summary>
+    public void ApplyMoves(int copy, int roundFirstBlock, int firstBlock, int lastBlock, int tailStart, int tailEnd)
+    {
+        int edgeBase = RoundBase(roundFirstBlock).Edge;
         for (int block = firstBlock; block < lastBlock; block++)
         {
             var (start, mid, _) = HalfWalks(block);
-            ApplyRange(RowStart[start], MovesEnd[2 * block], tailStart, tailEnd);
-            ApplyRange(RowStart[mid], MovesEnd[2 * block + 1], tailStart, tailEnd);
+            ApplyRange(Copies[copy], RowStart[start] - edgeBase, MovesEnd[2 * block], tailStart, tailEnd);
+            ApplyRange(Copies[copy], RowStart[mid] - edgeBase, MovesEnd[2 * block + 1], tailStart, tailEnd);
         }
     }
 
-    /// <summary>The tail moves recorded by blocks [firstBlock, lastBlock) in their last run.</summary>
-    public int MovesMade(int firstBlock, int lastBlock)
+    /// <summary>The tail moves recorded by blocks [firstBlock, lastBlock) of a round in their last run.</summary>
+    public int MovesMade(int roundFirstBlock, int firstBlock, int lastBlock)
     {
-        int made = 0;
+        int edgeBase = RoundBase(roundFirstBlock).Edge, made = 0;
         for (int block = firstBlock; block < lastBlock; block++)
         {
             var (start, mid, _) = HalfWalks(block);
-            made += MovesEnd[2 * block] - RowStart[start] + MovesEnd[2 * block + 1] - RowStart[mid];
+            made += MovesEnd[2 * block] - (RowStart[start] - edgeBase) + MovesEnd[2 * block + 1] - (RowStart[mid] - edgeBase);
         }
         return made;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
-    private void ApplyRange(int from, int to, int tailStart, int tailEnd)
+    private void ApplyRange(float[] copy, int from, int to, int tailStart, int tailEnd)
     {
-        ref float current = ref MemoryMarshal.GetArrayDataReference(Current);
-        ref float snapshot = ref MemoryMarshal.GetArrayDataReference(Snapshot);
+        ref float positions = ref MemoryMarshal.GetArrayDataReference(copy);
         var moves = Moves.AsSpan(from, to - from);
         foreach (ref var move in moves)
         {
             int tail = move.Tail;
             if ((uint)(tail - tailStart) >= (uint)(tailEnd - tailStart)) continue;
-            ref float x = ref Unsafe.Add(ref current, 2 * tail);
-            ref float y = ref Unsafe.Add(ref current, 2 * tail + 1);
-            x += move.X; y += move.Y;
-            Unsafe.Add(ref snapshot, 2 * tail) = x; Unsafe.Add(ref snapshot, 2 * tail + 1) = y;
+            Unsafe.Add(ref positions, 2 * tail) += move.X;
+            Unsafe.Add(ref positions, 2 * tail + 1) += move.Y;
         }
     }
 
-    /// <summary>Publishes the new positions of vertices [start, end) (a finished round's) to the copy others read.</summary>
-    public void Publish(int start, int end)
+    /// <summary>Publishes the new positions of vertices [start, end) of the round whose first block is <paramref name="roundFirstBlock"/>.</summary>
+    public void Publish(int copy, int roundFirstBlock, int start, int end)
     {
-        if (end > start) Array.Copy(Current, 2 * start, Snapshot, 2 * start, 2 * (end - start));
+        int vertexBase = RoundBase(roundFirstBlock).Vertex;
+        if (end > start) Array.Copy(RoundPositions, 2 * (start - vertexBase), Copies[copy], 2 * start, 2 * (end - start));
     }
 
     /// <summary>Block <paramref name="block"/>'s two half-walks: vertices [start, mid) and [mid, end).</summary>
@@ -202,23 +213,33 @@ internal sealed class UmapSgd
         /// Per planned pass: its 8 term vertices; the terms used, its tail move's slot (−1: none), 2 × its head; where its lane's
         /// first pair goes and where its lane is (in floats from the first batch).
         /// </summary>
-        public int[] Terms = new int[512], Used = new int[64], Slot = new int[64], Head = new int[64], Targets = new int[64], Places = new int[64];
+        public int[] Terms = new int[512], Used = new int[64], Slot = new int[64], Head = new int[64];
+        /// <summary>The pass in each lane of each batch (16 a batch; an idle lane: the empty pass one past the last).</summary>
+        public int[] PassAt = new int[1024];
         /// <summary>Per vertex run (a vertex's passes): its first pass (then one past the last run's), its lane and first batch.</summary>
         public int[] RunFirst = new int[65], RunLane = new int[64], RunBatch = new int[64];
         /// <summary>Per half-walk of the part: its first vertex, first due entry, first draw.</summary>
         public int[] WalkVertex = new int[64], WalkDue = new int[64], WalkDraw = new int[64];
+        /// <summary>Four generators' draws, interleaved.</summary>
+        public int[] Transposed = new int[1024];
     }
 
     [ThreadStatic] private static Scratch? t_scratch;
+    public static long DebugPasses, DebugBatches, DebugRuns, DebugTerms, DebugUsed;
 
     /// <summary>
     /// Runs blocks [firstBlock, lastBlock) of a round for epoch <paramref name="epoch"/> at learning rate <paramref name="alpha"/>.
     /// The blocks must not share vertices with blocks other workers run at the same time (a round's blocks never do).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void RunBlocks(int firstBlock, int lastBlock, int epoch, float alpha)
+    public void RunBlocks(int copy, int roundFirstBlock, int firstBlock, int lastBlock, int epoch, float alpha)
     {
         var scratch = t_scratch ??= new Scratch();
+        var positions = Copies[copy];
+        var (vertexBase, edgeBase) = RoundBase(roundFirstBlock);
+        // The round's new positions start as the old ones (a vertex without a due sample this epoch keeps its position).
+        int firstVertex = firstBlock * BlockSize, endVertex = Math.Min(Count, lastBlock * BlockSize);
+        if (endVertex > firstVertex) Array.Copy(positions, 2 * firstVertex, RoundPositions, 2 * (firstVertex - vertexBase), 2 * (endVertex - firstVertex));
         var constants = new PassConstants(A, B, Gamma, alpha);
         for (int block = firstBlock; block < lastBlock;)
         {
@@ -227,32 +248,33 @@ internal sealed class UmapSgd
             do
             {
                 var (start, mid, end) = HalfWalks(block);
-                long stream = 1 + ((long)epoch * Blocks + block) * 2;
-                int drawsFirst = Scan(scratch, walks++, start, mid, epoch, ref due, ref drawn);
-                int drawsSecond = Scan(scratch, walks++, mid, end, epoch, ref due, ref drawn);
-                if (scratch.Draws.Length < drawn + 8) Array.Resize(ref scratch.Draws, Math.Max(2 * scratch.Draws.Length, drawn + 8));
-                Draw(scratch.Draws, drawn - drawsFirst - drawsSecond, drawsFirst, new DeterministicRandom(Seed, stream), drawsSecond, new DeterministicRandom(Seed, stream + 1));
+                Scan(scratch, walks++, start, mid, epoch, ref due, ref drawn);
+                Scan(scratch, walks++, mid, end, epoch, ref due, ref drawn);
                 block++;
             }
             while (block < lastBlock && due < PartPasses);
             scratch.WalkDue[walks] = due;
+            scratch.WalkDraw[walks] = drawn;
+            if (scratch.Draws.Length < drawn + 8) Array.Resize(ref scratch.Draws, Math.Max(2 * scratch.Draws.Length, drawn + 8));
+            for (int walk = 0; walk < walks; walk += 4) DrawFour(scratch, partFirst, walk, Math.Min(4, walks - walk), epoch);
             // The planner reads draws 8 at a time, one before a sample's to 7 past: keep those valid vertex indices.
             scratch.Draws.AsSpan(drawn, 8).Clear();
             // 2. Plan: room for every pass in its own batch of every lane, and the planner's look-ahead.
             int most = due + drawn / 8 + 4;
             if (scratch.Batches.Length < 2 * most) scratch.Batches = new Batch[Math.Max(2 * scratch.Batches.Length, 2 * most)];
-            if (scratch.Targets.Length < most)
+            if (scratch.Used.Length < most + 1)
             {
-                int size = Math.Max(2 * scratch.Targets.Length, most);
-                scratch.Targets = new int[size]; scratch.Places = new int[size]; scratch.Used = new int[size]; scratch.Slot = new int[size];
+                int size = Math.Max(2 * scratch.Used.Length, most + 1);
+                scratch.PassAt = new int[Lanes * size]; scratch.Used = new int[size]; scratch.Slot = new int[size];
                 scratch.Head = new int[size]; scratch.Terms = new int[8 * size];
                 scratch.RunFirst = new int[size + 1]; scratch.RunLane = new int[size]; scratch.RunBatch = new int[size];
             }
-            int passes = Choose(scratch, partFirst, walks, out int runs);
-            int batches = Schedule(scratch, runs);
+            int passes = Choose(scratch, partFirst, walks, edgeBase, out int runs);
+            int batches = Schedule(scratch, runs, passes);
+            Interlocked.Add(ref DebugPasses, passes); Interlocked.Add(ref DebugBatches, batches); Interlocked.Add(ref DebugRuns, runs);
             // 3. Fetch the terms' positions, 4. run the batches, 5. hand over the tail moves.
-            Fetch(scratch, passes, runs, batches);
-            RunBatches(scratch, batches, constants);
+            Fetch(scratch, positions, runs, batches);
+            RunBatches(scratch, batches, vertexBase, constants);
             Deliver(scratch, batches);
         }
     }
@@ -261,7 +283,7 @@ internal sealed class UmapSgd
     /// Scans half-walk <paramref name="walk"/> of the part (vertices [start, end)): appends its due samples to the due list and
     /// reserves its draws; returns how many it needs.
     /// </summary>
-    private int Scan(Scratch scratch, int walk, int start, int end, int epoch, ref int due, ref int drawn)
+    private void Scan(Scratch scratch, int walk, int start, int end, int epoch, ref int due, ref int drawn)
     {
         int edgeStart = RowStart[start], edgeEnd = RowStart[end];
         if (scratch.WalkVertex.Length < walk + 2)
@@ -278,7 +300,6 @@ internal sealed class UmapSgd
         scratch.WalkVertex[walk] = start; scratch.WalkDue[walk] = due; scratch.WalkDraw[walk] = drawn;
         due = ScanDue(scratch, edgeStart, edgeEnd, due, epoch, out int draws);
         drawn += draws;
-        return draws;
     }
 
     private static readonly int[] s_packTable = BuildPackTable();
@@ -356,24 +377,97 @@ internal sealed class UmapSgd
     }
 
     /// <summary>
-    /// Draws a block's negative samples: <paramref name="first"/> from <paramref name="firstRandom"/> into <paramref name="draws"/>
-    /// from <paramref name="at"/>, then <paramref name="second"/> from <paramref name="secondRandom"/>. The two streams are drawn
-    /// side by side, so that the processor overlaps their generators' dependency chains.
+    /// Draws the negative samples of the part's half-walks [firstWalk, firstWalk + count) (at most 4), each from its own stream
+    /// (seed, epoch, block, half), into its stretch of the draw buffer: the 4 generators run in the 4 lanes of a vector (the
+    /// same xoshiro256** steps and Lemire reduction as <see cref="DeterministicRandom.NextInt"/>, lane by lane), so a draw costs
+    /// a quarter of the scalar steps. Lemire's rare rejection (a low product below the bound) is finished in scalar code.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
-    private void Draw(int[] draws, int at, int first, DeterministicRandom firstRandom, int second, DeterministicRandom secondRandom)
+    private unsafe void DrawFour(Scratch scratch, int partFirst, int firstWalk, int count, int epoch)
     {
-        ref int one = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(draws), at);
-        ref int two = ref Unsafe.Add(ref one, first);
-        int count = Count, both = Math.Min(first, second);
-        int r = 0;
-        for (; r < both; r++)
+        var states = stackalloc ulong[16];
+        int* at = stackalloc int[4];
+        int* length = stackalloc int[4];
+        int most = 0;
+        for (int k = 0; k < 4; k++)
         {
-            Unsafe.Add(ref one, r) = firstRandom.NextInt(count);
-            Unsafe.Add(ref two, r) = secondRandom.NextInt(count);
+            int walk = firstWalk + Math.Min(k, count - 1);
+            long stream = 1 + ((long)epoch * Blocks + partFirst + walk / 2) * 2 + (walk & 1);
+            var random = new DeterministicRandom(Seed, stream);
+            var state = Unsafe.As<DeterministicRandom, Xoshiro>(ref random);
+            states[k] = state.S0; states[4 + k] = state.S1; states[8 + k] = state.S2; states[12 + k] = state.S3;
+            at[k] = scratch.WalkDraw[walk];
+            length[k] = k < count ? scratch.WalkDraw[walk + 1] - at[k] : 0;
+            most = Math.Max(most, length[k]);
         }
-        for (int q = r; q < first; q++) Unsafe.Add(ref one, q) = firstRandom.NextInt(count);
-        for (int q = r; q < second; q++) Unsafe.Add(ref two, q) = secondRandom.NextInt(count);
+        if (scratch.Transposed.Length < 4 * most) scratch.Transposed = new int[Math.Max(2 * scratch.Transposed.Length, 4 * most)];
+        var s0 = Vector256.Load(states); var s1 = Vector256.Load(states + 4);
+        var s2 = Vector256.Load(states + 8); var s3 = Vector256.Load(states + 12);
+        uint n = (uint)Count;
+        var bound = Vector256.Create((ulong)n);
+        var low32 = Vector256.Create(0xFFFF_FFFFUL);
+        var evenLanes = Vector256.Create(0, 2, 4, 6, 0, 2, 4, 6);
+        fixed (int* transposed = scratch.Transposed)
+        {
+            for (int i = 0; i < most; i++)
+            {
+                // xoshiro256**: result = rotl(s1·5, 7)·9, then the state update.
+                var times5 = s1 + (s1 << 2);
+                var rotated = (times5 << 7) | (times5 >>> 57);
+                var result = rotated + (rotated << 3);
+                var t = s1 << 17;
+                s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t;
+                s3 = (s3 << 45) | (s3 >>> 19);
+                // Lemire: m = (uint)result · n; the draw is m's high half unless m's low half is below n (then maybe redrawn).
+                var m = Avx2.Multiply(result.AsUInt32(), bound.AsUInt32());
+                if (Avx2.CompareGreaterThan(bound.AsInt64(), (m & low32).AsInt64()) != Vector256<long>.Zero)
+                    (s0, s1, s2, s3, m) = Reject(s0, s1, s2, s3, m, n);
+                Avx2.PermuteVar8x32((m >>> 32).AsInt32(), evenLanes).GetLower().Store(transposed + 4 * i);
+            }
+            int* draws = (int*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(scratch.Draws));
+            for (int k = 0; k < count; k++)
+            {
+                int* to = draws + at[k];
+                int* from = transposed + k;
+                int* end = to + length[k];
+                for (; to < end; to++, from += 4) *to = *from;
+            }
+        }
+    }
+
+    /// <summary>Lemire's rejection for the lanes whose low product fell below the bound, in scalar code: redraws while below (2⁶⁴ mod n).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static unsafe (Vector256<ulong>, Vector256<ulong>, Vector256<ulong>, Vector256<ulong>, Vector256<ulong>) Reject(
+        Vector256<ulong> s0, Vector256<ulong> s1, Vector256<ulong> s2, Vector256<ulong> s3, Vector256<ulong> m, uint n)
+    {
+        var lanes = stackalloc ulong[20];
+        s0.Store(lanes); s1.Store(lanes + 4); s2.Store(lanes + 8); s3.Store(lanes + 12); m.Store(lanes + 16);
+        uint threshold = (uint)(-(int)n) % n;
+        for (int k = 0; k < 4; k++)
+        {
+            ulong product = lanes[16 + k];
+            var state = new Xoshiro { S0 = lanes[k], S1 = lanes[4 + k], S2 = lanes[8 + k], S3 = lanes[12 + k] };
+            while ((uint)product < threshold) product = (ulong)(uint)state.Next() * n;
+            lanes[k] = state.S0; lanes[4 + k] = state.S1; lanes[8 + k] = state.S2; lanes[12 + k] = state.S3; lanes[16 + k] = product;
+        }
+        return (Vector256.Load(lanes), Vector256.Load(lanes + 4), Vector256.Load(lanes + 8), Vector256.Load(lanes + 12), Vector256.Load(lanes + 16));
+    }
+
+    /// <summary>The state of a <see cref="DeterministicRandom"/> (its four words, in order) and its xoshiro256** step.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    private struct Xoshiro
+    {
+        public ulong S0, S1, S2, S3;
+
+        public ulong Next()
+        {
+            ulong result = ((S1 * 5) << 7 | (S1 * 5) >> 57) * 9;
+            ulong t = S1 << 17;
+            S2 ^= S0; S3 ^= S1; S1 ^= S2; S0 ^= S3;
+            S2 ^= t;
+            S3 = S3 << 45 | S3 >> 19;
+            return result;
+        }
     }
 
     /// <summary>
@@ -386,7 +480,7 @@ internal sealed class UmapSgd
     /// the next 7 draws) as a vector, those that are this sample's and not the head kept, left-packed by a permutation.</para>
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
-    private unsafe int Choose(Scratch scratch, int firstBlock, int walks, out int runCount)
+    private unsafe int Choose(Scratch scratch, int firstBlock, int walks, int edgeBase, out int runCount)
     {
         var laneIndex = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
         var firstLane = Vector256.Create(-1, 0, 0, 0, 0, 0, 0, 0);
@@ -399,7 +493,7 @@ internal sealed class UmapSgd
         {
             for (int walk = 0; walk < walks; walk++)
             {
-                int moveWrite = rowStart[walkVertex[walk]], r = walkDraw[walk], last = -1;
+                int moveWrite = rowStart[walkVertex[walk]] - edgeBase, r = walkDraw[walk], last = -1;
                 for (int d = walkDue[walk], dueEnd = walkDue[walk + 1]; d < dueEnd; d++)
                 {
                     int e = due[d];
@@ -459,19 +553,23 @@ internal sealed class UmapSgd
     }
 
     /// <summary>
-    /// Puts each vertex run into the lane free first, in consecutive batches from there; writes each pass's places for
-    /// <see cref="Fetch"/> and returns the number of batches.
+    /// Puts each vertex run into the lane free first, in consecutive batches from there; writes the pass in each lane of each
+    /// batch (idle lanes: the empty pass <paramref name="passes"/>, which this sets up) and returns the number of batches.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
-    private unsafe int Schedule(Scratch scratch, int runs)
+    private unsafe int Schedule(Scratch scratch, int runs, int passes)
     {
         var laneIndex = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
         var upperIndex = laneIndex + Vector256.Create(8);
+        var idle = Vector256.Create(passes);
         // The batch from which each lane is free (lanes 0–7, 8–15).
         Vector256<int> freeLow = default, freeHigh = default;
-        int floatsPerBatch = sizeof(Batch) / sizeof(float);
-        fixed (int* runFirst = scratch.RunFirst, runLane = scratch.RunLane, runBatch = scratch.RunBatch, targets = scratch.Targets, places = scratch.Places, pairOf = PairOf)
+        int ready = 0;
+        fixed (int* runFirst = scratch.RunFirst, runLane = scratch.RunLane, runBatch = scratch.RunBatch, passAt = scratch.PassAt)
+        fixed (int* terms = scratch.Terms, used = scratch.Used, slots = scratch.Slot, heads = scratch.Head)
         {
+            Vector256<int>.Zero.Store(terms + 8 * passes);
+            used[passes] = 0; slots[passes] = -1; heads[passes] = 0;
             for (int v = 0; v < runs; v++)
             {
                 var least = Vector256.Min(freeLow, freeHigh);
@@ -487,15 +585,9 @@ internal sealed class UmapSgd
                 freeLow = Vector256.ConditionalSelect(Vector256.Equals(laneIndex, laneV), until, freeLow);
                 freeHigh = Vector256.ConditionalSelect(Vector256.Equals(upperIndex, laneV), until, freeHigh);
                 runLane[v] = lane; runBatch[v] = batch;
-                int group = lane >> 3, slot = lane & 7;
-                int place = (2 * batch + group) * floatsPerBatch;
-                int target = place + 2 * pairOf[slot];
-                place += slot;
-                for (int k = 0; k < length; k++)
-                {
-                    targets[first + k] = target + 2 * k * floatsPerBatch;
-                    places[first + k] = place + 2 * k * floatsPerBatch;
-                }
+                for (; ready < batch + length; ready++) { idle.Store(passAt + Lanes * ready); idle.Store(passAt + Lanes * ready + 8); }
+                int* at = passAt + Lanes * batch + lane;
+                for (int k = 0; k < length; k++) at[Lanes * k] = first + k;
             }
         }
         var most = Vector256.Max(freeLow, freeHigh);
@@ -506,44 +598,46 @@ internal sealed class UmapSgd
     }
 
     /// <summary>
-    /// Fills the part's batches: every lane idle, then each pass's terms used, move slot and head in its lane, its 8 term
-    /// positions (x, y pairs, one 8-byte read each) from the round's copy (independent loads and stores only, so the processor
-    /// keeps many of the random reads in flight), each vertex's start position in its first batch and its end in its last.
+    /// Fills the part's batches, one after the other (so each cache line of a batch is written at once): per lane group the
+    /// lanes' terms used, move slots and heads (gathered), their 8 term positions (x, y pairs, one 8-byte read each from the
+    /// round's copy), then each vertex's start position in its first batch and its end in its last.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
-    private unsafe void Fetch(Scratch scratch, int passes, int runs, int count)
+    private unsafe void Fetch(Scratch scratch, float[] positions, int runs, int count)
     {
-        fixed (float* snapshot = Snapshot, current = Current)
-        fixed (int* terms = scratch.Terms, targets = scratch.Targets, places = scratch.Places, used = scratch.Used, slots = scratch.Slot, heads = scratch.Head)
+        fixed (float* snapshot = positions)
+        fixed (int* terms = scratch.Terms, passAt = scratch.PassAt, used = scratch.Used, slots = scratch.Slot, heads = scratch.Head, pairOf = PairOf)
         fixed (int* runFirst = scratch.RunFirst, runLane = scratch.RunLane, runBatch = scratch.RunBatch)
         fixed (Batch* batches = scratch.Batches)
         {
+            long* pairs = (long*)snapshot;
             for (int b = 0; b < 2 * count; b++)
             {
-                Batch* fresh = batches + b;
-                fresh->Starts = Vector256<int>.Zero; fresh->Used = Vector256<int>.Zero; fresh->MoveSlot = Vector256<int>.AllBitsSet; fresh->Ends = 0;
-            }
-            long* pairs = (long*)snapshot;
-            float* lanes = (float*)batches;
-            int* laneInts = (int*)batches;
-            int usedAt = (int)((int*)&batches->Used - laneInts), slotAt = (int)((int*)&batches->MoveSlot - laneInts), headAt = (int)((int*)&batches->Head - laneInts);
-            for (int p = 0; p < passes; p++)
-            {
-                int* term = terms + 8 * p;
-                long* xy = (long*)(lanes + targets[p]);
-                // Term t's pairs are 16 floats (8 pairs) further on.
-                xy[0] = pairs[term[0]]; xy[8] = pairs[term[1]]; xy[16] = pairs[term[2]]; xy[24] = pairs[term[3]];
-                xy[32] = pairs[term[4]]; xy[40] = pairs[term[5]]; xy[48] = pairs[term[6]]; xy[56] = pairs[term[7]];
-                int* place = laneInts + places[p];
-                place[usedAt] = used[p]; place[slotAt] = slots[p]; place[headAt] = heads[p];
+                Batch* batch = batches + b;
+                int* at = passAt + 8 * b;
+                var pass = Vector256.Load(at);
+                batch->Used = Avx2.GatherVector256(used, pass, 4);
+                batch->MoveSlot = Avx2.GatherVector256(slots, pass, 4);
+                batch->Head = Avx2.GatherVector256(heads, pass, 4);
+                batch->Starts = Vector256<int>.Zero;
+                batch->Ends = 0;
+                long* xy = (long*)&batch->XY;
+                for (int j = 0; j < 8; j++)
+                {
+                    int* term = terms + 8 * at[j];
+                    long* lane = xy + pairOf[j];
+                    // Term t's pairs are 8 pairs further on.
+                    lane[0] = pairs[term[0]]; lane[8] = pairs[term[1]]; lane[16] = pairs[term[2]]; lane[24] = pairs[term[3]];
+                    lane[32] = pairs[term[4]]; lane[40] = pairs[term[5]]; lane[48] = pairs[term[6]]; lane[56] = pairs[term[7]];
+                }
             }
             for (int v = 0; v < runs; v++)
             {
                 int lane = runLane[v], group = lane >> 3, slot = lane & 7, batch = runBatch[v];
                 int head = heads[runFirst[v]];
                 Batch* start = batches + 2 * batch + group;
-                ((float*)&start->StartX)[slot] = current[head];
-                ((float*)&start->StartY)[slot] = current[head + 1];
+                ((float*)&start->StartX)[slot] = snapshot[head];
+                ((float*)&start->StartY)[slot] = snapshot[head + 1];
                 ((int*)&start->Starts)[slot] = -1;
                 batches[2 * (batch + runFirst[v + 1] - runFirst[v] - 1) + group].Ends |= 1 << slot;
             }
@@ -560,7 +654,7 @@ internal sealed class UmapSgd
     /// layout is the same bit for bit.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
-    private unsafe void RunBatches(Scratch scratch, int count, PassConstants k)
+    private unsafe void RunBatches(Scratch scratch, int count, int vertexBase, PassConstants k)
     {
         Vector256<float>* dxs = stackalloc Vector256<float>[16];
         Vector256<float>* dys = stackalloc Vector256<float>[16];
@@ -570,7 +664,7 @@ internal sealed class UmapSgd
         Vector256<float>* gxs = stackalloc Vector256<float>[16];
         Vector256<float>* gys = stackalloc Vector256<float>[16];
         float* keep = stackalloc float[32];
-        fixed (float* current = Current)
+        fixed (float* roundPositions = RoundPositions)
         fixed (Batch* batches = scratch.Batches)
         {
             Vector256<float> xa = default, ya = default, xb = default, yb = default;
@@ -588,6 +682,7 @@ internal sealed class UmapSgd
                 mostUsed = Vector256.Max(mostUsed, Avx2.Permute2x128(mostUsed, mostUsed, 1));
                 mostUsed = Vector256.Max(mostUsed, Avx2.Shuffle(mostUsed, 0b01_00_11_10));
                 int terms = Vector256.Max(mostUsed, Avx2.Shuffle(mostUsed, 0b10_11_00_01)).ToScalar();
+                DebugTerms += 2 * terms; DebugUsed += Vector256.Sum(usedA + usedB);
                 float* pa = (float*)&first->XY, pb = (float*)&second->XY;
                 // 1. Differences and squared distances; a term is active when used and at a positive distance.
                 for (int t = 0; t < terms; t++)
@@ -653,14 +748,14 @@ internal sealed class UmapSgd
                 if ((first->Ends | second->Ends) != 0)
                 {
                     xa.Store(keep); ya.Store(keep + 8); xb.Store(keep + 16); yb.Store(keep + 24);
-                    WriteBack(first, current, keep);
-                    WriteBack(second, current, keep + 16);
+                    WriteBack(first, roundPositions - 2 * vertexBase, keep);
+                    WriteBack(second, roundPositions - 2 * vertexBase, keep + 16);
                 }
             }
         }
     }
 
-    /// <summary>The positions of a lane group's ending vertices back to <see cref="Current"/>.</summary>
+    /// <summary>The positions of a lane group's ending vertices to <see cref="RoundPositions"/> (<paramref name="current"/>: where vertex 0's would be).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void WriteBack(Batch* batch, float* current, float* position)
     {
