@@ -46,11 +46,6 @@ public sealed record UmapOptions
     public int RoundsPerEpoch { get; init; } = 16;
     /// <summary>Limit on worker threads (-1 = all cores); the output is the same for any value.</summary>
     public int MaxDegreeOfParallelism { get; init; } = -1;
-    /// <summary>
-    /// Below this many tail moves in a round they are applied on the calling thread instead of in a parallel loop (the same
-    /// sums in the same order either way; tests set 0 to check that).
-    /// </summary>
-    internal int InlineApplyMoves { get; init; } = Environment.GetEnvironmentVariable("EMBEDPS_INLINE") is string i ? int.Parse(i) : 8192;
 }
 
 /// <summary>
@@ -65,23 +60,25 @@ public sealed record UmapOptions
 /// <para>Deterministic parallel SGD: umap-learn's sweep, vertex after vertex, cut into <see cref="UmapOptions.RoundsPerEpoch"/>
 /// rounds (16) of whole blocks of vertices. In a round the blocks run in parallel, each with its own random stream (seed,
 /// epoch, block); a block's vertices take all their due edge samples with their negatives, as in umap-learn, and only the
-/// block writes their positions. Positions of other vertices are read from a copy that is refreshed after every round, so
-/// only the vertices of the same round are seen up to 1/16 of an epoch late. umap-learn's <c>move_other</c> (the tail moves
-/// by the opposite of the head's attraction step) is kept: the move is recorded and added after the round, each tail's moves
-/// in a fixed order (block, then the order they were made) whichever worker applies them, so the output is identical for
-/// any thread count.</para>
+/// block writes their positions. Positions of other vertices are read as they were at the round's start (each worker keeps
+/// its own copy, brought up to date after every round), so only the vertices of the same round are seen up to 1/16 of an
+/// epoch late. umap-learn's <c>move_other</c> (the tail moves by the opposite of the head's attraction step) is kept: the
+/// move is recorded and added after the round, each tail's moves in a fixed order (block, then the order they were made),
+/// so the output is identical for any thread count. One team of worker threads runs the whole fit; a round's blocks are
+/// cut into parts that any worker may take (<see cref="PhasedWork"/>).</para>
 /// <para>Why this shape: on Fashion-MNIST 70k, dropping <c>move_other</c> (each owner taking a double step instead) cost
 /// about 0.01 of 10-NN accuracy against the sequential sweep even with live reads, and so did dealing each vertex's edges
 /// over several rounds instead of taking them together; 4 rounds gave 0.613, 16 give the sequential sweep's 0.615.
-/// The per-block kernel is <see cref="UmapSgd"/> (one 8-lane pass per edge sample, two half-block walks side by side).</para>
+/// The kernel is <see cref="UmapSgd"/> (the due samples planned first, then 16 vertices' passes run side by side in
+/// vector lanes).</para>
 /// </summary>
 public static class Umap
 {
     public static int DefaultEpochs(int count) => count <= 10_000 ? 500 : 200;
 
     /// <summary>
-    /// 256 vertices per block, fewer (down to 16) when that leaves a round fewer than 64 blocks: a round ends when its last
-    /// block does, so small blocks keep the threads evenly loaded.
+    /// 256 vertices per block, fewer (down to 16) when that leaves a round fewer than 64 blocks. (Each block draws from its
+    /// own two random streams, so the block size is part of the result; it depends only on the input size.)
     /// </summary>
     internal static int AutomaticBlockSize(int count, int rounds) => Math.Clamp(count / (rounds * 64), 16, 256);
 
@@ -89,7 +86,7 @@ public static class Umap
     /// About this many vertices to a part of a round's SGD work (in multiples of the worker count): enough for the kernel to
     /// keep its 16 lanes busy, few enough to share the round out.
     /// </summary>
-    private static readonly int PartVertices = Environment.GetEnvironmentVariable("EMBEDPS_PART") is string p ? int.Parse(p) : 128;
+    private const int PartVertices = 128;
 
     /// <summary>
     /// Runs UMAP on row-major n × d input; <paramref name="knn"/> may be supplied (self excluded, ≥ Neighbors − 1 columns), and
@@ -274,7 +271,7 @@ public static class Umap
         var sgd = new UmapSgd
         {
             Count = n, A = a, B = b, Gamma = (float)options.RepulsionStrength, Seed = options.Seed, BlockSize = blockSize,
-            Edges = UmapSgd.Layout(rows, cols, epochsPerSample, epochsPerNegative), RowStart = rows,
+            Edges = UmapSgd.Layout(rows, cols, epochsPerSample, nextSample, epochsPerNegative, nextNegative), RowStart = rows,
             Copies = copies, RoundPositions = new float[2 * mostVertices], Moves = new UmapSgd.TailMove[mostEdges], MovesEnd = new int[2 * blocks],
         };
         log.Verbose($"UMAP: parallel SGD, {rounds} rounds per epoch over {blocks:N0} blocks of {blockSize} vertices, {workers} worker(s).");
@@ -307,7 +304,7 @@ public static class Umap
                 return;
             }
             sgd.Publish(part, first, first * blockSize, Math.Min(n, last * blockSize));
-            sgd.ApplyMoves(part, first, first, last, 0, n);
+            sgd.ApplyMoves(part, first, first, last);
         }
         void OnPhase(long phase)
         {

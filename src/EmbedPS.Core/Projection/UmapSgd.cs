@@ -19,8 +19,9 @@ namespace EmbedPS.Core.Projection;
 /// the epoch and advanced, the due edges packed into a list with their negative-sample counts — no branch per edge.
 /// (2) The plan: each block's vertices are split into two halves, each drawing from its own random stream in vertex order
 /// (as umap-learn's sweep does); every pass gets its terms' vertices and a place: a vertex's passes go to one of
-/// <see cref="Lanes"/> lanes, in consecutive batches. (3) The fetch copies the terms' positions from the round's copy (which
-/// no one writes during a round) into the batches. (4) The batches are run: lane j of a batch is one pass of the vertex in
+/// <see cref="Lanes"/> lanes, in consecutive batches. The half-walks' generators run 4 at a time in the lanes of a vector.
+/// (3) The fetch copies the terms' positions from the worker's copy of the positions (as of the round's start; no one writes
+/// it during a round) into the batches. (4) The batches are run: lane j of a batch is one pass of the vertex in
 /// lane j, each term evaluated for 8 lanes at once, in short phases (differences, logarithm, exponential, step) so that the
 /// processor overlaps the terms' long latency chains. A vertex's position stays in its lane from pass to pass. Each vertex
 /// still takes its passes in its own order with the same terms, summed in the same order, so the result does not depend on
@@ -70,10 +71,7 @@ internal sealed class UmapSgd
     /// <summary>Per block: where the first and the second half-walk's moves end in <see cref="Moves"/> (in its round's numbering).</summary>
     public required int[] MovesEnd { get; init; }
 
-    /// <summary>
-    /// The directed edges' tails and sampling schedules, one array each (8 schedules compared at once), each padded by 8 so
-    /// that a vector load at the last edge stays inside.
-    /// </summary>
+    /// <summary>The directed edges' heads, tails and sampling schedules, one array each (8 schedules are compared at once).</summary>
     internal sealed class EdgeSchedule
     {
         public required int[] Tail { get; init; }
@@ -85,24 +83,16 @@ internal sealed class UmapSgd
         public required float[] NextNegative { get; init; }
     }
 
-    /// <summary>Each CSR edge's tail and sampling schedule, structure of arrays.</summary>
-    public static EdgeSchedule Layout(int[] rowStart, int[] columns, float[] epochsPerSample, float[] epochsPerNegative)
+    /// <summary>The CSR edges' heads, tails (<paramref name="columns"/>, read only) and schedules (the next-sample arrays are advanced in place).</summary>
+    public static EdgeSchedule Layout(int[] rowStart, int[] columns, float[] epochsPerSample, float[] nextSample, float[] epochsPerNegative, float[] nextNegative)
     {
-        int padded = columns.Length + 8;
         var heads = new int[columns.Length];
         for (int i = 0; i + 1 < rowStart.Length; i++) heads.AsSpan(rowStart[i], rowStart[i + 1] - rowStart[i]).Fill(i);
-        var schedule = new EdgeSchedule
+        return new EdgeSchedule
         {
-            Tail = new int[padded], Head = heads, EpochsPerSample = new float[padded], NextSample = new float[padded],
-            EpochsPerNegative = new float[padded], NextNegative = new float[padded],
+            Tail = columns, Head = heads, EpochsPerSample = epochsPerSample, NextSample = nextSample,
+            EpochsPerNegative = epochsPerNegative, NextNegative = nextNegative,
         };
-        columns.CopyTo(schedule.Tail, 0);
-        epochsPerSample.CopyTo(schedule.EpochsPerSample, 0);
-        epochsPerSample.CopyTo(schedule.NextSample, 0);
-        epochsPerNegative.CopyTo(schedule.EpochsPerNegative, 0);
-        epochsPerNegative.CopyTo(schedule.NextNegative, 0);
-        schedule.NextSample.AsSpan(columns.Length).Fill(float.PositiveInfinity);
-        return schedule;
     }
 
     /// <summary>The first vertex of the round whose first block is <paramref name="roundFirstBlock"/>, and its first edge.</summary>
@@ -114,44 +104,33 @@ internal sealed class UmapSgd
 
     /// <summary>
     /// After a round (whose first block is <paramref name="roundFirstBlock"/>): adds the tail moves of blocks [firstBlock,
-    /// lastBlock) whose tail lies in [tailStart, tailEnd) to the positions, in block order and, within a block, in the order
-    /// they were made. Each tail's moves are summed in that order however the tail range is split, so the result does not
-    /// depend on the thread count. The round's positions must have been published first.
+    /// lastBlock) to copy <paramref name="copy"/> of the positions, in block order and, within a block, in the order they were
+    /// made, so that every copy gets the same sums whoever adds them. The round's positions must have been published first.
     /// </summary>
-    public void ApplyMoves(int copy, int roundFirstBlock, int firstBlock, int lastBlock, int tailStart, int tailEnd)
+    public void ApplyMoves(int copy, int roundFirstBlock, int firstBlock, int lastBlock)
     {
         int edgeBase = RoundBase(roundFirstBlock).Edge;
         for (int block = firstBlock; block < lastBlock; block++)
         {
             var (start, mid, _) = HalfWalks(block);
-            ApplyRange(Copies[copy], RowStart[start] - edgeBase, MovesEnd[2 * block], tailStart, tailEnd);
-            ApplyRange(Copies[copy], RowStart[mid] - edgeBase, MovesEnd[2 * block + 1], tailStart, tailEnd);
+            ApplyRange(Copies[copy], RowStart[start] - edgeBase, MovesEnd[2 * block]);
+            ApplyRange(Copies[copy], RowStart[mid] - edgeBase, MovesEnd[2 * block + 1]);
         }
     }
 
-    /// <summary>The tail moves recorded by blocks [firstBlock, lastBlock) of a round in their last run.</summary>
-    public int MovesMade(int roundFirstBlock, int firstBlock, int lastBlock)
-    {
-        int edgeBase = RoundBase(roundFirstBlock).Edge, made = 0;
-        for (int block = firstBlock; block < lastBlock; block++)
-        {
-            var (start, mid, _) = HalfWalks(block);
-            made += MovesEnd[2 * block] - (RowStart[start] - edgeBase) + MovesEnd[2 * block + 1] - (RowStart[mid] - edgeBase);
-        }
-        return made;
-    }
-
+    /// <summary>Adds moves [from, to) to <paramref name="copy"/>: each x, y pair in one 8-byte read, add and write.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
-    private void ApplyRange(float[] copy, int from, int to, int tailStart, int tailEnd)
+    private unsafe void ApplyRange(float[] copy, int from, int to)
     {
-        ref float positions = ref MemoryMarshal.GetArrayDataReference(copy);
-        var moves = Moves.AsSpan(from, to - from);
-        foreach (ref var move in moves)
+        fixed (float* positions = copy)
+        fixed (TailMove* moves = Moves)
         {
-            int tail = move.Tail;
-            if ((uint)(tail - tailStart) >= (uint)(tailEnd - tailStart)) continue;
-            Unsafe.Add(ref positions, 2 * tail) += move.X;
-            Unsafe.Add(ref positions, 2 * tail + 1) += move.Y;
+            double* pairs = (double*)positions;
+            for (TailMove* move = moves + from, end = moves + to; move < end; move++)
+            {
+                double* pair = pairs + move->Tail;
+                *pair = (Vector128.CreateScalarUnsafe(*pair).AsSingle() + Vector128.CreateScalarUnsafe(*(double*)&move->X).AsSingle()).AsDouble().ToScalar();
+            }
         }
     }
 
@@ -209,10 +188,7 @@ internal sealed class UmapSgd
         public int[] Due = new int[256], DueNegatives = new int[256];
         public int[] Draws = new int[256];
         public Batch[] Batches = new Batch[64];
-        /// <summary>
-        /// Per planned pass: its 8 term vertices; the terms used, its tail move's slot (−1: none), 2 × its head; where its lane's
-        /// first pair goes and where its lane is (in floats from the first batch).
-        /// </summary>
+        /// <summary>Per planned pass (and one empty pass after the last): its 8 term vertices; the terms used, its tail move's slot (−1: none), 2 × its head.</summary>
         public int[] Terms = new int[512], Used = new int[64], Slot = new int[64], Head = new int[64];
         /// <summary>The pass in each lane of each batch (16 a batch; an idle lane: the empty pass one past the last).</summary>
         public int[] PassAt = new int[1024];
@@ -225,7 +201,6 @@ internal sealed class UmapSgd
     }
 
     [ThreadStatic] private static Scratch? t_scratch;
-    public static long DebugPasses, DebugBatches, DebugRuns, DebugTerms, DebugUsed;
 
     /// <summary>
     /// Runs blocks [firstBlock, lastBlock) of a round for epoch <paramref name="epoch"/> at learning rate <paramref name="alpha"/>.
@@ -271,7 +246,6 @@ internal sealed class UmapSgd
             }
             int passes = Choose(scratch, partFirst, walks, edgeBase, out int runs);
             int batches = Schedule(scratch, runs, passes);
-            Interlocked.Add(ref DebugPasses, passes); Interlocked.Add(ref DebugBatches, batches); Interlocked.Add(ref DebugRuns, runs);
             // 3. Fetch the terms' positions, 4. run the batches, 5. hand over the tail moves.
             Fetch(scratch, positions, runs, batches);
             RunBatches(scratch, batches, vertexBase, constants);
@@ -281,7 +255,7 @@ internal sealed class UmapSgd
 
     /// <summary>
     /// Scans half-walk <paramref name="walk"/> of the part (vertices [start, end)): appends its due samples to the due list and
-    /// reserves its draws; returns how many it needs.
+    /// reserves room for its draws.
     /// </summary>
     private void Scan(Scratch scratch, int walk, int start, int end, int epoch, ref int due, ref int drawn)
     {
@@ -682,7 +656,6 @@ internal sealed class UmapSgd
                 mostUsed = Vector256.Max(mostUsed, Avx2.Permute2x128(mostUsed, mostUsed, 1));
                 mostUsed = Vector256.Max(mostUsed, Avx2.Shuffle(mostUsed, 0b01_00_11_10));
                 int terms = Vector256.Max(mostUsed, Avx2.Shuffle(mostUsed, 0b10_11_00_01)).ToScalar();
-                DebugTerms += 2 * terms; DebugUsed += Vector256.Sum(usedA + usedB);
                 float* pa = (float*)&first->XY, pb = (float*)&second->XY;
                 // 1. Differences and squared distances; a term is active when used and at a positive distance.
                 for (int t = 0; t < terms; t++)
