@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace EmbedPS.Core.Projection;
 
@@ -55,7 +56,7 @@ public static class FastMath
         var exponent = ((bits >>> 23) & Vector256.Create(0xFF)) - Vector256.Create(127);
         var m = ((bits & Vector256.Create(0x7FFFFF)) | Vector256.Create(0x3F800000)).AsSingle(); // [1, 2)
         var high = Vector256.GreaterThan(m, Vector256.Create(1.41421356f));
-        m = Vector256.ConditionalSelect(high, m * 0.5f, m);                                    // [√½, √2)
+        m = Select(high, m * 0.5f, m);                                                          // [√½, √2)
         exponent -= high.AsInt32();                                                             // mask lanes are −1
         var t = (m - Vector256<float>.One) / (m + Vector256<float>.One);
         var t2 = t * t;
@@ -67,6 +68,11 @@ public static class FastMath
         var ln = 2f * t * series;
         return Vector256.FusedMultiplyAdd(ln, Vector256.Create(1.44269504f), Vector256.ConvertToSingle(exponent));
     }
+
+    /// <summary>Per lane: <paramref name="whenTrue"/> where <paramref name="mask"/> (a comparison result, all bits or none) is set.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Select(Vector256<float> mask, Vector256<float> whenTrue, Vector256<float> whenFalse) =>
+        Avx.IsSupported ? Avx.BlendVariable(whenFalse, whenTrue, mask) : Vector256.ConditionalSelect(mask, whenTrue, whenFalse);
 
     /// <summary>2^y lane by lane, 0 below 2^−126 and saturating at 2^127.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -83,7 +89,8 @@ public static class FastMath
         p = Vector256.FusedMultiplyAdd(f, p, Vector256.Create(0.5f));
         p = Vector256.FusedMultiplyAdd(f, p, Vector256<float>.One);
         p = Vector256.FusedMultiplyAdd(f, p, Vector256<float>.One);
-        var scale = ((Vector256.ConvertToInt32(floor) + Vector256.Create(127)) << 23).AsSingle();
+        // floor is in [−126, 127], so the native (unsaturated) conversion is exact.
+        var scale = ((Vector256.ConvertToInt32Native(floor) + Vector256.Create(127)) << 23).AsSingle();
         return Vector256.AndNot(p * 1.41421356f * scale, underflow.AsSingle());
     }
 }

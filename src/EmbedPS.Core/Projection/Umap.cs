@@ -46,11 +46,6 @@ public sealed record UmapOptions
     public int RoundsPerEpoch { get; init; } = 16;
     /// <summary>Limit on worker threads (-1 = all cores); the output is the same for any value.</summary>
     public int MaxDegreeOfParallelism { get; init; } = -1;
-    /// <summary>
-    /// Below this many tail moves in a round they are applied on the calling thread instead of in a parallel loop (the same
-    /// sums in the same order either way; tests set 0 to check that).
-    /// </summary>
-    internal int InlineApplyMoves { get; init; } = 8192;
 }
 
 /// <summary>
@@ -65,25 +60,33 @@ public sealed record UmapOptions
 /// <para>Deterministic parallel SGD: umap-learn's sweep, vertex after vertex, cut into <see cref="UmapOptions.RoundsPerEpoch"/>
 /// rounds (16) of whole blocks of vertices. In a round the blocks run in parallel, each with its own random stream (seed,
 /// epoch, block); a block's vertices take all their due edge samples with their negatives, as in umap-learn, and only the
-/// block writes their positions. Positions of other vertices are read from a copy that is refreshed after every round, so
-/// only the vertices of the same round are seen up to 1/16 of an epoch late. umap-learn's <c>move_other</c> (the tail moves
-/// by the opposite of the head's attraction step) is kept: the move is recorded and added after the round, each tail's moves
-/// in a fixed order (block, then the order they were made) whichever worker applies them, so the output is identical for
-/// any thread count.</para>
+/// block writes their positions. Positions of other vertices are read as they were at the round's start (each worker keeps
+/// its own copy, brought up to date after every round), so only the vertices of the same round are seen up to 1/16 of an
+/// epoch late. umap-learn's <c>move_other</c> (the tail moves by the opposite of the head's attraction step) is kept: the
+/// move is recorded and added after the round, each tail's moves in a fixed order (block, then the order they were made),
+/// so the output is identical for any thread count. One team of worker threads runs the whole fit; a round's blocks are
+/// cut into parts that any worker may take (<see cref="PhasedWork"/>).</para>
 /// <para>Why this shape: on Fashion-MNIST 70k, dropping <c>move_other</c> (each owner taking a double step instead) cost
 /// about 0.01 of 10-NN accuracy against the sequential sweep even with live reads, and so did dealing each vertex's edges
 /// over several rounds instead of taking them together; 4 rounds gave 0.613, 16 give the sequential sweep's 0.615.
-/// The per-block kernel is <see cref="UmapSgd"/> (one 8-lane pass per edge sample, two half-block walks side by side).</para>
+/// The kernel is <see cref="UmapSgd"/> (the due samples planned first, then 16 vertices' passes run side by side in
+/// vector lanes).</para>
 /// </summary>
 public static class Umap
 {
     public static int DefaultEpochs(int count) => count <= 10_000 ? 500 : 200;
 
     /// <summary>
-    /// 256 vertices per block, fewer (down to 16) when that leaves a round fewer than 64 blocks: a round ends when its last
-    /// block does, so small blocks keep the threads evenly loaded.
+    /// 256 vertices per block, fewer (down to 16) when that leaves a round fewer than 64 blocks. (Each block draws from its
+    /// own two random streams, so the block size is part of the result; it depends only on the input size.)
     /// </summary>
     internal static int AutomaticBlockSize(int count, int rounds) => Math.Clamp(count / (rounds * 64), 16, 256);
+
+    /// <summary>
+    /// About this many vertices to a part of a round's SGD work (in multiples of the worker count): enough for the kernel to
+    /// keep its 16 lanes busy, few enough to share the round out.
+    /// </summary>
+    private const int PartVertices = 128;
 
     /// <summary>
     /// Runs UMAP on row-major n × d input; <paramref name="knn"/> may be supplied (self excluded, ≥ Neighbors − 1 columns), and
@@ -246,53 +249,72 @@ public static class Umap
             OptimizeSequential(current, n, rows, cols, epochs, a, b, options, epochsPerSample, nextSample, epochsPerNegative, nextNegative, log, cancellation);
             return current;
         }
-        var snapshot = (float[])current.Clone();
         int rounds = Math.Max(1, options.RoundsPerEpoch);
         int blockSize = options.BlockSize > 0 ? options.BlockSize : AutomaticBlockSize(n, rounds);
         int blocks = (n + blockSize - 1) / blockSize;
-        var parallel = new ParallelOptions { CancellationToken = cancellation, MaxDegreeOfParallelism = options.MaxDegreeOfParallelism };
-        double alpha0 = options.LearningRate, alpha = alpha0;
         // Rounds are runs of whole blocks, so a block (and its random stream) never depends on the thread count.
         rounds = Math.Min(rounds, blocks);
         var roundStartBlock = new int[rounds + 1];
         for (int r = 0; r <= rounds; r++) roundStartBlock[r] = (int)((long)blocks * r / rounds);
+        int mostVertices = 0, mostEdges = 0;
+        for (int r = 0; r < rounds; r++)
+        {
+            int from = roundStartBlock[r] * blockSize, to = Math.Min(n, roundStartBlock[r + 1] * blockSize);
+            mostVertices = Math.Max(mostVertices, to - from);
+            mostEdges = Math.Max(mostEdges, rows[to] - rows[from]);
+        }
+        int workers = Math.Max(1, options.MaxDegreeOfParallelism > 0 ? options.MaxDegreeOfParallelism : Environment.ProcessorCount);
+        workers = Math.Min(workers, blocks);
+        var copies = new float[workers][];
+        copies[0] = current;
+        for (int w = 1; w < workers; w++) copies[w] = (float[])current.Clone();
         var sgd = new UmapSgd
         {
             Count = n, A = a, B = b, Gamma = (float)options.RepulsionStrength, Seed = options.Seed, BlockSize = blockSize,
-            Edges = UmapSgd.Layout(cols, epochsPerSample, epochsPerNegative), RowStart = rows,
-            Current = current, Snapshot = snapshot, Moves = new UmapSgd.TailMove[cols.Length], MovesEnd = new int[2 * blocks],
+            Edges = UmapSgd.Layout(rows, cols, epochsPerSample, nextSample, epochsPerNegative, nextNegative), RowStart = rows,
+            Copies = copies, RoundPositions = new float[2 * mostVertices], Moves = new UmapSgd.TailMove[mostEdges], MovesEnd = new int[2 * blocks],
         };
-        log.Verbose($"UMAP: parallel SGD, {rounds} rounds per epoch over {blocks:N0} blocks of {blockSize} vertices.");
-        int applyWorkers = Math.Clamp(options.MaxDegreeOfParallelism > 0 ? options.MaxDegreeOfParallelism : Environment.ProcessorCount, 1, 8);
-        for (int epoch = 0; epoch < epochs; epoch++)
+        log.Verbose($"UMAP: parallel SGD, {rounds} rounds per epoch over {blocks:N0} blocks of {blockSize} vertices, {workers} worker(s).");
+        // The learning rate of each epoch: α₀ for the first, then α₀·(1 − (e − 1)/epochs) (umap-learn updates it after an epoch).
+        var alphas = new float[epochs];
+        double alpha0 = options.LearningRate, alpha = alpha0;
+        for (int epoch = 0; epoch < epochs; epoch++) { alphas[epoch] = (float)alpha; alpha = alpha0 * (1.0 - (double)epoch / epochs); }
+
+        // One team of workers (one per core, this thread included) for the whole fit; each round is two phases. (1) The
+        // round's blocks, in parts of contiguous blocks (which share no vertices), each run on the positions of the worker
+        // that runs it. (2) The round's new positions and tail moves, added to each worker's copy of the positions (part k:
+        // copy k; the same sums in the same order in every copy). Any worker may run any part; how the work is cut and
+        // shared out does not change the result.
+        var runParts = new int[rounds];
+        for (int r = 0; r < rounds; r++)
         {
-            float alphaF = (float)alpha;
-            int epochIndex = epoch;
-            for (int round = 0; round < rounds; round++)
-            {
-                int first = roundStartBlock[round], last = roundStartBlock[round + 1];
-                Parallel.For(first, last, parallel, block => sgd.RunBlock(block, epochIndex, alphaF));
-                // Each worker takes a share of the vertices: publishes the round's new positions among them, then scans the round's
-                // recorded tail moves and applies those whose tail is among them.
-                int activeStart = first * blockSize, activeEnd = Math.Min(n, last * blockSize);
-                if (sgd.MovesMade(first, last) < options.InlineApplyMoves)
-                {
-                    // A small round's moves are applied on this thread: cheaper than handing out a parallel loop (the sums are
-                    // the same, each tail's moves in the same order).
-                    sgd.Publish(activeStart, activeEnd);
-                    sgd.ApplyMoves(first, last, 0, n);
-                    continue;
-                }
-                Parallel.For(0, applyWorkers, parallel, worker =>
-                {
-                    int shareStart = (int)((long)n * worker / applyWorkers), shareEnd = (int)((long)n * (worker + 1) / applyWorkers);
-                    sgd.Publish(Math.Max(shareStart, activeStart), Math.Min(shareEnd, activeEnd));
-                    sgd.ApplyMoves(first, last, shareStart, shareEnd);
-                });
-            }
-            alpha = alpha0 * (1.0 - (double)epoch / epochs);
-            if ((epoch & 7) == 0) log.Progress((double)(epoch + 1) / epochs, $"UMAP epoch {epoch + 1}/{epochs}");
+            int roundBlocks = roundStartBlock[r + 1] - roundStartBlock[r];
+            int vertices = Math.Min(n, roundStartBlock[r + 1] * blockSize) - roundStartBlock[r] * blockSize;
+            runParts[r] = Math.Clamp(workers * (int)Math.Max(1, Math.Round(vertices / (double)(workers * PartVertices))), 1, roundBlocks);
         }
+        int PartsOf(long phase) => (phase & 1) == 0 ? runParts[phase / 2 % rounds] : workers;
+        void RunPart(int worker, long phase, int part)
+        {
+            int epoch = (int)(phase / (2 * rounds)), round = (int)(phase / 2 % rounds);
+            int first = roundStartBlock[round], last = roundStartBlock[round + 1];
+            if ((phase & 1) == 0)
+            {
+                int parts = runParts[round];
+                sgd.RunBlocks(worker, first, first + (last - first) * part / parts, first + (last - first) * (part + 1) / parts, epoch, alphas[epoch]);
+                return;
+            }
+            sgd.Publish(part, first, first * blockSize, Math.Min(n, last * blockSize));
+            sgd.ApplyMoves(part, first, first, last);
+        }
+        void OnPhase(long phase)
+        {
+            if (phase % (2 * rounds) != 0) return;
+            cancellation.ThrowIfCancellationRequested();
+            long epoch = phase / (2 * rounds);
+            if ((epoch & 7) == 0 && epoch > 0) log.Progress((double)epoch / epochs, $"UMAP epoch {epoch + 1}/{epochs}");
+        }
+        PhasedWork.Run(workers, 2L * rounds * epochs, PartsOf, RunPart, OnPhase);
+        log.Progress(1.0, $"UMAP epoch {epochs}/{epochs}");
         return current;
     }
 
