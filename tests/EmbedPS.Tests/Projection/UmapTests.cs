@@ -126,6 +126,19 @@ public class UmapTests
         Assert.All(one, v => Assert.True(float.IsFinite(v)));
     }
 
+    [Fact]
+    public void Cancellation_stops_every_worker_of_the_SGD()
+    {
+        // The SGD's worker team checks the token once an epoch; every worker must leave (no hang at a phase boundary) and the
+        // cancellation must surface as such, not as a worker's secondary failure.
+        var (data, _) = ProjectionTestData.Blobs(3000, 3, 5, seed: 3);
+        using var source = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        Assert.ThrowsAny<OperationCanceledException>(() =>
+            Umap.Run(data, 3000, 3, new UmapOptions { Seed = 1, Epochs = 20_000, MaxDegreeOfParallelism = 3 }, cancellation: source.Token));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"took {clock.Elapsed.TotalSeconds:F1} s");
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
