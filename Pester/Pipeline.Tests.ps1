@@ -230,7 +230,12 @@ Describe 'Nothing is lost: signals, a shared output folder, a read-only folder, 
     It 'SIGTERM and SIGINT cancel the run: exit 143 or 130, one line on stderr, nothing on stdout, the served atlas unchanged' {
         if (-not $IsLinux) { Set-ItResult -Inconclusive -Because 'POSIX signals'; return }
         $before = Get-Served $script:safe
-        foreach ($case in @(@{ Signal = 'TERM'; Code = 143 }, @{ Signal = 'INT'; Code = 130 })) {
+        $cases = @(@{ Signal = 'TERM'; Code = 143 }, @{ Signal = 'INT'; Code = 130 })
+        # A suite started as a background job of a non-interactive shell (`cmd &`) inherits SIGINT as ignored, and so does every
+        # process it starts (POSIX): the run cannot see a SIGINT there, as it must not, so only SIGTERM is checked.
+        $ignored = [Convert]::ToUInt64(((Get-Content /proc/self/status) -match '^SigIgn:' -replace '^SigIgn:\s*', ''), 16)
+        if ($ignored -band 2) { Write-Warning 'SIGINT is ignored by this test process (started in the background): only SIGTERM is checked.'; $cases = $cases[0..0] }
+        foreach ($case in $cases) {
             $run = Stop-NightlyWith $case.Signal
             $run.ExitCode | Should -Be $case.Code -Because "SIG$($case.Signal): $($run.Err)"
             $run.Out | Should -BeNullOrEmpty
